@@ -1,0 +1,3 @@
+from rootwatch.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,149 @@
+"""The control catalog: CIS monitoring controls per benchmark edition, as validated data.
+
+Everything that differs between benchmark versions lives in ``controls.yaml``; code only reads
+it. The catalog is checked against ``schema.json`` and every pattern is parsed when it is
+loaded, so a broken catalog fails before any AWS call is made.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Optional
+
+import jsonschema
+import yaml
+
+from rootwatch.errors import CatalogError, PatternSyntaxError
+from rootwatch.patterns import FilterPattern, compile_pattern
+
+HERE = Path(__file__).parent
+DEFAULT_PATH = HERE / "controls.yaml"
+
+
+@dataclass(frozen=True)
+class Variant:
+    pattern: FilterPattern
+    note: str
+    intended: bool = False
+
+
+@dataclass(frozen=True)
+class Remediation:
+    filter_name: str
+    metric_name: str
+    namespace: str
+    alarm_name: str
+
+
+@dataclass(frozen=True)
+class Control:
+    """One control as one benchmark edition defines it."""
+
+    id: str
+    benchmark: str
+    title: str
+    subject: str
+    level: int
+    reference: FilterPattern
+    variants: tuple[Variant, ...]
+    trap: Optional[str]
+    caveat: Optional[str]
+    remediation: Remediation
+    example_event: dict
+
+    @property
+    def accepted(self) -> tuple[FilterPattern, ...]:
+        """Every text the edition accepts, its printed reference first."""
+        return (self.reference, *(v.pattern for v in self.variants))
+
+    @property
+    def intended(self) -> FilterPattern:
+        """What the control means, where the printed text says something else (a trap)."""
+        return next((v.pattern for v in self.variants if v.intended), self.reference)
+
+
+@dataclass(frozen=True)
+class OrdinaryEvent:
+    name: str
+    event: dict
+
+
+@dataclass(frozen=True)
+class Catalog:
+    default_benchmark: str
+    benchmarks: dict[str, str]  # id -> title
+    entries: dict[tuple[str, str], Control]  # (control id, benchmark) -> control
+    ordinary: tuple[OrdinaryEvent, ...]
+
+    def benchmark(self, benchmark: Optional[str] = None) -> str:
+        """The benchmark id to use: the given one if the catalog knows it, else the default."""
+        benchmark = benchmark or self.default_benchmark
+        if benchmark not in self.benchmarks:
+            raise CatalogError(f"unknown benchmark {benchmark!r}",
+                               f"use one of {', '.join(sorted(self.benchmarks))}")
+        return benchmark
+
+    def control(self, control_id: str, benchmark: Optional[str] = None) -> Control:
+        benchmark = self.benchmark(benchmark)
+        try:
+            return self.entries[(control_id, benchmark)]
+        except KeyError:
+            known = sorted({cid for cid, b in self.entries if b == benchmark}, key=_id_key)
+            raise CatalogError(f"unknown control {control_id!r} for {benchmark}",
+                               f"use one of {', '.join(known)}") from None
+
+    def controls(self, benchmark: Optional[str] = None) -> list[Control]:
+        benchmark = self.benchmark(benchmark)
+        return sorted((c for (_, b), c in self.entries.items() if b == benchmark), key=lambda c: _id_key(c.id))
+
+
+def _id_key(control_id: str) -> tuple[int, ...]:
+    return tuple(int(part) for part in control_id.split("."))
+
+
+@lru_cache(maxsize=4)
+def load_catalog(path: Path = DEFAULT_PATH) -> Catalog:
+    """Load, validate and compile the catalog; raise ``CatalogError`` naming the first problem."""
+    try:
+        data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError) as exc:
+        raise CatalogError(f"cannot read catalog {path}: {exc}", "restore the file from the release") from None
+    schema = json.loads((HERE / "schema.json").read_text(encoding="utf-8"))
+    try:
+        jsonschema.validate(data, schema)
+    except jsonschema.ValidationError as exc:
+        where = "/".join(str(p) for p in exc.absolute_path) or "top level"
+        raise CatalogError(f"catalog {path} is invalid at {where}: {exc.message}", "fix the catalog") from None
+    benchmarks = {bid: spec["title"] for bid, spec in data["benchmarks"].items()}
+    if data["default_benchmark"] not in benchmarks:
+        raise CatalogError(f"default benchmark {data['default_benchmark']!r} is not listed", "fix the catalog")
+    entries: dict[tuple[str, str], Control] = {}
+    for cid, spec in data["controls"].items():
+        for edition in spec["editions"]:
+            for bench in edition["benchmarks"]:
+                if bench not in benchmarks:
+                    raise CatalogError(f"control {cid} names unknown benchmark {bench!r}", "fix the catalog")
+                if (cid, bench) in entries:
+                    raise CatalogError(f"control {cid} has two editions for {bench}", "fix the catalog")
+                entries[(cid, bench)] = _control(cid, bench, spec, edition)
+    ordinary = tuple(OrdinaryEvent(o["name"], o["event"]) for o in data["ordinary_activity"])
+    return Catalog(data["default_benchmark"], benchmarks, entries, ordinary)
+
+
+def _control(cid: str, bench: str, spec: dict[str, Any], edition: dict[str, Any]) -> Control:
+    def pattern(text: str) -> FilterPattern:
+        try:
+            return compile_pattern(" ".join(text.split()))
+        except PatternSyntaxError as exc:
+            raise CatalogError(f"control {cid} ({bench}): {exc.message}", "fix the catalog") from None
+
+    variants = tuple(Variant(pattern(v["pattern"]), v["note"], v.get("intended", False))
+                     for v in edition.get("variants", []))
+    if sum(v.intended for v in variants) > 1:
+        raise CatalogError(f"control {cid} ({bench}) marks more than one variant as intended", "fix the catalog")
+    return Control(cid, bench, spec["title"], spec["subject"], edition["level"], pattern(edition["reference"]),
+                   variants, edition.get("trap"), spec.get("caveat"), Remediation(**spec["remediation"]),
+                   spec["example_event"])

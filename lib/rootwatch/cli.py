@@ -1,0 +1,85 @@
+"""The ``rootwatch`` command: argument parsing, one library call per subcommand, and the one
+exit-code table. Errors are printed on one line of stderr: the problem, then what to do."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from enum import IntEnum
+from typing import NoReturn, Optional, Sequence
+
+from rootwatch import __version__
+from rootwatch.errors import RootwatchError
+
+
+class Exit(IntEnum):
+    PASS = 0  # every verdict PASS
+    FAIL = 1  # at least one FAIL
+    BAD_INPUT = 2  # bad parameters, pattern, credentials, bundle or usage
+    GAP = 3  # evidence gaps, no FAIL
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        sys.stderr.write(f"rootwatch: {message}; run '{self.prog} --help' for usage\n")
+        raise SystemExit(Exit.BAD_INPUT)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="rootwatch", description="Signed evidence that the CIS monitoring controls work.")
+    parser.add_argument("--version", action="version", version=f"rootwatch {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    pattern = commands.add_parser("pattern", help="judge CloudWatch Logs filter patterns by meaning")
+    pattern_commands = pattern.add_subparsers(dest="pattern_command", required=True, parser_class=_Parser)
+    check = pattern_commands.add_parser("check", help="does PATTERN cover a control? (exit 0 yes, 1 no)")
+    check.add_argument("pattern", help="the metric filter's pattern, e.g. '{ $.userIdentity.type = Root }'")
+    check.add_argument("--control", required=True, help="catalog control id, e.g. 4.3")
+    check.add_argument("--benchmark", help="benchmark edition (default: the catalog's default)")
+    check.add_argument("--json", action="store_true", help="print the verdict as JSON")
+    check.set_defaults(handler=_pattern_check)
+    table = pattern_commands.add_parser("table", help="judge every catalog text under one benchmark")
+    table.add_argument("--benchmark", help="benchmark edition (default: the catalog's default)")
+    table.add_argument("--json", action="store_true", help="print the rows as JSON")
+    table.set_defaults(handler=_pattern_table)
+    return parser
+
+
+def _pattern_check(args: argparse.Namespace) -> Exit:
+    from rootwatch.catalog import load_catalog
+    from rootwatch.console import coverage_text
+    from rootwatch.coverage import judge
+
+    control = load_catalog().control(args.control, args.benchmark)
+    verdict = judge(control, args.pattern)
+    print(json.dumps(verdict.to_dict(), indent=2) if args.json else coverage_text(verdict, control.title))
+    return Exit.PASS if verdict.covers else Exit.FAIL
+
+
+def _pattern_table(args: argparse.Namespace) -> Exit:
+    from rootwatch.console import RELATION, table
+    from rootwatch.coverage import judge_catalog
+
+    rows = judge_catalog(args.benchmark)
+    if args.json:
+        print(json.dumps([{"text": label, **cov.to_dict()} for _, label, cov in rows], indent=2))
+    else:
+        bench = rows[0][2].benchmark if rows else args.benchmark
+        print(f"Catalog texts judged under {bench}\n")
+        print(table(["control", "text", "verdict", "rule", "meaning", "canonical pattern"],
+                    [(c.id, label, cov.status, cov.rule, RELATION[cov.relation], cov.canonical)
+                     for c, label, cov in rows]))
+        for control, label, cov in rows:
+            if cov.warning:
+                print(f"\nWarning, {control.id} ({label}): {cov.warning}")
+    return Exit.PASS
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.handler(args))
+    except RootwatchError as exc:
+        sys.stderr.write(f"rootwatch: {exc.one_line()}\n")
+        return int(Exit.BAD_INPUT)

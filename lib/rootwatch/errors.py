@@ -1,0 +1,46 @@
+"""One error tree for rootwatch, so the CLI can map every failure to one line and one exit code.
+
+Each error carries a ``hint`` (what the user should do) besides its message; the CLI prints
+both on one line.
+"""
+
+from __future__ import annotations
+
+
+class RootwatchError(Exception):
+    """Base of every error rootwatch raises on purpose."""
+
+    def __init__(self, message: str, hint: str = "") -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+
+    def one_line(self) -> str:
+        """The error as the CLI prints it: problem first, then what to do."""
+        text = " ".join(self.message.split())
+        return f"{text}; {self.hint}" if self.hint else text
+
+
+class PatternSyntaxError(RootwatchError):
+    """A filter pattern that CloudWatch Logs would reject, with the place it goes wrong."""
+
+    def __init__(self, message: str, pattern: str, position: int) -> None:
+        self.pattern = pattern
+        self.position = position
+        self.line = pattern.count("\n", 0, position) + 1
+        self.column = position - (pattern.rfind("\n", 0, position) + 1) + 1
+        where = f"line {self.line}, column {self.column}" if "\n" in pattern else f"column {self.column}"
+        super().__init__(f"invalid filter pattern at {where}: {message}",
+                         "fix the pattern (CloudWatch Logs JSON filter syntax)")
+        self.reason = message
+
+    def caret(self) -> str:
+        """The offending line with a caret under the column, as jmespath prints parse errors."""
+        start = self.pattern.rfind("\n", 0, self.position) + 1
+        end = self.pattern.find("\n", self.position)
+        line = self.pattern[start: end if end >= 0 else len(self.pattern)]
+        return f"{line}\n{' ' * (self.column - 1)}^"
+
+
+class CatalogError(RootwatchError):
+    """The control catalog is malformed, or names a control or benchmark that does not exist."""

@@ -1,0 +1,70 @@
+"""CloudWatch Logs JSON filter patterns, read by meaning: parse, match, compare, render.
+
+The public surface is small on purpose (as jmespath's ``compile``/``search``)::
+
+    p = compile_pattern('{ $.userIdentity.type = "Root" }')
+    p.matches(event)            # bool, compiled once per pattern
+    p.canonical                 # stable text for reports
+    compare(reference, p)       # Relation plus blind-spot / noise events
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Iterable, Optional
+
+from rootwatch.patterns.ast import Node, Path
+from rootwatch.patterns.compare import Comparison, Relation
+from rootwatch.patterns.compare import compare as _compare_trees
+from rootwatch.patterns.evaluate import MISSING, Predicate, compile_node
+from rootwatch.patterns.parser import parse
+from rootwatch.patterns.render import canonical
+
+__all__ = ["FilterPattern", "compile_pattern", "compare", "Comparison", "Relation", "describe_event", "parse"]
+
+
+@dataclass(frozen=True, eq=False)
+class FilterPattern:
+    text: str
+    tree: Node
+    matches: Predicate = field(repr=False)
+
+    @property
+    def canonical(self) -> str:
+        return canonical(self.tree)
+
+
+@lru_cache(maxsize=1024)
+def compile_pattern(text: str) -> FilterPattern:
+    """Parse and compile once; raises ``PatternSyntaxError`` for text CloudWatch Logs would reject."""
+    tree = parse(text)
+    return FilterPattern(text, tree, compile_node(tree))
+
+
+def compare(reference: FilterPattern | str, other: FilterPattern | str, template: Optional[dict] = None,
+            samples: Iterable[dict] = ()) -> Comparison:
+    """How ``other`` relates to ``reference`` by meaning (see ``compare.compare``)."""
+    ref, oth = (compile_pattern(p) if isinstance(p, str) else p for p in (reference, other))
+    return _compare_trees(ref.tree, oth.tree, template, samples)
+
+
+def describe_event(event: dict, fields: Iterable[Path]) -> str:
+    """The values an event has at the fields two patterns look at, e.g.
+    ``userIdentity.type="Root", userIdentity.invokedBy absent``: the part of a counterexample
+    that decides it."""
+    parts = []
+    for path in fields:
+        value = event
+        for seg in path.segments:
+            ok = isinstance(value, list) and isinstance(seg, int) and seg < len(value) or \
+                isinstance(value, dict) and isinstance(seg, str) and seg in value
+            value = value[seg] if ok else MISSING
+            if value is MISSING:
+                break
+        if value is MISSING:
+            parts.append(f"{path.dotted} absent")
+        else:
+            parts.append(f"{path.dotted}={json.dumps(value)}")
+    return ", ".join(parts)
