@@ -29,7 +29,8 @@ class NFA:
         return len(self.edges) - 1
 
     def closure(self, states: Iterable[int]) -> frozenset[int]:
-        seen, stack = set(states), list(states)
+        stack = list(states)
+        seen = set(stack)
         while stack:
             for nxt in self.eps[stack.pop()]:
                 if nxt not in seen:
@@ -101,7 +102,8 @@ def alphabet(nfas: list[NFA]) -> list[int]:
                 for lo, hi in chars:
                     cuts.update((lo, hi + 1))
     bounds = sorted(cuts)
-    return [_nice(lo, hi - 1) for lo, hi in zip(bounds, bounds[1:])]
+    reps = [_nice(lo, hi - 1) for lo, hi in zip(bounds, bounds[1:])]
+    return sorted(reps, key=lambda c: (not chr(c).isalpha(), c))  # letters first: readable witnesses
 
 
 def _nice(lo: int, hi: int) -> int:
