@@ -15,6 +15,9 @@ class RootwatchError(Exception):
         self.message = message
         self.hint = hint
 
+    def __str__(self) -> str:
+        return self.one_line()
+
     def one_line(self) -> str:
         """The error as the CLI prints it: problem first, then what to do."""
         text = " ".join(self.message.split())

@@ -204,10 +204,14 @@ def _get(event: Any, path: Path) -> Any:
 
 
 def _single(path: Path, value: Any) -> dict:
-    """A minimal event holding ``value`` at ``path``, for classifying a candidate value."""
-    assignment = {p: _Container(list, p_next + 1) if isinstance(p_next, int) else _Container(dict)
-                  for p, p_next in zip(path.prefixes(), path.segments[1:])}
-    assignment[path] = value
+    """A minimal event holding ``value`` at ``path`` (or lacking it), to classify a candidate."""
+    assignment: dict[Path, Any] = {}
+    for prefix, nxt in zip(path.prefixes(), path.segments[1:]):
+        is_last = prefix == path.prefixes()[-1]
+        length = nxt + (0 if is_last and value is MISSING else 1) if isinstance(nxt, int) else 0
+        assignment[prefix] = _Container(list, length) if isinstance(nxt, int) else _Container(dict)
+    if value is not MISSING or not isinstance(path.segments[-1], int):
+        assignment[path] = value
     return _build({}, assignment)
 
 

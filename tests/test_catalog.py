@@ -1,0 +1,69 @@
+"""The catalog is data, validated before use; meta-tests walk every entry (Cloud Custodian style)."""
+
+from __future__ import annotations
+
+import pytest
+import yaml
+
+from rootwatch.catalog import DEFAULT_PATH, load_catalog
+from rootwatch.errors import CatalogError
+
+
+def test_default_benchmark_has_41_and_43(catalog):
+    assert catalog.default_benchmark == "cis-v5.0"
+    assert [c.id for c in catalog.controls()] == ["4.1", "4.3"]
+    for bench in ("cis-v3.0", "cis-v4.0.1", "cis-v5.0"):
+        assert {c.id for c in catalog.controls(bench)} >= {"4.1", "4.3"}
+
+
+def test_every_accepted_text_counts_the_controls_example_event(catalog):
+    for control in catalog.entries.values():
+        for text in control.accepted:
+            assert text.matches(control.example_event), (control.id, control.benchmark, text.text)
+
+
+def test_no_intended_meaning_counts_ordinary_activity(catalog):
+    for control in catalog.entries.values():
+        for ordinary in catalog.ordinary:
+            assert not control.intended.matches(ordinary.event), (control.id, control.benchmark, ordinary.name)
+
+
+def test_traps_are_marked_and_have_an_intended_variant(catalog):
+    traps = {(c.id, c.benchmark) for c in catalog.entries.values() if c.trap}
+    assert traps == {("4.1", "cis-v3.0"), ("4.1", "cis-v4.0.1"), ("4.1", "cis-v5.0")}
+    for cid, bench in traps:
+        control = catalog.control(cid, bench)
+        assert control.intended is not control.reference
+
+
+def test_v401_prints_unquoted_v3_quoted(catalog):
+    assert "= Root" in catalog.control("4.3", "cis-v4.0.1").reference.text
+    assert '= "Root"' in catalog.control("4.3", "cis-v3.0").reference.text
+
+
+def test_unknown_control_and_benchmark_name_the_known_ones(catalog):
+    with pytest.raises(CatalogError, match=r"unknown control '4\.99'.*4\.1, 4\.3"):
+        catalog.control("4.99")
+    with pytest.raises(CatalogError, match=r"unknown benchmark 'cis-v9'.*cis-v3\.0"):
+        catalog.control("4.3", "cis-v9")
+
+
+def _write(tmp_path, mutate):
+    data = yaml.safe_load(DEFAULT_PATH.read_text())
+    mutate(data)
+    path = tmp_path / "controls.yaml"
+    path.write_text(yaml.safe_dump(data))
+    return path
+
+
+@pytest.mark.parametrize(("mutate", "message"), [
+    (lambda d: d["controls"]["4.3"].update(colour="red"), r"at controls/4\.3: Additional properties"),
+    (lambda d: d["controls"]["4.3"]["editions"][0].update(reference="{ $.a == 1 }"), r"control 4\.3 \(cis-v3\.0\).*'=='"),
+    (lambda d: d["controls"]["4.3"]["editions"][0].update(benchmarks=["cis-v8"]), r"unknown benchmark 'cis-v8'"),
+    (lambda d: d.update(default_benchmark="cis-v8"), r"default benchmark 'cis-v8'"),
+    (lambda d: d["controls"]["4.1"]["editions"][1]["variants"].append(
+        dict(d["controls"]["4.1"]["editions"][1]["variants"][0])), "more than one variant as intended"),
+])
+def test_broken_catalog_is_rejected_before_use(tmp_path, mutate, message):
+    with pytest.raises(CatalogError, match=message):
+        load_catalog(_write(tmp_path, mutate))
