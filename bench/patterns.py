@@ -15,7 +15,8 @@ import json
 import os
 import random
 import time
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from rootwatch.patterns import compile_pattern
 
@@ -46,7 +47,7 @@ def make_events(n: int, seed: int = 43) -> list[Event]:
         ui: dict[str, Any] = {"type": kind, "accountId": f"{rng.randrange(10**12):012d}"}
         if kind != "AWSService":
             ui["principalId"] = f"AIDA{rng.randrange(16**12):012X}"
-            ui["arn"] = f"arn:aws:iam::{ui['accountId']}:{'root' if kind == 'Root' else 'user/u%d' % rng.randrange(50)}"
+            ui["arn"] = f"arn:aws:iam::{ui['accountId']}:{'root' if kind == 'Root' else f'user/u{rng.randrange(50)}'}"
         if kind == "AWSService" or rng.random() < 0.1:
             ui["invokedBy"] = rng.choice(["ec2.amazonaws.com", "cloudformation.amazonaws.com", "AWS Internal"])
         event_type = "AwsServiceEvent" if kind == "AWSService" and rng.random() < 0.5 else \

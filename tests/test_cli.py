@@ -37,8 +37,8 @@ def test_json_output_is_machine_readable(capsys):
 
 def test_benchmark_option_selects_the_edition(capsys):
     assert main(["pattern", "check", "--control", "4.1", "--benchmark", "cis-v3.0", "--json",
-                 "{ ($.errorCode = *UnauthorizedOperation) || ($.errorCode = AccessDenied*) || "
-                 "($.sourceIPAddress != delivery.logs.amazonaws.com) || ($.eventName != HeadBucket) }"]) == 0
+                 ("{ ($.errorCode = *UnauthorizedOperation) || ($.errorCode = AccessDenied*) || "
+                 "($.sourceIPAddress != delivery.logs.amazonaws.com) || ($.eventName != HeadBucket) }")]) == 0
     assert json.loads(capsys.readouterr().out)["warning"]
 
 

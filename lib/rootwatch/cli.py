@@ -6,8 +6,9 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections.abc import Sequence
 from enum import IntEnum
-from typing import NoReturn, Optional, Sequence
+from typing import NoReturn
 
 from rootwatch import __version__
 from rootwatch.errors import RootwatchError
@@ -76,7 +77,7 @@ def _pattern_table(args: argparse.Namespace) -> Exit:
     return Exit.PASS
 
 
-def main(argv: Optional[Sequence[str]] = None) -> int:
+def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return int(args.handler(args))

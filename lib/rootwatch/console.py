@@ -4,10 +4,9 @@ interpreted (patterns and events are printed as data)."""
 from __future__ import annotations
 
 import json
-from typing import Sequence
+from collections.abc import Sequence
 
 from rootwatch.coverage import Coverage
-
 
 RELATION = {
     "equivalent": "equivalent to the reference",

@@ -13,7 +13,7 @@ reference still covers the control if it has none against an accepted variant.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
-from typing import Any, Optional
+from typing import Any
 
 from rootwatch.catalog import Catalog, Control, load_catalog
 from rootwatch.patterns import FilterPattern, Relation, compare, compile_pattern, describe_event
@@ -31,9 +31,9 @@ class Coverage:
     rule: str  # blind-spot | benchmark-text | broader-quiet | broader-noisy
     relation: str  # how the pattern relates to the printed reference
     reason: str
-    event: Optional[dict]  # the event that decides the verdict
-    event_role: Optional[str]  # what that event is: blind spot, noise, ordinary activity, trap
-    warning: Optional[str]
+    event: dict | None  # the event that decides the verdict
+    event_role: str | None  # what that event is: blind spot, noise, ordinary activity, trap
+    warning: str | None
     exact: bool
 
     @property
@@ -44,7 +44,7 @@ class Coverage:
         return asdict(self)
 
 
-def judge(control: Control, stored: FilterPattern | str, catalog: Optional[Catalog] = None) -> Coverage:
+def judge(control: Control, stored: FilterPattern | str, catalog: Catalog | None = None) -> Coverage:
     """Judge ``stored`` against ``control``; raises ``PatternSyntaxError`` for an invalid pattern."""
     catalog = catalog or load_catalog()
     pattern = compile_pattern(stored) if isinstance(stored, str) else stored
@@ -53,8 +53,8 @@ def judge(control: Control, stored: FilterPattern | str, catalog: Optional[Catal
     reference = results[0][1]
     exact = all(cmp.exact for _, cmp in results)
 
-    def verdict(status: str, rule: str, reason: str, event: Optional[dict], role: Optional[str],
-                warning: Optional[str] = None) -> Coverage:
+    def verdict(status: str, rule: str, reason: str, event: dict | None, role: str | None,
+                warning: str | None = None) -> Coverage:
         if not exact:
             reason += " (string values too complex for an exhaustive comparison: verify by hand)"
         return Coverage(control.id, control.benchmark, pattern.text, pattern.canonical, status, rule,
@@ -103,7 +103,7 @@ def _benchmark_text(control: Control, text: FilterPattern, catalog: Catalog, ver
                    warning=f"{control.trap} Example of an event it counts by mistake: {example}.")
 
 
-def judge_catalog(benchmark: Optional[str] = None, catalog: Optional[Catalog] = None
+def judge_catalog(benchmark: str | None = None, catalog: Catalog | None = None
                   ) -> list[tuple[Control, str, Coverage]]:
     """Every text the catalog knows for each control (any edition), judged under one benchmark:
     shows at a glance which editions' texts are equivalent, broader or traps."""

@@ -11,7 +11,7 @@ import json
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any
 
 import jsonschema
 import yaml
@@ -49,8 +49,8 @@ class Control:
     level: int
     reference: FilterPattern
     variants: tuple[Variant, ...]
-    trap: Optional[str]
-    caveat: Optional[str]
+    trap: str | None
+    caveat: str | None
     remediation: Remediation
     example_event: dict
 
@@ -78,7 +78,7 @@ class Catalog:
     entries: dict[tuple[str, str], Control]  # (control id, benchmark) -> control
     ordinary: tuple[OrdinaryEvent, ...]
 
-    def benchmark(self, benchmark: Optional[str] = None) -> str:
+    def benchmark(self, benchmark: str | None = None) -> str:
         """The benchmark id to use: the given one if the catalog knows it, else the default."""
         benchmark = benchmark or self.default_benchmark
         if benchmark not in self.benchmarks:
@@ -86,7 +86,7 @@ class Catalog:
                                f"use one of {', '.join(sorted(self.benchmarks))}")
         return benchmark
 
-    def control(self, control_id: str, benchmark: Optional[str] = None) -> Control:
+    def control(self, control_id: str, benchmark: str | None = None) -> Control:
         benchmark = self.benchmark(benchmark)
         try:
             return self.entries[(control_id, benchmark)]
@@ -95,7 +95,7 @@ class Catalog:
             raise CatalogError(f"unknown control {control_id!r} for {benchmark}",
                                f"use one of {', '.join(known)}") from None
 
-    def controls(self, benchmark: Optional[str] = None) -> list[Control]:
+    def controls(self, benchmark: str | None = None) -> list[Control]:
         benchmark = self.benchmark(benchmark)
         return sorted((c for (_, b), c in self.entries.items() if b == benchmark), key=lambda c: _id_key(c.id))
 

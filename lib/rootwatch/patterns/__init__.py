@@ -11,9 +11,9 @@ The public surface is small on purpose (as jmespath's ``compile``/``search``)::
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Iterable, Optional
 
 from rootwatch.patterns.ast import Node, Path
 from rootwatch.patterns.compare import Comparison, Relation
@@ -22,7 +22,7 @@ from rootwatch.patterns.evaluate import MISSING, Predicate, compile_node
 from rootwatch.patterns.parser import parse
 from rootwatch.patterns.render import canonical
 
-__all__ = ["FilterPattern", "compile_pattern", "compare", "Comparison", "Relation", "describe_event", "parse"]
+__all__ = ["Comparison", "FilterPattern", "Relation", "compare", "compile_pattern", "describe_event", "parse"]
 
 
 @dataclass(frozen=True, eq=False)
@@ -43,7 +43,7 @@ def compile_pattern(text: str) -> FilterPattern:
     return FilterPattern(text, tree, compile_node(tree))
 
 
-def compare(reference: FilterPattern | str, other: FilterPattern | str, template: Optional[dict] = None,
+def compare(reference: FilterPattern | str, other: FilterPattern | str, template: dict | None = None,
             samples: Iterable[dict] = ()) -> Comparison:
     """How ``other`` relates to ``reference`` by meaning (see ``compare.compare``)."""
     ref, oth = (compile_pattern(p) if isinstance(p, str) else p for p in (reference, other))

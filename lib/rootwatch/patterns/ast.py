@@ -7,9 +7,8 @@ makes exact comparison of two patterns possible (see ``compare``).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Union
 
-Segment = Union[str, int]
+Segment = str | int
 
 
 @dataclass(frozen=True, order=True)
@@ -63,7 +62,7 @@ class Regex:
     source: str
 
 
-Value = Union[Text, Number, Regex]
+Value = Text | Number | Regex
 
 
 @dataclass(frozen=True)
@@ -94,8 +93,8 @@ class Or:
     operands: tuple[Node, ...]
 
 
-Atom = Union[Compare, Is, NotExists]
-Node = Union[Compare, Is, NotExists, And, Or]
+Atom = Compare | Is | NotExists
+Node = Compare | Is | NotExists | And | Or
 
 
 def atoms(node: Node) -> tuple[Atom, ...]:

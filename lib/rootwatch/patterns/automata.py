@@ -8,8 +8,9 @@ combination that any string can produce: that is what makes ``compare`` exact, n
 
 from __future__ import annotations
 
+import itertools
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Iterable
 
 from rootwatch.patterns.regex import ANY, MAX_CODEPOINT, Branch, Charset
 
@@ -102,7 +103,7 @@ def alphabet(nfas: list[NFA]) -> list[int]:
                 for lo, hi in chars:
                     cuts.update((lo, hi + 1))
     bounds = sorted(cuts)
-    reps = [_nice(lo, hi - 1) for lo, hi in zip(bounds, bounds[1:])]
+    reps = [_nice(lo, hi - 1) for lo, hi in itertools.pairwise(bounds)]
     return sorted(reps, key=lambda c: (not chr(c).isalpha(), c))  # letters first: readable witnesses
 
 

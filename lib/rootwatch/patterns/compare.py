@@ -12,12 +12,14 @@ state limit.
 from __future__ import annotations
 
 import copy
+import itertools
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from enum import Enum
-from typing import Any, Iterable, Iterator, Optional
+from typing import Any
 
 from rootwatch.patterns import automata, regex
-from rootwatch.patterns.ast import And, Atom, Compare, Is, Node, Number, Or, Path, Regex, Text, atoms
+from rootwatch.patterns.ast import And, Atom, Compare, Node, Number, Or, Path, Regex, Text, atoms
 from rootwatch.patterns.evaluate import MISSING, Predicate, compile_node
 
 
@@ -32,8 +34,8 @@ class Relation(str, Enum):
 @dataclass(frozen=True)
 class Comparison:
     relation: Relation
-    blind_spot: Optional[dict]  # counted by the reference, missed by the other pattern
-    noise: Optional[dict]  # counted by the other pattern, not by the reference
+    blind_spot: dict | None  # counted by the reference, missed by the other pattern
+    noise: dict | None  # counted by the other pattern, not by the reference
     fields: tuple[Path, ...]  # the fields either pattern looks at, for describing the events
     exact: bool
 
@@ -47,7 +49,7 @@ class _Container:
         return "{...}" if self.kind is dict else f"[{self.length} items]"
 
 
-def compare(reference: Node, other: Node, template: Optional[dict] = None,
+def compare(reference: Node, other: Node, template: dict | None = None,
             samples: Iterable[dict] = ()) -> Comparison:
     """How ``other`` relates to ``reference``, with a blind-spot and a noise event where they exist.
 
@@ -68,7 +70,7 @@ def compare(reference: Node, other: Node, template: Optional[dict] = None,
 
 
 class _Search:
-    def __init__(self, reference: Node, other: Node, template: Optional[dict], samples: list[dict]) -> None:
+    def __init__(self, reference: Node, other: Node, template: dict | None, samples: list[dict]) -> None:
         self.trees = (reference, other)
         self.template = template or {}
         self.predicates = [compile_node(reference), compile_node(other)]
@@ -124,16 +126,16 @@ class _Search:
         bounds = sorted({a.value.value for a in tests if isinstance(a, Compare) and isinstance(a.value, Number)})
         if not bounds:
             return [0]
-        between = [(a + b) / 2 for a, b in zip(bounds, bounds[1:])]
+        between = [(a + b) / 2 for a, b in itertools.pairwise(bounds)]
         return [bounds[0] - 1, *bounds, *between, bounds[-1] + 1]
 
     # --- depth-first search -----------------------------------------------------------
-    def run(self) -> tuple[Optional[dict], Optional[dict], Optional[dict]]:
+    def run(self) -> tuple[dict | None, dict | None, dict | None]:
         self.found: dict[str, dict] = {}
         self._dfs(0, {}, {})
         return self.found.get("blind"), self.found.get("noise"), self.found.get("common")
 
-    def _open(self, r: Optional[bool], s: Optional[bool]) -> list[str]:
+    def _open(self, r: bool | None, s: bool | None) -> list[str]:
         goals = {"blind": r is not False and s is not True, "noise": s is not False and r is not True,
                  "common": r is not False and s is not False}
         return [g for g, possible in goals.items() if possible and g not in self.found]
@@ -179,7 +181,7 @@ class _Search:
             self.found.setdefault(goal, event)
 
 
-def _tri(node: Node, truths: dict[Atom, bool]) -> Optional[bool]:
+def _tri(node: Node, truths: dict[Atom, bool]) -> bool | None:
     """Kleene three-valued evaluation: None where unassigned fields leave the answer open."""
     if isinstance(node, (And, Or)):
         decisive = isinstance(node, Or)

@@ -14,7 +14,8 @@ is written here and pinned by ``tests/patterns/cases``):
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from rootwatch.patterns import regex
 from rootwatch.patterns.ast import And, Compare, Is, Node, NotExists, Number, Or, Path, Regex, Text
@@ -113,7 +114,7 @@ class _Generator:
 
     def test(self, atom: Compare | Is, leaf: str) -> str:
         if isinstance(atom, Is):
-            return f"{leaf} is {dict(NULL='None', TRUE='True', FALSE='False')[atom.what]}"
+            return f"{leaf} is { {'NULL': 'None', 'TRUE': 'True', 'FALSE': 'False'}[atom.what]}"
         value, op = atom.value, atom.op
         v = self.fresh()
         if isinstance(value, Number):

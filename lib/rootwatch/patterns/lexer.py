@@ -8,8 +8,8 @@ and CloudWatch Logs accepts them.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Iterator
 
 from rootwatch.errors import PatternSyntaxError
 
