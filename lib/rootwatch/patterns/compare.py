@@ -126,8 +126,8 @@ class _Search:
         bounds = sorted({a.value.value for a in tests if isinstance(a, Compare) and isinstance(a.value, Number)})
         if not bounds:
             return [0]
-        between = [(a + b) / 2 for a, b in itertools.pairwise(bounds)]
-        return [bounds[0] - 1, *bounds, *between, bounds[-1] + 1]
+        between = [mid for a, b in itertools.pairwise(bounds) if a < (mid := (a + b) / 2) < b]
+        return [bounds[0] - max(1.0, abs(bounds[0])), *bounds, *between, bounds[-1] + max(1.0, abs(bounds[-1]))]
 
     # --- depth-first search -----------------------------------------------------------
     def run(self) -> tuple[dict | None, dict | None, dict | None]:

@@ -80,23 +80,26 @@ class _Generator:
 
     def resolve(self, path: Path, bound: dict[tuple, str]) -> tuple[list[str], str]:
         """Conditions that hold when every container on ``path`` resolves, and the variable holding
-        the innermost container. Records the variables bound on the way in ``last_resolved``."""
+        the innermost container. Records the variables bound on the way in ``last_resolved``, keyed
+        by (prefix, container type) so a dict is never reused where a list is needed."""
         segments = path.segments
-        start = max((k for k in range(len(segments)) if segments[:k] in bound), default=0)
-        var = bound.get(segments[:start], "e")
+
+        def kind(k: int) -> str:
+            return "list" if isinstance(segments[k], int) else "dict"
+
+        start = max((k for k in range(1, len(segments)) if (segments[:k], kind(k)) in bound), default=0)
+        var = bound[(segments[:start], kind(start))] if start else "e"
         conds: list[str] = []
         self.last_resolved = {}
         for k in range(start, len(segments) - 1):
-            seg, nxt = segments[k], segments[k + 1]
-            kind = "list" if isinstance(nxt, int) else "dict"
-            child = self.fresh()
+            seg, child = segments[k], self.fresh()
             if isinstance(seg, int):
                 conds.append(f"len({var}) > {seg}")
-                conds.append(f"type({child} := {var}[{seg}]) is {kind}")
+                conds.append(f"type({child} := {var}[{seg}]) is {kind(k + 1)}")
             else:
-                conds.append(f"type({child} := {var}.get({seg!r})) is {kind}")
+                conds.append(f"type({child} := {var}.get({seg!r})) is {kind(k + 1)}")
             var = child
-            self.last_resolved[segments[:k + 1]] = child
+            self.last_resolved[(segments[:k + 1], kind(k + 1))] = child
         return conds, var
 
     def atom(self, atom: Compare | Is | NotExists, bound: dict[tuple, str]) -> str:

@@ -15,7 +15,7 @@ from rootwatch.errors import PatternSyntaxError
 
 NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?\Z")
 SEGMENT = re.compile(r"[A-Za-z0-9_-]+")
-INDEX = re.compile(r"\[(\d+)\]")
+INDEX = re.compile(r"\[(\d{1,9})\]")
 OPERATORS = ("!=", "<=", ">=", "=", "<", ">")
 SINGLE = {"{": "LBRACE", "}": "RBRACE", "(": "LPAREN", ")": "RPAREN"}
 STOP = set(" \t\r\n(){}")
@@ -94,7 +94,8 @@ def _selector(pattern: str, pos: int) -> Token:
         else:
             m = INDEX.match(pattern, i)
             if not m:
-                raise PatternSyntaxError("an array index is written [n] with n a whole number", pattern, i)
+                raise PatternSyntaxError("an array index is written [n] with n a whole number below 10^9",
+                                         pattern, i)
             segments.append(int(m.group(1)))
         i = m.end()
     if i < len(pattern) and pattern[i] not in STOP and pattern[i] not in "=!<>":

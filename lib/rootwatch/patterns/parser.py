@@ -6,12 +6,15 @@ pattern that parses is one AWS would store.
 
 from __future__ import annotations
 
+import math
+
 from rootwatch.errors import PatternSyntaxError
 from rootwatch.patterns import regex
 from rootwatch.patterns.ast import And, Compare, Is, Node, NotExists, Number, Or, Path, Regex, Text, Value
 from rootwatch.patterns.lexer import NUMBER, Token, tokenize
 
 MAX_REGEXES = 2
+MAX_DEPTH = 100  # parentheses; far beyond any real pattern, well within Python's recursion limit
 NUMERIC_ONLY = {"<", ">", "<=", ">="}
 
 
@@ -26,6 +29,7 @@ class _Parser:
         self.tokens = list(tokenize(pattern))
         self.i = 0
         self.regexes = 0
+        self.depth = 0
 
     @property
     def tok(self) -> Token:
@@ -75,6 +79,9 @@ class _Parser:
     def primary(self) -> Node:
         token = self.tok
         if token.kind == "LPAREN":
+            self.depth += 1
+            if self.depth > MAX_DEPTH:
+                raise self.error(f"parentheses nested more than {MAX_DEPTH} deep", token)
             self.take()
             if self.tok.kind == "RPAREN":
                 raise self.error("empty parentheses")
@@ -84,6 +91,7 @@ class _Parser:
                     raise self.error("'(' is never closed", token)
                 raise self.error(f"expected '&&', '||' or ')', found {self.describe(self.tok)}")
             self.take()
+            self.depth -= 1
             return node
         if token.kind == "SELECTOR":
             return self.comparison()
@@ -123,7 +131,10 @@ class _Parser:
             return Text(token.value)
         if token.kind == "WORD":
             if NUMBER.match(token.text):
-                return Number(float(token.text), token.text)
+                number = float(token.text)
+                if not math.isfinite(number):
+                    raise self.error(f"number {token.text} is out of range", token)
+                return Number(number, token.text)
             if op in NUMERIC_ONLY:
                 raise self.error(f"operator '{op}' compares numbers; {token.text!r} is not a number", token)
             return Text(tuple(token.text.split("*")))

@@ -194,7 +194,7 @@ def _quantifier(source: str, i: int, end: int) -> tuple[int, int | None, int]:
         lo, hi = {"?": (0, 1), "*": (0, None), "+": (1, None)}[ch]
         i += 1
     elif ch == "{":
-        m = re.compile(r"\{(\d+)(,(\d*))?\}").match(source, i, end)
+        m = re.compile(r"\{(\d{1,4})(,(\d{0,4}))?\}").match(source, i, end)
         if not m:
             raise RegexError("a repetition is written {m}, {m,} or {m,n}", i)
         lo = int(m.group(1))
