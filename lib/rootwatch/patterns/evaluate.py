@@ -6,7 +6,7 @@ is written here and pinned by ``tests/patterns/cases``):
 - a selector resolves through objects (``.name``) and arrays (``[n]``); anything else is *absent*;
 - a comparison holds only on a present scalar of the value's type: strings for quoted, unquoted
   and regex values, numbers (not booleans) for numeric ones — so ``!=`` on an absent field, on an
-  object or on a value of the other type is false;
+  object or on a value of the other type is false; numbers compare as doubles;
 - ``= "*"`` means the field exists with a non-null scalar value; ``*`` inside a value is a wildcard;
 - ``IS NULL`` / ``IS TRUE`` / ``IS FALSE`` hold only for JSON ``null`` / ``true`` / ``false``;
 - ``NOT EXISTS`` holds when the selector does not resolve.
@@ -25,6 +25,15 @@ MISSING = object()
 PYTHON_OPS = {"=": "==", "!=": "!=", "<": "<", ">": ">", "<=": "<=", ">=": ">="}
 
 
+def as_double(number: int | float) -> float:
+    """JSON numbers compare as IEEE doubles (as CloudWatch Logs reads them): integers beyond 2**53
+    round, and integers beyond the double range become infinite instead of raising."""
+    try:
+        return float(number)
+    except OverflowError:
+        return math.inf if number > 0 else -math.inf
+
+
 def flatten(node: Node) -> Node:
     """Merge nested ``&&`` into ``&&`` and ``||`` into ``||`` (what parentheses leave behind)."""
     if isinstance(node, (And, Or)):
@@ -41,7 +50,7 @@ def compile_node(node: Node) -> Predicate:
     gen = _Generator()
     body = gen.node(flatten(node), {})
     source = f"def _match(e):\n    return type(e) is dict and ({body})\n"
-    namespace: dict[str, Any] = {"_M": MISSING, **gen.constants}
+    namespace: dict[str, Any] = {"_M": MISSING, "_num": as_double, **gen.constants}
     exec(compile(source, "<filter-pattern>", "exec"), namespace)  # noqa: S102 - our own generated code
     fn = namespace["_match"]
     fn.source = source
@@ -121,7 +130,7 @@ class _Generator:
         value, op = atom.value, atom.op
         v = self.fresh()
         if isinstance(value, Number):
-            return f"type({v} := {leaf}) in (int, float) and {v} {PYTHON_OPS[op]} {value.value!r}"
+            return f"type({v} := {leaf}) in (int, float) and _num({v}) {PYTHON_OPS[op]} {value.value!r}"
         if isinstance(value, Text) and value.parts == ("", ""):
             exists = f"({v} := {leaf}) is not _M and {v} is not None and type({v}) not in (dict, list)"
             return exists if op == "=" else "False"
