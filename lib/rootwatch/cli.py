@@ -44,7 +44,36 @@ def build_parser() -> argparse.ArgumentParser:
     table.add_argument("--benchmark", help="benchmark edition (default: the catalog's default)")
     table.add_argument("--json", action="store_true", help="print the rows as JSON")
     table.set_defaults(handler=_pattern_table)
+
+    sandbox = commands.add_parser("sandbox", help="serve the sandbox organisation on 127.0.0.1 until Ctrl-C")
+    sandbox.set_defaults(handler=_sandbox)
     return parser
+
+
+def _sandbox(args: argparse.Namespace) -> Exit:
+    import signal
+    import threading
+
+    from rootwatch.sandbox import Sandbox
+
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    with Sandbox() as sb:
+        print(f"rootwatch sandbox: serving the sandbox organisation at {sb.endpoint} (Ctrl-C stops it)")
+        print("# for a shell or JupyterLab (auditor credentials of the management account):")
+        for key, value in sb.environment().items():
+            print(f"export {key}={value}")
+        print("# member accounts (assume their audit role):")
+        for account in sb.accounts:
+            print(f"#   {account.account_id}  {account.alias:<8}  {account.role_arn}")
+        sys.stdout.flush()
+        try:
+            while not stop.wait(0.5):
+                pass
+        except KeyboardInterrupt:
+            pass
+    print("rootwatch sandbox: stopped")
+    return Exit.PASS
 
 
 def _pattern_check(args: argparse.Namespace) -> Exit:

@@ -47,3 +47,11 @@ class PatternSyntaxError(RootwatchError):
 
 class CatalogError(RootwatchError):
     """The control catalog is malformed, or names a control or benchmark that does not exist."""
+
+
+class CredentialsError(RootwatchError):
+    """No usable AWS credentials, or a profile that does not exist."""
+
+
+class ParameterError(RootwatchError):
+    """A parameter file or value that rootwatch cannot use."""

@@ -53,6 +53,8 @@ class Control:
     caveat: str | None
     remediation: Remediation
     example_event: dict
+    evidence_query: FilterPattern  # what to fetch as the control's events (may be broader than it counts)
+    lookup: dict | None  # the one LookupEvents attribute that narrows event history to the subject
 
     @property
     def accepted(self) -> tuple[FilterPattern, ...]:
@@ -63,6 +65,7 @@ class Control:
     def intended(self) -> FilterPattern:
         """What the control means, where the printed text says something else (a trap)."""
         return next((v.pattern for v in self.variants if v.intended), self.reference)
+
 
 
 @dataclass(frozen=True)
@@ -144,6 +147,10 @@ def _control(cid: str, bench: str, spec: dict[str, Any], edition: dict[str, Any]
                      for v in edition.get("variants", []))
     if sum(v.intended for v in variants) > 1:
         raise CatalogError(f"control {cid} ({bench}) marks more than one variant as intended", "fix the catalog")
-    return Control(cid, bench, spec["title"], spec["subject"], edition["level"], pattern(edition["reference"]),
-                   variants, edition.get("trap"), spec.get("caveat"), Remediation(**spec["remediation"]),
-                   spec["example_event"])
+    reference = pattern(edition["reference"])
+    intended = next((v.pattern for v in variants if v.intended), reference)
+    evidence = spec.get("evidence", {})
+    query = pattern(evidence["query"]) if "query" in evidence else intended
+    return Control(cid, bench, spec["title"], spec["subject"], edition["level"], reference, variants,
+                   edition.get("trap"), spec.get("caveat"), Remediation(**spec["remediation"]), spec["example_event"],
+                   query, evidence.get("lookup"))

@@ -15,10 +15,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-from rootwatch.patterns.ast import Node, Path
+from rootwatch.patterns.ast import And, Node, Path
 from rootwatch.patterns.compare import Comparison, Relation
 from rootwatch.patterns.compare import compare as _compare_trees
-from rootwatch.patterns.evaluate import MISSING, Predicate, compile_node
+from rootwatch.patterns.evaluate import MISSING, Predicate, compile_node, flatten
 from rootwatch.patterns.parser import parse
 from rootwatch.patterns.render import canonical
 
@@ -68,3 +68,11 @@ def describe_event(event: dict, fields: Iterable[Path]) -> str:
         else:
             parts.append(f"{path.dotted}={json.dumps(value)}")
     return ", ".join(parts)
+
+
+def failing_clauses(pattern: FilterPattern, event: dict) -> list[str]:
+    """Why ``pattern`` does not count ``event``: its top-level ``&&`` clauses that are false (or the
+    whole pattern when it is not a conjunction), in canonical text."""
+    tree = flatten(pattern.tree)
+    clauses = tree.operands if isinstance(tree, And) else (tree,)
+    return [canonical(c)[2:-2] for c in clauses if not compile_node(c)(event)]

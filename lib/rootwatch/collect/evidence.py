@@ -1,0 +1,121 @@
+"""Every API call kept as evidence, and every unreadable link kept as a gap.
+
+A collector never swallows an error: the failed call is recorded with its error, a ``Gap`` names
+the link it leaves unproven, and collection goes on with the rest (Prowler's habit of logging and
+returning ``None`` is what this replaces).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import asdict, dataclass, field
+from datetime import date, datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from botocore import xform_name
+
+from rootwatch.collect.session import Clients, error_of
+
+
+@dataclass
+class RawCall:
+    seq: int
+    account_id: str
+    region: str
+    service: str
+    operation: str
+    params: dict[str, Any]
+    started: datetime
+    seconds: float = 0.0
+    pages: list[dict[str, Any]] = field(default_factory=list)
+    error: dict[str, str] | None = None
+
+    @property
+    def filename(self) -> str:
+        """Where the call is kept in a bundle: ``raw/<account>/<region>/<seq>-<service>.<Operation>.json``."""
+        return f"{self.account_id}/{self.region}/{self.seq:04d}-{self.service}.{self.operation}.json"
+
+    def to_json(self) -> str:
+        call = {k: v for k, v in asdict(self).items() if k != "pages"}
+        return json.dumps({"call": call, "responses": self.pages}, indent=1, default=_jsonable, sort_keys=True)
+
+
+@dataclass(frozen=True)
+class Gap:
+    """A link of the chain that could not be read: never a PASS, never a silent FAIL."""
+
+    account_id: str
+    region: str
+    link: str
+    service: str
+    operation: str
+    error_code: str
+    message: str
+    evidence: str  # the raw call file that shows the error ("" when no call could be made)
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.astimezone(timezone.utc).isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, bytes):
+        return value.decode("utf-8", "replace")
+    raise TypeError(f"not JSON serialisable: {type(value).__name__}")
+
+
+class Recorder:
+    """Makes the calls of one account and keeps them; failures become gaps."""
+
+    def __init__(self, clients: Clients, account_id: str, start_seq: int = 0) -> None:
+        self.clients, self.account_id = clients, account_id
+        self.calls: list[RawCall] = []
+        self.gaps: list[Gap] = []
+        self._seq = start_seq
+
+    def call(self, region: str, service: str, operation: str, link: str, **params: Any) -> dict | None:
+        """One call; the response, or None after recording a gap."""
+        pages = self._run(region, service, operation, link, params, paginate=False)
+        return pages[0] if pages is not None else None
+
+    def pages(self, region: str, service: str, operation: str, link: str, **params: Any) -> list[dict] | None:
+        """Every page of a paginated call; None after recording a gap."""
+        return self._run(region, service, operation, link, params, paginate=True)
+
+    def _run(self, region: str, service: str, operation: str, link: str, params: dict[str, Any],
+             paginate: bool) -> list[dict] | None:
+        self._seq += 1
+        record = RawCall(self._seq, self.account_id, region, service, operation, params,
+                         datetime.now(timezone.utc))
+        self.calls.append(record)
+        started = time.perf_counter()
+        try:
+            client = self.clients.get(service, region)
+            method = xform_name(operation)
+            if paginate:
+                for page in client.get_paginator(method).paginate(**params):
+                    record.pages.append(page)
+            else:
+                record.pages.append(getattr(client, method)(**params))
+            return record.pages
+        except Exception as exc:  # noqa: BLE001 - error_of re-raises anything that is not AWS's
+            code, message = error_of(exc)
+            record.error = {"code": code, "message": message}
+            self.gaps.append(Gap(self.account_id, region, link, service, operation, code, message,
+                                 f"raw/{record.filename}"))
+            return None
+        finally:
+            record.seconds = time.perf_counter() - started
+
+
+def write_raw(calls: list[RawCall], directory: Path) -> list[Path]:
+    """Write each call with its responses (or error) under ``directory``; returns the paths."""
+    written = []
+    for call in calls:
+        path = directory / call.filename
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(call.to_json(), encoding="utf-8")
+        written.append(path)
+    return written

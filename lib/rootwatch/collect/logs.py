@@ -1,0 +1,22 @@
+"""Metric filters of a log group and the events it holds (FilterLogEvents)."""
+
+from __future__ import annotations
+
+from rootwatch.collect.evidence import Recorder
+from rootwatch.models import Window
+
+
+def metric_filters(rec: Recorder, region: str, log_group: str) -> list[dict] | None:
+    pages = rec.pages(region, "logs", "DescribeMetricFilters", "metric-filter", logGroupName=log_group)
+    return None if pages is None else [f for page in pages for f in page.get("metricFilters", [])]
+
+
+def filter_events(rec: Recorder, region: str, log_group: str, pattern: str, window: Window) -> list[dict] | None:
+    """Events of the window the server says match ``pattern``; the caller re-checks every one."""
+    pages = rec.pages(region, "logs", "FilterLogEvents", "root-events", logGroupName=log_group,
+                      filterPattern=pattern, startTime=_ms(window.start), endTime=_ms(window.end) - 1)
+    return None if pages is None else [e for page in pages for e in page.get("events", [])]
+
+
+def _ms(moment) -> int:
+    return int(moment.timestamp() * 1000)

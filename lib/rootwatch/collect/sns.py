@@ -1,0 +1,11 @@
+"""Subscribers of the topics alarms notify."""
+
+from __future__ import annotations
+
+from rootwatch.collect.evidence import Recorder
+
+
+def subscriptions(rec: Recorder, topic_arn: str) -> list[dict] | None:
+    region = topic_arn.split(":")[3]
+    pages = rec.pages(region, "sns", "ListSubscriptionsByTopic", "subscriber", TopicArn=topic_arn)
+    return None if pages is None else [s for page in pages for s in page.get("Subscriptions", [])]

@@ -1,0 +1,8 @@
+"""The sandbox organisation: moto on loopback, seeded with a healthy and a drifted account.
+
+The sandbox is an edge module: the core (collect, frames, judge, render, bundle) never imports it.
+"""
+
+from rootwatch.sandbox.server import Sandbox, SandboxAccount
+
+__all__ = ["Sandbox", "SandboxAccount"]

@@ -1,0 +1,240 @@
+"""WSGI middleware in front of moto: answers the calls moto lacks, the way AWS documents them.
+
+Only the sandbox uses it; production code calls the real APIs unchanged. It serves
+- CloudTrail ``LookupEvents`` from the seeded records (last 90 days, newest first, one lookup
+  attribute, MaxResults ≤ 50, opaque NextToken);
+- CloudWatch ``DescribeAlarmHistory`` from the seeded history (date range, item type, MaxRecords
+  ≤ 100, NextToken, ScanBy);
+- CloudWatch Logs ``FilterLogEvents`` over moto's stored log events, applying JSON filter patterns
+  (which moto ignores) with rootwatch's own engine, time range inclusive, ``limit`` ≤ 10,000;
+- SNS ``ListSubscriptionsByTopic``/``ListSubscriptions`` with ``PendingConfirmation`` for the
+  subscriptions the organisation marks unconfirmed (moto confirms everything).
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+import json
+import re
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from typing import Any, Callable, Iterable
+from urllib.parse import parse_qs
+
+from rootwatch.errors import PatternSyntaxError
+from rootwatch.patterns import compile_pattern
+from rootwatch.sandbox.events import AlarmChange, Event, event_time
+
+ACCESS_KEY = re.compile(r"Credential=([A-Z0-9]{16,128})/\d{8}/([a-z0-9-]+)/")
+StartResponse = Callable[..., Any]
+
+
+@dataclass
+class SandboxState:
+    """What the sandbox knows beyond moto: seeded records, alarm history, unconfirmed subscriptions."""
+
+    now: datetime
+    records: dict[str, list[Event]] = field(default_factory=dict)  # account -> CloudTrail records
+    history: dict[tuple[str, str], list[AlarmChange]] = field(default_factory=dict)  # (account, region)
+    pending: set[str] = field(default_factory=set)  # subscription ARNs shown as PendingConfirmation
+
+
+class BridgeError(Exception):
+    def __init__(self, code: str, message: str, status: int = 400) -> None:
+        super().__init__(message)
+        self.code, self.status = code, status
+
+
+class Bridge:
+    def __init__(self, app: Callable, state: SandboxState) -> None:
+        self.app, self.state = app, state
+        self.json_handlers: dict[str, Callable[[str, str, dict], dict]] = {
+            "LookupEvents": self.lookup_events,
+            "DescribeAlarmHistory": self.describe_alarm_history,
+            "FilterLogEvents": self.filter_log_events,
+        }
+
+    def __call__(self, environ: dict, start_response: StartResponse) -> Iterable[bytes]:
+        operation = environ.get("HTTP_X_AMZ_TARGET", "").rpartition(".")[2]
+        if operation in self.json_handlers:
+            return self._json(operation, environ, start_response)
+        if environ.get("REQUEST_METHOD") == "POST" and "x-www-form-urlencoded" in environ.get("CONTENT_TYPE", ""):
+            body = _read(environ)
+            action = parse_qs(body.decode()).get("Action", [""])[0]
+            if action in ("ListSubscriptionsByTopic", "ListSubscriptions") and self.state.pending:
+                return self._rewrite_pending(environ, start_response)
+        return self.app(environ, start_response)
+
+    # --- plumbing ---------------------------------------------------------------------
+    def _json(self, operation: str, environ: dict, start_response: StartResponse) -> Iterable[bytes]:
+        match = ACCESS_KEY.search(environ.get("HTTP_AUTHORIZATION", ""))
+        from moto.iam.models import get_account_id_from
+
+        account = get_account_id_from(match.group(1)) if match else "123456789012"
+        region = match.group(2) if match else "us-east-1"
+        try:
+            payload, status = self.json_handlers[operation](account, region, json.loads(_read(environ) or b"{}")), 200
+        except BridgeError as exc:
+            payload, status = {"__type": exc.code, "message": str(exc)}, exc.status
+        body = json.dumps(payload).encode()
+        start_response(f"{status} {'OK' if status == 200 else 'Bad Request'}",
+                       [("Content-Type", "application/x-amz-json-1.1"), ("Content-Length", str(len(body))),
+                        ("x-amzn-RequestId", "00000000-0000-4000-8000-sandbox00000")])
+        return [body]
+
+    def _rewrite_pending(self, environ: dict, start_response: StartResponse) -> Iterable[bytes]:
+        captured: dict[str, Any] = {}
+
+        def capture(status: str, headers: list, exc_info: Any = None) -> None:
+            captured.update(status=status, headers=headers)
+
+        body = b"".join(self.app(environ, capture)).decode()
+        for arn in self.state.pending:
+            body = body.replace(f"<SubscriptionArn>{arn}</SubscriptionArn>",
+                                "<SubscriptionArn>PendingConfirmation</SubscriptionArn>")
+        data = body.encode()
+        headers = [(k, str(len(data)) if k.lower() == "content-length" else v) for k, v in captured["headers"]]
+        start_response(captured["status"], headers)
+        return [data]
+
+    # --- CloudTrail LookupEvents ---------------------------------------------------------
+    def lookup_events(self, account: str, region: str, params: dict) -> dict:
+        attributes = params.get("LookupAttributes") or []
+        if len(attributes) > 1:
+            raise BridgeError("InvalidLookupAttributesException", "You cannot specify more than one lookup attribute.")
+        limit = params.get("MaxResults", 50)
+        if not 1 <= limit <= 50:
+            raise BridgeError("InvalidMaxResultsException", "MaxResults must be between 1 and 50.")
+        oldest = self.state.now - timedelta(days=90)
+        start = max(_time(params.get("StartTime"), oldest), oldest)
+        end = _time(params.get("EndTime"), self.state.now)
+        if start > end:
+            raise BridgeError("InvalidTimeRangeException", "Start time must be before end time.")
+        selected = [e for e in self.state.records.get(account, [])
+                    if _lookup_region(e) == region and start <= event_time(e) <= end
+                    and all(_lookup_value(e, a["AttributeKey"]) == a["AttributeValue"] for a in attributes)]
+        selected.sort(key=lambda e: (e["eventTime"], e["eventID"]), reverse=True)
+        page, token = _page(selected, params.get("NextToken"), limit)
+        return {"Events": [_lookup_item(e) for e in page], **({"NextToken": token} if token else {})}
+
+    # --- CloudWatch DescribeAlarmHistory -------------------------------------------------
+    def describe_alarm_history(self, account: str, region: str, params: dict) -> dict:
+        limit = params.get("MaxRecords", 100)
+        if not 1 <= limit <= 100:
+            raise BridgeError("InvalidParameterValue", "MaxRecords must be between 1 and 100.")
+        start = _time(params.get("StartDate"), datetime.min.replace(tzinfo=timezone.utc))
+        end = _time(params.get("EndDate"), datetime.max.replace(tzinfo=timezone.utc))
+        items = [c for c in self.state.history.get((account, region), [])
+                 if (not params.get("AlarmName") or c.alarm_name == params["AlarmName"])
+                 and (not params.get("HistoryItemType") or c.kind == params["HistoryItemType"])
+                 and start <= c.timestamp <= end]
+        items.sort(key=lambda c: c.timestamp, reverse=params.get("ScanBy", "TimestampDescending") != "TimestampAscending")
+        page, token = _page(items, params.get("NextToken"), limit)
+        return {"AlarmHistoryItems": [
+            {"AlarmName": c.alarm_name, "AlarmType": "MetricAlarm", "Timestamp": c.timestamp.timestamp(),
+             "HistoryItemType": c.kind, "HistorySummary": c.summary, "HistoryData": json.dumps(c.data)}
+            for c in page], **({"NextToken": token} if token else {})}
+
+    # --- CloudWatch Logs FilterLogEvents -------------------------------------------------
+    def filter_log_events(self, account: str, region: str, params: dict) -> dict:
+        from moto.logs.models import logs_backends
+
+        name = params.get("logGroupName") or params.get("logGroupIdentifier", "").split(":log-group:")[-1]
+        group = logs_backends[account][region].groups.get(name)
+        if group is None:
+            raise BridgeError("ResourceNotFoundException", "The specified log group does not exist.")
+        limit = params.get("limit", 10_000)
+        if not 1 <= limit <= 10_000:
+            raise BridgeError("InvalidParameterException", "limit must be between 1 and 10000.")
+        matches = _matcher(params.get("filterPattern", ""))
+        start, end = params.get("startTime", 0), params.get("endTime", 2**63)
+        streams = set(params.get("logStreamNames") or group.streams)
+        prefix = params.get("logStreamNamePrefix", "")
+        found = [(ev.timestamp, ev.event_id, stream_name, ev)
+                 for stream_name, stream in group.streams.items()
+                 if stream_name in streams and stream_name.startswith(prefix)
+                 for ev in stream.events if start <= ev.timestamp <= end and matches(ev.message)]
+        found.sort(key=lambda row: row[:2])
+        page, token = _page(found, params.get("nextToken"), limit)
+        return {"events": [{"logStreamName": s, "timestamp": ev.timestamp, "message": ev.message,
+                            "ingestionTime": ev.ingestion_time, "eventId": str(ev.event_id)}
+                           for _, _, s, ev in page],
+                "searchedLogStreams": [], **({"nextToken": token} if token else {})}
+
+
+def _read(environ: dict) -> bytes:
+    """Read the request body and put it back, so the wrapped app can read it too."""
+    length = int(environ.get("CONTENT_LENGTH") or 0)
+    body = environ["wsgi.input"].read(length) if length else b""
+    environ["wsgi.input"] = io.BytesIO(body)
+    return body
+
+
+def _time(value: Any, default: datetime) -> datetime:
+    return default if value is None else datetime.fromtimestamp(float(value), tz=timezone.utc)
+
+
+def _page(items: list, token: str | None, limit: int) -> tuple[list, str | None]:
+    try:
+        offset = int(base64.urlsafe_b64decode(token.encode()).decode()) if token else 0
+    except ValueError:
+        raise BridgeError("InvalidNextTokenException", "The NextToken is invalid.") from None
+    end = offset + limit
+    nxt = base64.urlsafe_b64encode(str(end).encode()).decode() if end < len(items) else None
+    return items[offset:end], nxt
+
+
+def _matcher(pattern: str) -> Callable[[str], bool]:
+    """JSON patterns through rootwatch's engine (what AWS does); terms as all-present words."""
+    if not pattern.strip():
+        return lambda message: True
+    if pattern.lstrip().startswith("{"):
+        try:
+            compiled = compile_pattern(pattern)
+        except PatternSyntaxError as exc:
+            raise BridgeError("InvalidParameterException", f"Invalid filter pattern: {exc.reason}") from None
+
+        def matches(message: str) -> bool:
+            try:
+                return compiled.matches(json.loads(message))
+            except ValueError:
+                return False
+        return matches
+    terms = re.findall(r'"([^"]*)"|(\S+)', pattern)
+    words = [quoted or bare for quoted, bare in terms]
+    return lambda message: all(w in message for w in words)
+
+
+def _lookup_region(event: Event) -> str:
+    return event.get("awsRegion", "")
+
+
+def _username(event: Event) -> str:
+    ui = event.get("userIdentity", {})
+    if ui.get("type") == "Root":
+        return "root"
+    if ui.get("type") == "AssumedRole":
+        return ui.get("arn", "").rsplit("/", 1)[-1]
+    return ui.get("userName") or ui.get("invokedBy", "")
+
+
+def _lookup_value(event: Event, key: str) -> str:
+    values = {
+        "EventId": event.get("eventID"), "EventName": event.get("eventName"),
+        "ReadOnly": str(event.get("readOnly", False)).lower(), "Username": _username(event),
+        "EventSource": event.get("eventSource"), "AccessKeyId": event.get("userIdentity", {}).get("accessKeyId"),
+        "ResourceType": None, "ResourceName": None,
+    }
+    if key not in values:
+        raise BridgeError("InvalidLookupAttributesException", f"Invalid attribute key: {key}")
+    return values[key]
+
+
+def _lookup_item(event: Event) -> dict:
+    return {"EventId": event["eventID"], "EventName": event["eventName"],
+            "ReadOnly": str(event.get("readOnly", False)).lower(),
+            "AccessKeyId": event.get("userIdentity", {}).get("accessKeyId", ""),
+            "EventTime": event_time(event).timestamp(), "EventSource": event["eventSource"],
+            "Username": _username(event), "Resources": [],
+            "CloudTrailEvent": json.dumps(event)}

@@ -1,0 +1,222 @@
+"""Realistic CloudTrail records and alarm history for a sandbox account.
+
+Shapes follow the public samples in ``../shared/data/cloudtrail-samples`` (AWS documentation
+records, Stratus and Invictus detonation logs). Everything is drawn from a seeded generator, so
+a given account and ``now`` always produce the same records.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from typing import Any, Callable
+
+DAYS = 90
+ORDINARY_PER_DAY = (25, 45)
+XSS_USER_AGENT = "<script>alert(1)</script>"
+BROWSER = ("Mozilla/5.0 (Macintosh; Intel Mac OS X 14_5) AppleWebKit/605.1.15 (KHTML, like Gecko) "
+           "Version/17.5 Safari/605.1.15")
+CLI = "aws-cli/2.17.0 md/awscrt#0.20.11 ua/2.0 os/linux#6.1.0 md/arch#x86_64 lang/python#3.11.8"
+SDK = "Boto3/1.35.0 md/Botocore#1.35.0 ua/2.0 os/linux#6.1.0 md/arch#x86_64 lang/python#3.11.8"
+OFFICE_IPS = ("198.51.100.10", "198.51.100.11", "198.51.100.24")
+ROOT_IPS = ("203.0.113.17", "203.0.113.17", "203.0.113.42", "192.0.2.77")
+Event = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class AlarmChange:
+    """One alarm-history item, shaped as DescribeAlarmHistory returns it."""
+
+    alarm_name: str
+    timestamp: datetime
+    kind: str  # StateUpdate | Action | ConfigurationUpdate
+    summary: str
+    data: dict[str, Any]
+
+
+class _Gen:
+    def __init__(self, account_id: str, region: str, seed: int, now: datetime) -> None:
+        self.account, self.region, self.now = account_id, region, now
+        self.rng = random.Random(seed)
+
+    def uuid(self) -> str:
+        return str(uuid.UUID(int=self.rng.getrandbits(128), version=4))
+
+    def at(self, day: int) -> datetime:
+        start = self.now - timedelta(days=DAYS - day)
+        return start.replace(hour=0, minute=0, second=0, microsecond=0) + timedelta(
+            seconds=self.rng.randrange(7 * 3600, 19 * 3600))
+
+    def base(self, when: datetime, identity: dict, source: str, name: str, **fields: Any) -> Event:
+        event = {
+            "eventVersion": "1.09", "userIdentity": identity,
+            "eventTime": when.strftime("%Y-%m-%dT%H:%M:%SZ"), "eventSource": source, "eventName": name,
+            "awsRegion": fields.pop("region", self.region), "sourceIPAddress": self.rng.choice(OFFICE_IPS),
+            "userAgent": CLI, "requestParameters": None, "responseElements": None,
+            "requestID": self.uuid(), "eventID": self.uuid(), "readOnly": True, "eventType": "AwsApiCall",
+            "managementEvent": True, "recipientAccountId": self.account, "eventCategory": "Management",
+        }
+        event.update(fields)
+        return event
+
+    def user(self, name: str) -> dict:
+        return {"type": "IAMUser", "principalId": f"AIDA{self.rng.getrandbits(64):016X}",
+                "arn": f"arn:aws:iam::{self.account}:user/{name}", "accountId": self.account,
+                "accessKeyId": f"AKIA{self.rng.getrandbits(64):016X}", "userName": name}
+
+    def role(self, name: str) -> dict:
+        rid = f"AROA{self.rng.getrandbits(64):016X}"
+        return {"type": "AssumedRole", "principalId": f"{rid}:{name}-session",
+                "arn": f"arn:aws:sts::{self.account}:assumed-role/{name}/{name}-session",
+                "accountId": self.account, "accessKeyId": f"ASIA{self.rng.getrandbits(64):016X}",
+                "sessionContext": {"sessionIssuer": {"type": "Role", "principalId": rid,
+                                                     "arn": f"arn:aws:iam::{self.account}:role/{name}",
+                                                     "accountId": self.account, "userName": name},
+                                   "attributes": {"creationDate": "2026-01-01T00:00:00Z",
+                                                  "mfaAuthenticated": "false"}}}
+
+    def root(self, invoked_by: str | None = None) -> dict:
+        identity = {"type": "Root", "principalId": self.account, "arn": f"arn:aws:iam::{self.account}:root",
+                    "accountId": self.account, "accessKeyId": ""}
+        if invoked_by:
+            identity["invokedBy"] = invoked_by
+        return identity
+
+
+def ordinary_events(gen: _Gen) -> list[Event]:
+    """Everyday traffic: IAM users, assumed roles, federated sign-ins, AWS services."""
+    kinds: list[Callable[[datetime], Event]] = [
+        lambda t: gen.base(t, gen.user(gen.rng.choice(["alice", "bob"])), "ec2.amazonaws.com", "DescribeInstances",
+                           requestParameters={"instancesSet": {}, "filterSet": {}}),
+        lambda t: gen.base(t, gen.role("deploy"), "s3.amazonaws.com", "ListBuckets", userAgent=SDK),
+        lambda t: gen.base(t, gen.role("deploy"), "cloudformation.amazonaws.com", "DescribeStacks", userAgent=SDK),
+        lambda t: gen.base(t, gen.role("ci"), "lambda.amazonaws.com", "UpdateFunctionCode20150331v2",
+                           readOnly=False, userAgent=SDK,
+                           requestParameters={"functionName": "orders-api", "publish": True}),
+        lambda t: gen.base(t, {"type": "AWSService", "invokedBy": "ec2.amazonaws.com"}, "sts.amazonaws.com",
+                           "AssumeRole", sourceIPAddress="ec2.amazonaws.com", userAgent="ec2.amazonaws.com",
+                           sharedEventID=gen.uuid()),
+        lambda t: gen.base(t, {"accountId": gen.account, "invokedBy": "AWS Internal"}, "kms.amazonaws.com",
+                           "RotateKey", eventType="AwsServiceEvent", readOnly=False,
+                           sourceIPAddress="AWS Internal", userAgent="AWS Internal"),
+        lambda t: gen.base(t, gen.user("alice"), "signin.amazonaws.com", "ConsoleLogin", region="us-east-1",
+                           eventType="AwsConsoleSignIn", readOnly=False, userAgent=BROWSER,
+                           responseElements={"ConsoleLogin": "Success"},
+                           additionalEventData={"LoginTo": "https://console.aws.amazon.com/console/home",
+                                                "MobileVersion": "No", "MFAUsed": "Yes"}),
+        lambda t: gen.base(t, gen.user("bob"), "iam.amazonaws.com", "CreateUser", readOnly=False,
+                           errorCode="AccessDenied",
+                           errorMessage=f"User: arn:aws:iam::{gen.account}:user/bob is not authorized to perform: "
+                                        "iam:CreateUser"),
+    ]
+    weights = [30, 25, 15, 8, 10, 2, 8, 2]
+    events = []
+    for day in range(DAYS):
+        for _ in range(gen.rng.randint(*ORDINARY_PER_DAY)):
+            events.append(gen.rng.choices(kinds, weights)[0](gen.at(day)))
+    return events
+
+
+def root_events(gen: _Gen) -> list[Event]:
+    """A few dozen root events: console sign-ins with and without MFA, a failed one, key creation,
+    a relayed action carrying invokedBy, AwsServiceEvent records, one hostile user agent."""
+    def login(t: datetime, mfa: str, ok: bool = True) -> Event:
+        fields: dict[str, Any] = dict(
+            region="us-east-1", eventType="AwsConsoleSignIn", readOnly=False, userAgent=BROWSER,
+            sourceIPAddress=gen.rng.choice(ROOT_IPS),
+            responseElements={"ConsoleLogin": "Success" if ok else "Failure"},
+            additionalEventData={"LoginTo": "https://console.aws.amazon.com/console/home",
+                                 "MobileVersion": "No", "MFAUsed": mfa})
+        if not ok:
+            fields["errorMessage"] = "Failed authentication"
+        return gen.base(t, gen.root(), "signin.amazonaws.com", "ConsoleLogin", **fields)
+
+    def call(t: datetime, source: str, name: str, **fields: Any) -> Event:
+        fields.setdefault("sourceIPAddress", gen.rng.choice(ROOT_IPS))
+        fields.setdefault("userAgent", BROWSER)
+        return gen.base(t, fields.pop("identity", gen.root()), source, name, **fields)
+
+    plan: list[tuple[int, Callable[[datetime], Event]]] = []
+    for day in sorted(gen.rng.sample(range(2, DAYS - 1), 9)):
+        plan.append((day, lambda t: login(t, "Yes")))
+        plan.append((day, lambda t: call(t, "iam.amazonaws.com", "GetAccountSummary")))
+        plan.append((day, lambda t: call(t, "billing.amazonaws.com", "GetBillingPreferences", region="us-east-1")))
+    plan += [
+        (5, lambda t: login(t, "No")),
+        (6, lambda t: login(t, "No", ok=False)),
+        (6, lambda t: login(t, "No", ok=False)),
+        (7, lambda t: login(t, "No")),
+        (7, lambda t: call(t, "iam.amazonaws.com", "CreateAccessKey", readOnly=False,
+                           responseElements={"accessKey": {"accessKeyId": "AKIAEXAMPLEROOTKEY01", "status": "Active",
+                                                           "userName": gen.account}})),
+        (8, lambda t: call(t, "ec2.amazonaws.com", "DescribeRegions", userAgent=CLI)),
+        (8, lambda t: call(t, "iam.amazonaws.com", "DeleteAccessKey", readOnly=False, userAgent=CLI,
+                           requestParameters={"accessKeyId": "AKIAEXAMPLEROOTKEY01"})),
+        (31, lambda t: call(t, "iam.amazonaws.com", "UpdateAccountPasswordPolicy", readOnly=False,
+                            errorCode="AccessDenied", errorMessage="MFA required for this operation")),
+        (44, lambda t: call(t, "account.amazonaws.com", "PutAlternateContact", readOnly=False,
+                            userAgent=XSS_USER_AGENT, requestParameters={"alternateContactType": "SECURITY"})),
+        (52, lambda t: call(t, "support.amazonaws.com", "DescribeCases", region="us-east-1",
+                            identity=gen.root(invoked_by="signin.amazonaws.com"),
+                            sourceIPAddress="signin.amazonaws.com", userAgent="signin.amazonaws.com")),
+        (60, lambda t: call(t, "signin.amazonaws.com", "PasswordRecoveryRequested", region="us-east-1",
+                            eventType="AwsServiceEvent", readOnly=False,
+                            serviceEventDetails={"PasswordRecoveryRequested": "Success"})),
+        (61, lambda t: call(t, "signin.amazonaws.com", "CredentialVerification", region="us-east-1",
+                            eventType="AwsServiceEvent", readOnly=False,
+                            serviceEventDetails={"CredentialVerification": "Success"},
+                            additionalEventData={"CredentialType": "PASSWORD"})),
+        (70, lambda t: call(t, "s3.amazonaws.com", "PutBucketPolicy", readOnly=False, userAgent=CLI,
+                            requestParameters={"bucketName": "finance-exports"})),
+    ]
+    return [make(gen.at(day)) for day, make in plan]
+
+
+def account_events(account_id: str, region: str, seed: int, now: datetime) -> list[Event]:
+    """All CloudTrail records of one account over the last ``DAYS`` days, in time order."""
+    gen = _Gen(account_id, region, seed, now)
+    events = ordinary_events(gen) + root_events(gen)
+    return sorted(events, key=lambda e: e["eventTime"])
+
+
+def event_time(event: Event) -> datetime:
+    return datetime.strptime(event["eventTime"], "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=timezone.utc)
+
+
+def alarm_history(alarm_name: str, counted: list[Event], uncovered: int, created: datetime,
+                  topic_arn: str, actions_enabled: bool) -> list[AlarmChange]:
+    """The history an alarm (Sum, 300 s, >= 1, 1 period) writes for the counted events: OK→ALARM at
+    the end of the event's 5-minute period, ALARM→OK one period later. The last ``uncovered``
+    counted events get no transition, as if the alarm had been broken then."""
+    changes = [AlarmChange(alarm_name, created, "ConfigurationUpdate", f'Alarm "{alarm_name}" created',
+                           {"version": "1.0", "type": "Create", "createdAlarm": {"alarmName": alarm_name}})]
+    periods = sorted({_period_end(event_time(e)) for e in counted[:len(counted) - uncovered]})
+    for end in periods:
+        reason = (f"Threshold Crossed: 1 datapoint [1.0 ({end - timedelta(minutes=5):%d/%m/%y %H:%M:%S})] was "
+                  "greater than or equal to the threshold (1.0).")
+        changes.append(_state(alarm_name, end + timedelta(seconds=40), "OK", "ALARM", reason))
+        if actions_enabled:
+            changes.append(AlarmChange(alarm_name, end + timedelta(seconds=41), "Action",
+                                       f"Successfully executed action {topic_arn}",
+                                       {"actionState": "Succeeded", "notificationResource": topic_arn,
+                                        "stateUpdateTimestamp": int((end + timedelta(seconds=40)).timestamp() * 1000)}))
+        changes.append(_state(alarm_name, end + timedelta(minutes=5, seconds=40), "ALARM", "OK",
+                              "Threshold Crossed: 1 datapoint [0.0] was not greater than or equal to the threshold (1.0)."))
+    return changes
+
+
+def _period_end(t: datetime) -> datetime:
+    return t.replace(second=0, microsecond=0, minute=t.minute - t.minute % 5) + timedelta(minutes=5)
+
+
+def _state(alarm: str, when: datetime, old: str, new: str, reason: str) -> AlarmChange:
+    return AlarmChange(alarm, when, "StateUpdate", f"Alarm updated from {old} to {new}",
+                       {"version": "1.0", "oldState": {"stateValue": old},
+                        "newState": {"stateValue": new, "stateReason": reason}})
+
+
+def to_json(event: Event) -> str:
+    return json.dumps(event, separators=(",", ":"))

@@ -1,0 +1,181 @@
+"""Run moto behind the bridge on 127.0.0.1 and seed the organisation into it.
+
+Seeding goes through boto3 like any client would, except the 90 days of log events, which are
+written into moto's store directly: CloudWatch Logs (and moto) refuse events older than 14 days,
+but a real account's log group holds them because they were delivered at the time.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+
+import boto3
+import yaml
+from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
+
+from rootwatch.patterns import compile_pattern
+from rootwatch.sandbox import events as ev
+from rootwatch.sandbox.bridge import Bridge, SandboxState
+
+ORGANISATION = Path(__file__).with_name("organisation.yaml")
+BASE_CREDENTIALS = {"aws_access_key_id": "AKIAROOTWATCHSANDBOX", "aws_secret_access_key": "sandbox-secret"}
+MANAGEMENT_ACCOUNT = "123456789012"  # moto's default account: the auditor's own
+
+
+class _QuietHandler(WSGIRequestHandler):
+    """No access log: the sandbox serves notebooks and tests, not an operator."""
+
+    def log_request(self, *args: Any, **kwargs: Any) -> None:
+        pass
+
+
+@dataclass(frozen=True)
+class SandboxAccount:
+    account_id: str
+    alias: str
+    role_arn: str
+    log_group: str
+
+
+class Sandbox:
+    """``with Sandbox() as sb: ...`` — a seeded moto server on a free loopback port."""
+
+    def __init__(self, now: datetime | None = None, organisation: Path = ORGANISATION) -> None:
+        self.now = (now or datetime.now(timezone.utc)).replace(microsecond=0)
+        self.spec = yaml.safe_load(organisation.read_text(encoding="utf-8"))
+        self.region = self.spec["home_region"]
+        self.state = SandboxState(now=self.now)
+        self._server: BaseWSGIServer | None = None
+        self._thread: threading.Thread | None = None
+
+    # --- lifecycle ------------------------------------------------------------------------
+    def start(self) -> Sandbox:
+        from moto.moto_api._internal.models import moto_api_backend
+        from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
+
+        moto_api_backend.reset()  # moto keeps its state per process: start from empty
+        app = Bridge(DomainDispatcherApplication(create_backend_app), self.state)
+        self._server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=_QuietHandler)
+        self._thread = threading.Thread(target=self._server.serve_forever, name="rootwatch-sandbox", daemon=True)
+        self._thread.start()
+        self._seed()
+        return self
+
+    def stop(self) -> None:
+        if self._server:
+            self._server.shutdown()
+            self._server.server_close()
+            self._thread.join()
+            self._server = None
+
+    def __enter__(self) -> Sandbox:
+        return self.start()
+
+    def __exit__(self, *exc: Any) -> None:
+        self.stop()
+
+    @property
+    def endpoint(self) -> str:
+        host, port = self._server.server_address[:2]
+        return f"http://{host}:{port}"
+
+    @property
+    def accounts(self) -> list[SandboxAccount]:
+        role = self.spec["audit_role"]
+        return [SandboxAccount(a["id"], a["alias"], f"arn:aws:iam::{a['id']}:role/{role}", a["trail"]["log_group"])
+                for a in self.spec["accounts"]]
+
+    def environment(self) -> dict[str, str]:
+        """What a shell or JupyterLab needs to point boto3 at the sandbox (auditor credentials)."""
+        return {"AWS_ENDPOINT_URL": self.endpoint, "AWS_ACCESS_KEY_ID": BASE_CREDENTIALS["aws_access_key_id"],
+                "AWS_SECRET_ACCESS_KEY": BASE_CREDENTIALS["aws_secret_access_key"],
+                "AWS_DEFAULT_REGION": self.region}
+
+    def session(self, account_id: str | None = None) -> boto3.Session:
+        """A boto3 session for the auditor, or for one member account through its audit role."""
+        base = boto3.Session(region_name=self.region, **BASE_CREDENTIALS)
+        if account_id is None:
+            return base
+        role = next(a.role_arn for a in self.accounts if a.account_id == account_id)
+        creds = base.client("sts", endpoint_url=self.endpoint).assume_role(
+            RoleArn=role, RoleSessionName="rootwatch-sandbox")["Credentials"]
+        return boto3.Session(aws_access_key_id=creds["AccessKeyId"], aws_secret_access_key=creds["SecretAccessKey"],
+                             aws_session_token=creds["SessionToken"], region_name=self.region)
+
+    # --- seeding --------------------------------------------------------------------------
+    def _seed(self) -> None:
+        for spec in self.spec["accounts"]:
+            session = self.session(spec["id"])
+            client = lambda name: session.client(name, endpoint_url=self.endpoint)  # noqa: E731
+            client("iam").create_account_alias(AccountAlias=spec["alias"])
+            topics = self._seed_topics(client, spec)
+            self._seed_trail(client, spec)
+            records = ev.account_events(spec["id"], self.region, spec["activity"]["seed"], self.now)
+            self.state.records[spec["id"]] = records
+            self._seed_log_events(spec, records)
+            for f in spec["filters"]:
+                client("logs").put_metric_filter(
+                    logGroupName=spec["trail"]["log_group"], filterName=f["name"], filterPattern=f["pattern"],
+                    metricTransformations=[{"metricName": f["metric"], "metricNamespace": f["namespace"],
+                                            "metricValue": "1"}])
+            self._seed_alarms(client, spec, topics, records)
+
+    def _seed_topics(self, client: Any, spec: dict) -> dict[str, str]:
+        sns, topics = client("sns"), {}
+        for topic in spec["topics"]:
+            arn = topics[topic["name"]] = sns.create_topic(Name=topic["name"])["TopicArn"]
+            for sub in topic["subscriptions"]:
+                sub_arn = sns.subscribe(TopicArn=arn, Protocol=sub["protocol"], Endpoint=sub["endpoint"],
+                                        ReturnSubscriptionArn=True)["SubscriptionArn"]
+                if not sub["confirmed"]:
+                    self.state.pending.add(sub_arn)
+        return topics
+
+    def _seed_trail(self, client: Any, spec: dict) -> None:
+        trail, acct = spec["trail"], spec["id"]
+        client("s3").create_bucket(Bucket=trail["bucket"])
+        logs = client("logs")
+        logs.create_log_group(logGroupName=trail["log_group"])
+        logs.put_retention_policy(logGroupName=trail["log_group"], retentionInDays=365)
+        logs.create_log_stream(logGroupName=trail["log_group"], logStreamName=f"{acct}_CloudTrail_{self.region}")
+        group_arn = f"arn:aws:logs:{self.region}:{acct}:log-group:{trail['log_group']}:*"
+        ct = client("cloudtrail")
+        ct.create_trail(Name=trail["name"], S3BucketName=trail["bucket"], IsMultiRegionTrail=trail["multi_region"],
+                        IncludeGlobalServiceEvents=True, EnableLogFileValidation=True,
+                        CloudWatchLogsLogGroupArn=group_arn,
+                        CloudWatchLogsRoleArn=f"arn:aws:iam::{acct}:role/CloudTrail_CloudWatchLogs_Role")
+        ct.put_event_selectors(TrailName=trail["name"], EventSelectors=[{**trail["selectors"], "DataResources": []}])
+        if trail["logging"]:
+            ct.start_logging(Name=trail["name"])
+
+    def _seed_log_events(self, spec: dict, records: list[dict]) -> None:
+        from moto.logs.models import LogEvent, logs_backends
+
+        group = logs_backends[spec["id"]][self.region].groups[spec["trail"]["log_group"]]
+        stream = group.streams[f"{spec['id']}_CloudTrail_{self.region}"]
+        for record in records:
+            ts = int(ev.event_time(record).timestamp() * 1000)
+            stream.events.append(LogEvent(ts + 180_000, {"timestamp": ts, "message": ev.to_json(record)}))
+
+    def _seed_alarms(self, client: Any, spec: dict, topics: dict[str, str], records: list[dict]) -> None:
+        cw = client("cloudwatch")
+        created = self.now - timedelta(days=ev.DAYS + 30)
+        history = self.state.history.setdefault((spec["id"], self.region), [])
+        for alarm in spec["alarms"]:
+            f = next(f for f in spec["filters"] if (f["metric"], f["namespace"]) == (alarm["metric"], alarm["namespace"]))
+            counted = [r for r in records if compile_pattern(f["pattern"]).matches(r)]
+            topic = topics[alarm["topic"]]
+            cw.put_metric_alarm(AlarmName=alarm["name"], MetricName=alarm["metric"], Namespace=alarm["namespace"],
+                                Statistic="Sum", Period=300, EvaluationPeriods=1, Threshold=1.0,
+                                ComparisonOperator="GreaterThanOrEqualToThreshold", TreatMissingData="notBreaching",
+                                ActionsEnabled=alarm["actions_enabled"], AlarmActions=[topic])
+            for chunk in range(0, len(counted), 500):
+                cw.put_metric_data(Namespace=alarm["namespace"], MetricData=[
+                    {"MetricName": alarm["metric"], "Timestamp": ev.event_time(r), "Value": 1.0, "Unit": "Count"}
+                    for r in counted[chunk:chunk + 500]])
+            history += ev.alarm_history(alarm["name"], counted, spec["activity"]["uncovered_root_events"], created,
+                                        topic, alarm["actions_enabled"])
