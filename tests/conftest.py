@@ -1,11 +1,11 @@
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from rootwatch.catalog import load_catalog
 from rootwatch.models import Window
 
-SANDBOX_NOW = datetime(2026, 10, 2, tzinfo=timezone.utc)
+SANDBOX_NOW = datetime(2026, 10, 2, tzinfo=UTC)
 
 
 @pytest.fixture(scope="session")
@@ -31,3 +31,13 @@ def window():
 def clients(sandbox):
     """clients(account_id, service) → a boto3 client of that sandbox account."""
     return lambda account_id, service: sandbox.session(account_id).client(service, endpoint_url=sandbox.endpoint)
+
+
+@pytest.fixture(scope="session")
+def evidence(sandbox, window, catalog):
+    """The sandbox organisation collected once: {account_id: AccountEvidence}."""
+    from rootwatch.collect import Target, collect
+
+    targets = [Target(a.alias, sandbox.session(a.account_id)) for a in sandbox.accounts]
+    return {e.account_id: e for e in collect(targets, ["us-east-1"], window, [catalog.control("4.3")],
+                                             endpoint_url=sandbox.endpoint)}

@@ -8,8 +8,9 @@ judges can rely on them. Every frame carries ``account_id``.
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
-from typing import Any, Callable, Iterable
+from collections.abc import Callable, Iterable
+from datetime import UTC, datetime
+from typing import Any
 
 import pandas as pd
 
@@ -17,7 +18,7 @@ from rootwatch.catalog import Control
 from rootwatch.collect import AccountEvidence
 from rootwatch.patterns import compile_pattern, failing_clauses
 
-UTC = "datetime64[ns, UTC]"
+TIME = "datetime64[ns, UTC]"
 
 SCHEMAS: dict[str, dict[str, tuple[str, str]]] = {
     "trails": {
@@ -31,7 +32,7 @@ SCHEMAS: dict[str, dict[str, tuple[str, str]]] = {
         "seen_in": ("string", "regions whose DescribeTrails listed it, comma-separated"),
         "log_group_arn": ("string", "CloudWatchLogsLogGroupArn (empty: no CloudWatch Logs delivery)"),
         "is_logging": ("boolean", "GetTrailStatus IsLogging (NA: status unreadable)"),
-        "latest_cloudwatch_logs_delivery": (UTC, "GetTrailStatus LatestCloudWatchLogsDeliveryTime"),
+        "latest_cloudwatch_logs_delivery": (TIME, "GetTrailStatus LatestCloudWatchLogsDeliveryTime"),
         "latest_delivery_error": ("string", "GetTrailStatus LatestDeliveryError"),
     },
     "event_selectors": {
@@ -53,7 +54,7 @@ SCHEMAS: dict[str, dict[str, tuple[str, str]]] = {
         "metric_namespace": ("string", "metricTransformations[].metricNamespace"),
         "metric_name": ("string", "metricTransformations[].metricName"),
         "metric_value": ("string", "metricTransformations[].metricValue"),
-        "created": (UTC, "creationTime"),
+        "created": (TIME, "creationTime"),
     },
     "alarms": {
         "account_id": ("string", "account owning the alarm"),
@@ -83,7 +84,7 @@ SCHEMAS: dict[str, dict[str, tuple[str, str]]] = {
         "account_id": ("string", "account owning the alarm"),
         "region": ("string", "alarm region"),
         "alarm_name": ("string", "AlarmName"),
-        "time": (UTC, "Timestamp"),
+        "time": (TIME, "Timestamp"),
         "item_type": ("string", "HistoryItemType"),
         "summary": ("string", "HistorySummary"),
         "old_state": ("string", "StateUpdate: previous state"),
@@ -94,7 +95,7 @@ SCHEMAS: dict[str, dict[str, tuple[str, str]]] = {
         "region": ("string", "metric region"),
         "namespace": ("string", "metric namespace"),
         "metric_name": ("string", "metric name"),
-        "time": (UTC, "start of the day"),
+        "time": (TIME, "start of the day"),
         "sum": ("Float64", "Sum over the day"),
     },
     "gaps": {
@@ -118,7 +119,7 @@ SCHEMAS: dict[str, dict[str, tuple[str, str]]] = {
         "evidence": ("string", "raw call file"),
     },
     "root_events": {
-        "time": (UTC, "eventTime"),
+        "time": (TIME, "eventTime"),
         "account_id": ("string", "recipientAccountId (the account collected)"),
         "region": ("string", "awsRegion"),
         "event_name": ("string", "eventName"),
@@ -145,7 +146,7 @@ def frame(name: str, rows: Iterable[dict[str, Any]]) -> pd.DataFrame:
     schema = SCHEMAS[name]
     df = pd.DataFrame(list(rows), columns=list(schema))
     for column, (dtype, _) in schema.items():
-        df[column] = pd.to_datetime(df[column], utc=True) if dtype == UTC else df[column].astype(dtype)
+        df[column] = pd.to_datetime(df[column], utc=True).dt.as_unit("ns") if dtype == TIME else df[column].astype(dtype)
     return df
 
 
@@ -338,7 +339,7 @@ def _json(text: Any) -> dict:
 
 
 def _ms(value: Any) -> datetime | None:
-    return None if value is None else datetime.fromtimestamp(value / 1000, tz=timezone.utc)
+    return None if value is None else datetime.fromtimestamp(value / 1000, tz=UTC)
 
 
 BUILDERS: dict[str, Callable[[list[AccountEvidence]], pd.DataFrame]] = {

@@ -12,8 +12,8 @@ pattern (moto does). Each API object is kept as AWS returned it, with ``rw:`` ke
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Callable, Iterable
 
 import boto3
 
@@ -72,9 +72,11 @@ def collect(targets: Iterable[Target], regions: list[str], window: Window, contr
 
 
 def collect_account(target: Target, regions: list[str], window: Window, controls: list[Control],
-                    endpoint_url: str | None = None, progress: Progress | None = None) -> AccountEvidence:
+                    endpoint_url: str | None = None, progress: Progress | None = None,
+                    clients: Clients | None = None) -> AccountEvidence:
+    """``clients`` replaces the session's own clients (tests pass botocore-stubbed ones)."""
     say = progress or (lambda stage, label: None)
-    rec = Recorder(Clients(target.session, endpoint_url), target.label)
+    rec = Recorder(clients or Clients(target.session, endpoint_url), target.label)
     say("identity", target.label)
     identity = rec.call(regions[0], "sts", "GetCallerIdentity", "identity")
     account_id = identity["Account"] if identity else target.label

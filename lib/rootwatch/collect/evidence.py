@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import time
 from dataclasses import asdict, dataclass, field
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -58,7 +58,7 @@ class Gap:
 
 def _jsonable(value: Any) -> Any:
     if isinstance(value, datetime):
-        return value.astimezone(timezone.utc).isoformat()
+        return value.astimezone(UTC).isoformat()
     if isinstance(value, date):
         return value.isoformat()
     if isinstance(value, bytes):
@@ -88,7 +88,7 @@ class Recorder:
              paginate: bool) -> list[dict] | None:
         self._seq += 1
         record = RawCall(self._seq, self.account_id, region, service, operation, params,
-                         datetime.now(timezone.utc))
+                         datetime.now(UTC))
         self.calls.append(record)
         started = time.perf_counter()
         try:

@@ -14,6 +14,7 @@ is written here and pinned by ``tests/patterns/cases``):
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from typing import Any
 
@@ -25,7 +26,7 @@ MISSING = object()
 PYTHON_OPS = {"=": "==", "!=": "!=", "<": "<", ">": ">", "<=": "<=", ">=": ">="}
 
 
-def as_double(number: int | float) -> float:
+def as_double(number: float) -> float:
     """JSON numbers compare as IEEE doubles (as CloudWatch Logs reads them): integers beyond 2**53
     round, and integers beyond the double range become infinite instead of raising."""
     try:

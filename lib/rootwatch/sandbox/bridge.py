@@ -17,9 +17,10 @@ import base64
 import io
 import json
 import re
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
-from typing import Any, Callable, Iterable
+from datetime import UTC, datetime, timedelta
+from typing import Any
 from urllib.parse import parse_qs
 
 from rootwatch.errors import PatternSyntaxError
@@ -123,8 +124,8 @@ class Bridge:
         limit = params.get("MaxRecords", 100)
         if not 1 <= limit <= 100:
             raise BridgeError("InvalidParameterValue", "MaxRecords must be between 1 and 100.")
-        start = _time(params.get("StartDate"), datetime.min.replace(tzinfo=timezone.utc))
-        end = _time(params.get("EndDate"), datetime.max.replace(tzinfo=timezone.utc))
+        start = _time(params.get("StartDate"), datetime.min.replace(tzinfo=UTC))
+        end = _time(params.get("EndDate"), datetime.max.replace(tzinfo=UTC))
         items = [c for c in self.state.history.get((account, region), [])
                  if (not params.get("AlarmName") or c.alarm_name == params["AlarmName"])
                  and (not params.get("HistoryItemType") or c.kind == params["HistoryItemType"])
@@ -172,7 +173,7 @@ def _read(environ: dict) -> bytes:
 
 
 def _time(value: Any, default: datetime) -> datetime:
-    return default if value is None else datetime.fromtimestamp(float(value), tz=timezone.utc)
+    return default if value is None else datetime.fromtimestamp(float(value), tz=UTC)
 
 
 def _page(items: list, token: str | None, limit: int) -> tuple[list, str | None]:

@@ -10,9 +10,10 @@ from __future__ import annotations
 import json
 import random
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
-from typing import Any, Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
 DAYS = 90
 ORDINARY_PER_DAY = (25, 45)
@@ -124,12 +125,12 @@ def root_events(gen: _Gen) -> list[Event]:
     """A few dozen root events: console sign-ins with and without MFA, a failed one, key creation,
     a relayed action carrying invokedBy, AwsServiceEvent records, one hostile user agent."""
     def login(t: datetime, mfa: str, ok: bool = True) -> Event:
-        fields: dict[str, Any] = dict(
-            region="us-east-1", eventType="AwsConsoleSignIn", readOnly=False, userAgent=BROWSER,
-            sourceIPAddress=gen.rng.choice(ROOT_IPS),
-            responseElements={"ConsoleLogin": "Success" if ok else "Failure"},
-            additionalEventData={"LoginTo": "https://console.aws.amazon.com/console/home",
-                                 "MobileVersion": "No", "MFAUsed": mfa})
+        fields: dict[str, Any] = {
+            "region": "us-east-1", "eventType": "AwsConsoleSignIn", "readOnly": False, "userAgent": BROWSER,
+            "sourceIPAddress": gen.rng.choice(ROOT_IPS),
+            "responseElements": {"ConsoleLogin": "Success" if ok else "Failure"},
+            "additionalEventData": {"LoginTo": "https://console.aws.amazon.com/console/home",
+                                 "MobileVersion": "No", "MFAUsed": mfa}}
         if not ok:
             fields["errorMessage"] = "Failed authentication"
         return gen.base(t, gen.root(), "signin.amazonaws.com", "ConsoleLogin", **fields)
@@ -183,7 +184,7 @@ def account_events(account_id: str, region: str, seed: int, now: datetime) -> li
 
 
 def event_time(event: Event) -> datetime:
-    return datetime.strptime(event["eventTime"], "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=timezone.utc)
+    return datetime.strptime(event["eventTime"], "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
 
 
 def alarm_history(alarm_name: str, counted: list[Event], uncovered: int, created: datetime,

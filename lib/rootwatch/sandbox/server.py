@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
+from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
 
 import boto3
 import yaml
@@ -45,7 +46,7 @@ class Sandbox:
     """``with Sandbox() as sb: ...`` — a seeded moto server on a free loopback port."""
 
     def __init__(self, now: datetime | None = None, organisation: Path = ORGANISATION) -> None:
-        self.now = (now or datetime.now(timezone.utc)).replace(microsecond=0)
+        self.now = (now or datetime.now(UTC)).replace(microsecond=0)
         self.spec = yaml.safe_load(organisation.read_text(encoding="utf-8"))
         self.region = self.spec["home_region"]
         self.state = SandboxState(now=self.now)
@@ -72,10 +73,10 @@ class Sandbox:
             self._thread.join()
             self._server = None
 
-    def __enter__(self) -> Sandbox:
+    def __enter__(self) -> Self:
         return self.start()
 
-    def __exit__(self, *exc: Any) -> None:
+    def __exit__(self, *exc: object) -> None:
         self.stop()
 
     @property
@@ -109,8 +110,7 @@ class Sandbox:
     # --- seeding --------------------------------------------------------------------------
     def _seed(self) -> None:
         for spec in self.spec["accounts"]:
-            session = self.session(spec["id"])
-            client = lambda name: session.client(name, endpoint_url=self.endpoint)  # noqa: E731
+            client = partial(self._client, self.session(spec["id"]))
             client("iam").create_account_alias(AccountAlias=spec["alias"])
             topics = self._seed_topics(client, spec)
             self._seed_trail(client, spec)
@@ -123,6 +123,9 @@ class Sandbox:
                     metricTransformations=[{"metricName": f["metric"], "metricNamespace": f["namespace"],
                                             "metricValue": "1"}])
             self._seed_alarms(client, spec, topics, records)
+
+    def _client(self, session: boto3.Session, service: str) -> Any:
+        return session.client(service, endpoint_url=self.endpoint)
 
     def _seed_topics(self, client: Any, spec: dict) -> dict[str, str]:
         sns, topics = client("sns"), {}

@@ -1,0 +1,80 @@
+"""Frames have exactly the documented columns and dtypes, and root events say why they count."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from rootwatch import frames
+
+HEALTHY, DRIFTED = "111111111111", "222222222222"
+
+
+@pytest.fixture(scope="module")
+def built(evidence, catalog):
+    return frames.build_all(list(evidence.values()), catalog.control("4.3"))
+
+
+def test_every_documented_frame_is_built(built):
+    assert set(built) == set(frames.SCHEMAS)
+
+
+@pytest.mark.parametrize("name", sorted(frames.SCHEMAS))
+def test_columns_and_dtypes_are_the_documented_ones(built, name):
+    df = built[name]
+    schema = frames.SCHEMAS[name]
+    assert list(df.columns) == list(schema)
+    for column, (dtype, meaning) in schema.items():
+        assert str(df[column].dtype) == dtype, column
+        assert meaning
+    assert "account_id" in df.columns
+
+
+@pytest.mark.parametrize("name", sorted(frames.BUILDERS))
+def test_empty_evidence_gives_empty_frames_with_the_columns(name):
+    df = frames.BUILDERS[name]([])
+    assert df.empty and list(df.columns) == list(frames.SCHEMAS[name])
+
+
+def test_link_frames_show_the_drift(built):
+    subs = built["subscriptions"].set_index("account_id")
+    assert bool(subs.loc[HEALTHY, "confirmed"]) and not bool(subs.loc[DRIFTED, "confirmed"])
+    alarms = built["alarms"].set_index("account_id")
+    assert bool(alarms.loc[HEALTHY, "actions_enabled"]) and not bool(alarms.loc[DRIFTED, "actions_enabled"])
+    assert alarms.loc[HEALTHY, "period"] == 300 and alarms.loc[HEALTHY, "statistic"] == "Sum"
+    trails = built["trails"]
+    assert trails["is_multi_region"].all() and trails["is_logging"].all()
+    history = built["alarm_history"]
+    assert set(history["new_state"].dropna()) == {"ALARM", "OK"}
+    assert (built["metric_datapoints"]["sum"] >= 1).all()
+    assert built["gaps"].empty
+    assert (built["api_calls"]["error_code"].isna()).all()
+
+
+def test_root_events_count_and_explain(built):
+    events = built["root_events"]
+    assert events["time"].is_monotonic_increasing
+    drifted = events[events.account_id == DRIFTED]
+    blind = drifted[(drifted.event_name == "ConsoleLogin") & drifted.reference_counts]
+    assert len(blind) and not blind["counted"].any()
+    assert blind["why"].str.startswith("blind spot").all() and blind["why"].str.contains("ConsoleLogin").all()
+    healthy = events[events.account_id == HEALTHY]
+    assert healthy.loc[healthy.reference_counts, "counted"].all()
+    relayed = events[events.invoked_by.notna()]
+    assert len(relayed) and relayed["why"].str.contains("invokedBy NOT EXISTS").all()
+    service = events[events.event_type == "AwsServiceEvent"]
+    assert len(service) and service["why"].str.contains("AwsServiceEvent").all()
+    logins = events[events.event_name == "ConsoleLogin"]
+    assert set(logins["console_login"]) == {"Success", "Failure"}
+    assert set(logins["mfa_used"].dropna()) == {True, False}
+
+
+def test_hostile_text_is_kept_verbatim_as_data(built):
+    # escaping is the renderer's job; the frame keeps the attacker's bytes exactly
+    assert (built["root_events"]["user_agent"] == "<script>alert(1)</script>").sum() == 2
+
+
+def test_describe_documents_a_frame():
+    doc = frames.describe("root_events")
+    assert list(doc.columns) == ["column", "dtype", "meaning"]
+    assert isinstance(doc, pd.DataFrame) and "why" in set(doc["column"])
