@@ -1,0 +1,46 @@
+"""Import boundaries of the module map: data flows one way, and the edges stay at the edges."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+LIB = Path(__file__).resolve().parents[1] / "lib" / "rootwatch"
+
+# module (file or package) → rootwatch modules it must not import
+FORBIDDEN = {
+    "errors.py": {"rootwatch."},
+    "models.py": {"rootwatch.", "pandas", "boto3"},
+    "patterns": {"rootwatch.catalog", "rootwatch.collect", "rootwatch.frames", "rootwatch.sandbox", "rootwatch.cli",
+                 "pandas", "boto3"},
+    "catalog": {"rootwatch.collect", "rootwatch.frames", "rootwatch.sandbox", "rootwatch.cli", "pandas", "boto3"},
+    "coverage.py": {"rootwatch.collect", "rootwatch.frames", "rootwatch.sandbox", "rootwatch.cli", "boto3"},
+    "collect": {"rootwatch.frames", "rootwatch.sandbox", "rootwatch.cli", "rootwatch.coverage", "pandas"},
+    "frames.py": {"rootwatch.sandbox", "rootwatch.cli", "boto3"},
+    "__init__.py": {"rootwatch.", "boto3", "pandas"},
+}
+
+
+def _imports(path: Path) -> set[str]:
+    names = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            names.update(a.name for a in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            names.add(node.module)
+    return names
+
+
+@pytest.mark.parametrize("module", sorted(FORBIDDEN))
+def test_module_does_not_import_what_it_must_not(module):
+    target = LIB / module
+    files = sorted(target.rglob("*.py")) if target.is_dir() else [target]
+    own = "rootwatch." + module.removesuffix(".py") if module != "__init__.py" else None
+    for path in files:
+        for name in _imports(path):
+            if own and name.startswith(own):
+                continue
+            for banned in FORBIDDEN[module]:
+                assert not (name == banned.rstrip(".") or name.startswith(banned)), f"{path.name} imports {name}"
