@@ -1,0 +1,348 @@
+"""Judge each account's CIS chain for a control: one row per link, each PASS / FAIL / GAP with
+its reason and the raw evidence behind it.
+
+The chain is trail → logging → management events → log group → metric filter → alarm →
+confirmed subscriber. An account may hold several trails, filters, alarms and topics: every
+combination is judged and the best one reported (most links passing, then most links merely
+unreadable), so a PASS is never hidden behind a broken sibling and a FAIL shows the closest miss.
+A link that cannot be read is a GAP, and so is every link that depends on it: never a PASS,
+never a silent FAIL.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass, field
+
+from rootwatch.catalog import Catalog, Control, load_catalog
+from rootwatch.collect import AccountEvidence, LogGroupRef
+from rootwatch.collect.evidence import Gap
+from rootwatch.coverage import Coverage, judge as judge_pattern
+from rootwatch.errors import PatternSyntaxError
+
+PASS, FAIL, GAP = "PASS", "FAIL", "GAP"
+LINKS = ("multi-region trail", "logging", "management events", "log group", "metric filter", "alarm",
+         "confirmed subscriber")
+BENCHMARK_ALARM = {"Statistic": "Sum", "Period": 300, "Threshold": 1.0,
+                   "ComparisonOperator": "GreaterThanOrEqualToThreshold", "EvaluationPeriods": 1}
+
+
+@dataclass(frozen=True)
+class Link:
+    name: str
+    status: str
+    reason: str
+    subject: str = ""  # the object judged (trail, filter, alarm name ...)
+    evidence: tuple[str, ...] = ()  # raw call files behind the verdict
+
+
+@dataclass(frozen=True)
+class Step:
+    """One of the benchmark's remediation steps, with the account's real names filled in."""
+
+    link: str
+    title: str
+    command: str
+
+
+@dataclass
+class Finding:
+    account_id: str
+    account_label: str
+    control: str
+    benchmark: str
+    title: str
+    status: str
+    links: list[Link]
+    notes: list[str] = field(default_factory=list)
+    remediation: list[Step] = field(default_factory=list)
+    coverage: Coverage | None = None  # the metric filter's verdict, with its deciding event
+
+    @property
+    def failing(self) -> list[Link]:
+        return [link for link in self.links if link.status != PASS]
+
+    def to_dict(self) -> dict:
+        data = asdict(self)
+        data["coverage"] = self.coverage.to_dict() if self.coverage else None
+        return data
+
+
+def judge_account(ev: AccountEvidence, control: Control, catalog: Catalog | None = None) -> Finding:
+    catalog = catalog or load_catalog()
+    finding = Finding(ev.account_id, ev.label, control.id, control.benchmark, control.title, PASS, [])
+    identity_gap = next((g for g in ev.gaps if g.link == "identity"), None)
+    if identity_gap:
+        finding.links = _all_gap(0, f"the account could not be read: {_gap_text(identity_gap)}", identity_gap.evidence)
+    else:
+        chains = list(_chains(ev, control, catalog))
+        best = max(chains, key=lambda c: (sum(l.status == PASS for l in c.links), sum(l.status == GAP for l in c.links)))
+        finding.links, finding.notes, finding.coverage = best.links, best.notes, best.coverage
+        finding.remediation = _remediation(ev, control, best)
+    statuses = {link.status for link in finding.links}
+    finding.status = FAIL if FAIL in statuses else GAP if GAP in statuses else PASS
+    return finding
+
+
+@dataclass
+class _Chain:
+    links: list[Link]
+    notes: list[str] = field(default_factory=list)
+    coverage: Coverage | None = None
+    trail: dict | None = None
+    group: LogGroupRef | None = None
+    metric: tuple[str, str] | None = None  # (namespace, name) of the judged filter
+    alarm: dict | None = None
+    filter_name: str | None = None
+
+
+def _chains(ev: AccountEvidence, control: Control, catalog: Catalog) -> Iterator[_Chain]:
+    trail_gaps = [g for g in ev.gaps if g.link == "trail"]
+    if not ev.trails:
+        if trail_gaps:
+            yield _Chain(_all_gap(0, f"trails could not be listed: {_gap_text(trail_gaps[0])}", trail_gaps[0].evidence))
+        else:
+            yield _Chain([Link(LINKS[0], FAIL, "no CloudTrail trail in the account", "", _files(ev, "DescribeTrails")),
+                          *_not_reached(1, "there is no trail")])
+        return
+    for trail in ev.trails:
+        yield from _trail_chains(ev, control, catalog, trail)
+
+
+def _trail_chains(ev: AccountEvidence, control: Control, catalog: Catalog, trail: dict) -> Iterator[_Chain]:
+    name, arn = trail.get("Name", trail["TrailARN"]), trail["TrailARN"]
+    described = _files(ev, "DescribeTrails")
+    group_arn = trail.get("CloudWatchLogsLogGroupArn")
+    if not trail.get("IsMultiRegionTrail"):
+        first = Link(LINKS[0], FAIL, f"trail {name} records only its home region {trail.get('HomeRegion')}", name,
+                     described)
+    elif not group_arn:
+        first = Link(LINKS[0], FAIL, f"trail {name} is multi-region but delivers to no CloudWatch Logs group", name,
+                     described)
+    else:
+        first = Link(LINKS[0], PASS, f"trail {name} is multi-region and delivers to CloudWatch Logs", name, described)
+    links = [first, _logging(ev, trail), _management(ev, trail)]
+    if not group_arn:
+        yield _Chain(links + _not_reached(3, f"trail {name} delivers to no log group"), trail=trail)
+        return
+    group = LogGroupRef.from_arn(group_arn)
+    group_link, usable = _log_group(ev, group)
+    links.append(group_link)
+    if group_link.status == GAP:
+        yield _Chain(links + _gap_after(4, "the log group could not be read", group_link.evidence), trail=trail,
+                     group=group)
+        return
+    if not usable:
+        yield _Chain(links + _not_reached(4, f"log group {group.name} does not exist"), trail=trail, group=group)
+        return
+    filters = [f for f in ev.metric_filters if f.get("logGroupName") == group.name and f["rw:region"] == group.region]
+    filter_files = _files(ev, "DescribeMetricFilters", logGroupName=group.name)
+    if not filters:
+        reason = f"no metric filter on log group {group.name}"
+        yield _Chain(links + [Link(LINKS[4], FAIL, reason, group.name, filter_files),
+                              *_not_reached(5, "there is no metric filter")], trail=trail, group=group)
+        return
+    for f in filters:
+        link, coverage = _filter(control, catalog, f, filter_files)
+        for t in f.get("metricTransformations") or [{}]:
+            metric = (t.get("metricNamespace", ""), t.get("metricName", ""))
+            for tail in _alarm_chains(ev, group, metric):
+                notes = ([coverage.warning] if coverage and coverage.warning else []) + (
+                    [f"{f['filterName']}: {coverage.reason}"] if coverage and coverage.rule == "broader-quiet" else [])
+                yield _Chain(links + [link] + tail.links, notes + tail.notes, coverage, trail, group, metric,
+                             tail.alarm, f.get("filterName"))
+
+
+def _logging(ev: AccountEvidence, trail: dict) -> Link:
+    name, arn = trail.get("Name", ""), trail["TrailARN"]
+    files = _files(ev, "GetTrailStatus", Name=arn)
+    status = trail.get("rw:status")
+    if status is None:
+        return Link(LINKS[1], GAP, f"status unreadable: {_gap_text(_gap(ev, 'GetTrailStatus', files))}", name, files)
+    if not status.get("IsLogging"):
+        return Link(LINKS[1], FAIL, f"trail {name} is not logging (IsLogging false)", name, files)
+    error = status.get("LatestDeliveryError") or status.get("LatestCloudWatchLogsDeliveryError")
+    extra = f"; latest delivery error: {error}" if error else ""
+    return Link(LINKS[1], PASS, f"trail {name} is logging{extra}", name, files)
+
+
+def _management(ev: AccountEvidence, trail: dict) -> Link:
+    name, arn = trail.get("Name", ""), trail["TrailARN"]
+    files = _files(ev, "GetEventSelectors", TrailName=arn)
+    sel = trail.get("rw:selectors")
+    if sel is None:
+        return Link(LINKS[2], GAP, f"event selectors unreadable: {_gap_text(_gap(ev, 'GetEventSelectors', files))}",
+                    name, files)
+    for s in sel.get("EventSelectors") or []:
+        if s.get("IncludeManagementEvents", True) and s.get("ReadWriteType", "All") == "All":
+            return Link(LINKS[2], PASS, "a basic selector includes management events, read and write", name, files)
+    for s in sel.get("AdvancedEventSelectors") or []:
+        fields = {f["Field"]: f for f in s.get("FieldSelectors", [])}
+        if "Management" in fields.get("eventCategory", {}).get("Equals", []) and "readOnly" not in fields:
+            return Link(LINKS[2], PASS, f"advanced selector {s.get('Name', '')!r} captures all management events",
+                        name, files)
+    return Link(LINKS[2], FAIL, "no selector captures all management events (read and write)", name, files)
+
+
+def _log_group(ev: AccountEvidence, group: LogGroupRef) -> tuple[Link, bool]:
+    files = _files(ev, "DescribeMetricFilters", logGroupName=group.name)
+    gap = next((g for g in ev.gaps if g.link in ("log-group", "metric-filter")
+                and (group.name in g.message or g.evidence in files)), None)
+    if gap and gap.error_code == "ResourceNotFoundException":
+        return Link(LINKS[3], FAIL, f"log group {group.name} does not exist in {group.region}", group.name, files), False
+    if gap:
+        return Link(LINKS[3], GAP, f"log group {group.name} could not be read: {_gap_text(gap)}", group.name,
+                    files or (gap.evidence,)), False
+    return Link(LINKS[3], PASS, f"log group {group.name} ({group.region}) is readable", group.name, files), True
+
+
+def _filter(control: Control, catalog: Catalog, f: dict, files: tuple[str, ...]) -> tuple[Link, Coverage | None]:
+    name = f.get("filterName", "")
+    try:
+        coverage = judge_pattern(control, f.get("filterPattern", ""), catalog)
+    except PatternSyntaxError as exc:
+        return Link(LINKS[4], FAIL, f"filter {name}: {exc.reason}", name, files), None
+    prefix = "covers" if coverage.covers else "does not cover"
+    return Link(LINKS[4], PASS if coverage.covers else FAIL,
+                f"filter {name} {prefix} CIS {control.id} ({coverage.rule}): {coverage.reason}", name, files), coverage
+
+
+@dataclass
+class _Tail:
+    links: list[Link]
+    notes: list[str] = field(default_factory=list)
+    alarm: dict | None = None
+
+
+def _alarm_chains(ev: AccountEvidence, group: LogGroupRef, metric: tuple[str, str]) -> Iterator[_Tail]:
+    namespace, name = metric
+    files = _files(ev, "DescribeAlarmsForMetric", MetricName=name, Namespace=namespace)
+    gap = next((g for g in ev.gaps if g.link == "alarm" and g.evidence in files), None)
+    if gap:
+        yield _Tail(_gap_after(5, f"alarms on {namespace}/{name} could not be read: {_gap_text(gap)}", files))
+        return
+    alarms = [a for a in ev.alarms if (a.get("Namespace"), a.get("MetricName")) == metric
+              and a["rw:region"] == group.region]
+    if not alarms:
+        yield _Tail([Link(LINKS[5], FAIL, f"no alarm on metric {namespace}/{name} in {group.region}", name, files),
+                     *_not_reached(6, "there is no alarm")])
+        return
+    for alarm in alarms:
+        topics = [a for a in alarm.get("AlarmActions", []) if a.startswith("arn:aws:sns:")]
+        label = alarm["AlarmName"]
+        if not alarm.get("ActionsEnabled"):
+            link = Link(LINKS[5], FAIL, f"alarm {label} has its actions disabled (ActionsEnabled false)", label, files)
+        elif not topics:
+            link = Link(LINKS[5], FAIL, f"alarm {label} notifies no SNS topic", label, files)
+        else:
+            link = Link(LINKS[5], PASS, f"alarm {label} on {namespace}/{name} ({group.region}) notifies "
+                                         f"{len(topics)} SNS topic(s)", label, files)
+        yield _Tail([link, _subscriber(ev, label, topics)], _deviations(alarm), alarm)
+
+
+def _subscriber(ev: AccountEvidence, alarm: str, topics: list[str]) -> Link:
+    if not topics:
+        return Link(LINKS[6], FAIL, f"alarm {alarm} notifies no SNS topic, so nobody is told", alarm)
+    files = tuple(f for t in topics for f in _files(ev, "ListSubscriptionsByTopic", TopicArn=t))
+    subs = [s for s in ev.subscriptions if s["rw:topicArn"] in topics]
+    confirmed = [s for s in subs if s.get("SubscriptionArn", "").startswith("arn:")]
+    if confirmed:
+        who = ", ".join(sorted({f"{s.get('Protocol')}:{s.get('Endpoint')}" for s in confirmed}))
+        return Link(LINKS[6], PASS, f"{len(confirmed)} confirmed subscriber(s): {who}", topics[0], files)
+    unreadable = [g for g in ev.gaps if g.link == "subscriber" and g.evidence in files]
+    if unreadable:
+        return Link(LINKS[6], GAP, f"subscriptions could not be read: {_gap_text(unreadable[0])}", topics[0], files)
+    if subs:
+        states = ", ".join(sorted({s.get("SubscriptionArn", "") for s in subs}))
+        return Link(LINKS[6], FAIL, f"no confirmed subscriber ({len(subs)} subscription(s): {states})", topics[0], files)
+    return Link(LINKS[6], FAIL, "the alarm's topic(s) have no subscriber", topics[0], files)
+
+
+def _deviations(alarm: dict) -> list[str]:
+    return [f"alarm {alarm['AlarmName']}: {key} is {alarm.get(key)!r}, the benchmark uses {want!r}"
+            for key, want in BENCHMARK_ALARM.items() if alarm.get(key) != want]
+
+
+def _remediation(ev: AccountEvidence, control: Control, chain: _Chain) -> list[Step]:
+    """The benchmark's four steps (filter, topic, subscription, alarm) for the links that fail,
+    plus the trail fixes when the chain breaks before the log group."""
+    failing = {link.name for link in chain.links if link.status == FAIL}
+    if not failing:
+        return []
+    rem = control.remediation
+    trail = chain.trail or {}
+    region = chain.group.region if chain.group else (trail.get("HomeRegion") or ev.regions[0])
+    steps: list[Step] = []
+    name = trail.get("Name", "<trail>")
+    if LINKS[0] in failing and trail:
+        steps.append(Step(LINKS[0], "Record every region and deliver to CloudWatch Logs",
+                          f"aws cloudtrail update-trail --region {region} --name {name} --is-multi-region-trail "
+                          f"--cloud-watch-logs-log-group-arn <log-group-arn> --cloud-watch-logs-role-arn <role-arn>"))
+    if LINKS[1] in failing:
+        steps.append(Step(LINKS[1], "Turn logging on", f"aws cloudtrail start-logging --region {region} --name {name}"))
+    if LINKS[2] in failing:
+        steps.append(Step(LINKS[2], "Capture all management events",
+                          f"aws cloudtrail put-event-selectors --region {region} --trail-name {name} --event-selectors "
+                          "'[{\"ReadWriteType\":\"All\",\"IncludeManagementEvents\":true}]'"))
+    group = chain.group.name if chain.group else "<log-group>"
+    # fix what exists under its own names (the alarm stays wired); create the catalog's otherwise
+    namespace, metric = chain.metric or (rem.namespace, rem.metric_name)
+    if LINKS[4] in failing:
+        steps.append(Step(LINKS[4], "1. Create (or correct) the metric filter",
+                          f"aws logs put-metric-filter --region {region} --log-group-name {group} "
+                          f"--filter-name {chain.filter_name or rem.filter_name} --metric-transformations "
+                          f"metricName={metric},metricNamespace={namespace},metricValue=1 "
+                          f"--filter-pattern '{control.intended.canonical}'"))
+    alarm = chain.alarm or {}
+    topic = next((a for a in alarm.get("AlarmActions", []) if a.startswith("arn:aws:sns:")), None)
+    target = topic or f"arn:aws:sns:{region}:{ev.account_id}:cis-monitoring-alerts"
+    if LINKS[6] in failing:
+        if not topic:
+            steps.append(Step(LINKS[6], "2. Create an SNS topic (reuse one topic for all monitoring alarms)",
+                              f"aws sns create-topic --region {region} --name cis-monitoring-alerts"))
+        steps.append(Step(LINKS[6], "3. Subscribe someone who will act, and have them confirm",
+                          f"aws sns subscribe --region {region} --topic-arn {target} --protocol email "
+                          "--notification-endpoint <security-team@example.com>"))
+    if LINKS[5] in failing and alarm and topic and not alarm.get("ActionsEnabled"):
+        steps.append(Step(LINKS[5], "4. Re-enable the alarm's actions",
+                          f"aws cloudwatch enable-alarm-actions --region {region} --alarm-names {alarm['AlarmName']}"))
+    elif LINKS[5] in failing:
+        steps.append(Step(LINKS[5], "4. Create the alarm",
+                          f"aws cloudwatch put-metric-alarm --region {region} "
+                          f"--alarm-name {alarm.get('AlarmName', rem.alarm_name)} --metric-name {metric} "
+                          f"--namespace {namespace} --statistic Sum --period 300 --threshold 1 "
+                          f"--comparison-operator GreaterThanOrEqualToThreshold --evaluation-periods 1 "
+                          f"--alarm-actions {target}"))
+    return steps
+
+
+# --- helpers ---------------------------------------------------------------------------------
+def _files(ev: AccountEvidence, operation: str, **params: str) -> tuple[str, ...]:
+    """The raw call files of ``operation`` whose parameters include ``params``."""
+    return tuple(f"raw/{c.filename}" for c in ev.calls
+                 if c.operation == operation and all(c.params.get(k) == v for k, v in params.items()))
+
+
+def _gap(ev: AccountEvidence, operation: str, files: tuple[str, ...]) -> Gap | None:
+    return next((g for g in ev.gaps if g.operation == operation and (not files or g.evidence in files)), None)
+
+
+def _gap_text(gap: Gap | None) -> str:
+    return "unknown error" if gap is None else f"{gap.operation} failed with {gap.error_code}: {gap.message}"
+
+
+def _all_gap(start: int, reason: str, evidence: str) -> list[Link]:
+    return [Link(name, GAP, reason, "", (evidence,) if evidence else ()) for name in LINKS[start:]]
+
+
+def _gap_after(start: int, reason: str, evidence: tuple[str, ...]) -> list[Link]:
+    return [Link(name, GAP, f"not evaluated: {reason}", "", evidence) for name in LINKS[start:]]
+
+
+def _not_reached(start: int, reason: str) -> list[Link]:
+    return [Link(name, FAIL, f"nothing to check: {reason}") for name in LINKS[start:]]
+
+
+def judge_all(evidence: list[AccountEvidence], controls: list[Control], catalog: Catalog | None = None) -> list[Finding]:
+    """One finding per account × control, in the order given."""
+    return [judge_account(ev, control, catalog) for ev in evidence for control in controls]
