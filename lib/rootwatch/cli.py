@@ -45,9 +45,28 @@ def build_parser() -> argparse.ArgumentParser:
     table.add_argument("--json", action="store_true", help="print the rows as JSON")
     table.set_defaults(handler=_pattern_table)
 
+    run = commands.add_parser("run", help="run the evidence notebook into a new report directory")
+    run.add_argument("params", help="parameter file, e.g. parameters/sandbox.yaml")
+    run.add_argument("--out", help="the run directory to create (default: a new directory under reports/)")
+    run.add_argument("--set", dest="sets", action="append", default=[], metavar="KEY=VALUE",
+                     help="override a parameter (YAML value), e.g. --set window=2026-Q3; repeatable")
+    run.add_argument("--quiet", action="store_true", help="no progress bar")
+    run.set_defaults(handler=_run)
+
     sandbox = commands.add_parser("sandbox", help="serve the sandbox organisation on 127.0.0.1 until Ctrl-C")
     sandbox.set_defaults(handler=_sandbox)
     return parser
+
+
+def _run(args: argparse.Namespace) -> Exit:
+    from rootwatch import runner
+
+    mapping, params, directory = runner.prepare(args.params, args.sets, args.out)
+    if not args.quiet:
+        print(f"rootwatch run: {params.source}, window {params.window_label}, writing {directory}", file=sys.stderr)
+    result = runner.execute(mapping, params, directory, progress=not args.quiet)
+    print(result.summary())
+    return Exit.FAIL if "FAIL" in result.statuses else Exit.GAP if "GAP" in result.statuses else Exit.PASS
 
 
 def _sandbox(args: argparse.Namespace) -> Exit:

@@ -28,10 +28,13 @@ Progress = Callable[[str, str], None]
 
 @dataclass(frozen=True)
 class Target:
-    """One account to collect, through a ready session (a profile, or an assumed role)."""
+    """One account to collect: a session, and optionally a role to assume from it first (the
+    AssumeRole call is evidence too, and its failure a gap)."""
 
     label: str
     session: boto3.Session
+    role_arn: str | None = None
+    external_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -78,9 +81,13 @@ def collect_account(target: Target, regions: list[str], window: Window, controls
     say = progress or (lambda stage, label: None)
     rec = Recorder(clients or Clients(target.session, endpoint_url), target.label)
     say("identity", target.label)
-    identity = rec.call(regions[0], "sts", "GetCallerIdentity", "identity")
+    identity = None
+    if target.role_arn is None or _assume(rec, target, regions[0], endpoint_url):
+        identity = rec.call(regions[0], "sts", "GetCallerIdentity", "identity")
     account_id = identity["Account"] if identity else target.label
-    rec.account_id = rec.calls[0].account_id = account_id  # the identity call was made before it was known
+    for call in rec.calls:  # the first calls were made before the account id was known
+        call.account_id = account_id
+    rec.account_id = account_id
     ev = AccountEvidence(target.label, account_id, identity["Arn"] if identity else None, regions, window)
     if identity:
         say("trails", target.label)
@@ -97,6 +104,21 @@ def collect_account(target: Target, regions: list[str], window: Window, controls
             _events(rec, ev, control, groups, window)
     ev.calls, ev.gaps = rec.calls, rec.gaps
     return ev
+
+
+def _assume(rec: Recorder, target: Target, region: str, endpoint_url: str | None) -> bool:
+    """Switch the recorder to the target's role; False (and a gap) when AssumeRole fails."""
+    params = {"RoleArn": target.role_arn, "RoleSessionName": "rootwatch"}
+    if target.external_id:
+        params["ExternalId"] = target.external_id
+    response = rec.call(region, "sts", "AssumeRole", "identity", **params)
+    if response is None:
+        return False
+    creds = response["Credentials"]
+    session = boto3.Session(aws_access_key_id=creds["AccessKeyId"], aws_secret_access_key=creds["SecretAccessKey"],
+                            aws_session_token=creds["SessionToken"], region_name=region)
+    rec.clients = Clients(session, endpoint_url)
+    return True
 
 
 def _log_groups(rec: Recorder, ev: AccountEvidence) -> list[LogGroupRef]:

@@ -95,11 +95,11 @@ class Recorder:
             client = self.clients.get(service, region)
             method = xform_name(operation)
             if paginate:
-                for page in client.get_paginator(method).paginate(**params):
-                    record.pages.append(page)
+                pages = list(client.get_paginator(method).paginate(**params))
             else:
-                record.pages.append(getattr(client, method)(**params))
-            return record.pages
+                pages = [getattr(client, method)(**params)]
+            record.pages = [_redact(p) for p in pages] if service == "sts" else pages
+            return pages
         except Exception as exc:  # noqa: BLE001 - error_of re-raises anything that is not AWS's
             code, message = error_of(exc)
             record.error = {"code": code, "message": message}
@@ -108,6 +108,18 @@ class Recorder:
             return None
         finally:
             record.seconds = time.perf_counter() - started
+
+
+SECRETS = {"SecretAccessKey", "SessionToken"}
+
+
+def _redact(value: Any) -> Any:
+    """A copy without secrets: evidence bundles must never carry credentials."""
+    if isinstance(value, dict):
+        return {k: "<redacted>" if k in SECRETS else _redact(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_redact(v) for v in value]
+    return value
 
 
 def write_raw(calls: list[RawCall], directory: Path) -> list[Path]:

@@ -1,0 +1,183 @@
+"""The evidence notebook's parameter contract, validated before anything runs.
+
+Parameter files (``parameters/*.yaml``) and ``--set key=value`` overrides become one mapping;
+``RunParams.from_mapping`` checks every key and value and says exactly what is wrong, so a bad
+file costs one clear line and exit 2, never a half-written run.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import asdict, dataclass
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from rootwatch.errors import ParameterError
+from rootwatch.models import Window
+
+SOURCES = ("sandbox", "aws")
+DEFAULTS: dict[str, Any] = {"profile": None, "accounts": [], "controls": ["4.3"], "benchmark": None,
+                            "out_dir": None}
+REQUIRED = ("source", "regions", "window")
+KEYS = (*REQUIRED, *DEFAULTS)
+QUARTER = re.compile(r"^(\d{4})-Q([1-4])$")
+ROLLING = re.compile(r"^last-(\d{1,4})-days$")
+ACCOUNT = re.compile(r"^(\d{12}|arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]+|[a-z][a-z0-9-]{0,62})$")
+HINT = "see parameters/quarterly.example.yaml"
+
+
+@dataclass(frozen=True)
+class RunParams:
+    source: str
+    regions: tuple[str, ...]
+    window: Window
+    window_label: str
+    profile: str | None = None
+    accounts: tuple[str, ...] = ()  # account ids / aliases (sandbox), role ARNs to assume (aws)
+    controls: tuple[str, ...] = ("4.3",)
+    benchmark: str | None = None
+    out_dir: str | None = None
+
+    @classmethod
+    def from_mapping(cls, mapping: dict[str, Any], now: datetime | None = None) -> RunParams:
+        unknown = sorted(set(mapping) - set(KEYS))
+        if unknown:
+            raise ParameterError(f"unknown parameter(s): {', '.join(unknown)}", f"use only {', '.join(KEYS)}; {HINT}")
+        missing = [k for k in REQUIRED if mapping.get(k) in (None, "", [])]
+        if missing:
+            raise ParameterError(f"missing parameter(s): {', '.join(missing)}", HINT)
+        values = {**DEFAULTS, **mapping}
+        source = values["source"]
+        if source not in SOURCES:
+            raise ParameterError(f"source {source!r} is not one of {', '.join(SOURCES)}", HINT)
+        window, label = parse_window(values["window"], now or datetime.now(UTC))
+        accounts = _accounts(values["accounts"])
+        if source == "aws" and any(not a.startswith("arn:") for a in accounts):
+            raise ParameterError("for source aws, accounts are IAM role ARNs to assume from the profile",
+                                 "leave accounts empty to audit the profile's own account")
+        return cls(source=source, regions=_regions(values["regions"]), window=window, window_label=label,
+                   profile=_optional_str(values, "profile"), accounts=accounts,
+                   controls=_strings(values, "controls"), benchmark=_optional_str(values, "benchmark"),
+                   out_dir=_optional_str(values, "out_dir"))
+
+    def to_mapping(self) -> dict[str, Any]:
+        """The parameters as run (JSON-able, no credentials: only a profile name is ever kept)."""
+        data = asdict(self)
+        data["window"] = {"start": self.window.start.isoformat(), "end": self.window.end.isoformat()}
+        return {k: list(v) if isinstance(v, tuple) else v for k, v in data.items()}
+
+
+def load_file(path: str | Path) -> dict[str, Any]:
+    path = Path(path)
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ParameterError(f"parameter file {path} does not exist", HINT) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ParameterError(f"parameter file {path} cannot be read: {exc}", HINT) from None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}" if mark else ""
+        raise ParameterError(f"parameter file {path} is not valid YAML{where}", HINT) from None
+    if not isinstance(data, dict):
+        raise ParameterError(f"parameter file {path} must be a mapping of key: value", HINT)
+    return data
+
+
+def apply_sets(mapping: dict[str, Any], sets: list[str]) -> dict[str, Any]:
+    """``--set key=value`` overrides; values are YAML (``regions=[us-east-1, eu-west-1]``)."""
+    out = dict(mapping)
+    for item in sets:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise ParameterError(f"--set {item!r} is not key=value", "write e.g. --set window=2026-Q3")
+        try:
+            out[key.strip()] = yaml.safe_load(value) if value.strip() else None
+        except yaml.YAMLError:
+            raise ParameterError(f"--set {key}: value {value!r} is not valid YAML", "quote it") from None
+    return out
+
+
+def parse_window(value: Any, now: datetime) -> tuple[Window, str]:
+    """A quarter (``2026-Q3``), ``last-N-days``, or ``{start: YYYY-MM-DD, end: YYYY-MM-DD}``
+    (end inclusive). A window still running ends now; one that has not started is an error."""
+    if isinstance(value, str) and (m := QUARTER.match(value.strip())):
+        year, q = int(m.group(1)), int(m.group(2))
+        start = datetime(year, 3 * q - 2, 1, tzinfo=UTC)
+        end = datetime(year + (q == 4), 1 if q == 4 else 3 * q + 1, 1, tzinfo=UTC)
+        label = value.strip()
+    elif isinstance(value, str) and (m := ROLLING.match(value.strip())):
+        days = int(m.group(1))
+        if not 1 <= days <= 3650:
+            raise ParameterError(f"window {value!r}: the number of days must be 1 to 3650", HINT)
+        end = now.replace(microsecond=0)
+        start, label = end - timedelta(days=days), f"last {days} days"
+    elif isinstance(value, dict) and set(value) == {"start", "end"}:
+        first, last = _date(value["start"], "start"), _date(value["end"], "end")
+        if last < first:
+            raise ParameterError(f"window end {last} is before its start {first}", HINT)
+        start = datetime(first.year, first.month, first.day, tzinfo=UTC)
+        end = datetime(last.year, last.month, last.day, tzinfo=UTC) + timedelta(days=1)
+        label = f"{first} to {last}"
+    else:
+        raise ParameterError(f"window {value!r} is not a quarter (2026-Q3), last-N-days, or {{start, end}} dates",
+                             HINT)
+    if start >= now:
+        raise ParameterError(f"window {label} has not started yet", "choose a past or current period")
+    if end > now:
+        end, label = now.replace(microsecond=0), f"{label} (to date)"
+    return Window(start, end), label
+
+
+def _date(value: Any, which: str) -> date:
+    if isinstance(value, date) and not isinstance(value, datetime):
+        return value
+    try:
+        return date.fromisoformat(str(value))
+    except ValueError:
+        raise ParameterError(f"window {which} {value!r} is not a date (YYYY-MM-DD)", HINT) from None
+
+
+def _regions(value: Any) -> tuple[str, ...]:
+    import boto3
+
+    regions = [value] if isinstance(value, str) else value
+    if not isinstance(regions, list) or not all(isinstance(r, str) for r in regions):
+        raise ParameterError("regions must be a list of region names", HINT)
+    session = boto3.Session()
+    known = {r for p in session.get_available_partitions() for r in session.get_available_regions("cloudtrail", p)}
+    unknown = [r for r in regions if r not in known]
+    if unknown:
+        raise ParameterError(f"unknown region(s): {', '.join(unknown)}", "use AWS region codes such as us-east-1")
+    return tuple(dict.fromkeys(regions))
+
+
+def _accounts(value: Any) -> tuple[str, ...]:
+    accounts = [value] if isinstance(value, (str, int)) else value or []
+    if not isinstance(accounts, list):
+        raise ParameterError("accounts must be a list of account ids, aliases or role ARNs", HINT)
+    bad = [str(a) for a in accounts if not ACCOUNT.match(str(a))]
+    if bad:
+        raise ParameterError(f"account(s) not understood: {', '.join(bad)}",
+                             "give 12-digit account ids, account aliases, or role ARNs to assume")
+    return tuple(str(a) for a in accounts)
+
+
+def _strings(values: dict[str, Any], key: str) -> tuple[str, ...]:
+    value = values[key]
+    items = [value] if isinstance(value, (str, int, float)) else value
+    if not isinstance(items, list) or not items:
+        raise ParameterError(f"{key} must be a non-empty list", HINT)
+    if any(isinstance(i, float) for i in items):  # YAML reads 4.10 as the number 4.1
+        raise ParameterError(f"{key}: control ids must be quoted", "write [\"4.3\", \"4.10\"], not [4.3, 4.10]")
+    return tuple(str(i) for i in items)
+
+
+def _optional_str(values: dict[str, Any], key: str) -> str | None:
+    value = values[key]
+    if value is not None and not isinstance(value, str):
+        raise ParameterError(f"{key} must be a string", HINT)
+    return value or None

@@ -1,0 +1,56 @@
+"""Executed notebook → one self-contained, sanitized HTML report.
+
+Self-contained: no script, no external stylesheet, font or image (charts are inline PNG).
+Sanitized: the notebook's HTML passes a strict allow-list (tables, headings, text, PNG data
+images); anything else is shown as text. The page also forbids scripts by Content-Security-Policy,
+so even a missed injection could not run. nbconvert's own templates pull scripts from CDNs, so
+the page is our template around nbconvert's bare ``basic`` body.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import bleach
+import nbformat
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from markupsafe import Markup
+from nbconvert import HTMLExporter
+
+from rootwatch import __version__
+
+TEMPLATES = Path(__file__).with_name("templates")
+TAGS = {"a", "b", "blockquote", "br", "code", "div", "em", "h1", "h2", "h3", "h4", "hr", "i", "img", "li", "ol", "p",
+        "pre", "span", "strong", "table", "tbody", "td", "th", "thead", "tr", "ul"}
+ATTRIBUTES = {"*": ["class", "id"], "a": ["href"], "img": ["src", "alt", "width", "height"],
+              "td": ["colspan", "rowspan"], "th": ["colspan", "rowspan"]}
+
+
+def _allowed(tag: str, name: str, value: str) -> bool:
+    if name in ("class", "id", "alt", "width", "height", "colspan", "rowspan"):
+        return True
+    if tag == "a" and name == "href":
+        return value.startswith("#")
+    if tag == "img" and name == "src":
+        return value.startswith("data:image/png;base64,")
+    return False
+
+
+def sanitize(html: str) -> str:
+    return bleach.clean(html, tags=TAGS, attributes=_allowed, protocols=["data"], strip=False, strip_comments=True)
+
+
+def notebook_html(notebook: Path, title: str, banner: str) -> str:
+    nb = nbformat.read(notebook, as_version=4)
+    exporter = HTMLExporter(template_name="basic", exclude_input=True, exclude_input_prompt=True,
+                            exclude_output_prompt=True, sanitize_html=False, exclude_anchor_links=True)
+    body, _ = exporter.from_notebook_node(nb)
+    env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html", "j2"]))
+    page = env.get_template("report.html.j2")
+    return page.render(title=title, banner=banner, version=__version__, body=Markup(sanitize(body)))
+
+
+def write_html(notebook: Path, target: Path, title: str, banner: str) -> Path:
+    target.write_text(notebook_html(notebook, title, banner), encoding="utf-8")
+    return target
+

@@ -1,0 +1,242 @@
+"""What the evidence notebook calls: one object per run, from parameters to saved outputs.
+
+The notebook holds the narrative; every computation is here, so it is tested like the rest of
+the library. Tables come back as pandas frames (rendered escaped), charts as matplotlib figures.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from rootwatch import charts, frames
+from rootwatch.catalog import Control, load_catalog
+from rootwatch.collect import AccountEvidence, Target, collect
+from rootwatch.collect.evidence import write_raw
+from rootwatch.collect.session import make_session
+from rootwatch.judge import Finding, judge_all
+from rootwatch.params import RunParams
+
+SUMMARY_COLUMNS = ["account", "account_id", "control", "status", "failing links"]
+
+
+@dataclass
+class EvidenceRun:
+    params: RunParams
+    controls: list[Control]
+    evidence: list[AccountEvidence]
+    frames: dict[str, pd.DataFrame]
+    findings: list[Finding]
+    started: datetime
+    finished: datetime
+    caller_arns: dict[str, str | None]
+
+    # --- tables -----------------------------------------------------------------------
+    def scope(self) -> pd.DataFrame:
+        p = self.params
+        rows = [("source", "embedded sandbox organisation (moto on loopback)" if p.source == "sandbox" else
+                 f"AWS, profile {p.profile or '(default credential chain)'}"),
+                ("accounts", ", ".join(f"{e.label} ({e.account_id})" for e in self.evidence)),
+                ("regions", ", ".join(p.regions)),
+                ("window", f"{p.window_label}: {p.window}"),
+                ("benchmark", self.controls[0].benchmark),
+                ("controls", ", ".join(f"{c.id} {c.title}" for c in self.controls)),
+                ("collected", f"{self.started:%Y-%m-%d %H:%M:%S} – {self.finished:%H:%M:%S} UTC, "
+                              f"{len(self.frames['api_calls'])} API calls")]
+        return pd.DataFrame(rows, columns=["item", "value"]).set_index("item")
+
+    def summary(self) -> pd.DataFrame:
+        rows = [(f.account_label, f.account_id, f.control, f.status,
+                 ", ".join(link.name for link in f.failing) or "—") for f in self.findings]
+        return pd.DataFrame(rows, columns=SUMMARY_COLUMNS)
+
+    def summary_line(self) -> str:
+        counts = {s: sum(f.status == s for f in self.findings) for s in ("PASS", "FAIL", "GAP")}
+        return (f"{len(self.findings)} finding(s) over {len(self.evidence)} account(s), window "
+                f"{self.params.window_label}: {counts['PASS']} PASS, {counts['FAIL']} FAIL, {counts['GAP']} GAP")
+
+    def finding(self, account: str, control: str | None = None) -> Finding:
+        control = control or self.controls[0].id
+        return next(f for f in self.findings if account in (f.account_id, f.account_label) and f.control == control)
+
+    def links(self, account: str, control: str | None = None) -> pd.DataFrame:
+        f = self.finding(account, control)
+        return pd.DataFrame([(link.name, link.status, link.reason, "\n".join(link.evidence)) for link in f.links],
+                            columns=["link", "status", "reason", "evidence"])
+
+    def notes(self, account: str, control: str | None = None) -> pd.DataFrame:
+        f = self.finding(account, control)
+        notes = list(f.notes)
+        if f.coverage is not None and f.coverage.event is not None:
+            notes.append(f"{f.coverage.event_role}: {json.dumps(f.coverage.event, sort_keys=True)}")
+        return pd.DataFrame({"note": notes or ["none"]})
+
+    def remediation(self, account: str, control: str | None = None) -> pd.DataFrame:
+        steps = self.finding(account, control).remediation
+        return pd.DataFrame([(s.link, s.title, s.command) for s in steps], columns=["link", "step", "command"])
+
+    def root_activity(self, account: str) -> pd.DataFrame:
+        ev = self._events(account)
+        return ev[["time", "event_name", "event_source", "source_ip", "user_agent", "mfa_used", "console_login",
+                   "invoked_by", "event_type", "error_code", "counted", "why"]].reset_index(drop=True)
+
+    def gaps(self) -> pd.DataFrame:
+        return self.frames["gaps"]
+
+    def frame(self, name: str, account: str | None = None) -> pd.DataFrame:
+        df = self.frames[name]
+        return df if account is None else df[df.account_id == self._account_id(account)].reset_index(drop=True)
+
+    # --- charts -----------------------------------------------------------------------
+    def chart_alarm_states(self, account: str) -> list:
+        history = self.frame("alarm_history", account)
+        return [charts.alarm_timeline(history, name, self.params.window)
+                for name in self.frame("alarms", account).alarm_name]
+
+    def chart_root_per_day(self, account: str):
+        return charts.root_events_per_day(self._events(account), self.frame("alarm_history", account),
+                                          self.params.window)
+
+    def chart_root_by_name(self, account: str):
+        return charts.root_events_by(self._events(account), "event_name", "Root events by event name")
+
+    def chart_root_by_ip(self, account: str):
+        return charts.root_events_by(self._events(account), "source_ip", "Root events by source IP")
+
+    # --- notebook sections (display one table or chart per account, under an escaped heading) --
+    def show_scope(self) -> None:
+        _show(self.scope().reset_index())
+
+    def show_summary(self) -> None:
+        print(self.summary_line())
+        _show(self.summary())
+
+    def show_links(self) -> None:
+        for f in self.findings:
+            _heading(f"{f.account_label} ({f.account_id}) — CIS {f.control}: {f.status}")
+            _show(self.links(f.account_id, f.control))
+            _show(self.notes(f.account_id, f.control))
+
+    def show_charts(self) -> None:
+        for account in self.accounts():
+            _heading(self._label(account))
+            for fig in [*self.chart_alarm_states(account), self.chart_root_per_day(account),
+                        self.chart_root_by_name(account), self.chart_root_by_ip(account)]:
+                _show_figure(fig)
+
+    def show_root_activity(self) -> None:
+        for account in self.accounts():
+            _heading(self._label(account))
+            _show(self.root_activity(account))
+
+    def show_gaps(self) -> None:
+        gaps = self.gaps()
+        _show(gaps if len(gaps) else pd.DataFrame({"gaps": ["none: every link could be read"]}))
+
+    def show_remediation(self) -> None:
+        for f in self.findings:
+            _heading(f"{f.account_label} ({f.account_id}) — CIS {f.control}")
+            steps = self.remediation(f.account_id, f.control)
+            _show(steps if len(steps) else pd.DataFrame({"remediation": ["nothing to do: every link passes"]}))
+
+    # --- outputs ----------------------------------------------------------------------
+    def accounts(self) -> list[str]:
+        return [e.account_id for e in self.evidence]
+
+    def save(self, out_dir: str | Path) -> Path:
+        """Frames as CSV and Parquet, every raw response as JSON, and findings.json."""
+        out = Path(out_dir)
+        data = out / "data"
+        data.mkdir(parents=True, exist_ok=True)
+        for name, df in self.frames.items():
+            df.to_csv(data / f"{name}.csv", index=False)
+            df.to_parquet(data / f"{name}.parquet", index=False)
+        write_raw([c for e in self.evidence for c in e.calls], out / "raw")
+        findings = [{"account_id": f.account_id, "account_label": f.account_label, "control": f.control,
+                     "benchmark": f.benchmark, "status": f.status,
+                     "links": [{"name": link.name, "status": link.status, "reason": link.reason,
+                                "evidence": list(link.evidence)} for link in f.links],
+                     "notes": f.notes, "remediation": [vars(s) for s in f.remediation],
+                     "coverage": f.coverage.to_dict() if f.coverage else None} for f in self.findings]
+        (out / "findings.json").write_text(json.dumps(findings, indent=2, default=str), encoding="utf-8")
+        return out
+
+    def _label(self, account: str) -> str:
+        ev = next(e for e in self.evidence if account in (e.account_id, e.label))
+        return f"{ev.label} ({ev.account_id})"
+
+    def _account_id(self, account: str) -> str:
+        return next(e.account_id for e in self.evidence if account in (e.account_id, e.label))
+
+    def _events(self, account: str) -> pd.DataFrame:
+        return self.frame("root_events", account)
+
+
+def start(parameters: dict[str, Any]) -> EvidenceRun:
+    """Validate the parameters, collect every account, build the frames and judge."""
+    params = RunParams.from_mapping(parameters)
+    catalog = load_catalog()
+    controls = [catalog.control(c, params.benchmark) for c in params.controls]
+    started = datetime.now(UTC)
+    if params.source == "sandbox":
+        evidence = _collect_sandbox(params, controls)
+    else:
+        evidence = _collect_aws(params, controls)
+    built = frames.build_all(evidence, controls[0])
+    return EvidenceRun(params, controls, evidence, built, judge_all(evidence, controls, catalog), started,
+                       datetime.now(UTC), {e.account_id: e.caller_arn for e in evidence})
+
+
+def _collect_sandbox(params: RunParams, controls: list[Control]) -> list[AccountEvidence]:
+    from rootwatch.errors import ParameterError
+    from rootwatch.sandbox import Sandbox
+
+    with Sandbox(now=params.window.end) as sb:
+        chosen = [a for a in sb.accounts if not params.accounts or {a.account_id, a.alias} & set(params.accounts)]
+        unknown = set(params.accounts) - {x for a in sb.accounts for x in (a.account_id, a.alias)}
+        if unknown:
+            raise ParameterError(f"the sandbox has no account {', '.join(sorted(unknown))}",
+                                 f"use {', '.join(a.alias for a in sb.accounts)}")
+        base = sb.session()
+        targets = [Target(a.alias, base, a.role_arn) for a in chosen]
+        return collect(targets, list(params.regions), params.window, controls, endpoint_url=sb.endpoint)
+
+
+def _collect_aws(params: RunParams, controls: list[Control]) -> list[AccountEvidence]:
+    session = make_session(params.profile, params.regions[0])
+    roles = [a for a in params.accounts if a.startswith("arn:")]
+    targets = [Target(r.split(":")[4], session, r) for r in roles] or [Target(params.profile or "default", session)]
+    return collect(targets, list(params.regions), params.window, controls)
+
+
+def _heading(text: str) -> None:
+    """A section heading from data: escaped, since account labels come from the account."""
+    from html import escape
+
+    from IPython.display import HTML, display
+
+    display(HTML(f"<h3>{escape(text)}</h3>"))
+
+
+def _show(df: pd.DataFrame) -> None:
+    """A table as escaped HTML (every cell is data), without pandas' inline style block."""
+    from IPython.display import HTML, display
+
+    with pd.option_context("display.max_colwidth", None):
+        display(HTML(df.to_html(index=False, escape=True, na_rep="", border=0)))
+
+
+def _show_figure(fig: Any) -> None:
+    """PNG bytes without a creation stamp, whatever backend the kernel has."""
+    import io
+
+    from IPython.display import Image, display
+
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", metadata={"Software": None})
+    display(Image(data=buffer.getvalue(), format="png"))
