@@ -1,0 +1,183 @@
+"""The chain judge, link by link: each link's pass and fail case, and gaps that stay gaps."""
+
+from __future__ import annotations
+
+import copy
+from datetime import UTC, datetime
+
+import pytest
+
+from rootwatch.collect import AccountEvidence
+from rootwatch.collect.evidence import Gap, RawCall
+from rootwatch.judge import FAIL, GAP, LINKS, PASS, judge_account
+from rootwatch.models import Window
+
+ACCOUNT, REGION = "111122223333", "us-east-1"
+TRAIL_ARN = f"arn:aws:cloudtrail:{REGION}:{ACCOUNT}:trail/main"
+GROUP = "cloudtrail-logs"
+TOPIC = f"arn:aws:sns:{REGION}:{ACCOUNT}:alerts"
+REF = '{ $.userIdentity.type = "Root" && $.userIdentity.invokedBy NOT EXISTS && $.eventType != "AwsServiceEvent" }'
+WINDOW = Window(datetime(2026, 7, 1, tzinfo=UTC), datetime(2026, 10, 1, tzinfo=UTC))
+
+
+def _call(seq: int, service: str, operation: str, **params) -> RawCall:
+    return RawCall(seq, ACCOUNT, REGION, service, operation, params, WINDOW.start)
+
+
+def healthy() -> AccountEvidence:
+    ev = AccountEvidence("acct", ACCOUNT, f"arn:aws:sts::{ACCOUNT}:assumed-role/audit/x", [REGION], WINDOW)
+    ev.trails = [{"Name": "main", "TrailARN": TRAIL_ARN, "HomeRegion": REGION, "IsMultiRegionTrail": True,
+                  "CloudWatchLogsLogGroupArn": f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:{GROUP}:*",
+                  "rw:seenIn": [REGION], "rw:status": {"IsLogging": True},
+                  "rw:selectors": {"EventSelectors": [{"ReadWriteType": "All", "IncludeManagementEvents": True}]}}]
+    ev.metric_filters = [{"filterName": "root", "logGroupName": GROUP, "filterPattern": REF, "rw:region": REGION,
+                          "rw:accountId": ACCOUNT, "metricTransformations": [
+                              {"metricName": "RootUsage", "metricNamespace": "CISBenchmark", "metricValue": "1"}]}]
+    ev.alarms = [{"AlarmName": "root-alarm", "Namespace": "CISBenchmark", "MetricName": "RootUsage",
+                  "ActionsEnabled": True, "AlarmActions": [TOPIC], "Statistic": "Sum", "Period": 300,
+                  "Threshold": 1.0, "ComparisonOperator": "GreaterThanOrEqualToThreshold", "EvaluationPeriods": 1,
+                  "rw:region": REGION}]
+    ev.subscriptions = [{"SubscriptionArn": f"{TOPIC}:1b2c", "Protocol": "email", "Endpoint": "sec@example.com",
+                         "rw:topicArn": TOPIC}]
+    ev.calls = [_call(1, "sts", "GetCallerIdentity"), _call(2, "cloudtrail", "DescribeTrails"),
+                _call(3, "cloudtrail", "GetTrailStatus", Name=TRAIL_ARN),
+                _call(4, "cloudtrail", "GetEventSelectors", TrailName=TRAIL_ARN),
+                _call(5, "logs", "DescribeMetricFilters", logGroupName=GROUP),
+                _call(6, "cloudwatch", "DescribeAlarmsForMetric", MetricName="RootUsage", Namespace="CISBenchmark"),
+                _call(7, "sns", "ListSubscriptionsByTopic", TopicArn=TOPIC)]
+    return ev
+
+
+def verdicts(ev: AccountEvidence, catalog) -> dict[str, tuple[str, str]]:
+    finding = judge_account(ev, catalog.control("4.3"), catalog)
+    return {link.name: (link.status, link.reason) for link in finding.links} | {"*": (finding.status, "")}
+
+
+def test_healthy_chain_passes_every_link_with_evidence(catalog):
+    finding = judge_account(healthy(), catalog.control("4.3"), catalog)
+    assert finding.status == PASS and [link.name for link in finding.links] == list(LINKS)
+    assert all(link.status == PASS and link.evidence for link in finding.links)
+    assert finding.links[4].evidence == (f"raw/{ACCOUNT}/{REGION}/0005-logs.DescribeMetricFilters.json",)
+    assert finding.remediation == [] and finding.notes == []
+
+
+def _mutate(change):
+    ev = healthy()
+    change(ev)
+    return ev
+
+
+FAILS = {
+    "single-region trail": (lambda ev: ev.trails[0].update(IsMultiRegionTrail=False), LINKS[0], "only its home region"),
+    "no log delivery": (lambda ev: ev.trails[0].pop("CloudWatchLogsLogGroupArn"), LINKS[0], "delivers to no"),
+    "no trail": (lambda ev: ev.trails.clear(), LINKS[0], "no CloudTrail trail"),
+    "logging off": (lambda ev: ev.trails[0]["rw:status"].update(IsLogging=False), LINKS[1], "not logging"),
+    "write-only": (lambda ev: ev.trails[0]["rw:selectors"]["EventSelectors"][0].update(ReadWriteType="WriteOnly"),
+                   LINKS[2], "no selector captures"),
+    "no management events": (lambda ev: ev.trails[0]["rw:selectors"]["EventSelectors"][0].update(
+        IncludeManagementEvents=False), LINKS[2], "no selector captures"),
+    "no filter": (lambda ev: ev.metric_filters.clear(), LINKS[4], "no metric filter"),
+    "blind spot": (lambda ev: ev.metric_filters[0].update(filterPattern=REF[:-1] + '&& $.eventName != "ConsoleLogin" }'),
+                   LINKS[4], 'eventName="ConsoleLogin"'),
+    "noisy": (lambda ev: ev.metric_filters[0].update(filterPattern=REF.replace("&& $.userIdentity.invokedBy",
+                                                                               "|| $.userIdentity.invokedBy")),
+              LINKS[4], "ordinary activity"),
+    "invalid pattern": (lambda ev: ev.metric_filters[0].update(filterPattern="{ $.a == 1 }"), LINKS[4], "'=='"),
+    "no alarm": (lambda ev: ev.alarms.clear(), LINKS[5], "no alarm on metric CISBenchmark/RootUsage"),
+    "alarm on another namespace": (lambda ev: ev.alarms[0].update(Namespace="Other"), LINKS[5], "no alarm on metric"),
+    "actions disabled": (lambda ev: ev.alarms[0].update(ActionsEnabled=False), LINKS[5], "actions disabled"),
+    "no SNS action": (lambda ev: ev.alarms[0].update(AlarmActions=["arn:aws:lambda:us-east-1:1:function:f"]),
+                      LINKS[5], "notifies no SNS topic"),
+    "pending subscriber": (lambda ev: ev.subscriptions[0].update(SubscriptionArn="PendingConfirmation"), LINKS[6],
+                           "PendingConfirmation"),
+    "no subscriber": (lambda ev: ev.subscriptions.clear(), LINKS[6], "no subscriber"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(FAILS))
+def test_each_link_fails_for_its_reason(catalog, case):
+    change, link, text = FAILS[case]
+    result = verdicts(_mutate(change), catalog)
+    assert result["*"][0] == FAIL
+    assert result[link][0] == FAIL and text in result[link][1], result[link]
+    before = LINKS[:LINKS.index(link)]
+    assert all(result[name][0] == PASS for name in before if case not in ("no trail", "no log delivery"))
+
+
+def test_failing_chain_comes_with_the_benchmark_steps(catalog):
+    ev = _mutate(lambda ev: (ev.alarms.clear(), ev.subscriptions.clear()))
+    finding = judge_account(ev, catalog.control("4.3"), catalog)
+    commands = " ".join(step.command for step in finding.remediation)
+    assert "aws cloudwatch put-metric-alarm" in commands and f"--log-group-name {GROUP}" not in commands
+    assert "--metric-name RootUsage --namespace CISBenchmark --statistic Sum --period 300" in commands
+    assert "aws sns create-topic" in commands and "aws sns subscribe" in commands
+
+
+def test_alarm_deviations_are_notes_not_failures(catalog):
+    ev = _mutate(lambda ev: ev.alarms[0].update(Period=3600, Statistic="Maximum"))
+    finding = judge_account(ev, catalog.control("4.3"), catalog)
+    assert finding.status == PASS
+    assert any("Period is 3600" in n for n in finding.notes) and any("Statistic is 'Maximum'" in n for n in finding.notes)
+
+
+def test_best_chain_is_reported_when_siblings_are_broken(catalog):
+    def add_broken_sibling(ev):
+        ev.alarms.insert(0, {**ev.alarms[0], "AlarmName": "old", "ActionsEnabled": False})
+        ev.trails.insert(0, {**copy.deepcopy(ev.trails[0]), "Name": "legacy", "TrailARN": TRAIL_ARN + "-legacy",
+                             "IsMultiRegionTrail": False})
+    assert verdicts(_mutate(add_broken_sibling), catalog)["*"][0] == PASS
+
+
+def _gap(link: str, service: str, operation: str, code: str = "AccessDenied", seq: int = 9) -> Gap:
+    return Gap(ACCOUNT, REGION, link, service, operation, code, "not authorized",
+               f"raw/{ACCOUNT}/{REGION}/{seq:04d}-{service}.{operation}.json")
+
+
+GAPS = {
+    "identity": (lambda ev: (ev.trails.clear(), ev.gaps.append(_gap("identity", "sts", "AssumeRole", seq=1))),
+                 LINKS[0]),
+    "trails": (lambda ev: (ev.trails.clear(), ev.gaps.append(_gap("trail", "cloudtrail", "DescribeTrails", seq=2))),
+               LINKS[0]),
+    "status": (lambda ev: (ev.trails[0].update({"rw:status": None}),
+                           ev.gaps.append(_gap("logging", "cloudtrail", "GetTrailStatus", seq=3))), LINKS[1]),
+    "selectors": (lambda ev: (ev.trails[0].update({"rw:selectors": None}),
+                              ev.gaps.append(_gap("management-events", "cloudtrail", "GetEventSelectors", seq=4))),
+                  LINKS[2]),
+    "log group": (lambda ev: (ev.metric_filters.clear(),
+                              ev.gaps.append(_gap("metric-filter", "logs", "DescribeMetricFilters", seq=5))), LINKS[3]),
+    "alarms": (lambda ev: (ev.alarms.clear(),
+                           ev.gaps.append(_gap("alarm", "cloudwatch", "DescribeAlarmsForMetric", seq=6))), LINKS[5]),
+    "subscribers": (lambda ev: (ev.subscriptions.clear(),
+                                ev.gaps.append(_gap("subscriber", "sns", "ListSubscriptionsByTopic", seq=7))), LINKS[6]),
+}
+
+
+@pytest.mark.parametrize("case", sorted(GAPS))
+def test_an_unreadable_link_is_a_gap_never_pass_or_fail(catalog, case):
+    change, link = GAPS[case]
+    result = verdicts(_mutate(change), catalog)
+    assert result[link][0] == GAP, result[link]
+    assert "AccessDenied" in result[link][1] or "could not be read" in result[link][1]
+    if case in ("status", "selectors"):  # nothing downstream depends on them
+        assert [name for name in LINKS if result[name][0] != PASS] == [link]
+    else:  # everything downstream depends on the unreadable link
+        assert all(result[name][0] == GAP for name in LINKS[LINKS.index(link):])
+    assert result["*"][0] == GAP  # a gap alone makes the account GAP, not PASS and not FAIL
+
+
+def test_a_gap_beside_a_failure_is_still_a_failure(catalog):
+    ev = _mutate(lambda ev: (ev.alarms[0].update(ActionsEnabled=False), ev.subscriptions.clear(),
+                             ev.gaps.append(_gap("subscriber", "sns", "ListSubscriptionsByTopic", seq=7))))
+    result = verdicts(ev, catalog)
+    assert result["*"][0] == FAIL and result[LINKS[6]][0] == GAP
+
+
+def test_cross_account_log_group_is_a_gap(catalog):
+    def org_trail(ev):
+        ev.trails[0]["CloudWatchLogsLogGroupArn"] = f"arn:aws:logs:{REGION}:999999999999:log-group:org:*"
+        ev.metric_filters.clear()
+        ev.gaps.append(Gap(ACCOUNT, REGION, "log-group", "logs", "DescribeMetricFilters", "CrossAccountLogGroup",
+                           "trail main delivers to log group org in account 999999999999", ""))
+    result = verdicts(_mutate(org_trail), catalog)
+    assert result[LINKS[3]][0] == GAP and "999999999999" in result[LINKS[3]][1]
+    assert all(result[name][0] == GAP for name in LINKS[4:]) and result["*"][0] == GAP

@@ -1,0 +1,151 @@
+"""`rootwatch run` end to end on the sandbox, the report in a real browser, and bad input."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+RUN = [sys.executable, "-m", "rootwatch", "run"]
+
+
+def _run(*args: str, cwd: Path = ROOT, env: dict | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run([*RUN, *args], capture_output=True, text=True, cwd=cwd, env=env or dict(os.environ),
+                          timeout=300, check=False)
+
+
+@pytest.fixture(scope="module")
+def demo_run(tmp_path_factory):
+    out = tmp_path_factory.mktemp("runs") / "demo"
+    done = _run(str(ROOT / "parameters" / "sandbox.yaml"), "--out", str(out), "--quiet")
+    return done, out
+
+
+def test_sandbox_run_judges_healthy_pass_and_drifted_fail(demo_run):
+    done, out = demo_run
+    assert done.returncode == 1, done.stderr
+    assert "1 PASS, 1 FAIL, 0 GAP over 2 account(s)" in done.stdout and done.stdout.count("\n") == 1
+    findings = {f["account_label"]: f for f in json.loads((out / "findings.json").read_text())}
+    assert findings["healthy"]["status"] == "PASS" and findings["healthy"]["control"] == "4.3"
+    drifted = findings["drifted"]
+    assert drifted["status"] == "FAIL" and drifted["account_id"] == "222222222222"
+    failing = [link["name"] for link in drifted["links"] if link["status"] == "FAIL"]
+    assert failing == ["metric filter", "alarm", "confirmed subscriber"]
+    assert all({"name", "status", "reason"} <= set(link) for link in drifted["links"])
+
+
+def test_every_report_file_is_present(demo_run):
+    _, out = demo_run
+    assert (out / "report.html").is_file() and (out / "root_usage_evidence.ipynb").is_file()
+    assert not (out / "INCOMPLETE").exists()
+    for name in ("trails", "event_selectors", "metric_filters", "alarms", "subscriptions", "alarm_history",
+                 "metric_datapoints", "gaps", "api_calls", "root_events"):
+        csv, parquet = out / "data" / f"{name}.csv", out / "data" / f"{name}.parquet"
+        assert csv.is_file() and parquet.is_file()
+        assert list(pd.read_parquet(parquet).columns) == list(pd.read_csv(csv).columns)
+    raw = sorted((out / "raw").rglob("*.json"))
+    assert len(raw) >= 20 and json.loads(raw[0].read_text())["call"]["operation"]
+    assert len(pd.read_parquet(out / "data" / "api_calls.parquet")) == len(raw)
+
+
+def test_no_credentials_anywhere_in_the_run(demo_run):
+    _, out = demo_run
+    for path in out.rglob("*"):
+        if path.is_file():
+            text = path.read_bytes().decode("utf-8", "replace")
+            assert "sandbox-secret" not in text, path
+            assert '"SessionToken": "' not in text.replace('"SessionToken": "<redacted>"', ""), path
+
+
+def test_report_is_self_contained_and_escaped(demo_run):
+    _, out = demo_run
+    html = (out / "report.html").read_text()
+    assert "<script" not in html and "http://" not in html.split("</head>")[0]
+    assert "Content-Security-Policy" in html and "default-src 'none'" in html
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+    assert "data:image/png;base64," in html
+    assert "blind spot" in html and "PendingConfirmation" in html
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="Debian's chromium is not installed (.ci/run installs it)")
+def test_report_in_headless_chromium_shows_the_script_as_text_and_runs_none(demo_run, tmp_path):
+    _, out = demo_run
+    done = subprocess.run(
+        [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+         "--disable-background-networking", "--disable-component-update", "--disable-sync",
+         f"--user-data-dir={tmp_path / 'profile'}", "--virtual-time-budget=3000", "--dump-dom",
+         (out / "report.html").as_uri()], capture_output=True, text=True, timeout=120, check=False)
+    dom = done.stdout
+    assert "Root account usage is monitored" in dom, done.stderr[-2000:]
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in dom  # shown as text
+    assert "<script" not in dom  # no script element exists, so none ran
+    assert dom.count("<img") >= 6  # the charts rendered inline
+
+
+def test_papermill_runs_the_notebook_directly(tmp_path):
+    done = subprocess.run([sys.executable, "-m", "papermill", "-f", str(ROOT / "parameters" / "sandbox.yaml"),
+                           str(ROOT / "notebooks" / "root_usage_evidence.ipynb"), str(tmp_path / "out.ipynb"),
+                           "--no-progress-bar"], capture_output=True, text=True, timeout=300, check=False)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "1 PASS, 1 FAIL, 0 GAP" in (tmp_path / "out.ipynb").read_text()
+
+
+@pytest.fixture
+def params(tmp_path):
+    def write(text: str) -> Path:
+        path = tmp_path / "params.yaml"
+        path.write_text(text)
+        return path
+    return write
+
+
+BAD = [
+    ("source: sandbox\nregions: [us-east-1]\nwindow: 2026-Q3\ncolour: red\n", [], "unknown parameter(s): colour"),
+    ("source: sandbox\nregions: [us-east-1]\n", [], "missing parameter(s): window"),
+    ("source: sandbox\nregions: [us-east-1]\nwindow: 2026-Q9\n", [], "window '2026-Q9' is not a quarter"),
+    ("source: sandbox\nregions: [us-east-1]\nwindow: {start: 2026-07-01, end: 2026-06-01}\n", [], "before its start"),
+    ("source: sandbox\nregions: [us-east-7]\nwindow: 2026-Q3\n", [], "unknown region(s): us-east-7"),
+    ("source: sandbox\nregions: [us-east-1]\nwindow: 2026-Q3\n", ["window=soon"], "window 'soon'"),
+    ("source: sandbox\nregions: [us-east-1\n", [], "is not valid YAML"),
+    ("source: aws\nregions: [us-east-1]\nwindow: 2026-Q3\n", [], "no AWS credentials found"),
+    ("source: aws\nprofile: nobody\nregions: [us-east-1]\nwindow: 2026-Q3\n", [], "profile 'nobody' does not exist"),
+]
+
+
+@pytest.mark.parametrize(("text", "sets", "message"), BAD)
+def test_bad_input_exits_2_with_one_line_and_writes_nothing(params, tmp_path, text, sets, message):
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    env |= {"AWS_CONFIG_FILE": str(tmp_path / "none"), "AWS_SHARED_CREDENTIALS_FILE": str(tmp_path / "none"),
+            "AWS_EC2_METADATA_DISABLED": "true"}
+    work = tmp_path / "work"
+    work.mkdir()
+    done = _run(str(params(text)), *[a for s in sets for a in ("--set", s)], cwd=work, env=env)
+    assert done.returncode == 2, done
+    assert done.stderr.startswith("rootwatch: ") and done.stderr.count("\n") == 1 and message in done.stderr
+    assert list(work.iterdir()) == []  # not even reports/
+
+
+def test_existing_out_directory_is_refused_and_left_untouched(tmp_path):
+    out = tmp_path / "previous"
+    out.mkdir()
+    (out / "report.html").write_text("an earlier, signed report")
+    done = _run(str(ROOT / "parameters" / "sandbox.yaml"), "--out", str(out))
+    assert done.returncode == 2 and "already exists" in done.stderr and done.stderr.count("\n") == 1
+    assert [p.name for p in out.iterdir()] == ["report.html"]
+    assert (out / "report.html").read_text() == "an earlier, signed report"
+
+
+def test_unknown_sandbox_account_is_bad_input_and_run_marked_incomplete(tmp_path, params):
+    out = tmp_path / "run"
+    done = _run(str(params("source: sandbox\naccounts: [nosuch]\nregions: [us-east-1]\nwindow: last-30-days\n")),
+                "--out", str(out), "--quiet")
+    assert done.returncode == 2 and "the sandbox has no account nosuch" in done.stderr
+    assert (out / "INCOMPLETE").is_file() and not (out / "report.html").exists()
