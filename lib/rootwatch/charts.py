@@ -14,11 +14,13 @@ import matplotlib
 
 matplotlib.use("Agg")  # before pyplot is ever imported anywhere: charts render headless
 
-import pandas as pd  # noqa: E402
-from matplotlib.dates import AutoDateLocator, ConciseDateFormatter  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
+import itertools
 
-from rootwatch.models import Window  # noqa: E402
+import pandas as pd
+from matplotlib.dates import AutoDateLocator, ConciseDateFormatter
+from matplotlib.figure import Figure
+
+from rootwatch.models import Window
 
 STYLE = {"text.parse_math": False, "font.size": 9, "axes.spines.top": False, "axes.spines.right": False,
          "figure.dpi": 110, "savefig.dpi": 150, "svg.hashsalt": "rootwatch", "axes.titleweight": "bold"}
@@ -57,7 +59,7 @@ def alarm_timeline(history: pd.DataFrame, alarm: str, window: Window) -> Figure:
         state = updates.old_state.iloc[0] if len(updates) else "OK"
         edges = [window.start, *updates.time.tolist(), window.end]
         states = [state, *updates.new_state.tolist()]
-        for (begin, end), value in zip(zip(edges, edges[1:]), states):
+        for (begin, end), value in zip(itertools.pairwise(edges), states):
             ax.axvspan(begin, end, color=STATE_COLOURS.get(value, "#9e9e9e"), lw=0)
         ax.set_yticks([])
         _time_axis(ax, window)

@@ -17,7 +17,8 @@ from dataclasses import asdict, dataclass, field
 from rootwatch.catalog import Catalog, Control, load_catalog
 from rootwatch.collect import AccountEvidence, LogGroupRef
 from rootwatch.collect.evidence import Gap
-from rootwatch.coverage import Coverage, judge as judge_pattern
+from rootwatch.coverage import Coverage
+from rootwatch.coverage import judge as judge_pattern
 from rootwatch.errors import PatternSyntaxError
 
 PASS, FAIL, GAP = "PASS", "FAIL", "GAP"
@@ -110,7 +111,7 @@ def _chains(ev: AccountEvidence, control: Control, catalog: Catalog) -> Iterator
 
 
 def _trail_chains(ev: AccountEvidence, control: Control, catalog: Catalog, trail: dict) -> Iterator[_Chain]:
-    name, arn = trail.get("Name", trail["TrailARN"]), trail["TrailARN"]
+    name = trail.get("Name", trail["TrailARN"])
     described = _files(ev, "DescribeTrails")
     group_arn = trail.get("CloudWatchLogsLogGroupArn")
     if not trail.get("IsMultiRegionTrail"):

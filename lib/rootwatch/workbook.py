@@ -46,8 +46,8 @@ class EvidenceRun:
                 ("window", f"{p.window_label}: {p.window}"),
                 ("benchmark", self.controls[0].benchmark),
                 ("controls", ", ".join(f"{c.id} {c.title}" for c in self.controls)),
-                ("collected", f"{self.started:%Y-%m-%d %H:%M:%S} – {self.finished:%H:%M:%S} UTC, "
-                              f"{len(self.frames['api_calls'])} API calls")]
+                ("collected", (f"{self.started:%Y-%m-%d %H:%M:%S} – {self.finished:%H:%M:%S} UTC, "
+                              f"{len(self.frames['api_calls'])} API calls"))]
         return pd.DataFrame(rows, columns=["item", "value"]).set_index("item")
 
     def summary(self) -> pd.DataFrame:
