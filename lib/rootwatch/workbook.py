@@ -227,8 +227,9 @@ def _show(df: pd.DataFrame) -> None:
     """A table as escaped HTML (every cell is data), without pandas' inline style block."""
     from IPython.display import HTML, display
 
+    shown = df.astype(object).where(df.notna(), "")  # blank, not "<NA>", for what was not recorded
     with pd.option_context("display.max_colwidth", None):
-        display(HTML(df.to_html(index=False, escape=True, na_rep="", border=0)))
+        display(HTML(shown.to_html(index=False, escape=True, border=0)))
 
 
 def _show_figure(fig: Any) -> None:
