@@ -7,6 +7,7 @@ pattern that parses is one AWS would store.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 from rootwatch.errors import PatternSyntaxError
 from rootwatch.patterns import regex
@@ -63,18 +64,18 @@ class _Parser:
         return node
 
     def disjunction(self) -> Node:
-        operands = [self.conjunction()]
-        while self.tok.kind == "OR":
-            self.take()
-            operands.append(self.conjunction())
-        return operands[0] if len(operands) == 1 else Or(tuple(operands))
+        return self._series("OR", self.conjunction, Or)
 
     def conjunction(self) -> Node:
-        operands = [self.primary()]
-        while self.tok.kind == "AND":
+        return self._series("AND", self.primary, And)
+
+    def _series(self, operator: str, operand: Callable[[], Node], kind: type[And | Or]) -> Node:
+        """``operand (operator operand)*``; one operand stays itself, more become ``kind``."""
+        operands = [operand()]
+        while self.tok.kind == operator:
             self.take()
-            operands.append(self.primary())
-        return operands[0] if len(operands) == 1 else And(tuple(operands))
+            operands.append(operand())
+        return operands[0] if len(operands) == 1 else kind(tuple(operands))
 
     def primary(self) -> Node:
         token = self.tok
