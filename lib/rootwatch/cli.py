@@ -53,6 +53,11 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--quiet", action="store_true", help="no progress bar")
     run.set_defaults(handler=_run)
 
+    verify = commands.add_parser("verify", help="verify a bundle's files and signatures (exit 0 verified, 1 not)")
+    verify.add_argument("bundle", help="a run directory, e.g. reports/20261125T120000Z-sandbox-2026-Q3")
+    verify.add_argument("--trusted-key", help="OpenSSH public key the SSH signature must be made with")
+    verify.set_defaults(handler=_verify)
+
     sandbox = commands.add_parser("sandbox", help="serve the sandbox organisation on 127.0.0.1 until Ctrl-C")
     sandbox.set_defaults(handler=_sandbox)
     return parser
@@ -61,12 +66,25 @@ def build_parser() -> argparse.ArgumentParser:
 def _run(args: argparse.Namespace) -> Exit:
     from rootwatch import runner
 
-    mapping, params, directory = runner.prepare(args.params, args.sets, args.out)
+    plan = runner.prepare(args.params, args.sets, args.out)
     if not args.quiet:
-        print(f"rootwatch run: {params.source}, window {params.window_label}, writing {directory}", file=sys.stderr)
-    result = runner.execute(mapping, params, directory, progress=not args.quiet)
+        print(f"rootwatch run: {plan.params.source}, window {plan.params.window_label}, writing {plan.directory}",
+              file=sys.stderr)
+    result = runner.execute(plan, progress=not args.quiet)
+    if not result.pdf.produced:
+        print(f"rootwatch run: {result.pdf.message}", file=sys.stderr)
     print(result.summary())
     return Exit.FAIL if "FAIL" in result.statuses else Exit.GAP if "GAP" in result.statuses else Exit.PASS
+
+
+def _verify(args: argparse.Namespace) -> Exit:
+    from pathlib import Path
+
+    from rootwatch.bundle.verify import verify_bundle
+
+    result = verify_bundle(Path(args.bundle), Path(args.trusted_key) if args.trusted_key else None)
+    print("\n".join(result.lines()))
+    return Exit.PASS if result.ok else Exit.FAIL
 
 
 def _sandbox(args: argparse.Namespace) -> Exit:

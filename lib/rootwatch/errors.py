@@ -55,3 +55,11 @@ class CredentialsError(RootwatchError):
 
 class ParameterError(RootwatchError):
     """A parameter file or value that rootwatch cannot use."""
+
+
+class SigningError(RootwatchError):
+    """A signing key, certificate or passphrase that cannot be used: nothing is signed."""
+
+
+class BundleError(RootwatchError):
+    """A path that is not a rootwatch bundle."""

@@ -19,10 +19,14 @@ from rootwatch.errors import ParameterError
 from rootwatch.models import Window
 
 SOURCES = ("sandbox", "aws")
+RUN_KEYS = ("signing", "pdf", "archive")  # read by `rootwatch run`, never passed to the notebook
 DEFAULTS: dict[str, Any] = {"profile": None, "accounts": [], "controls": ["4.3"], "benchmark": None,
                             "out_dir": None}
 REQUIRED = ("source", "regions", "window")
 KEYS = (*REQUIRED, *DEFAULTS)
+PAPERS = ("A4", "Letter")
+RENDERERS = ("weasyprint", "chromium", "none")
+LOCK_MODES = ("GOVERNANCE", "COMPLIANCE")
 QUARTER = re.compile(r"^(\d{4})-Q([1-4])$")
 ROLLING = re.compile(r"^last-(\d{1,4})-days$")
 ACCOUNT = re.compile(r"^(\d{12}|arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]+|[a-z][a-z0-9-]{0,62})$")
@@ -181,3 +185,107 @@ def _optional_str(values: dict[str, Any], key: str) -> str | None:
     if value is not None and not isinstance(value, str):
         raise ParameterError(f"{key} must be a string", HINT)
     return value or None
+
+
+@dataclass(frozen=True)
+class SshKey:
+    key: str | None  # path to an OpenSSH Ed25519 private key; None: the development key
+    passphrase_env: str | None = None
+
+
+@dataclass(frozen=True)
+class Pkcs12:
+    path: str
+    passphrase_env: str | None = None
+
+
+@dataclass(frozen=True)
+class KmsKey:
+    key_id: str
+    region: str | None = None
+
+
+@dataclass(frozen=True)
+class Archive:
+    bucket: str
+    prefix: str
+    mode: str
+    days: int
+    region: str | None = None
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    """How `rootwatch run` finishes a bundle: PDF, signatures, archive. Credentials never appear:
+    keys are paths, passphrases are names of environment variables."""
+
+    ssh: SshKey | None = SshKey(None)
+    x509: Pkcs12 | None = None
+    kms: KmsKey | None = None
+    renderer: str = "weasyprint"
+    paper: str = "A4"
+    archive: Archive | None = None
+
+    @classmethod
+    def from_mapping(cls, mapping: dict[str, Any]) -> RunOptions:
+        signing = _section(mapping, "signing", ("ssh", "x509", "kms"))
+        pdf = _section(mapping, "pdf", ("renderer", "paper"))
+        archive = _section(mapping, "archive", ("bucket", "prefix", "mode", "days", "region"))
+        ssh = signing.get("ssh", "dev" if not signing else None)
+        return cls(ssh=_ssh(ssh), x509=_pkcs12(signing.get("x509")), kms=_kms(signing.get("kms")),
+                   renderer=_choice(pdf.get("renderer", "weasyprint"), RENDERERS, "pdf.renderer"),
+                   paper=_choice(pdf.get("paper", "A4"), PAPERS, "pdf.paper"), archive=_archive(archive))
+
+
+def _section(mapping: dict[str, Any], key: str, allowed: tuple[str, ...]) -> dict[str, Any]:
+    value = mapping.get(key) or {}
+    if not isinstance(value, dict):
+        raise ParameterError(f"{key} must be a mapping with {', '.join(allowed)}", HINT)
+    unknown = sorted(set(value) - set(allowed))
+    if unknown:
+        raise ParameterError(f"unknown {key} setting(s): {', '.join(unknown)}", f"use {', '.join(allowed)}")
+    return value
+
+
+def _choice(value: Any, allowed: tuple[str, ...], key: str) -> str:
+    if value not in allowed:
+        raise ParameterError(f"{key} {value!r} is not one of {', '.join(allowed)}", HINT)
+    return value
+
+
+def _fields(value: Any, key: str, required: tuple[str, ...], optional: tuple[str, ...]) -> dict[str, Any]:
+    if not isinstance(value, dict) or any(not value.get(r) for r in required):
+        raise ParameterError(f"{key} needs {', '.join(required)}", HINT)
+    if any(k in value for k in ("passphrase", "password", "secret")):
+        raise ParameterError(f"{key}: never put a passphrase in the parameter file", "use passphrase_env: VARIABLE")
+    unknown = sorted(set(value) - set(required) - set(optional))
+    if unknown:
+        raise ParameterError(f"unknown {key} setting(s): {', '.join(unknown)}", f"use {', '.join(required + optional)}")
+    return value
+
+
+def _ssh(value: Any) -> SshKey | None:
+    if value in (None, False):
+        return None
+    if value == "dev":
+        return SshKey(None)
+    return SshKey(**_fields(value, "signing.ssh", ("key",), ("passphrase_env",)))
+
+
+def _pkcs12(value: Any) -> Pkcs12 | None:
+    return None if value is None else Pkcs12(**_fields(value, "signing.x509", ("path",), ("passphrase_env",)))
+
+
+def _kms(value: Any) -> KmsKey | None:
+    return None if value is None else KmsKey(**_fields(value, "signing.kms", ("key_id",), ("region",)))
+
+
+def _archive(value: dict[str, Any]) -> Archive | None:
+    if not value:
+        return None
+    fields = _fields(value, "archive", ("bucket", "mode", "days"), ("prefix", "region"))
+    days = fields["days"]
+    if not isinstance(days, int) or not 1 <= days <= 36500:
+        raise ParameterError("archive.days must be a whole number of days (1 to 36500)", HINT)
+    return Archive(fields["bucket"], str(fields.get("prefix", "")).strip("/"),
+                   _choice(fields["mode"], LOCK_MODES, "archive.mode"), days, fields.get("region"))

@@ -9,6 +9,7 @@ the page is our template around nbconvert's bare ``basic`` body.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 import bleach
@@ -40,17 +41,32 @@ def sanitize(html: str) -> str:
     return bleach.clean(html, tags=TAGS, attributes=_allowed, protocols=["data"], strip=False, strip_comments=True)
 
 
-def notebook_html(notebook: Path, title: str, banner: str) -> str:
+@dataclass(frozen=True)
+class Cover:
+    """What the first page states: the run, its scope, who signed it, the verdicts."""
+
+    title: str
+    run_id: str
+    scope: list[tuple[str, str]]
+    signers: list[str]
+    findings: list[dict]
+    paper: str = "A4"
+
+
+def notebook_html(notebook: Path, cover: Cover) -> str:
     nb = nbformat.read(notebook, as_version=4)
     exporter = HTMLExporter(template_name="basic", exclude_input=True, exclude_input_prompt=True,
                             exclude_output_prompt=True, sanitize_html=False, exclude_anchor_links=True)
     body, _ = exporter.from_notebook_node(nb)
     env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html", "j2"]))
     page = env.get_template("report.html.j2")
-    return page.render(title=title, banner=banner, version=__version__, body=Markup(sanitize(body)))
+    findings = [{**f, "failing": ", ".join(link["name"] for link in f["links"] if link["status"] != "PASS") or "—"}
+                for f in cover.findings]
+    return page.render(title=cover.title, run_id=cover.run_id, scope=cover.scope, signers=cover.signers,
+                       findings=findings, paper=cover.paper, version=__version__, body=Markup(sanitize(body)))
 
 
-def write_html(notebook: Path, target: Path, title: str, banner: str) -> Path:
-    target.write_text(notebook_html(notebook, title, banner), encoding="utf-8")
+def write_html(notebook: Path, target: Path, cover: Cover) -> Path:
+    target.write_text(notebook_html(notebook, cover), encoding="utf-8")
     return target
 

@@ -1,37 +1,52 @@
-"""``rootwatch run``: parameters → a new run directory holding the executed notebook, the HTML
-report, the frames (CSV and Parquet), the raw responses and ``findings.json``.
+"""``rootwatch run``: parameters → a signed evidence bundle in a new directory.
 
-Everything that can be checked before running is checked first (parameters, credentials, the
-output directory), so bad input costs one line and nothing on disk changes. A run directory is
-always new; a run that fails part-way is left marked ``INCOMPLETE`` and is never reported as done.
+Everything that can be checked before running is checked first (parameters, credentials, signing
+keys, the output path), so bad input costs one line and nothing on disk changes. The bundle is
+assembled in a hidden staging directory marked ``INCOMPLETE`` and moved into place only when
+complete and signed; a run that fails or is interrupted is left as ``<run-id>.incomplete`` —
+never signed, never mistaken for evidence. An existing directory is never written into.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import platform
 import re
+import subprocess
+import sys
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+import yaml
+
+from rootwatch import __version__
+from rootwatch.bundle import manifest as mf
+from rootwatch.bundle.sign import KmsSigner, Signer, SshSigner, X509Signer
 from rootwatch.errors import ParameterError, RootwatchError
-from rootwatch.params import RunParams, apply_sets, load_file
-from rootwatch.report import write_html
+from rootwatch.params import RUN_KEYS, RunOptions, RunParams, apply_sets, load_file
+from rootwatch.pdf import PdfOutcome, render
+from rootwatch.report import Cover, write_html
 
 NOTEBOOK = "root_usage_evidence.ipynb"
-INCOMPLETE = "INCOMPLETE"
+TITLE = "Root account usage is monitored — evidence report"
+PACKAGES = ("rootwatch", "boto3", "botocore", "pandas", "pyarrow", "matplotlib", "papermill", "nbconvert",
+            "weasyprint", "pyhanko", "cryptography", "moto")
 
 
 class RunFailed(RootwatchError):
-    """The notebook stopped part-way; the run directory is marked incomplete."""
+    """The run stopped part-way; its directory is marked incomplete and is not signed."""
 
 
 @dataclass(frozen=True)
 class RunResult:
     directory: Path
     findings: list[dict[str, Any]]
+    pdf: PdfOutcome
+    signers: list[str]
 
     @property
     def statuses(self) -> set[str]:
@@ -41,8 +56,19 @@ class RunResult:
         counts = {s: sum(f["status"] == s for f in self.findings) for s in ("PASS", "FAIL", "GAP")}
         accounts = len({f["account_id"] for f in self.findings})
         return (f"{counts['PASS']} PASS, {counts['FAIL']} FAIL, {counts['GAP']} GAP over {accounts} account(s) "
-                f"and {len({f['control'] for f in self.findings})} control(s); report: "
-                f"{self.directory / 'report.html'}")
+                f"and {len({f['control'] for f in self.findings})} control(s); signed bundle: {self.directory}")
+
+
+@dataclass(frozen=True)
+class Plan:
+    """A validated run, ready to execute."""
+
+    notebook_parameters: dict[str, Any]
+    params: RunParams
+    options: RunOptions
+    signers: list[Signer]
+    directory: Path
+    raw_parameters: dict[str, Any]
 
 
 def notebooks_dir() -> Path:
@@ -52,16 +78,20 @@ def notebooks_dir() -> Path:
 
 
 def prepare(params_file: str | Path, sets: list[str], out: str | Path | None,
-            reports: Path = Path("reports")) -> tuple[dict[str, Any], RunParams, Path]:
-    """Validate everything and choose the run directory, writing nothing."""
+            reports: Path = Path("reports")) -> Plan:
+    """Validate everything, open the signing keys and choose the run directory, writing nothing."""
     mapping = apply_sets(load_file(params_file), sets)
     if "out_dir" in mapping:
         raise ParameterError("out_dir is chosen by rootwatch run", "use --out DIR instead")
-    params = RunParams.from_mapping(mapping)
+    notebook = {k: v for k, v in mapping.items() if k not in RUN_KEYS}
+    params = RunParams.from_mapping(notebook)
+    options = RunOptions.from_mapping(mapping)
+    session = None
     if params.source == "aws":
         from rootwatch.collect.session import make_session
 
-        make_session(params.profile, params.regions[0])
+        session = make_session(params.profile, params.regions[0])
+    signers = _signers(options, session, params)
     if out is not None:
         target = Path(out)
         if target.exists():
@@ -70,36 +100,163 @@ def prepare(params_file: str | Path, sets: list[str], out: str | Path | None,
     else:
         stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
         slug = re.sub(r"[^A-Za-z0-9]+", "-", params.window_label).strip("-")
-        target = reports / f"{stamp}-{params.source}-{slug}"
-        suffix = 1
-        while target.exists():
+        target, suffix = reports / f"{stamp}-{params.source}-{slug}", 1
+        while target.exists() or _staging(target).exists():
             suffix += 1
             target = reports / f"{stamp}-{params.source}-{slug}-{suffix}"
-    return mapping, params, target.resolve()
+    return Plan(notebook, params, options, signers, target.resolve(), mapping)
 
 
-def execute(mapping: dict[str, Any], params: RunParams, directory: Path, progress: bool = True) -> RunResult:
-    """Run the notebook into ``directory`` (created here, must not exist) and export the report."""
+def _signers(options: RunOptions, session: Any, params: RunParams) -> list[Signer]:
+    signers: list[Signer] = []
+    if options.ssh is not None:
+        signers.append(SshSigner.development() if options.ssh.key is None else
+                       SshSigner.from_file(Path(options.ssh.key), options.ssh.passphrase_env))
+    if options.x509 is not None:
+        signers.append(X509Signer.from_pkcs12(Path(options.x509.path), options.x509.passphrase_env))
+    if options.kms is not None:
+        if session is None:
+            from rootwatch.collect.session import make_session
+
+            session = make_session(params.profile)
+        region = options.kms.region or params.regions[0]
+        signers.append(KmsSigner.connect(session.client("kms", region_name=region), options.kms.key_id))
+    return signers
+
+
+def _staging(target: Path) -> Path:
+    return target.with_name(f".{target.name}.partial")
+
+
+def execute(plan: Plan, progress: bool = True) -> RunResult:
+    """Run the notebook, render, sign, and move the bundle into place."""
+    staging = _staging(plan.directory)
+    staging.mkdir(parents=True, exist_ok=False)
+    marker = staging / mf.INCOMPLETE
+    marker.write_text("run in progress or interrupted: this directory is not evidence and is not signed\n")
+    started = datetime.now(UTC)
+    try:
+        findings = _notebook(plan, staging, progress)
+        pdf = _render(plan, staging, findings)
+        _write_context(plan, staging, started, pdf)
+        marker.unlink()
+        manifest = mf.write(staging, plan.directory.name, datetime.now(UTC).isoformat(timespec="seconds"),
+                            __version__)
+        signatures = staging / "signatures"
+        signatures.mkdir()
+        for signer in plan.signers:
+            signer.sign_manifest(manifest.read_bytes(), signatures)
+        if plan.directory.exists():
+            raise RunFailed(f"{plan.directory} appeared while the run was going", "run again into a new directory")
+        staging.rename(plan.directory)
+    except BaseException as exc:
+        _abandon(staging, plan.directory, exc)
+        raise
+    result = RunResult(plan.directory, findings, pdf, [s.identity for s in plan.signers])
+    if plan.options.archive is not None:
+        _archive(plan)
+    return result
+
+
+def _archive(plan: Plan) -> list[str]:
+    from rootwatch.bundle.archive import upload
+    from rootwatch.collect.session import make_session
+
+    a = plan.options.archive
+    session = make_session(plan.params.profile) if plan.params.source == "aws" else make_session()
+    return upload(plan.directory, session.client("s3", region_name=a.region or plan.params.regions[0]), a.bucket,
+                  a.prefix, a.mode, a.days)
+
+
+def _abandon(staging: Path, target: Path, exc: BaseException) -> None:
+    """Leave the partial run visible as ``<run-id>.incomplete``, marked, and never signed."""
+    if not staging.exists():
+        return
+    (staging / mf.INCOMPLETE).write_text(f"the run did not complete: {type(exc).__name__}: {exc}\n"
+                                         "this directory is not evidence and is not signed\n")
+    sig = staging / "signatures"
+    if sig.exists():
+        for path in sig.iterdir():
+            path.unlink()
+        sig.rmdir()
+    failed = target.with_name(f"{target.name}.incomplete")
+    if not failed.exists():
+        staging.rename(failed)
+
+
+def _notebook(plan: Plan, staging: Path, progress: bool) -> list[dict[str, Any]]:
     import papermill
     from papermill.exceptions import PapermillExecutionError
 
-    directory.mkdir(parents=True, exist_ok=False)
-    marker = directory / INCOMPLETE
-    marker.write_text("run in progress or interrupted: not complete evidence\n", encoding="utf-8")
-    output = directory / NOTEBOOK
+    output = staging / NOTEBOOK
     try:
         papermill.execute_notebook(str(notebooks_dir() / NOTEBOOK), str(output),
-                                   parameters={**mapping, "out_dir": str(directory)}, progress_bar=progress,
-                                   kernel_name="python3", cwd=str(directory))
+                                   parameters={**plan.notebook_parameters, "out_dir": str(staging)},
+                                   progress_bar=progress, kernel_name="python3", cwd=str(staging))
     except PapermillExecutionError as exc:
-        marker.write_text(f"the notebook failed: {exc.ename}: {exc.evalue}\n", encoding="utf-8")
         if exc.ename in ("ParameterError", "CredentialsError", "CatalogError"):
-            raise ParameterError(exc.evalue.split("; ")[0], "; ".join(exc.evalue.split("; ")[1:])) from None
+            problem, _, hint = exc.evalue.partition("; ")
+            raise ParameterError(problem, hint) from None
         raise RunFailed(f"the evidence notebook failed ({exc.ename}: {exc.evalue})",
-                        f"see {output}; the run directory is marked {INCOMPLETE}") from None
-    findings = json.loads((directory / "findings.json").read_text(encoding="utf-8"))
-    banner = (f"rootwatch run {directory.name} · source {params.source} · window {params.window_label} "
-              f"({params.window}) · regions {', '.join(params.regions)}")
-    write_html(output, directory / "report.html", "Root account usage is monitored — evidence report", banner)
-    marker.unlink()
-    return RunResult(directory, findings)
+                        f"see {NOTEBOOK} in the .incomplete directory") from None
+    return json.loads((staging / "findings.json").read_text(encoding="utf-8"))
+
+
+def _render(plan: Plan, staging: Path, findings: list[dict[str, Any]]) -> PdfOutcome:
+    p = plan.params
+    collection = json.loads((staging / "collection.json").read_text(encoding="utf-8"))
+    scope = [("source", "embedded sandbox organisation" if p.source == "sandbox" else f"AWS profile {p.profile}"),
+             ("window", f"{p.window_label} ({p.window})"), ("regions", ", ".join(p.regions)),
+             ("controls", ", ".join(p.controls) + f" ({findings[0]['benchmark'] if findings else '-'})"),
+             ("caller identities", ", ".join(v or "?" for v in collection["caller_identities"].values())),
+             ("collected", f"{collection['started']} – {collection['finished']}, {collection['api_calls']} API calls")]
+    cover = Cover(TITLE, plan.directory.name, scope, [s.identity for s in plan.signers], findings, plan.options.paper)
+    html = write_html(staging / NOTEBOOK, staging / "report.html", cover)
+    pdf = staging / "report.pdf"
+    outcome = render(html, pdf, plan.options.renderer)
+    if outcome.produced:
+        for signer in plan.signers:
+            if isinstance(signer, X509Signer):
+                signer.sign_pdf(pdf)
+    return outcome
+
+
+def _write_context(plan: Plan, staging: Path, started: datetime, pdf: PdfOutcome) -> None:
+    (staging / "parameters.yaml").write_text(
+        "# the parameters of this run, as given (never credentials: keys are paths, passphrases env names)\n"
+        + yaml.safe_dump(plan.raw_parameters, sort_keys=True), encoding="utf-8")
+    collection = json.loads((staging / "collection.json").read_text(encoding="utf-8"))
+    environment = {
+        "rootwatch": __version__, "git": _git(), "python": sys.version.split()[0], "platform": platform.platform(),
+        "packages": {name: _version(name) for name in PACKAGES},
+        "caller_identities": collection["caller_identities"],
+        "run": {"started": started.isoformat(timespec="seconds"),
+                "finished": datetime.now(UTC).isoformat(timespec="seconds")},
+        "collection": {"started": collection["started"], "finished": collection["finished"]},
+        "pdf": {"produced": pdf.produced, "renderer": pdf.renderer, "message": pdf.message},
+        "signers": [{"kind": s.kind, "identity": s.identity} for s in plan.signers],
+    }
+    (staging / "environment.json").write_text(json.dumps(environment, indent=2) + "\n", encoding="utf-8")
+    from rootwatch.bundle.readme import readme
+
+    (staging / "README.txt").write_text(readme(plan.directory.name, pdf, [s.kind for s in plan.signers]),
+                                        encoding="utf-8")
+
+
+def _git() -> dict[str, Any]:
+    root = Path(__file__).resolve().parents[2]
+    try:
+        commit = subprocess.run(["git", "-C", str(root), "rev-parse", "HEAD"], capture_output=True, text=True,
+                                timeout=10, check=True).stdout.strip()
+        dirty = bool(subprocess.run(["git", "-C", str(root), "status", "--porcelain", "--untracked-files=no"],
+                                    capture_output=True, text=True, timeout=10, check=True).stdout.strip())
+    except (OSError, subprocess.SubprocessError):
+        return {"commit": None, "dirty": None}
+    return {"commit": commit, "dirty": dirty}
+
+
+def _version(name: str) -> str | None:
+    try:
+        return metadata.version(name)
+    except metadata.PackageNotFoundError:
+        return None

@@ -164,6 +164,12 @@ class EvidenceRun:
                      "notes": f.notes, "remediation": [vars(s) for s in f.remediation],
                      "coverage": f.coverage.to_dict() if f.coverage else None} for f in self.findings]
         (out / "findings.json").write_text(json.dumps(findings, indent=2, default=str), encoding="utf-8")
+        collection = {"started": self.started.isoformat(), "finished": self.finished.isoformat(),
+                      "caller_identities": self.caller_arns, "api_calls": len(self.frames["api_calls"]),
+                      "regions": list(self.params.regions), "window": {"label": self.params.window_label,
+                                                                       "start": self.params.window.start.isoformat(),
+                                                                       "end": self.params.window.end.isoformat()}}
+        (out / "collection.json").write_text(json.dumps(collection, indent=2), encoding="utf-8")
         return out
 
     def _label(self, account: str) -> str:

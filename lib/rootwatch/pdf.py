@@ -1,0 +1,51 @@
+"""Report HTML → PDF, with WeasyPrint (pip-installable, no browser) or Chromium's print-to-PDF.
+
+A missing renderer never fails the run: the outcome says no PDF was produced and exactly what to
+install, and the bundle records it.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                  "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                  "--no-pdf-header-footer"]
+INSTALL = {
+    "weasyprint": "WeasyPrint needs the Pango libraries: install them (Debian/Ubuntu: apt-get install "
+                  "libpango-1.0-0 libpangoft2-1.0-0; macOS: brew install pango) or set pdf: {renderer: chromium}",
+    "chromium": "Chromium was not found: install it (Debian: apt-get install chromium) or set "
+                "pdf: {renderer: weasyprint}",
+}
+
+
+@dataclass(frozen=True)
+class PdfOutcome:
+    produced: bool
+    renderer: str
+    message: str
+
+
+def render(html: Path, pdf: Path, renderer: str) -> PdfOutcome:
+    if renderer == "none":
+        return PdfOutcome(False, renderer, "no PDF: the parameter file sets pdf: {renderer: none}")
+    if renderer == "weasyprint":
+        try:
+            from weasyprint import HTML
+        except (ImportError, OSError):
+            return PdfOutcome(False, renderer, f"no PDF: {INSTALL['weasyprint']}")
+        HTML(filename=str(html)).write_pdf(str(pdf))
+        return PdfOutcome(True, renderer, "PDF rendered with WeasyPrint")
+    binary = shutil.which("chromium") or shutil.which("chromium-browser") or shutil.which("google-chrome")
+    if binary is None:
+        return PdfOutcome(False, renderer, f"no PDF: {INSTALL['chromium']}")
+    with tempfile.TemporaryDirectory() as profile:
+        done = subprocess.run([binary, *CHROMIUM_FLAGS, f"--user-data-dir={profile}", f"--print-to-pdf={pdf}",
+                               html.resolve().as_uri()], capture_output=True, text=True, timeout=180, check=False)
+    if done.returncode != 0 or not pdf.is_file():
+        return PdfOutcome(False, renderer, f"no PDF: Chromium failed ({done.stderr.strip()[-300:]})")
+    return PdfOutcome(True, renderer, "PDF printed with Chromium")
