@@ -7,6 +7,7 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pandas as pd
@@ -17,9 +18,12 @@ CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 RUN = [sys.executable, "-m", "rootwatch", "run"]
 
 
+CONFIG = tempfile.mkdtemp(prefix="rootwatch-config-")  # the development signing key lands here, not in ~
+
+
 def _run(*args: str, cwd: Path = ROOT, env: dict | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run([*RUN, *args], capture_output=True, text=True, cwd=cwd, env=env or dict(os.environ),
-                          timeout=300, check=False)
+    env = {**(env or os.environ), "XDG_CONFIG_HOME": CONFIG}
+    return subprocess.run([*RUN, *args], capture_output=True, text=True, cwd=cwd, env=env, timeout=300, check=False)
 
 
 @pytest.fixture(scope="module")
@@ -33,6 +37,7 @@ def test_sandbox_run_judges_healthy_pass_and_drifted_fail(demo_run):
     done, out = demo_run
     assert done.returncode == 1, done.stderr
     assert "1 PASS, 1 FAIL, 0 GAP over 2 account(s)" in done.stdout and done.stdout.count("\n") == 1
+    assert f"signed bundle: {out}" in done.stdout
     findings = {f["account_label"]: f for f in json.loads((out / "findings.json").read_text())}
     assert findings["healthy"]["status"] == "PASS" and findings["healthy"]["control"] == "4.3"
     drifted = findings["drifted"]
@@ -148,4 +153,5 @@ def test_unknown_sandbox_account_is_bad_input_and_run_marked_incomplete(tmp_path
     done = _run(str(params("source: sandbox\naccounts: [nosuch]\nregions: [us-east-1]\nwindow: last-30-days\n")),
                 "--out", str(out), "--quiet")
     assert done.returncode == 2 and "the sandbox has no account nosuch" in done.stderr
-    assert (out / "INCOMPLETE").is_file() and not (out / "report.html").exists()
+    incomplete = tmp_path / "run.incomplete"
+    assert not out.exists() and (incomplete / "INCOMPLETE").is_file() and not (incomplete / "report.html").exists()

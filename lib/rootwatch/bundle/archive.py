@@ -3,7 +3,6 @@ Object Lock, so neither can be changed or deleted before the retention date."""
 
 from __future__ import annotations
 
-import hashlib
 import io
 import zipfile
 from datetime import UTC, datetime, timedelta
@@ -34,7 +33,7 @@ def upload(bundle: Path, s3: Any, bucket: str, prefix: str, mode: str, days: int
         key = f"{prefix}/{bundle.name}{suffix}".lstrip("/")
         try:
             s3.put_object(Bucket=bucket, Key=key, Body=body, ObjectLockMode=mode, ObjectLockRetainUntilDate=until,
-                          ChecksumSHA256=_b64sha256(body))
+                          ChecksumAlgorithm="SHA256")  # Object Lock requires an integrity checksum
         except ClientError as exc:
             err = exc.response.get("Error", {})
             raise RootwatchError(f"archive upload to s3://{bucket}/{key} failed: {err.get('Code')}: "
@@ -44,8 +43,3 @@ def upload(bundle: Path, s3: Any, bucket: str, prefix: str, mode: str, days: int
         keys.append(key)
     return keys
 
-
-def _b64sha256(body: bytes) -> str:
-    import base64
-
-    return base64.b64encode(hashlib.sha256(body).digest()).decode()

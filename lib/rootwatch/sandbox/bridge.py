@@ -8,7 +8,8 @@ Only the sandbox uses it; production code calls the real APIs unchanged. It serv
 - CloudWatch Logs ``FilterLogEvents`` over moto's stored log events, applying JSON filter patterns
   (which moto ignores) with rootwatch's own engine, time range inclusive, ``limit`` ≤ 10,000;
 - SNS ``ListSubscriptionsByTopic``/``ListSubscriptions`` with ``PendingConfirmation`` for the
-  subscriptions the organisation marks unconfirmed (moto confirms everything).
+  subscriptions the organisation marks unconfirmed (moto confirms everything);
+- KMS ``Sign`` with ``MessageType=DIGEST`` (moto hashes the digest again, as if it were RAW).
 """
 
 from __future__ import annotations
@@ -54,12 +55,16 @@ class Bridge:
             "LookupEvents": self.lookup_events,
             "DescribeAlarmHistory": self.describe_alarm_history,
             "FilterLogEvents": self.filter_log_events,
+            "SignDigest": self.sign_digest,
         }
 
     def __call__(self, environ: dict, start_response: StartResponse) -> Iterable[bytes]:
-        operation = environ.get("HTTP_X_AMZ_TARGET", "").rpartition(".")[2]
+        target = environ.get("HTTP_X_AMZ_TARGET", "")
+        operation = target.rpartition(".")[2]
         if operation in self.json_handlers:
             return self._json(operation, environ, start_response)
+        if target == "TrentService.Sign" and json.loads(_read(environ) or b"{}").get("MessageType") == "DIGEST":
+            return self._json("SignDigest", environ, start_response)
         if environ.get("REQUEST_METHOD") == "POST" and "x-www-form-urlencoded" in environ.get("CONTENT_TYPE", ""):
             body = _read(environ)
             action = parse_qs(body.decode()).get("Action", [""])[0]
@@ -98,6 +103,29 @@ class Bridge:
         headers = [(k, str(len(data)) if k.lower() == "content-length" else v) for k, v in captured["headers"]]
         start_response(captured["status"], headers)
         return [data]
+
+    # --- KMS Sign over a digest -----------------------------------------------------------
+    def sign_digest(self, account: str, region: str, params: dict) -> dict:
+        from cryptography.hazmat.primitives import hashes
+        from cryptography.hazmat.primitives.asymmetric import ec, padding, utils
+        from moto.kms.models import kms_backends
+
+        try:
+            key = kms_backends[account][region].describe_key(params["KeyId"])
+        except Exception:  # noqa: BLE001 - moto raises its own NotFound types
+            raise BridgeError("NotFoundException", f"Key '{params.get('KeyId')}' does not exist") from None
+        digest = base64.b64decode(params["Message"])
+        algorithm = params.get("SigningAlgorithm", "")
+        prehashed = utils.Prehashed(hashes.SHA256())
+        private = key.private_key.private_key
+        if algorithm == "ECDSA_SHA_256":
+            signature = private.sign(digest, ec.ECDSA(prehashed))
+        elif algorithm == "RSASSA_PKCS1_V1_5_SHA_256":
+            signature = private.sign(digest, padding.PKCS1v15(), prehashed)
+        else:
+            raise BridgeError("UnsupportedOperationException", f"the sandbox signs digests with ECDSA_SHA_256 or "
+                              f"RSASSA_PKCS1_V1_5_SHA_256, not {algorithm}")
+        return {"KeyId": key.arn, "Signature": base64.b64encode(signature).decode(), "SigningAlgorithm": algorithm}
 
     # --- CloudTrail LookupEvents ---------------------------------------------------------
     def lookup_events(self, account: str, region: str, params: dict) -> dict:
