@@ -47,6 +47,7 @@ class RunResult:
     findings: list[dict[str, Any]]
     pdf: PdfOutcome
     signers: list[str]
+    seconds: dict[str, float]  # wall time of each stage, for bench/run.py
 
     @property
     def statuses(self) -> set[str]:
@@ -135,24 +136,27 @@ def execute(plan: Plan, progress: bool = True) -> RunResult:
     marker = staging / mf.INCOMPLETE
     marker.write_text("run in progress or interrupted: this directory is not evidence and is not signed\n")
     started = datetime.now(UTC)
+    clock = _Clock()
     try:
-        findings = _notebook(plan, staging, progress)
-        pdf = _render(plan, staging, findings)
-        _write_context(plan, staging, started, pdf)
-        marker.unlink()
-        manifest = mf.write(staging, plan.directory.name, datetime.now(UTC).isoformat(timespec="seconds"),
-                            __version__)
-        signatures = staging / "signatures"
-        signatures.mkdir()
-        for signer in plan.signers:
-            signer.sign_manifest(manifest.read_bytes(), signatures)
-        if plan.directory.exists():
-            raise RunFailed(f"{plan.directory} appeared while the run was going", "run again into a new directory")
-        staging.rename(plan.directory)
+        with clock("notebook (collect, judge, charts)"):
+            findings = _notebook(plan, staging, progress)
+        html, pdf = _render(plan, staging, findings, clock)
+        with clock("bundle (context, manifest, signatures)"):
+            _write_context(plan, staging, started, pdf)
+            marker.unlink()
+            manifest = mf.write(staging, plan.directory.name, datetime.now(UTC).isoformat(timespec="seconds"),
+                                __version__)
+            signatures = staging / "signatures"
+            signatures.mkdir()
+            for signer in plan.signers:
+                signer.sign_manifest(manifest.read_bytes(), signatures)
+            if plan.directory.exists():
+                raise RunFailed(f"{plan.directory} appeared while the run was going", "run again into a new directory")
+            staging.rename(plan.directory)
     except BaseException as exc:
         _abandon(staging, plan.directory, exc)
         raise
-    result = RunResult(plan.directory, findings, pdf, [s.identity for s in plan.signers])
+    result = RunResult(plan.directory, findings, pdf, [s.identity for s in plan.signers], clock.seconds)
     if plan.options.archive is not None:
         _archive(plan)
     return result
@@ -202,7 +206,27 @@ def _notebook(plan: Plan, staging: Path, progress: bool) -> list[dict[str, Any]]
     return json.loads((staging / "findings.json").read_text(encoding="utf-8"))
 
 
-def _render(plan: Plan, staging: Path, findings: list[dict[str, Any]]) -> PdfOutcome:
+class _Clock:
+    """Wall time per stage: ``with clock("stage"): ...``."""
+
+    def __init__(self) -> None:
+        self.seconds: dict[str, float] = {}
+
+    def __call__(self, stage: str) -> Any:
+        import contextlib
+        import time
+
+        @contextlib.contextmanager
+        def timed() -> Any:
+            start = time.perf_counter()
+            try:
+                yield
+            finally:
+                self.seconds[stage] = self.seconds.get(stage, 0.0) + time.perf_counter() - start
+        return timed()
+
+
+def _render(plan: Plan, staging: Path, findings: list[dict[str, Any]], clock: _Clock) -> tuple[Path, PdfOutcome]:
     p = plan.params
     collection = json.loads((staging / "collection.json").read_text(encoding="utf-8"))
     scope = [("source", "embedded sandbox organisation" if p.source == "sandbox" else f"AWS profile {p.profile}"),
@@ -211,14 +235,16 @@ def _render(plan: Plan, staging: Path, findings: list[dict[str, Any]]) -> PdfOut
              ("caller identities", ", ".join(v or "?" for v in collection["caller_identities"].values())),
              ("collected", f"{collection['started']} – {collection['finished']}, {collection['api_calls']} API calls")]
     cover = Cover(TITLE, plan.directory.name, scope, [s.identity for s in plan.signers], findings, plan.options.paper)
-    html = write_html(staging / NOTEBOOK, staging / "report.html", cover)
+    with clock("HTML report"):
+        html = write_html(staging / NOTEBOOK, staging / "report.html", cover)
     pdf = staging / "report.pdf"
-    outcome = render(html, pdf, plan.options.renderer)
-    if outcome.produced:
-        for signer in plan.signers:
-            if isinstance(signer, X509Signer):
-                signer.sign_pdf(pdf)
-    return outcome
+    with clock(f"PDF ({plan.options.renderer})"):
+        outcome = render(html, pdf, plan.options.renderer)
+        if outcome.produced:
+            for signer in plan.signers:
+                if isinstance(signer, X509Signer):
+                    signer.sign_pdf(pdf)
+    return html, outcome
 
 
 def _write_context(plan: Plan, staging: Path, started: datetime, pdf: PdfOutcome) -> None:
