@@ -20,6 +20,12 @@ FORBIDDEN = {
     "collect": {"rootwatch.frames", "rootwatch.sandbox", "rootwatch.cli", "rootwatch.coverage", "pandas"},
     "frames.py": {"rootwatch.sandbox", "rootwatch.cli", "boto3"},
     "__init__.py": {"rootwatch.", "boto3", "pandas"},
+    "bundle": {"rootwatch.collect", "rootwatch.frames", "rootwatch.judge", "rootwatch.charts", "rootwatch.workbook",
+               "rootwatch.report", "rootwatch.pdf", "rootwatch.sandbox", "rootwatch.runner", "pandas", "matplotlib",
+               "boto3"},
+    "judge.py": {"rootwatch.sandbox", "rootwatch.charts", "rootwatch.report", "rootwatch.bundle", "boto3",
+                 "matplotlib"},
+    "charts.py": {"rootwatch.collect", "rootwatch.judge", "rootwatch.sandbox", "boto3"},
 }
 
 

@@ -25,6 +25,7 @@ import yaml
 
 from rootwatch import __version__
 from rootwatch.bundle import manifest as mf
+from rootwatch.bundle.readme import readme
 from rootwatch.bundle.sign import KmsSigner, Signer, SshSigner, X509Signer
 from rootwatch.errors import ParameterError, RootwatchError
 from rootwatch.params import RUN_KEYS, RunOptions, RunParams, apply_sets, load_file
@@ -140,7 +141,7 @@ def execute(plan: Plan, progress: bool = True) -> RunResult:
     try:
         with clock("notebook (collect, judge, charts)"):
             findings = _notebook(plan, staging, progress)
-        html, pdf = _render(plan, staging, findings, clock)
+        pdf = _render(plan, staging, findings, clock)
         with clock("bundle (context, manifest, signatures)"):
             _write_context(plan, staging, started, pdf)
             marker.unlink()
@@ -226,7 +227,7 @@ class _Clock:
         return timed()
 
 
-def _render(plan: Plan, staging: Path, findings: list[dict[str, Any]], clock: _Clock) -> tuple[Path, PdfOutcome]:
+def _render(plan: Plan, staging: Path, findings: list[dict[str, Any]], clock: _Clock) -> PdfOutcome:
     p = plan.params
     collection = json.loads((staging / "collection.json").read_text(encoding="utf-8"))
     scope = [("source", "embedded sandbox organisation" if p.source == "sandbox" else f"AWS profile {p.profile}"),
@@ -244,7 +245,7 @@ def _render(plan: Plan, staging: Path, findings: list[dict[str, Any]], clock: _C
             for signer in plan.signers:
                 if isinstance(signer, X509Signer):
                     signer.sign_pdf(pdf)
-    return html, outcome
+    return outcome
 
 
 def _write_context(plan: Plan, staging: Path, started: datetime, pdf: PdfOutcome) -> None:
@@ -263,10 +264,8 @@ def _write_context(plan: Plan, staging: Path, started: datetime, pdf: PdfOutcome
         "signers": [{"kind": s.kind, "identity": s.identity} for s in plan.signers],
     }
     (staging / "environment.json").write_text(json.dumps(environment, indent=2) + "\n", encoding="utf-8")
-    from rootwatch.bundle.readme import readme
-
-    (staging / "README.txt").write_text(readme(plan.directory.name, pdf, [s.kind for s in plan.signers]),
-                                        encoding="utf-8")
+    (staging / "README.txt").write_text(readme(plan.directory.name, pdf.produced, pdf.message,
+                                               [s.kind for s in plan.signers]), encoding="utf-8")
 
 
 def _git() -> dict[str, Any]:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from rootwatch.pdf import PdfOutcome
-
 PARTS = """\
 Contents
   report.html                 the evidence report (self-contained; open in any browser)
@@ -42,8 +40,8 @@ STEPS = {
 }
 
 
-def readme(run_id: str, pdf: PdfOutcome, signer_kinds: list[str]) -> str:
-    note = "" if pdf.produced else f"\n                              NOT PRODUCED in this run: {pdf.message}"
+def readme(run_id: str, pdf_produced: bool, pdf_message: str, signer_kinds: list[str]) -> str:
+    note = "" if pdf_produced else f"\n                              NOT PRODUCED in this run: {pdf_message}"
     steps = "".join(STEPS[k] for k in signer_kinds) or "  (this bundle is not signed)\n"
     return f"""rootwatch evidence bundle {run_id}
 
