@@ -172,12 +172,42 @@ def test_a_gap_beside_a_failure_is_still_a_failure(catalog):
     assert result["*"][0] == FAIL and result[LINKS[6]][0] == GAP
 
 
-def test_cross_account_log_group_is_a_gap(catalog):
-    def org_trail(ev):
-        ev.trails[0]["CloudWatchLogsLogGroupArn"] = f"arn:aws:logs:{REGION}:999999999999:log-group:org:*"
-        ev.metric_filters.clear()
-        ev.gaps.append(Gap(ACCOUNT, REGION, "log-group", "logs", "DescribeMetricFilters", "CrossAccountLogGroup",
-                           "trail main delivers to log group org in account 999999999999", ""))
-    result = verdicts(_mutate(org_trail), catalog)
-    assert result[LINKS[3]][0] == GAP and "999999999999" in result[LINKS[3]][1]
-    assert all(result[name][0] == GAP for name in LINKS[4:]) and result["*"][0] == GAP
+MANAGEMENT = "999999999999"
+
+
+def _member_of_org() -> AccountEvidence:
+    """A member whose only trail is the organization trail, delivering to the management account."""
+    ev = healthy()
+    ev.trails[0].update(TrailARN=f"arn:aws:cloudtrail:{REGION}:{MANAGEMENT}:trail/org", Name="org",
+                        IsOrganizationTrail=True,
+                        CloudWatchLogsLogGroupArn=f"arn:aws:logs:{REGION}:{MANAGEMENT}:log-group:{GROUP}:*")
+    ev.metric_filters, ev.alarms, ev.subscriptions = [], [], []
+    return ev
+
+
+def _management() -> AccountEvidence:
+    owner = healthy()
+    owner.account_id, owner.label = MANAGEMENT, "management"
+    owner.calls = [RawCall(c.seq, MANAGEMENT, c.region, c.service, c.operation, c.params, c.started)
+                   for c in owner.calls]
+    return owner
+
+
+def test_organization_trail_is_judged_where_its_log_group_lives(catalog):
+    member, owner = _member_of_org(), _management()
+    finding = judge_account(member, catalog.control("4.3"), catalog, {MANAGEMENT: owner, ACCOUNT: member})
+    assert finding.status == PASS
+    assert MANAGEMENT in finding.links[3].reason and "owner of organization trail org" in finding.links[3].reason
+    assert finding.links[4].evidence[0].startswith(f"raw/{MANAGEMENT}/")
+
+
+def test_organization_trail_with_unreadable_owner_is_a_gap(catalog):
+    member, owner = _member_of_org(), _management()
+    owner.caller_arn, owner.trails = None, []
+    owner.gaps = [Gap(MANAGEMENT, REGION, "identity", "sts", "AssumeRole", "AccessDenied", "not authorized",
+                      f"raw/{MANAGEMENT}/{REGION}/0001-sts.AssumeRole.json")]
+    finding = judge_account(member, catalog.control("4.3"), catalog, {MANAGEMENT: owner})
+    assert finding.status == GAP and all(link.status == GAP for link in finding.links[3:])
+    assert "could not be read" in finding.links[3].reason and "AccessDenied" in finding.links[3].reason
+    alone = judge_account(member, catalog.control("4.3"), catalog)
+    assert alone.status == GAP and "not part of this run" in alone.links[3].reason

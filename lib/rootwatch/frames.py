@@ -23,6 +23,7 @@ TIME = "datetime64[ns, UTC]"
 SCHEMAS: dict[str, dict[str, tuple[str, str]]] = {
     "trails": {
         "account_id": ("string", "account the trail was read from"),
+        "region": ("string", "the trail's home region"),
         "name": ("string", "trail name"),
         "arn": ("string", "trail ARN"),
         "home_region": ("string", "region the trail was created in"),
@@ -37,6 +38,7 @@ SCHEMAS: dict[str, dict[str, tuple[str, str]]] = {
     },
     "event_selectors": {
         "account_id": ("string", "account the trail was read from"),
+        "region": ("string", "the trail's home region"),
         "trail_arn": ("string", "trail ARN"),
         "kind": ("string", "basic or advanced"),
         "name": ("string", "advanced selector name"),
@@ -74,6 +76,7 @@ SCHEMAS: dict[str, dict[str, tuple[str, str]]] = {
     },
     "subscriptions": {
         "account_id": ("string", "account the topic was read from"),
+        "region": ("string", "the topic's region"),
         "topic_arn": ("string", "topic an alarm notifies"),
         "subscription_arn": ("string", "SubscriptionArn (PendingConfirmation / Deleted when not live)"),
         "protocol": ("string", "Protocol"),
@@ -163,7 +166,8 @@ def trails(evidence: Iterable[AccountEvidence]) -> pd.DataFrame:
     def rows(ev: AccountEvidence) -> Iterable[dict]:
         for t in ev.trails:
             status = t.get("rw:status") or {}
-            yield {"account_id": ev.account_id, "name": t.get("Name"), "arn": t["TrailARN"],
+            yield {"account_id": ev.account_id, "region": t.get("HomeRegion"), "name": t.get("Name"),
+                   "arn": t["TrailARN"],
                    "home_region": t.get("HomeRegion"), "owner_account": t["TrailARN"].split(":")[4],
                    "is_multi_region": t.get("IsMultiRegionTrail"), "is_organization_trail": t.get("IsOrganizationTrail"),
                    "seen_in": ",".join(t["rw:seenIn"]), "log_group_arn": t.get("CloudWatchLogsLogGroupArn", ""),
@@ -178,14 +182,16 @@ def event_selectors(evidence: Iterable[AccountEvidence]) -> pd.DataFrame:
         for t in ev.trails:
             sel = t.get("rw:selectors") or {}
             for s in sel.get("EventSelectors") or []:
-                yield {"account_id": ev.account_id, "trail_arn": t["TrailARN"], "kind": "basic", "name": None,
+                yield {"account_id": ev.account_id, "region": t.get("HomeRegion"), "trail_arn": t["TrailARN"],
+                       "kind": "basic", "name": None,
                        "read_write_type": s.get("ReadWriteType", "All"),
                        "management_events": s.get("IncludeManagementEvents", True), "detail": json.dumps(s)}
             for s in sel.get("AdvancedEventSelectors") or []:
                 fields = {f["Field"]: f for f in s.get("FieldSelectors", [])}
                 category = fields.get("eventCategory", {}).get("Equals", [])
                 read_only = fields.get("readOnly", {}).get("Equals", [])
-                yield {"account_id": ev.account_id, "trail_arn": t["TrailARN"], "kind": "advanced",
+                yield {"account_id": ev.account_id, "region": t.get("HomeRegion"), "trail_arn": t["TrailARN"],
+                       "kind": "advanced",
                        "name": s.get("Name"), "read_write_type": _read_write(read_only),
                        "management_events": "Management" in category, "detail": json.dumps(s)}
     return frame("event_selectors", _each(evidence, rows))
@@ -235,7 +241,8 @@ def subscriptions(evidence: Iterable[AccountEvidence]) -> pd.DataFrame:
     def rows(ev: AccountEvidence) -> Iterable[dict]:
         for s in ev.subscriptions:
             arn = s.get("SubscriptionArn", "")
-            yield {"account_id": ev.account_id, "topic_arn": s["rw:topicArn"], "subscription_arn": arn,
+            yield {"account_id": ev.account_id, "region": s["rw:topicArn"].split(":")[3],
+                   "topic_arn": s["rw:topicArn"], "subscription_arn": arn,
                    "protocol": s.get("Protocol"), "endpoint": s.get("Endpoint"), "confirmed": arn.startswith("arn:")}
     return frame("subscriptions", _each(evidence, rows))
 
@@ -349,8 +356,13 @@ BUILDERS: dict[str, Callable[[list[AccountEvidence]], pd.DataFrame]] = {
 }
 
 
-def build_all(evidence: list[AccountEvidence], control: Control) -> dict[str, pd.DataFrame]:
-    """Every frame for a run: the link frames plus the control's events."""
+ROOT_SUBJECT = "root account usage"
+
+
+def build_all(evidence: list[AccountEvidence], controls: list[Control]) -> dict[str, pd.DataFrame]:
+    """Every frame for a run: the link frames, plus the root events when the root-usage control
+    (4.3, or 5.3 from v6.0) is among the controls."""
     out = {name: build(evidence) for name, build in BUILDERS.items()}
-    out["root_events"] = root_events(evidence, control)
+    root = next((c for c in controls if c.subject == ROOT_SUBJECT), None)
+    out["root_events"] = root_events(evidence, root) if root else frame("root_events", [])
     return out

@@ -11,7 +11,7 @@ never a silent FAIL.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import asdict, dataclass, field
 
 from rootwatch.catalog import Catalog, Control, load_catalog
@@ -69,14 +69,17 @@ class Finding:
         return data
 
 
-def judge_account(ev: AccountEvidence, control: Control, catalog: Catalog | None = None) -> Finding:
+def judge_account(ev: AccountEvidence, control: Control, catalog: Catalog | None = None,
+                  peers: Mapping[str, AccountEvidence] | None = None) -> Finding:
+    """``peers`` holds the other accounts of the run, by id: an organization trail's log group,
+    filters and alarms are judged with the evidence of the account that owns the log group."""
     catalog = catalog or load_catalog()
     finding = Finding(ev.account_id, ev.label, control.id, control.benchmark, control.title, PASS, [])
     identity_gap = next((g for g in ev.gaps if g.link == "identity"), None)
     if identity_gap:
         finding.links = _all_gap(0, f"the account could not be read: {_gap_text(identity_gap)}", identity_gap.evidence)
     else:
-        chains = list(_chains(ev, control, catalog))
+        chains = list(_chains(ev, control, catalog, peers or {}))
         best = max(chains, key=lambda c: (sum(l.status == PASS for l in c.links), sum(l.status == GAP for l in c.links)))
         finding.links, finding.notes, finding.coverage = best.links, best.notes, best.coverage
         finding.remediation = _remediation(ev, control, best)
@@ -97,7 +100,8 @@ class _Chain:
     filter_name: str | None = None
 
 
-def _chains(ev: AccountEvidence, control: Control, catalog: Catalog) -> Iterator[_Chain]:
+def _chains(ev: AccountEvidence, control: Control, catalog: Catalog,
+            peers: Mapping[str, AccountEvidence]) -> Iterator[_Chain]:
     trail_gaps = [g for g in ev.gaps if g.link == "trail"]
     if not ev.trails:
         if trail_gaps:
@@ -107,10 +111,11 @@ def _chains(ev: AccountEvidence, control: Control, catalog: Catalog) -> Iterator
                           *_not_reached(1, "there is no trail")])
         return
     for trail in ev.trails:
-        yield from _trail_chains(ev, control, catalog, trail)
+        yield from _trail_chains(ev, control, catalog, trail, peers)
 
 
-def _trail_chains(ev: AccountEvidence, control: Control, catalog: Catalog, trail: dict) -> Iterator[_Chain]:
+def _trail_chains(ev: AccountEvidence, control: Control, catalog: Catalog, trail: dict,
+                  peers: Mapping[str, AccountEvidence]) -> Iterator[_Chain]:
     name = trail.get("Name", trail["TrailARN"])
     described = _files(ev, "DescribeTrails")
     group_arn = trail.get("CloudWatchLogsLogGroupArn")
@@ -127,7 +132,21 @@ def _trail_chains(ev: AccountEvidence, control: Control, catalog: Catalog, trail
         yield _Chain(links + _not_reached(3, f"trail {name} delivers to no log group"), trail=trail)
         return
     group = LogGroupRef.from_arn(group_arn)
-    group_link, usable = _log_group(ev, group)
+    src = ev if group.account_id == ev.account_id else peers.get(group.account_id)
+    if src is None or not src.caller_arn:
+        why = "was not part of this run" if src is None else \
+            f"could not be read: {_gap_text(next((g for g in src.gaps if g.link == 'identity'), None))}"
+        reason = (f"log group {group.name} lives in account {group.account_id} (owner of organization trail "
+                  f"{name}), which {why}")
+        evidence = tuple(g.evidence for g in (src.gaps if src else []) if g.link == "identity" and g.evidence)
+        yield _Chain(links + [Link(LINKS[3], GAP, reason, group.name, evidence),
+                              *_gap_after(4, f"account {group.account_id} could not be read", evidence)],
+                     trail=trail, group=group)
+        return
+    group_link, usable = _log_group(src, group)
+    if src is not ev:
+        group_link = Link(group_link.name, group_link.status, f"{group_link.reason}, in account {src.account_id} "
+                          f"({src.label}), owner of organization trail {name}", group_link.subject, group_link.evidence)
     links.append(group_link)
     if group_link.status == GAP:
         yield _Chain(links + _gap_after(4, "the log group could not be read", group_link.evidence), trail=trail,
@@ -136,8 +155,8 @@ def _trail_chains(ev: AccountEvidence, control: Control, catalog: Catalog, trail
     if not usable:
         yield _Chain(links + _not_reached(4, f"log group {group.name} does not exist"), trail=trail, group=group)
         return
-    filters = [f for f in ev.metric_filters if f.get("logGroupName") == group.name and f["rw:region"] == group.region]
-    filter_files = _files(ev, "DescribeMetricFilters", logGroupName=group.name)
+    filters = [f for f in src.metric_filters if f.get("logGroupName") == group.name and f["rw:region"] == group.region]
+    filter_files = _files(src, "DescribeMetricFilters", logGroupName=group.name)
     if not filters:
         reason = f"no metric filter on log group {group.name}"
         yield _Chain(links + [Link(LINKS[4], FAIL, reason, group.name, filter_files),
@@ -147,7 +166,7 @@ def _trail_chains(ev: AccountEvidence, control: Control, catalog: Catalog, trail
         link, coverage = _filter(control, catalog, f, filter_files)
         for t in f.get("metricTransformations") or [{}]:
             metric = (t.get("metricNamespace", ""), t.get("metricName", ""))
-            for tail in _alarm_chains(ev, group, metric):
+            for tail in _alarm_chains(src, group, metric):
                 notes = ([coverage.warning] if coverage and coverage.warning else []) + (
                     [f"{f['filterName']}: {coverage.reason}"] if coverage and coverage.rule == "broader-quiet" else [])
                 yield _Chain(links + [link] + tail.links, notes + tail.notes, coverage, trail, group, metric,
@@ -345,5 +364,7 @@ def _not_reached(start: int, reason: str) -> list[Link]:
 
 
 def judge_all(evidence: list[AccountEvidence], controls: list[Control], catalog: Catalog | None = None) -> list[Finding]:
-    """One finding per account × control, in the order given."""
-    return [judge_account(ev, control, catalog) for ev in evidence for control in controls]
+    """One finding per account × control, in the order given; accounts see each other's evidence
+    (organization trails)."""
+    peers = {ev.account_id: ev for ev in evidence}
+    return [judge_account(ev, control, catalog, peers) for ev in evidence for control in controls]

@@ -20,8 +20,8 @@ from rootwatch.models import Window
 
 SOURCES = ("sandbox", "aws")
 RUN_KEYS = ("signing", "pdf", "archive")  # read by `rootwatch run`, never passed to the notebook
-DEFAULTS: dict[str, Any] = {"profile": None, "accounts": [], "controls": ["4.3"], "benchmark": None,
-                            "out_dir": None}
+DEFAULTS: dict[str, Any] = {"profile": None, "accounts": [], "organization": None, "controls": ["4.3"],
+                            "benchmark": None, "out_dir": None}
 REQUIRED = ("source", "regions", "window")
 KEYS = (*REQUIRED, *DEFAULTS)
 PAPERS = ("A4", "Letter")
@@ -29,7 +29,8 @@ RENDERERS = ("weasyprint", "chromium", "none")
 LOCK_MODES = ("GOVERNANCE", "COMPLIANCE")
 QUARTER = re.compile(r"^(\d{4})-Q([1-4])$")
 ROLLING = re.compile(r"^last-(\d{1,4})-days$")
-ACCOUNT = re.compile(r"^(\d{12}|arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]+|[a-z][a-z0-9-]{0,62})$")
+ACCOUNT = re.compile(r"^(\d{12}|arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]+|profile:[\w.@-]+|[a-z][a-z0-9-]{0,62})$")
+ORGANIZATION_KEYS = ("role", "external_id", "session_name", "include", "exclude")
 HINT = "see parameters/quarterly.example.yaml"
 
 
@@ -40,7 +41,8 @@ class RunParams:
     window: Window
     window_label: str
     profile: str | None = None
-    accounts: tuple[str, ...] = ()  # account ids / aliases (sandbox), role ARNs to assume (aws)
+    accounts: tuple[str, ...] = ()  # account ids / aliases (sandbox); role ARNs or profile:NAME (aws)
+    organization: dict[str, Any] | None = None  # aws: list the organization's accounts, assume `role` in each
     controls: tuple[str, ...] = ("4.3",)
     benchmark: str | None = None
     out_dir: str | None = None
@@ -59,11 +61,12 @@ class RunParams:
             raise ParameterError(f"source {source!r} is not one of {', '.join(SOURCES)}", HINT)
         window, label = parse_window(values["window"], now or datetime.now(UTC))
         accounts = _accounts(values["accounts"])
-        if source == "aws" and any(not a.startswith("arn:") for a in accounts):
-            raise ParameterError("for source aws, accounts are IAM role ARNs to assume from the profile",
-                                 "leave accounts empty to audit the profile's own account")
+        if source == "aws" and any(not a.startswith(("arn:", "profile:")) for a in accounts):
+            raise ParameterError("for source aws, accounts are IAM role ARNs to assume from the profile, or "
+                                 "profile:NAME", "leave accounts empty to audit the profile's own account")
+        organization = _organization(values["organization"], source, accounts)
         return cls(source=source, regions=_regions(values["regions"]), window=window, window_label=label,
-                   profile=_optional_str(values, "profile"), accounts=accounts,
+                   profile=_optional_str(values, "profile"), accounts=accounts, organization=organization,
                    controls=_strings(values, "controls"), benchmark=_optional_str(values, "benchmark"),
                    out_dir=_optional_str(values, "out_dir"))
 
@@ -145,9 +148,29 @@ def _date(value: Any, which: str) -> date:
         raise ParameterError(f"window {which} {value!r} is not a date (YYYY-MM-DD)", HINT) from None
 
 
+def _organization(value: Any, source: str, accounts: tuple[str, ...]) -> dict[str, Any] | None:
+    if value is None:
+        return None
+    if source != "aws" or accounts:
+        raise ParameterError("organization needs source: aws and no explicit accounts", HINT)
+    if not isinstance(value, dict) or not isinstance(value.get("role"), str):
+        raise ParameterError("organization needs role: the IAM role name to assume in each account", HINT)
+    unknown = sorted(set(value) - set(ORGANIZATION_KEYS))
+    if unknown:
+        raise ParameterError(f"unknown organization setting(s): {', '.join(unknown)}",
+                             f"use {', '.join(ORGANIZATION_KEYS)}")
+    for key in ("include", "exclude"):
+        if not isinstance(value.get(key, []), list):
+            raise ParameterError(f"organization.{key} must be a list of account ids or names (wildcards allowed)",
+                                 HINT)
+    return {"session_name": "rootwatch", "include": [], "exclude": [], "external_id": None, **value}
+
+
 def _regions(value: Any) -> tuple[str, ...]:
     import boto3
 
+    if value == "all":
+        return ("all",)  # every enabled region, resolved when collecting
     regions = [value] if isinstance(value, str) else value
     if not isinstance(regions, list) or not all(isinstance(r, str) for r in regions):
         raise ParameterError("regions must be a list of region names", HINT)

@@ -17,8 +17,9 @@ import pandas as pd
 from rootwatch import charts, frames
 from rootwatch.catalog import Control, load_catalog
 from rootwatch.collect import AccountEvidence, Target, collect
-from rootwatch.collect.evidence import write_raw
-from rootwatch.collect.session import make_session
+from rootwatch.collect.evidence import RawCall, Recorder, write_raw
+from rootwatch.collect.organization import organization_scope, resolve_regions
+from rootwatch.collect.session import Clients, make_session
 from rootwatch.judge import Finding, judge_all
 from rootwatch.params import RunParams
 
@@ -35,6 +36,7 @@ class EvidenceRun:
     started: datetime
     finished: datetime
     caller_arns: dict[str, str | None]
+    scope_calls: list[RawCall]  # organization / region listing, evidence of what was in scope
 
     # --- tables -----------------------------------------------------------------------
     def scope(self) -> pd.DataFrame:
@@ -156,7 +158,7 @@ class EvidenceRun:
         for name, df in self.frames.items():
             df.to_csv(data / f"{name}.csv", index=False)
             df.to_parquet(data / f"{name}.parquet", index=False)
-        write_raw([c for e in self.evidence for c in e.calls], out / "raw")
+        write_raw([*self.scope_calls, *(c for e in self.evidence for c in e.calls)], out / "raw")
         findings = [{"account_id": f.account_id, "account_label": f.account_label, "control": f.control,
                      "benchmark": f.benchmark, "status": f.status,
                      "links": [{"name": link.name, "status": link.status, "reason": link.reason,
@@ -189,16 +191,14 @@ def start(parameters: dict[str, Any]) -> EvidenceRun:
     catalog = load_catalog()
     controls = [catalog.control(c, params.benchmark) for c in params.controls]
     started = datetime.now(UTC)
-    if params.source == "sandbox":
-        evidence = _collect_sandbox(params, controls)
-    else:
-        evidence = _collect_aws(params, controls)
-    built = frames.build_all(evidence, controls[0])
+    collect_ = _collect_sandbox if params.source == "sandbox" else _collect_aws
+    evidence, scope_calls = collect_(params, controls)
+    built = frames.build_all(evidence, controls)
     return EvidenceRun(params, controls, evidence, built, judge_all(evidence, controls, catalog), started,
-                       datetime.now(UTC), {e.account_id: e.caller_arn for e in evidence})
+                       datetime.now(UTC), {e.account_id: e.caller_arn for e in evidence}, scope_calls)
 
 
-def _collect_sandbox(params: RunParams, controls: list[Control]) -> list[AccountEvidence]:
+def _collect_sandbox(params: RunParams, controls: list[Control]) -> tuple[list[AccountEvidence], list[RawCall]]:
     from rootwatch.errors import ParameterError
     from rootwatch.sandbox import Sandbox
 
@@ -209,15 +209,53 @@ def _collect_sandbox(params: RunParams, controls: list[Control]) -> list[Account
             raise ParameterError(f"the sandbox has no account {', '.join(sorted(unknown))}",
                                  f"use {', '.join(a.alias for a in sb.accounts)}")
         base = sb.session()
+        rec = Recorder(Clients(base, sb.endpoint), "organization")
+        regions = resolve_regions(rec, _regions(params), sb.region)
         targets = [Target(a.alias, base, a.role_arn) for a in chosen]
-        return collect(targets, list(params.regions), params.window, controls, endpoint_url=sb.endpoint)
+        return collect(targets, regions, params.window, controls, endpoint_url=sb.endpoint,
+                       progress=_progress_bars()), rec.calls
 
 
-def _collect_aws(params: RunParams, controls: list[Control]) -> list[AccountEvidence]:
-    session = make_session(params.profile, params.regions[0])
-    roles = [a for a in params.accounts if a.startswith("arn:")]
-    targets = [Target(r.split(":")[4], session, r) for r in roles] or [Target(params.profile or "default", session)]
-    return collect(targets, list(params.regions), params.window, controls)
+def _collect_aws(params: RunParams, controls: list[Control]) -> tuple[list[AccountEvidence], list[RawCall]]:
+    home = params.regions[0] if params.regions != ("all",) else None
+    session = make_session(params.profile, home)
+    org = params.organization
+    if org:
+        scope = organization_scope(session, org["role"], _regions(params), org["include"], org["exclude"],
+                                   org["external_id"], org["session_name"])
+        targets, regions, calls = scope.targets, scope.regions, scope.calls
+    else:
+        rec = Recorder(Clients(session), "scope")
+        regions, calls = resolve_regions(rec, _regions(params), session.region_name or "us-east-1"), rec.calls
+        targets = [Target(a.split(":")[4], session, a) if a.startswith("arn:") else
+                   Target(a.removeprefix("profile:"), make_session(a.removeprefix("profile:"), home))
+                   for a in params.accounts] or [Target(params.profile or "default", session)]
+    return collect(targets, regions, params.window, controls, progress=_progress_bars()), calls
+
+
+def _regions(params: RunParams) -> list[str] | str:
+    return "all" if params.regions == ("all",) else list(params.regions)
+
+
+def _progress_bars() -> Any:
+    """A progress bar per collection stage, on the process's own stderr: the terminal of
+    `rootwatch run` (papermill's kernel inherits it), hidden when that is not a terminal."""
+    import sys
+
+    from tqdm import tqdm
+
+    bars: dict[str, Any] = {}
+
+    def report(stage: str, done: int, total: int) -> None:
+        bar = bars.get(stage)
+        if bar is None:
+            bar = bars[stage] = tqdm(total=total, desc=f"collect: {stage}", unit="task", file=sys.__stderr__,
+                                     disable=None, leave=False)
+        bar.update(done - bar.n)
+        if done >= total:
+            bar.close()
+
+    return report
 
 
 def _heading(text: str) -> None:

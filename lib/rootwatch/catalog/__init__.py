@@ -124,11 +124,12 @@ def load_catalog(path: Path = DEFAULT_PATH) -> Catalog:
     if data["default_benchmark"] not in benchmarks:
         raise CatalogError(f"default benchmark {data['default_benchmark']!r} is not listed", "fix the catalog")
     entries: dict[tuple[str, str], Control] = {}
-    for cid, spec in data["controls"].items():
+    for key, spec in data["controls"].items():
         for edition in spec["editions"]:
+            cid = edition.get("number", key)  # v6.0 and v7.0 renumber section 4 as 5.x
             for bench in edition["benchmarks"]:
                 if bench not in benchmarks:
-                    raise CatalogError(f"control {cid} names unknown benchmark {bench!r}", "fix the catalog")
+                    raise CatalogError(f"control {key} names unknown benchmark {bench!r}", "fix the catalog")
                 if (cid, bench) in entries:
                     raise CatalogError(f"control {cid} has two editions for {bench}", "fix the catalog")
                 entries[(cid, bench)] = _control(cid, bench, spec, edition)

@@ -13,7 +13,10 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
+from functools import partial
+from typing import Any
 
 import boto3
 
@@ -23,7 +26,7 @@ from rootwatch.collect.evidence import Gap, RawCall, Recorder
 from rootwatch.collect.session import Clients
 from rootwatch.models import Window
 
-Progress = Callable[[str, str], None]
+Progress = Callable[[str, int, int], None]  # (stage, done, total)
 
 
 @dataclass(frozen=True)
@@ -35,6 +38,7 @@ class Target:
     session: boto3.Session
     role_arn: str | None = None
     external_id: str | None = None
+    session_name: str = "rootwatch"
 
 
 @dataclass(frozen=True)
@@ -68,47 +72,66 @@ class AccountEvidence:
     gaps: list[Gap] = field(default_factory=list)
 
 
+STAGES = ("identity", "trails", "chain")
+
+
 def collect(targets: Iterable[Target], regions: list[str], window: Window, controls: list[Control],
-            endpoint_url: str | None = None, progress: Progress | None = None) -> list[AccountEvidence]:
-    """Collect every target; one account failing never stops the others (its failure is a gap)."""
-    return [collect_account(t, regions, window, controls, endpoint_url, progress) for t in targets]
+            endpoint_url: str | None = None, progress: Progress | None = None, concurrency: int = 16,
+            clients: Clients | None = None) -> list[AccountEvidence]:
+    """Collect every target on a bounded pool of threads, stage by stage: identities (one task per
+    account), trails (one per account x region), then the rest of each account's chain. One account
+    failing never stops the others: its failure is a gap. ``clients`` replaces the sessions' own
+    clients (tests pass botocore-stubbed ones)."""
+    say = progress or (lambda stage, done, total: None)
+    targets = list(targets)
+    recorders = [Recorder(clients or Clients(t.session, endpoint_url), t.label) for t in targets]
+    evidence: list[AccountEvidence] = []
+    with ThreadPoolExecutor(max_workers=max(1, concurrency)) as pool:
+        identities = _stage(pool, "identity", say, [
+            partial(_identity, rec, t, regions[0], endpoint_url) for rec, t in zip(recorders, targets)])
+        for rec, target, identity in zip(recorders, targets, identities):
+            evidence.append(AccountEvidence(target.label, rec.account_id, identity["Arn"] if identity else None,
+                                            list(regions), window))
+        readable = [(rec, ev) for rec, ev in zip(recorders, evidence) if ev.caller_arn]
+        listed = _stage(pool, "trails", say, [partial(_describe_trails, rec, region)
+                                              for rec, _ in readable for region in regions])
+        per_account = iter(listed)
+        for rec, ev in readable:
+            ev.trails = _merge_trails([next(per_account) for _ in regions])
+        _stage(pool, "chain", say, [partial(_chain, rec, ev, controls, window) for rec, ev in readable])
+    for rec, ev in zip(recorders, evidence):
+        ev.calls, ev.gaps = sorted(rec.calls, key=lambda c: c.seq), rec.gaps
+    return evidence
 
 
 def collect_account(target: Target, regions: list[str], window: Window, controls: list[Control],
-                    endpoint_url: str | None = None, progress: Progress | None = None,
-                    clients: Clients | None = None) -> AccountEvidence:
-    """``clients`` replaces the session's own clients (tests pass botocore-stubbed ones)."""
-    say = progress or (lambda stage, label: None)
-    rec = Recorder(clients or Clients(target.session, endpoint_url), target.label)
-    say("identity", target.label)
-    identity = None
-    if target.role_arn is None or _assume(rec, target, regions[0], endpoint_url):
-        identity = rec.call(regions[0], "sts", "GetCallerIdentity", "identity")
-    account_id = identity["Account"] if identity else target.label
-    for call in rec.calls:  # the first calls were made before the account id was known
-        call.account_id = account_id
-    rec.account_id = account_id
-    ev = AccountEvidence(target.label, account_id, identity["Arn"] if identity else None, regions, window)
+                    endpoint_url: str | None = None, clients: Clients | None = None) -> AccountEvidence:
+    """One account (a convenience over ``collect``)."""
+    return collect([target], regions, window, controls, endpoint_url, concurrency=4, clients=clients)[0]
+
+
+def _stage(pool: ThreadPoolExecutor, name: str, say: Progress, tasks: list[Callable[[], Any]]) -> list[Any]:
+    futures = [pool.submit(task) for task in tasks]
+    say(name, 0, len(futures))
+    for done, _ in enumerate(as_completed(futures), 1):
+        say(name, done, len(futures))
+    return [f.result() for f in futures]
+
+
+def _identity(rec: Recorder, target: Target, region: str, endpoint_url: str | None) -> dict | None:
+    if target.role_arn is not None and not _assume(rec, target, region, endpoint_url):
+        return None
+    identity = rec.call(region, "sts", "GetCallerIdentity", "identity")
     if identity:
-        say("trails", target.label)
-        ev.trails = cloudtrail.trails(rec, regions)
-        groups = _log_groups(rec, ev)
-        say("metric filters", target.label)
-        for group in groups:
-            for f in logs.metric_filters(rec, group.region, group.name) or []:
-                ev.metric_filters.append({**f, "rw:region": group.region, "rw:accountId": group.account_id})
-        say("alarms", target.label)
-        _alarms(rec, ev, window)
-        say("events", target.label)
-        for control in controls:
-            _events(rec, ev, control, groups, window)
-    ev.calls, ev.gaps = rec.calls, rec.gaps
-    return ev
+        rec.account_id = identity["Account"]
+        for call in rec.calls:  # the first calls were made before the account id was known
+            call.account_id = rec.account_id
+    return identity
 
 
 def _assume(rec: Recorder, target: Target, region: str, endpoint_url: str | None) -> bool:
     """Switch the recorder to the target's role; False (and a gap) when AssumeRole fails."""
-    params = {"RoleArn": target.role_arn, "RoleSessionName": "rootwatch"}
+    params = {"RoleArn": target.role_arn, "RoleSessionName": target.session_name}
     if target.external_id:
         params["ExternalId"] = target.external_id
     response = rec.call(region, "sts", "AssumeRole", "identity", **params)
@@ -121,22 +144,40 @@ def _assume(rec: Recorder, target: Target, region: str, endpoint_url: str | None
     return True
 
 
-def _log_groups(rec: Recorder, ev: AccountEvidence) -> list[LogGroupRef]:
-    """Log groups the trails deliver to that this account can read; others become gaps."""
-    groups: dict[LogGroupRef, None] = {}
-    for trail in ev.trails:
-        arn = trail.get("CloudWatchLogsLogGroupArn")
-        if not arn:
-            continue
-        ref = LogGroupRef.from_arn(arn)
-        if ref.account_id != ev.account_id:
-            rec.gaps.append(Gap(ev.account_id, ref.region, "log-group", "logs", "DescribeMetricFilters",
-                                "CrossAccountLogGroup",
-                                f"trail {trail['Name']} delivers to log group {ref.name} in account {ref.account_id}, "
-                                "which this account cannot read", ""))
-            continue
-        groups[ref] = None
-    return list(groups)
+def _describe_trails(rec: Recorder, region: str) -> list[dict]:
+    page = rec.call(region, "cloudtrail", "DescribeTrails", "trail", includeShadowTrails=True)
+    return [{**t, "rw:seenIn": [region]} for t in (page or {}).get("trailList", [])]
+
+
+def _merge_trails(per_region: list[list[dict]]) -> list[dict]:
+    """One record per trail ARN, whichever regions listed it (multi-region and shadow trails)."""
+    by_arn: dict[str, dict] = {}
+    for trails in per_region:
+        for trail in trails:
+            if trail["TrailARN"] in by_arn:
+                by_arn[trail["TrailARN"]]["rw:seenIn"] += trail["rw:seenIn"]
+            else:
+                by_arn[trail["TrailARN"]] = trail
+    return list(by_arn.values())
+
+
+def _chain(rec: Recorder, ev: AccountEvidence, controls: list[Control], window: Window) -> None:
+    cloudtrail.trail_details(rec, ev.trails)
+    groups = _log_groups(ev)
+    for group in groups:
+        for f in logs.metric_filters(rec, group.region, group.name) or []:
+            ev.metric_filters.append({**f, "rw:region": group.region, "rw:accountId": group.account_id})
+    _alarms(rec, ev, window)
+    for control in controls:
+        _events(rec, ev, control, groups, window)
+
+
+def _log_groups(ev: AccountEvidence) -> list[LogGroupRef]:
+    """The log groups this account's trails deliver to in this account. A log group in another
+    account (an organization trail's) is judged with that account's evidence, not read here."""
+    groups = {LogGroupRef.from_arn(t["CloudWatchLogsLogGroupArn"]): None for t in ev.trails
+              if t.get("CloudWatchLogsLogGroupArn")}
+    return [g for g in groups if g.account_id == ev.account_id]
 
 
 def _alarms(rec: Recorder, ev: AccountEvidence, window: Window) -> None:

@@ -6,20 +6,14 @@ from rootwatch.collect.evidence import Recorder
 from rootwatch.models import Window
 
 
-def trails(rec: Recorder, regions: list[str]) -> list[dict]:
-    """Every trail visible from ``regions`` (shadow trails included), once per ARN, enriched with
-    ``rw:status``, ``rw:selectors`` and ``rw:seenIn``; status and selectors are read in the trail's
-    home region, as AWS requires for shadow trails."""
-    by_arn: dict[str, dict] = {}
-    for region in regions:
-        page = rec.call(region, "cloudtrail", "DescribeTrails", "trail", includeShadowTrails=True)
-        for trail in (page or {}).get("trailList", []):
-            by_arn.setdefault(trail["TrailARN"], {**trail, "rw:seenIn": []})["rw:seenIn"].append(region)
-    for arn, trail in by_arn.items():
+def trail_details(rec: Recorder, trails: list[dict]) -> None:
+    """Add ``rw:status`` and ``rw:selectors`` to each trail, read in the trail's home region (as AWS
+    requires for shadow trails); ``None`` where the call failed (a gap is recorded)."""
+    for trail in trails:
+        arn = trail["TrailARN"]
         home = trail.get("HomeRegion") or trail["rw:seenIn"][0]
         trail["rw:status"] = rec.call(home, "cloudtrail", "GetTrailStatus", "logging", Name=arn)
         trail["rw:selectors"] = rec.call(home, "cloudtrail", "GetEventSelectors", "management-events", TrailName=arn)
-    return list(by_arn.values())
 
 
 def lookup_events(rec: Recorder, region: str, window: Window, attributes: list[dict]) -> list[dict] | None:

@@ -8,6 +8,7 @@ returning ``None`` is what this replaces).
 from __future__ import annotations
 
 import json
+import threading
 import time
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime
@@ -31,6 +32,7 @@ class RawCall:
     seconds: float = 0.0
     pages: list[dict[str, Any]] = field(default_factory=list)
     error: dict[str, str] | None = None
+    retries: int = 0  # throttling and transient errors retried by botocore (adaptive mode)
 
     @property
     def filename(self) -> str:
@@ -67,13 +69,15 @@ def _jsonable(value: Any) -> Any:
 
 
 class Recorder:
-    """Makes the calls of one account and keeps them; failures become gaps."""
+    """Makes the calls of one account and keeps them; failures become gaps. Thread-safe: the
+    collector calls one account's regions from several threads."""
 
     def __init__(self, clients: Clients, account_id: str, start_seq: int = 0) -> None:
         self.clients, self.account_id = clients, account_id
         self.calls: list[RawCall] = []
         self.gaps: list[Gap] = []
         self._seq = start_seq
+        self._lock = threading.Lock()
 
     def call(self, region: str, service: str, operation: str, link: str, **params: Any) -> dict | None:
         """One call; the response, or None after recording a gap."""
@@ -99,12 +103,15 @@ class Recorder:
             else:
                 pages = [getattr(client, method)(**params)]
             record.pages = [_redact(p) for p in pages] if service == "sts" else pages
+            record.retries = sum(p.get("ResponseMetadata", {}).get("RetryAttempts", 0) for p in pages)
             return pages
         except Exception as exc:  # noqa: BLE001 - error_of re-raises anything that is not AWS's
             code, message = error_of(exc)
             record.error = {"code": code, "message": message}
-            self.gaps.append(Gap(self.account_id, region, link, service, operation, code, message,
-                                 f"raw/{record.filename}"))
+            record.retries = getattr(exc, "response", {}).get("ResponseMetadata", {}).get("RetryAttempts", 0)
+            with self._lock:
+                self.gaps.append(Gap(self.account_id, region, link, service, operation, code, message,
+                                     f"raw/{record.filename}"))
             return None
         finally:
             record.seconds = time.perf_counter() - started

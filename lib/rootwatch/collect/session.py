@@ -4,6 +4,7 @@ service and region."""
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -31,31 +32,23 @@ def make_session(profile: str | None = None, region: str | None = None) -> boto3
     return session
 
 
-def assume_role(session: boto3.Session, role_arn: str, external_id: str | None = None,
-                session_name: str = "rootwatch", endpoint_url: str | None = None) -> boto3.Session:
-    """A session for ``role_arn``; raises botocore's ClientError for the caller to record as a gap."""
-    params: dict[str, Any] = {"RoleArn": role_arn, "RoleSessionName": session_name}
-    if external_id:
-        params["ExternalId"] = external_id
-    creds = session.client("sts", endpoint_url=endpoint_url, config=RETRIES).assume_role(**params)["Credentials"]
-    return boto3.Session(aws_access_key_id=creds["AccessKeyId"], aws_secret_access_key=creds["SecretAccessKey"],
-                         aws_session_token=creds["SessionToken"], region_name=session.region_name)
-
-
 @dataclass
 class Clients:
-    """boto3 clients of one session, made once per (service, region)."""
+    """boto3 clients of one session, made once per (service, region). Clients are thread-safe,
+    making them from a shared session is not: hence the lock."""
 
     session: boto3.Session
     endpoint_url: str | None = None
     _cache: dict[tuple[str, str], Any] = field(default_factory=dict)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def get(self, service: str, region: str) -> Any:
         key = (service, region)
-        if key not in self._cache:
-            self._cache[key] = self.session.client(service, region_name=region, endpoint_url=self.endpoint_url,
-                                                   config=RETRIES)
-        return self._cache[key]
+        with self._lock:
+            if key not in self._cache:
+                self._cache[key] = self.session.client(service, region_name=region, endpoint_url=self.endpoint_url,
+                                                       config=RETRIES)
+            return self._cache[key]
 
 
 def error_of(exc: Exception) -> tuple[str, str]:
