@@ -121,6 +121,8 @@ BAD = [
     ("source: sandbox\nregions: [us-east-1]\nwindow: 2026-Q3\n", ["window=soon"], "window 'soon'"),
     ("source: sandbox\nregions: [us-east-1\n", [], "is not valid YAML"),
     ("source: aws\nregions: [us-east-1]\nwindow: 2026-Q3\n", [], "no AWS credentials found"),
+    ("source: sandbox\nregions: [us-east-1]\nwindow: 2026-Q3\ncontrols: ['9.99']\n", [], "unknown control '9.99'"),
+    ("source: sandbox\nregions: [us-east-1]\nwindow: 2026-Q3\nbenchmark: cis-v1\n", [], "unknown benchmark"),
     ("source: aws\nprofile: nobody\nregions: [us-east-1]\nwindow: 2026-Q3\n", [], "profile 'nobody' does not exist"),
 ]
 

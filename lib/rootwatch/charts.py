@@ -98,3 +98,23 @@ def root_events_by(events: pd.DataFrame, column: str, title: str, top: int = 12)
         ax.set_xlabel("events")
         ax.set_title(title, loc="left")
         return fig
+
+
+def status_heatmap(matrix: pd.DataFrame) -> Figure:
+    """Accounts × controls, coloured PASS / FAIL / GAP: the organization at a glance."""
+    from matplotlib.colors import ListedColormap
+
+    codes = {"PASS": 0, "GAP": 1, "FAIL": 2}
+    colours = ListedColormap(["#3a923a", "#e0b000", "#d62728"])
+    with style():
+        fig, ax = _figure(max(1.4, 0.3 * len(matrix) + 1.0))
+        values = matrix.apply(lambda col: col.map(codes)).to_numpy(dtype=float)
+        ax.imshow(values, cmap=colours, vmin=0, vmax=2, aspect="auto", interpolation="nearest")
+        ax.set_xticks(range(len(matrix.columns)), [str(c) for c in matrix.columns])
+        ax.set_yticks(range(len(matrix.index)), [_short(i) for i in matrix.index])
+        ax.tick_params(length=0)
+        for y, row in enumerate(matrix.itertuples(index=False)):
+            for x, status in enumerate(row):
+                ax.text(x, y, status, ha="center", va="center", fontsize=7, color="white")
+        ax.set_title("Accounts × controls (green PASS, amber GAP, red FAIL)", loc="left")
+        return fig

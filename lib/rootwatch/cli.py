@@ -73,6 +73,8 @@ def _run(args: argparse.Namespace) -> Exit:
     result = runner.execute(plan, progress=not args.quiet)
     if not result.pdf.produced:
         print(f"rootwatch run: {result.pdf.message}", file=sys.stderr)
+    if not args.quiet:
+        print("\n".join(result.account_lines()), file=sys.stderr)
     print(result.summary())
     return Exit.FAIL if "FAIL" in result.statuses else Exit.GAP if "GAP" in result.statuses else Exit.PASS
 

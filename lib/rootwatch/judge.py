@@ -53,6 +53,7 @@ class Finding:
     control: str
     benchmark: str
     title: str
+    level: int
     status: str
     links: list[Link]
     notes: list[str] = field(default_factory=list)
@@ -74,7 +75,7 @@ def judge_account(ev: AccountEvidence, control: Control, catalog: Catalog | None
     """``peers`` holds the other accounts of the run, by id: an organization trail's log group,
     filters and alarms are judged with the evidence of the account that owns the log group."""
     catalog = catalog or load_catalog()
-    finding = Finding(ev.account_id, ev.label, control.id, control.benchmark, control.title, PASS, [])
+    finding = Finding(ev.account_id, ev.label, control.id, control.benchmark, control.title, control.level, PASS, [])
     identity_gap = next((g for g in ev.gaps if g.link == "identity"), None)
     if identity_gap:
         finding.links = _all_gap(0, f"the account could not be read: {_gap_text(identity_gap)}", identity_gap.evidence)

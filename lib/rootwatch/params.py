@@ -195,6 +195,8 @@ def _accounts(value: Any) -> tuple[str, ...]:
 
 def _strings(values: dict[str, Any], key: str) -> tuple[str, ...]:
     value = values[key]
+    if value == "all":
+        return ("all",)  # every control of the benchmark
     items = [value] if isinstance(value, (str, int, float)) else value
     if not isinstance(items, list) or not items:
         raise ParameterError(f"{key} must be a non-empty list", HINT)

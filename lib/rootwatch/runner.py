@@ -27,6 +27,7 @@ from rootwatch import __version__
 from rootwatch.bundle import manifest as mf
 from rootwatch.bundle.readme import readme
 from rootwatch.bundle.sign import KmsSigner, Signer, SshSigner, X509Signer
+from rootwatch.catalog import load_catalog
 from rootwatch.errors import ParameterError, RootwatchError
 from rootwatch.params import RUN_KEYS, RunOptions, RunParams, apply_sets, load_file
 from rootwatch.pdf import PdfOutcome, render
@@ -53,6 +54,13 @@ class RunResult:
     @property
     def statuses(self) -> set[str]:
         return {f["status"] for f in self.findings}
+
+    def account_lines(self) -> list[str]:
+        """One line per account: its controls' verdicts."""
+        by_account: dict[tuple[str, str], list[str]] = {}
+        for f in self.findings:
+            by_account.setdefault((f["account_label"], f["account_id"]), []).append(f"{f['control']} {f['status']}")
+        return [f"  {label} ({account}): {', '.join(verdicts)}" for (label, account), verdicts in by_account.items()]
 
     def summary(self) -> str:
         counts = {s: sum(f["status"] == s for f in self.findings) for s in ("PASS", "FAIL", "GAP")}
@@ -87,6 +95,12 @@ def prepare(params_file: str | Path, sets: list[str], out: str | Path | None,
         raise ParameterError("out_dir is chosen by rootwatch run", "use --out DIR instead")
     notebook = {k: v for k, v in mapping.items() if k not in RUN_KEYS}
     params = RunParams.from_mapping(notebook)
+    catalog = load_catalog()
+    if params.controls != ("all",):
+        for control in params.controls:
+            catalog.control(control, params.benchmark)  # an unknown id or edition fails here, not in the kernel
+    else:
+        catalog.benchmark(params.benchmark)
     options = RunOptions.from_mapping(mapping)
     session = None
     if params.source == "aws":

@@ -14,7 +14,7 @@ from typing import Any
 
 import pandas as pd
 
-from rootwatch import charts, frames
+from rootwatch import charts, exports, frames
 from rootwatch.catalog import Control, load_catalog
 from rootwatch.collect import AccountEvidence, Target, collect
 from rootwatch.collect.evidence import RawCall, Recorder, write_raw
@@ -150,6 +150,40 @@ class EvidenceRun:
     def accounts(self) -> list[str]:
         return [e.account_id for e in self.evidence]
 
+    def regions(self) -> list[str]:
+        """The regions read (``all`` resolved to the enabled ones)."""
+        return self.evidence[0].regions if self.evidence else list(self.params.regions)
+
+    # --- organization page -----------------------------------------------------------------
+    def status_matrix(self) -> pd.DataFrame:
+        """Accounts (rows) × controls (columns) → PASS / FAIL / GAP."""
+        rows = {f"{f.account_label} ({f.account_id})": {} for f in self.findings}
+        for f in self.findings:
+            rows[f"{f.account_label} ({f.account_id})"][f.control] = f.status
+        return pd.DataFrame.from_dict(rows, orient="index")[[c.id for c in self.controls]]
+
+    def counts(self) -> pd.DataFrame:
+        """Per control: how many accounts PASS, FAIL, GAP."""
+        matrix = self.status_matrix()
+        return pd.DataFrame({c: matrix[c].value_counts().reindex(["PASS", "FAIL", "GAP"], fill_value=0)
+                             for c in matrix.columns}).T.rename_axis("control").reset_index()
+
+    def worst(self, limit: int = 20) -> pd.DataFrame:
+        """FAIL first (most failing links first), then GAP: what to fix first."""
+        bad = [f for f in self.findings if f.status != "PASS"]
+        bad.sort(key=lambda f: (f.status != "FAIL", -sum(link.status == "FAIL" for link in f.links),
+                                f.account_id, f.control))
+        return pd.DataFrame([(f.account_label, f.account_id, f.control, f.status,
+                              "; ".join(f"{link.name}: {link.reason}" for link in f.failing)) for f in bad[:limit]],
+                            columns=["account", "account_id", "control", "status", "what fails or is unreadable"])
+
+    def show_organization(self) -> None:
+        print(self.summary_line())
+        _show_figure(charts.status_heatmap(self.status_matrix()))
+        _show(self.counts())
+        worst = self.worst()
+        _show(worst if len(worst) else pd.DataFrame({"findings": ["every account passes every control"]}))
+
     def save(self, out_dir: str | Path) -> Path:
         """Frames as CSV and Parquet, every raw response as JSON, and findings.json."""
         out = Path(out_dir)
@@ -160,12 +194,17 @@ class EvidenceRun:
             df.to_parquet(data / f"{name}.parquet", index=False)
         write_raw([*self.scope_calls, *(c for e in self.evidence for c in e.calls)], out / "raw")
         findings = [{"account_id": f.account_id, "account_label": f.account_label, "control": f.control,
-                     "benchmark": f.benchmark, "status": f.status,
+                     "benchmark": f.benchmark, "title": f.title, "level": f.level, "status": f.status,
                      "links": [{"name": link.name, "status": link.status, "reason": link.reason,
                                 "evidence": list(link.evidence)} for link in f.links],
                      "notes": f.notes, "remediation": [vars(s) for s in f.remediation],
                      "coverage": f.coverage.to_dict() if f.coverage else None} for f in self.findings]
         (out / "findings.json").write_text(json.dumps(findings, indent=2, default=str), encoding="utf-8")
+        title = load_catalog().benchmarks[self.controls[0].benchmark]
+        (out / "findings.ocsf.json").write_text(json.dumps(exports.ocsf(findings, self.finished, title), indent=1),
+                                                encoding="utf-8")
+        (out / "findings.csv").write_text(exports.cis_csv(findings, self.finished, title, self.regions()),
+                                          encoding="utf-8")
         collection = {"started": self.started.isoformat(), "finished": self.finished.isoformat(),
                       "caller_identities": self.caller_arns, "api_calls": len(self.frames["api_calls"]),
                       "regions": list(self.params.regions), "window": {"label": self.params.window_label,
@@ -189,7 +228,8 @@ def start(parameters: dict[str, Any]) -> EvidenceRun:
     """Validate the parameters, collect every account, build the frames and judge."""
     params = RunParams.from_mapping(parameters)
     catalog = load_catalog()
-    controls = [catalog.control(c, params.benchmark) for c in params.controls]
+    controls = catalog.controls(params.benchmark) if params.controls == ("all",) else \
+        [catalog.control(c, params.benchmark) for c in params.controls]
     started = datetime.now(UTC)
     collect_ = _collect_sandbox if params.source == "sandbox" else _collect_aws
     evidence, scope_calls = collect_(params, controls)
