@@ -7,13 +7,34 @@ import yaml
 
 from rootwatch.catalog import DEFAULT_PATH, load_catalog
 from rootwatch.errors import CatalogError
+from rootwatch.patterns import compare
+
+SECTION_4 = [f"4.{n}" for n in range(1, 16)]
+SECTION_5 = [f"5.{n}" for n in range(1, 16)]
 
 
-def test_default_benchmark_has_41_and_43(catalog):
+def test_default_benchmark_has_41_to_415(catalog):
     assert catalog.default_benchmark == "cis-v5.0"
-    assert [c.id for c in catalog.controls()] == ["4.1", "4.3"]
+    assert [c.id for c in catalog.controls()] == SECTION_4
     for bench in ("cis-v3.0", "cis-v4.0.1", "cis-v5.0"):
-        assert {c.id for c in catalog.controls(bench)} >= {"4.1", "4.3"}
+        assert [c.id for c in catalog.controls(bench)] == SECTION_4
+
+
+def test_v6_and_v7_renumber_the_section_as_5x(catalog):
+    for bench in ("cis-v6.0", "cis-v7.0"):
+        assert [c.id for c in catalog.controls(bench)] == SECTION_5
+    for n in range(1, 16):
+        v5, v7 = catalog.control(f"4.{n}", "cis-v5.0"), catalog.control(f"5.{n}", "cis-v7.0")
+        assert (v7.title, v7.level, v7.remediation) == (v5.title, v5.level, v5.remediation)
+    assert compare(catalog.control("4.3", "cis-v5.0").reference,
+                   catalog.control("5.3", "cis-v7.0").reference).relation.value == "equivalent"
+
+
+def test_v6_security_group_changes_add_modify_security_group_rules(catalog):
+    rule_change = {"eventSource": "ec2.amazonaws.com", "eventName": "ModifySecurityGroupRules"}
+    assert not catalog.control("4.10", "cis-v5.0").reference.matches(rule_change)
+    for bench in ("cis-v6.0", "cis-v7.0"):
+        assert catalog.control("5.10", bench).reference.matches(rule_change)
 
 
 def test_every_accepted_text_counts_the_controls_example_event(catalog):
@@ -30,10 +51,19 @@ def test_no_intended_meaning_counts_ordinary_activity(catalog):
 
 def test_traps_are_marked_and_have_an_intended_variant(catalog):
     traps = {(c.id, c.benchmark) for c in catalog.entries.values() if c.trap}
-    assert traps == {("4.1", "cis-v3.0"), ("4.1", "cis-v4.0.1"), ("4.1", "cis-v5.0")}
+    assert traps == {("4.1", "cis-v3.0"), ("4.1", "cis-v4.0.1"), ("4.1", "cis-v5.0"),
+                     ("5.1", "cis-v6.0"), ("5.1", "cis-v7.0"), ("4.13", "cis-v3.0")}
     for cid, bench in traps:
         control = catalog.control(cid, bench)
         assert control.intended is not control.reference
+
+
+def test_v3_route_table_trap_restricts_only_create_route_to_ec2(catalog):
+    control = catalog.control("4.13", "cis-v3.0")
+    api_gateway = {"eventSource": "apigateway.amazonaws.com", "eventName": "DeleteRoute"}
+    assert control.reference.matches(api_gateway) and not control.intended.matches(api_gateway)
+    for cid, bench in (("4.13", "cis-v4.0.1"), ("4.13", "cis-v5.0"), ("5.13", "cis-v7.0")):
+        assert not catalog.control(cid, bench).reference.matches(api_gateway)
 
 
 def test_v401_prints_unquoted_v3_quoted(catalog):
@@ -42,8 +72,10 @@ def test_v401_prints_unquoted_v3_quoted(catalog):
 
 
 def test_unknown_control_and_benchmark_name_the_known_ones(catalog):
-    with pytest.raises(CatalogError, match=r"unknown control '4\.99'.*4\.1, 4\.3"):
+    with pytest.raises(CatalogError, match=r"unknown control '4\.99'.*4\.1, 4\.2, 4\.3, .*4\.9, 4\.10, .*4\.15$"):
         catalog.control("4.99")
+    with pytest.raises(CatalogError, match=r"unknown control '4\.3' for cis-v7\.0.*5\.1, 5\.2, 5\.3"):
+        catalog.control("4.3", "cis-v7.0")
     with pytest.raises(CatalogError, match=r"unknown benchmark 'cis-v9'.*cis-v3\.0"):
         catalog.control("4.3", "cis-v9")
 

@@ -60,11 +60,28 @@ def test_bad_input_exits_2_with_one_line_on_stderr(capsys, argv, message):
     assert message in captured.err
 
 
+def _table_controls(out: str) -> list[str]:
+    rows = out.split("\n\n")[1].splitlines()[2:]  # the table, after its header and rule lines
+    return list(dict.fromkeys(row.split()[0] for row in rows))
+
+
 def test_table_lists_every_catalog_text_with_verdicts(capsys):
     assert main(["pattern", "table"]) == 0
     out = capsys.readouterr().out
+    assert _table_controls(out) == [f"4.{n}" for n in range(1, 16)]
     assert "cis-v3.0 reference" in out and "broader-noisy" in out and "benchmark-text" in out
     assert "Warning, 4.1" in out
+    assert "Warning, 4.13" not in out  # v5.0 prints 4.13 grouped; the v3.0 text is only broader there
+    assert main(["pattern", "table", "--benchmark", "cis-v3.0"]) == 0
+    assert "Warning, 4.13 (cis-v3.0 reference)" in capsys.readouterr().out
+
+
+def test_table_under_v7_uses_the_5x_numbering(capsys):
+    assert main(["pattern", "table", "--benchmark", "cis-v7.0"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("Catalog texts judged under cis-v7.0")
+    assert _table_controls(out) == [f"5.{n}" for n in range(1, 16)]
+    assert "Warning, 5.1" in out
 
 
 def test_console_script_is_installed():

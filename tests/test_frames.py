@@ -37,11 +37,13 @@ def test_empty_evidence_gives_empty_frames_with_the_columns(name):
 
 
 def test_link_frames_show_the_drift(built):
-    subs = built["subscriptions"].set_index("account_id")
-    assert bool(subs.loc[HEALTHY, "confirmed"]) and not bool(subs.loc[DRIFTED, "confirmed"])
-    alarms = built["alarms"].set_index("account_id")
-    assert bool(alarms.loc[HEALTHY, "actions_enabled"]) and not bool(alarms.loc[DRIFTED, "actions_enabled"])
-    assert alarms.loc[HEALTHY, "period"] == 300 and alarms.loc[HEALTHY, "statistic"] == "Sum"
+    subs = built["subscriptions"].set_index("topic_arn")
+    assert bool(subs.loc[f"arn:aws:sns:us-east-1:{HEALTHY}:security-alerts", "confirmed"])
+    assert not bool(subs.loc[f"arn:aws:sns:us-east-1:{DRIFTED}:root-alerts", "confirmed"])
+    alarms = built["alarms"].set_index("alarm_name")
+    assert bool(alarms.loc["cis-4.3-root-account-usage", "actions_enabled"])
+    assert not bool(alarms.loc["root-usage", "actions_enabled"])
+    assert alarms.loc["root-usage", "period"] == 300 and alarms.loc["root-usage", "statistic"] == "Sum"
     trails = built["trails"]
     assert trails["is_multi_region"].all() and trails["is_logging"].all()
     history = built["alarm_history"]

@@ -81,12 +81,25 @@ def judge_account(ev: AccountEvidence, control: Control, catalog: Catalog | None
         finding.links = _all_gap(0, f"the account could not be read: {_gap_text(identity_gap)}", identity_gap.evidence)
     else:
         chains = list(_chains(ev, control, catalog, peers or {}))
-        best = max(chains, key=lambda c: (sum(l.status == PASS for l in c.links), sum(l.status == GAP for l in c.links)))
+        best = max(chains, key=_rank)
         finding.links, finding.notes, finding.coverage = best.links, best.notes, best.coverage
         finding.remediation = _remediation(ev, control, best)
     statuses = {link.status for link in finding.links}
     finding.status = FAIL if FAIL in statuses else GAP if GAP in statuses else PASS
     return finding
+
+
+RELEVANCE = {"equivalent": 2, "narrower": 2, "broader": 2, "overlapping": 1, "unrelated": 0}
+
+
+def _rank(chain: _Chain) -> tuple[int, int, int]:
+    """Which chain to report: first the metric filter's relevance to the control — it covers the
+    control; it is meant for it (counts a subset or a superset of its events); it merely overlaps
+    it (another control's filter on the same log group); unrelated — then the most links passing,
+    then the most links merely unreadable."""
+    coverage = chain.coverage
+    relevance = 0 if coverage is None else 3 if coverage.covers else RELEVANCE[coverage.relation]
+    return (relevance, sum(link.status == PASS for link in chain.links), sum(link.status == GAP for link in chain.links))
 
 
 @dataclass

@@ -23,14 +23,17 @@ def test_every_link_is_collected_for_both_accounts(evidence):
         [trail] = ev.trails
         assert trail["IsMultiRegionTrail"] and trail["rw:status"]["IsLogging"]
         assert trail["rw:selectors"]["EventSelectors"][0]["IncludeManagementEvents"]
-        assert len(ev.metric_filters) == 1 and len(ev.alarms) == 1 and len(ev.subscriptions) == 1
+        assert len(ev.metric_filters) == len(ev.alarms) == 15  # one filter and alarm per CIS monitoring control
         assert ev.alarm_history and ev.datapoints
         assert ev.gaps == []
         assert {e["event"]["userIdentity"]["type"] for e in ev.events} == {"Root"}
         assert 24 <= len(ev.events) <= 60
-    assert evidence[DRIFTED].alarms[0]["ActionsEnabled"] is False
-    assert evidence[DRIFTED].subscriptions[0]["SubscriptionArn"] == "PendingConfirmation"
-    assert "ConsoleLogin" in evidence[DRIFTED].metric_filters[0]["filterPattern"]
+    root_alarm = next(a for a in evidence[DRIFTED].alarms if a["AlarmName"] == "root-usage")
+    assert root_alarm["ActionsEnabled"] is False
+    assert {s["SubscriptionArn"] for s in evidence[DRIFTED].subscriptions if s["rw:topicArn"].endswith(":root-alerts")} \
+        == {"PendingConfirmation"}
+    root_filter = next(f for f in evidence[DRIFTED].metric_filters if f["filterName"] == "RootUsage")
+    assert "ConsoleLogin" in root_filter["filterPattern"]
 
 
 def test_every_call_is_kept_with_what_produced_it(evidence, tmp_path):
@@ -63,9 +66,9 @@ def test_access_denied_on_one_call_becomes_a_gap_and_the_rest_is_collected(sandb
     session.events.register("before-call.sns.ListSubscriptionsByTopic", deny)
     ev = collect_account(Target("drifted", session), ["us-east-1"], window, [catalog.control("4.3")],
                          endpoint_url=sandbox.endpoint)
-    [gap] = ev.gaps
-    assert (gap.link, gap.service, gap.operation, gap.error_code) == (
-        "subscriber", "sns", "ListSubscriptionsByTopic", "AccessDenied")
+    assert {(g.link, g.service, g.operation, g.error_code) for g in ev.gaps} == {
+        ("subscriber", "sns", "ListSubscriptionsByTopic", "AccessDenied")}  # one per topic
+    gap = ev.gaps[0]
     assert "not authorized" in gap.message and gap.evidence.endswith("sns.ListSubscriptionsByTopic.json")
     failed = next(c for c in ev.calls if c.operation == "ListSubscriptionsByTopic")
     assert failed.error == {"code": "AccessDenied", "message": gap.message}

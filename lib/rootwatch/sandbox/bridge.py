@@ -18,6 +18,7 @@ import base64
 import io
 import json
 import re
+import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -40,6 +41,7 @@ class SandboxState:
     records: dict[str, list[Event]] = field(default_factory=dict)  # account -> CloudTrail records
     history: dict[tuple[str, str], list[AlarmChange]] = field(default_factory=dict)  # (account, region)
     pending: set[str] = field(default_factory=set)  # subscription ARNs shown as PendingConfirmation
+    latency: float = 0.0  # seconds added to every request (benchmarks: a real network's round trip)
 
 
 class BridgeError(Exception):
@@ -59,6 +61,8 @@ class Bridge:
         }
 
     def __call__(self, environ: dict, start_response: StartResponse) -> Iterable[bytes]:
+        if self.state.latency:
+            time.sleep(self.state.latency)
         target = environ.get("HTTP_X_AMZ_TARGET", "")
         operation = target.rpartition(".")[2]
         if operation in self.json_handlers:

@@ -39,15 +39,17 @@ class AlarmChange:
 
 
 class _Gen:
-    def __init__(self, account_id: str, region: str, seed: int, now: datetime) -> None:
-        self.account, self.region, self.now = account_id, region, now
+    def __init__(self, account_id: str, region: str, seed: int, now: datetime, days: int = DAYS) -> None:
+        self.account, self.region, self.now, self.days = account_id, region, now, days
         self.rng = random.Random(seed)
 
     def uuid(self) -> str:
         return str(uuid.UUID(int=self.rng.getrandbits(128), version=4))
 
     def at(self, day: int) -> datetime:
-        start = self.now - timedelta(days=DAYS - day)
+        """A working-hours moment on ``day`` of a 90-day plan, squeezed into ``self.days`` days."""
+        day = day * self.days // DAYS
+        start = self.now - timedelta(days=self.days - day)
         return start.replace(hour=0, minute=0, second=0, microsecond=0) + timedelta(
             seconds=self.rng.randrange(7 * 3600, 19 * 3600))
 
@@ -115,9 +117,9 @@ def ordinary_events(gen: _Gen) -> list[Event]:
     ]
     weights = [30, 25, 15, 8, 10, 2, 8, 2]
     events = []
-    for day in range(DAYS):
+    for day in range(gen.days):
         for _ in range(gen.rng.randint(*ORDINARY_PER_DAY)):
-            events.append(gen.rng.choices(kinds, weights)[0](gen.at(day)))
+            events.append(gen.rng.choices(kinds, weights)[0](gen.at(day * DAYS // gen.days)))
     return events
 
 
@@ -176,9 +178,9 @@ def root_events(gen: _Gen) -> list[Event]:
     return [make(gen.at(day)) for day, make in plan]
 
 
-def account_events(account_id: str, region: str, seed: int, now: datetime) -> list[Event]:
-    """All CloudTrail records of one account over the last ``DAYS`` days, in time order."""
-    gen = _Gen(account_id, region, seed, now)
+def account_events(account_id: str, region: str, seed: int, now: datetime, days: int = DAYS) -> list[Event]:
+    """All CloudTrail records of one account over the last ``days`` days, in time order."""
+    gen = _Gen(account_id, region, seed, now, days)
     events = ordinary_events(gen) + root_events(gen)
     return sorted(events, key=lambda e: e["eventTime"])
 

@@ -7,6 +7,7 @@ but a real account's log group holds them because they were delivered at the tim
 
 from __future__ import annotations
 
+import copy
 import threading
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -23,6 +24,7 @@ from rootwatch.sandbox import events as ev
 from rootwatch.sandbox.bridge import Bridge, SandboxState
 
 ORGANISATION = Path(__file__).with_name("organisation.yaml")
+DRIFT = Path(__file__).with_name("drift.yaml")
 BASE_CREDENTIALS = {"aws_access_key_id": "AKIAROOTWATCHSANDBOX", "aws_secret_access_key": "sandbox-secret"}
 MANAGEMENT_ACCOUNT = "123456789012"  # moto's default account: the auditor's own
 
@@ -45,10 +47,18 @@ class SandboxAccount:
 class Sandbox:
     """``with Sandbox() as sb: ...`` — a seeded moto server on a free loopback port."""
 
-    def __init__(self, now: datetime | None = None, organisation: Path = ORGANISATION) -> None:
+    def __init__(self, now: datetime | None = None, organisation: Path = ORGANISATION, accounts: int | None = None,
+                 days: int = ev.DAYS, latency: float = 0.0) -> None:
+        """``accounts``: clone the organisation's accounts (healthy, drifted, healthy, ...) up to that
+        many, for benchmarks; ``latency``: seconds added to every request once seeded."""
         self.now = (now or datetime.now(UTC)).replace(microsecond=0)
         self.spec = yaml.safe_load(organisation.read_text(encoding="utf-8"))
+        if accounts is not None:
+            self.spec["accounts"] = _clones(self.spec["accounts"], accounts)
+        for account in self.spec["accounts"]:
+            _expand_controls(account)
         self.region = self.spec["home_region"]
+        self.days, self.latency = days, latency
         self.state = SandboxState(now=self.now)
         self._server: BaseWSGIServer | None = None
         self._thread: threading.Thread | None = None
@@ -64,6 +74,7 @@ class Sandbox:
         self._thread = threading.Thread(target=self._server.serve_forever, name="rootwatch-sandbox", daemon=True)
         self._thread.start()
         self._seed()
+        self.state.latency = self.latency
         return self
 
     def stop(self) -> None:
@@ -114,7 +125,7 @@ class Sandbox:
             client("iam").create_account_alias(AccountAlias=spec["alias"])
             topics = self._seed_topics(client, spec)
             self._seed_trail(client, spec)
-            records = ev.account_events(spec["id"], self.region, spec["activity"]["seed"], self.now)
+            records = ev.account_events(spec["id"], self.region, spec["activity"]["seed"], self.now, self.days)
             self.state.records[spec["id"]] = records
             self._seed_log_events(spec, records)
             for f in spec["filters"]:
@@ -182,3 +193,38 @@ class Sandbox:
                     for r in counted[chunk:chunk + 500]])
             history += ev.alarm_history(alarm["name"], counted, spec["activity"]["uncovered_root_events"], created,
                                         topic, alarm["actions_enabled"])
+
+
+def _clones(templates: list[dict], count: int) -> list[dict]:
+    """``count`` accounts cycling through the templates, each with its own id and names."""
+    out = []
+    for i in range(count):
+        spec = copy.deepcopy(templates[i % len(templates)])
+        suffix = f"{i:03d}"
+        spec["id"] = f"{300000000000 + i}"
+        spec["alias"] = f"{spec['alias']}-{suffix}"
+        for key in ("name", "bucket", "log_group"):
+            spec["trail"][key] = f"{spec['trail'][key]}-{suffix}"
+        spec["activity"]["seed"] = spec["activity"]["seed"] * 1000 + i
+        out.append(spec)
+    return out
+
+
+def _expand_controls(spec: dict) -> None:
+    """``all_controls``: a filter and an alarm for every control of the default benchmark, with the
+    catalog's pattern (``reference``) or a realistic defective one (``drift``, sandbox/drift.yaml)."""
+    settings = spec.pop("all_controls", None)
+    if not settings:
+        return
+    from rootwatch.catalog import load_catalog
+
+    drift = yaml.safe_load(DRIFT.read_text(encoding="utf-8"))["drift"] if settings["patterns"] == "drift" else {}
+    for control in load_catalog().controls():
+        if control.id in settings.get("except", []):
+            continue
+        rem = control.remediation
+        pattern = drift[control.id]["pattern"] if drift else control.intended.canonical
+        spec["filters"].append({"name": rem.filter_name, "pattern": pattern, "metric": rem.metric_name,
+                                "namespace": rem.namespace})
+        spec["alarms"].append({"name": rem.alarm_name, "metric": rem.metric_name, "namespace": rem.namespace,
+                               "actions_enabled": True, "topic": settings["topic"]})
