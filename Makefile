@@ -7,7 +7,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install test demo bench bench-run clean
+.PHONY: install test demo bench bench-run bench-org clean
 
 install: $(STAMP)
 
@@ -31,6 +31,9 @@ bench: $(STAMP)
 
 bench-run: $(STAMP)
 	$(BIN)/python bench/run.py
+
+bench-org: $(STAMP)
+	$(BIN)/python bench/collect_org.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis

@@ -11,7 +11,7 @@ from enum import IntEnum
 from typing import NoReturn
 
 from rootwatch import __version__
-from rootwatch.errors import RootwatchError
+from rootwatch.errors import ParameterError, RootwatchError
 
 
 class Exit(IntEnum):
@@ -59,6 +59,9 @@ def build_parser() -> argparse.ArgumentParser:
     verify.set_defaults(handler=_verify)
 
     sandbox = commands.add_parser("sandbox", help="serve the sandbox organisation on 127.0.0.1 until Ctrl-C")
+    sandbox.add_argument("--accounts", type=int, help="clone the organisation up to N accounts (benchmarks)")
+    sandbox.add_argument("--days", type=int, default=90, help="days of CloudTrail records per account (default 90)")
+    sandbox.add_argument("--latency-ms", type=int, default=0, help="added to every request once seeded")
     sandbox.set_defaults(handler=_sandbox)
     return parser
 
@@ -97,7 +100,9 @@ def _sandbox(args: argparse.Namespace) -> Exit:
 
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    with Sandbox() as sb:
+    if (args.accounts is not None and args.accounts < 1) or not 1 <= args.days <= 90 or args.latency_ms < 0:
+        raise ParameterError("sandbox options out of range", "--accounts >= 1, --days 1..90, --latency-ms >= 0")
+    with Sandbox(accounts=args.accounts, days=args.days, latency=args.latency_ms / 1000) as sb:
         print(f"rootwatch sandbox: serving the sandbox organisation at {sb.endpoint} (Ctrl-C stops it)")
         print("# for a shell or JupyterLab (auditor credentials of the management account):")
         for key, value in sb.environment().items():

@@ -138,9 +138,9 @@ def _assume(rec: Recorder, target: Target, region: str, endpoint_url: str | None
     if response is None:
         return False
     creds = response["Credentials"]
-    session = boto3.Session(aws_access_key_id=creds["AccessKeyId"], aws_secret_access_key=creds["SecretAccessKey"],
-                            aws_session_token=creds["SessionToken"], region_name=region)
-    rec.clients = Clients(session, endpoint_url)
+    rec.clients = Clients(target.session, endpoint_url, {
+        "aws_access_key_id": creds["AccessKeyId"], "aws_secret_access_key": creds["SecretAccessKey"],
+        "aws_session_token": creds["SessionToken"]})
     return True
 
 

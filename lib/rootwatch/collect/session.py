@@ -32,22 +32,27 @@ def make_session(profile: str | None = None, region: str | None = None) -> boto3
     return session
 
 
+_SESSION_LOCK = threading.Lock()  # boto3 sessions are not thread-safe; the clients they make are
+
+
 @dataclass
 class Clients:
-    """boto3 clients of one session, made once per (service, region). Clients are thread-safe,
-    making them from a shared session is not: hence the lock."""
+    """boto3 clients made once per (service, region). ``credentials`` (an assumed role's) are used
+    with the caller's session rather than a new session per account: a session loads and caches
+    the service models, and loading them again for each of thousands of accounts costs more than
+    all the API calls."""
 
     session: boto3.Session
     endpoint_url: str | None = None
+    credentials: dict[str, str] | None = None
     _cache: dict[tuple[str, str], Any] = field(default_factory=dict)
-    _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def get(self, service: str, region: str) -> Any:
         key = (service, region)
-        with self._lock:
+        with _SESSION_LOCK:
             if key not in self._cache:
                 self._cache[key] = self.session.client(service, region_name=region, endpoint_url=self.endpoint_url,
-                                                       config=RETRIES)
+                                                       config=RETRIES, **(self.credentials or {}))
             return self._cache[key]
 
 

@@ -115,6 +115,11 @@ class _Search:
                         key=repr)
         if not values:
             return preferred[:1] or ["x"]
+        if all(isinstance(v, Text) and not v.is_wildcard for v in values):
+            # plain literals: each is its own class, plus one string equal to none of them (no automata needed)
+            literals = [v.parts[0] for v in values]
+            other = next((p for p in [*preferred, "x"] if p not in literals), "x" + max(literals, key=len))
+            return [*preferred, *literals, other]
         nfas = [automata.build(regex.parse_regex(v.source) if isinstance(v, Regex)
                                else regex.glob_branches(v.parts)) for v in values]
         found, complete = automata.signatures(nfas, preferred)

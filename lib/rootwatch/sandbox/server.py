@@ -112,16 +112,21 @@ class Sandbox:
         base = boto3.Session(region_name=self.region, **BASE_CREDENTIALS)
         if account_id is None:
             return base
+        creds = self._member_credentials(base, account_id)
+        return boto3.Session(region_name=self.region, **creds)
+
+    def _member_credentials(self, base: boto3.Session, account_id: str) -> dict[str, str]:
         role = next(a.role_arn for a in self.accounts if a.account_id == account_id)
         creds = base.client("sts", endpoint_url=self.endpoint).assume_role(
             RoleArn=role, RoleSessionName="rootwatch-sandbox")["Credentials"]
-        return boto3.Session(aws_access_key_id=creds["AccessKeyId"], aws_secret_access_key=creds["SecretAccessKey"],
-                             aws_session_token=creds["SessionToken"], region_name=self.region)
+        return {"aws_access_key_id": creds["AccessKeyId"], "aws_secret_access_key": creds["SecretAccessKey"],
+                "aws_session_token": creds["SessionToken"]}
 
     # --- seeding --------------------------------------------------------------------------
     def _seed(self) -> None:
+        base = self.session()  # one session (its models loaded once), member credentials per account
         for spec in self.spec["accounts"]:
-            client = partial(self._client, self.session(spec["id"]))
+            client = partial(self._client, base, self._member_credentials(base, spec["id"]))
             client("iam").create_account_alias(AccountAlias=spec["alias"])
             topics = self._seed_topics(client, spec)
             self._seed_trail(client, spec)
@@ -135,8 +140,8 @@ class Sandbox:
                                             "metricValue": "1"}])
             self._seed_alarms(client, spec, topics, records)
 
-    def _client(self, session: boto3.Session, service: str) -> Any:
-        return session.client(service, endpoint_url=self.endpoint)
+    def _client(self, session: boto3.Session, credentials: dict[str, str], service: str) -> Any:
+        return session.client(service, endpoint_url=self.endpoint, **credentials)
 
     def _seed_topics(self, client: Any, spec: dict) -> dict[str, str]:
         sns, topics = client("sns"), {}
