@@ -88,3 +88,11 @@ def test_console_script_is_installed():
     done = subprocess.run([str(Path(sys.executable).with_name("rootwatch")), "pattern", "check", "--control", "4.3", REF],
                           capture_output=True, text=True, check=False)
     assert done.returncode == 0, done.stderr
+
+
+def test_editions_table_relates_every_edition_to_the_default(capsys):
+    assert main(["pattern", "editions"]) == 0
+    out = capsys.readouterr().out
+    rows = [line.split()[0] for line in out.splitlines()[3:]]
+    assert rows == [f"4.{n}" for n in range(1, 16)]
+    assert "4.1 broader (trap)" in out and "4.13 broader (trap)" in out and "5.10 broader" in out

@@ -44,6 +44,8 @@ def build_parser() -> argparse.ArgumentParser:
     table.add_argument("--benchmark", help="benchmark edition (default: the catalog's default)")
     table.add_argument("--json", action="store_true", help="print the rows as JSON")
     table.set_defaults(handler=_pattern_table)
+    editions = pattern_commands.add_parser("editions", help="how each edition's reference relates to the default's")
+    editions.set_defaults(handler=_pattern_editions)
 
     run = commands.add_parser("run", help="run the evidence notebook into a new report directory")
     run.add_argument("params", help="parameter file, e.g. parameters/sandbox.yaml")
@@ -147,6 +149,19 @@ def _pattern_table(args: argparse.Namespace) -> Exit:
         for control, label, cov in rows:
             if cov.warning:
                 print(f"\nWarning, {control.id} ({label}): {cov.warning}")
+    return Exit.PASS
+
+
+def _pattern_editions(args: argparse.Namespace) -> Exit:
+    from rootwatch.catalog import load_catalog
+    from rootwatch.console import table
+    from rootwatch.coverage import edition_relations
+
+    catalog = load_catalog()
+    benches = list(catalog.benchmarks)
+    rows = edition_relations(catalog)
+    print(f"Each edition's printed reference compared by meaning with {catalog.default_benchmark}'s\n")
+    print(table(["control", *benches], [(cid, *(cells[b] for b in benches)) for cid, cells in rows]))
     return Exit.PASS
 
 

@@ -121,3 +121,22 @@ def judge_catalog(benchmark: str | None = None, catalog: Catalog | None = None
         for text, labels in texts.values():
             rows.append((control, ", ".join(labels), judge(control, text, catalog)))
     return rows
+
+
+def edition_relations(catalog: Catalog | None = None) -> list[tuple[str, dict[str, str]]]:
+    """For each control: how every edition's printed reference relates to the default edition's
+    (equivalent, broader, narrower, ...), decided by the engine, traps marked."""
+    catalog = catalog or load_catalog()
+    rows = []
+    for control in catalog.controls():
+        base = control.reference
+        cells = {}
+        for bench in catalog.benchmarks:
+            other = next((c for (_, b), c in catalog.entries.items() if b == bench and c.title == control.title), None)
+            if other is None:
+                cells[bench] = "—"
+                continue
+            relation = compare(base, other.reference).relation.value
+            cells[bench] = f"{other.id} {relation}" + (" (trap)" if other.trap else "")
+        rows.append((control.id, cells))
+    return rows
