@@ -93,6 +93,6 @@ def test_console_script_is_installed():
 def test_editions_table_relates_every_edition_to_the_default(capsys):
     assert main(["pattern", "editions"]) == 0
     out = capsys.readouterr().out
-    rows = [line.split()[0] for line in out.splitlines()[3:]]
+    rows = [line.split()[0] for line in out.splitlines()[4:]]
     assert rows == [f"4.{n}" for n in range(1, 16)]
     assert "4.1 broader (trap)" in out and "4.13 broader (trap)" in out and "5.10 broader" in out
