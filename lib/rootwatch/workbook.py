@@ -96,9 +96,12 @@ class EvidenceRun:
 
     # --- charts -----------------------------------------------------------------------
     def chart_alarm_states(self, account: str) -> list:
+        """The state over the window of each alarm the findings rest on (not every alarm)."""
         history = self.frame("alarm_history", account)
-        return [charts.alarm_timeline(history, name, self.params.window)
-                for name in self.frame("alarms", account).alarm_name]
+        account_id = self._account_id(account)
+        judged = dict.fromkeys(link.subject for f in self.findings if f.account_id == account_id
+                               for link in f.links if link.name == "alarm" and link.subject)
+        return [charts.alarm_timeline(history, name, self.params.window) for name in judged]
 
     def chart_root_per_day(self, account: str):
         return charts.root_events_per_day(self._events(account), self.frame("alarm_history", account),

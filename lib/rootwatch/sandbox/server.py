@@ -71,7 +71,8 @@ class Sandbox:
         moto_api_backend.reset()  # moto keeps its state per process: start from empty
         app = Bridge(DomainDispatcherApplication(create_backend_app), self.state)
         self._server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=_QuietHandler)
-        self._thread = threading.Thread(target=self._server.serve_forever, name="rootwatch-sandbox", daemon=True)
+        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05},
+                                        name="rootwatch-sandbox", daemon=True)
         self._thread.start()
         self._seed()
         self.state.latency = self.latency
