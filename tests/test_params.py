@@ -63,9 +63,3 @@ def test_set_overrides_are_yaml_values():
     assert out["regions"] == ["us-east-1", "eu-west-1"] and out["window"] == "2025-Q4" and out["profile"] == "audit"
     with pytest.raises(ParameterError, match="is not key=value"):
         apply_sets(GOOD, ["window"])
-
-
-def test_mapping_round_trip_keeps_no_secrets():
-    data = RunParams.from_mapping({**GOOD, "source": "aws", "profile": "audit"}, NOW).to_mapping()
-    assert data["profile"] == "audit" and data["window"]["start"].startswith("2026-07-01")
-    assert not {"aws_access_key_id", "aws_secret_access_key", "credentials"} & set(data)

@@ -83,6 +83,8 @@ def judge_account(ev: AccountEvidence, control: Control, catalog: Catalog | None
         chains = list(_chains(ev, control, catalog, peers or {}))
         best = max(chains, key=_rank)
         finding.links, finding.notes, finding.coverage = best.links, best.notes, best.coverage
+        if control.caveat:
+            finding.notes.append(f"caveat of the benchmark's pattern: {control.caveat}")
         finding.remediation = _remediation(ev, control, best)
     statuses = {link.status for link in finding.links}
     finding.status = FAIL if FAIL in statuses else GAP if GAP in statuses else PASS

@@ -8,7 +8,7 @@ file costs one clear line and exit 2, never a half-written run.
 from __future__ import annotations
 
 import re
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -69,12 +69,6 @@ class RunParams:
                    profile=_optional_str(values, "profile"), accounts=accounts, organization=organization,
                    controls=_strings(values, "controls"), benchmark=_optional_str(values, "benchmark"),
                    out_dir=_optional_str(values, "out_dir"))
-
-    def to_mapping(self) -> dict[str, Any]:
-        """The parameters as run (JSON-able, no credentials: only a profile name is ever kept)."""
-        data = asdict(self)
-        data["window"] = {"start": self.window.start.isoformat(), "end": self.window.end.isoformat()}
-        return {k: list(v) if isinstance(v, tuple) else v for k, v in data.items()}
 
 
 def load_file(path: str | Path) -> dict[str, Any]:

@@ -23,8 +23,6 @@ from rootwatch.collect.session import Clients, make_session
 from rootwatch.judge import Finding, judge_all
 from rootwatch.params import RunParams
 
-SUMMARY_COLUMNS = ["account", "account_id", "control", "status", "failing links"]
-
 
 @dataclass
 class EvidenceRun:
@@ -51,11 +49,6 @@ class EvidenceRun:
                 ("collected", (f"{self.started:%Y-%m-%d %H:%M:%S} – {self.finished:%H:%M:%S} UTC, "
                               f"{len(self.frames['api_calls'])} API calls"))]
         return pd.DataFrame(rows, columns=["item", "value"]).set_index("item")
-
-    def summary(self) -> pd.DataFrame:
-        rows = [(f.account_label, f.account_id, f.control, f.status,
-                 ", ".join(link.name for link in f.failing) or "—") for f in self.findings]
-        return pd.DataFrame(rows, columns=SUMMARY_COLUMNS)
 
     def summary_line(self) -> str:
         counts = {s: sum(f.status == s for f in self.findings) for s in ("PASS", "FAIL", "GAP")}
@@ -116,10 +109,6 @@ class EvidenceRun:
     # --- notebook sections (display one table or chart per account, under an escaped heading) --
     def show_scope(self) -> None:
         _show(self.scope().reset_index())
-
-    def show_summary(self) -> None:
-        print(self.summary_line())
-        _show(self.summary())
 
     def show_links(self) -> None:
         for f in self.findings:

@@ -72,9 +72,6 @@ class AccountEvidence:
     gaps: list[Gap] = field(default_factory=list)
 
 
-STAGES = ("identity", "trails", "chain")
-
-
 def collect(targets: Iterable[Target], regions: list[str], window: Window, controls: list[Control],
             endpoint_url: str | None = None, progress: Progress | None = None, concurrency: int = 16,
             clients: Clients | None = None) -> list[AccountEvidence]:

@@ -26,7 +26,6 @@ from rootwatch.sandbox.bridge import Bridge, SandboxState
 ORGANISATION = Path(__file__).with_name("organisation.yaml")
 DRIFT = Path(__file__).with_name("drift.yaml")
 BASE_CREDENTIALS = {"aws_access_key_id": "AKIAROOTWATCHSANDBOX", "aws_secret_access_key": "sandbox-secret"}
-MANAGEMENT_ACCOUNT = "123456789012"  # moto's default account: the auditor's own
 
 
 class _QuietHandler(WSGIRequestHandler):
