@@ -117,6 +117,7 @@ SCHEMAS: dict[str, dict[str, tuple[str, str]]] = {
         "service": ("string", "AWS service"),
         "operation": ("string", "API operation"),
         "pages": ("Int64", "response pages"),
+        "retries": ("Int64", "attempts botocore retried (throttling, transient errors)"),
         "error_code": ("string", "error code, if the call failed"),
         "seconds": ("Float64", "wall time"),
         "evidence": ("string", "raw call file"),
@@ -275,7 +276,8 @@ def api_calls(evidence: Iterable[AccountEvidence]) -> pd.DataFrame:
     def rows(ev: AccountEvidence) -> Iterable[dict]:
         for c in ev.calls:
             yield {"account_id": c.account_id, "region": c.region, "service": c.service, "operation": c.operation,
-                   "pages": len(c.pages), "error_code": (c.error or {}).get("code"), "seconds": c.seconds,
+                   "pages": len(c.pages), "retries": c.retries, "error_code": (c.error or {}).get("code"),
+                   "seconds": c.seconds,
                    "evidence": f"raw/{c.filename}"}
     return frame("api_calls", _each(evidence, rows))
 

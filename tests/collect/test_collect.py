@@ -151,3 +151,19 @@ def test_standard_chain_and_aws_endpoint_url_reach_the_sandbox(sandbox, window, 
     assert clients.get("cloudtrail", "us-east-1").meta.config.retries["mode"] == "adaptive"
     ev = collect_account(Target("auditor", session), ["us-east-1"], window, [catalog.control("4.3")])
     assert ev.account_id == "123456789012" and ev.gaps == [] and ev.trails == []
+
+
+def test_throttling_is_retried_and_counted_in_the_evidence(sandbox, window, catalog):
+    sandbox.state.throttle["DescribeTrails"] = 2  # the sandbox refuses the next two calls: Rate exceeded
+    try:
+        ev = collect_account(Target("healthy", sandbox.session(HEALTHY)), ["us-east-1"], window,
+                             [catalog.control("4.3")], endpoint_url=sandbox.endpoint)
+    finally:
+        sandbox.state.throttle.clear()
+    described = next(c for c in ev.calls if c.operation == "DescribeTrails")
+    assert described.retries == 2 and described.error is None and ev.trails and ev.gaps == []
+    assert '"retries": 2' in described.to_json()
+    from rootwatch import frames
+
+    calls = frames.api_calls([ev])
+    assert calls.loc[calls.operation == "DescribeTrails", "retries"].item() == 2

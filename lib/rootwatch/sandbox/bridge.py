@@ -42,6 +42,7 @@ class SandboxState:
     history: dict[tuple[str, str], list[AlarmChange]] = field(default_factory=dict)  # (account, region)
     pending: set[str] = field(default_factory=set)  # subscription ARNs shown as PendingConfirmation
     latency: float = 0.0  # seconds added to every request (benchmarks: a real network's round trip)
+    throttle: dict[str, int] = field(default_factory=dict)  # X-Amz-Target operation -> requests to refuse
 
 
 class BridgeError(Exception):
@@ -65,6 +66,12 @@ class Bridge:
             time.sleep(self.state.latency)
         target = environ.get("HTTP_X_AMZ_TARGET", "")
         operation = target.rpartition(".")[2]
+        if self.state.throttle.get(operation, 0) > 0:
+            self.state.throttle[operation] -= 1
+            body = json.dumps({"__type": "ThrottlingException", "message": "Rate exceeded"}).encode()
+            start_response("400 Bad Request", [("Content-Type", "application/x-amz-json-1.1"),
+                                               ("Content-Length", str(len(body)))])
+            return [body]
         if operation in self.json_handlers:
             return self._json(operation, environ, start_response)
         if target == "TrentService.Sign" and json.loads(_read(environ) or b"{}").get("MessageType") == "DIGEST":
