@@ -37,6 +37,14 @@ class PatternSyntaxError(RootwatchError):
                          "fix the pattern (CloudWatch Logs JSON filter syntax)")
         self.reason = message
 
+    def caret(self) -> str:
+        """The offending line with a caret under the column (as jmespath prints parse errors), for
+        notebooks and logs; the CLI keeps to one line."""
+        start = self.pattern.rfind("\n", 0, self.position) + 1
+        end = self.pattern.find("\n", self.position)
+        line = self.pattern[start: end if end >= 0 else len(self.pattern)]
+        return f"{line}\n{' ' * (self.column - 1)}^"
+
 
 class CatalogError(RootwatchError):
     """The control catalog is malformed, or names a control or benchmark that does not exist."""
