@@ -80,3 +80,16 @@ def test_describe_documents_a_frame():
     doc = frames.describe("root_events")
     assert list(doc.columns) == ["column", "dtype", "meaning"]
     assert isinstance(doc, pd.DataFrame) and "why" in set(doc["column"])
+
+
+def test_alarm_coverage_finds_the_root_event_no_alarm_caught(built):
+    cov = built["alarm_coverage"]
+    healthy = cov[cov.account_id == HEALTHY]
+    assert len(healthy) > 20
+    missed = healthy[~healthy.covered]
+    assert len(missed) == 1  # the sandbox's healthy alarm history lacks exactly one transition
+    assert missed.iloc[0].time == healthy.time.max()  # the last one the root filter counts
+    assert "did not go to ALARM within" in missed.iloc[0].reason
+    caught = healthy[healthy.covered]
+    assert caught.reason.str.contains("went to ALARM|already in ALARM").all()
+    assert (caught.alarm_time >= caught.time - pd.Timedelta(minutes=10)).all()

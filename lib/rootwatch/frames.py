@@ -142,7 +142,20 @@ SCHEMAS: dict[str, dict[str, tuple[str, str]]] = {
         "event_id": ("string", "eventID"),
         "source": ("string", "logs (FilterLogEvents) or lookup (LookupEvents)"),
     },
+    "alarm_coverage": {
+        "time": (TIME, "eventTime of a root event a metric filter counts"),
+        "account_id": ("string", "account"),
+        "region": ("string", "awsRegion of the event"),
+        "event_name": ("string", "eventName"),
+        "event_id": ("string", "eventID"),
+        "alarms": ("string", "alarms on the metrics of the filters that count it, comma-separated"),
+        "covered": ("boolean", ("an alarm went to ALARM within its period x evaluation periods (+ delivery), "
+                               "or was already in ALARM")),
+        "alarm_time": (TIME, "when the alarm went to (or was already in) ALARM"),
+        "reason": ("string", "why the event is covered or not"),
+    },
 }
+DELIVERY_ALLOWANCE = pd.Timedelta(minutes=15)  # CloudTrail to CloudWatch Logs delivery, typically ~5 min
 
 
 def frame(name: str, rows: Iterable[dict[str, Any]]) -> pd.DataFrame:
@@ -367,4 +380,43 @@ def build_all(evidence: list[AccountEvidence], controls: list[Control]) -> dict[
     out = {name: build(evidence) for name, build in BUILDERS.items()}
     root = next((c for c in controls if c.subject == ROOT_SUBJECT), None)
     out["root_events"] = root_events(evidence, root) if root else frame("root_events", [])
+    out["alarm_coverage"] = alarm_coverage(out)
     return out
+
+
+def alarm_coverage(frames: dict[str, pd.DataFrame]) -> pd.DataFrame:
+    """"The control worked": for every root event a metric filter counts, did an alarm on that
+    filter's metric go to ALARM within the alarm's period × evaluation periods (plus CloudTrail's
+    delivery delay) — or was it already in ALARM? A chain configured but broken (alarm disabled for
+    a week, topic deleted) shows up here as uncovered events."""
+    filters, alarms = frames["metric_filters"], frames["alarms"]
+    updates = frames["alarm_history"]
+    updates = updates[updates.item_type == "StateUpdate"].sort_values("time")
+    rows = []
+    for e in frames["root_events"][frames["root_events"].counted].itertuples():
+        names = set(str(e.counted_by).split(","))
+        metrics = {(f.metric_namespace, f.metric_name) for f in filters.itertuples()
+                   if f.account_id == e.account_id and f.filter_name in names}
+        watching = [a for a in alarms.itertuples()
+                    if a.account_id == e.account_id and (a.namespace, a.metric_name) in metrics]
+        row = {"time": e.time, "account_id": e.account_id, "region": e.region, "event_name": e.event_name,
+               "event_id": e.event_id, "alarms": ",".join(a.alarm_name for a in watching), "covered": False,
+               "alarm_time": None, "reason": "no alarm watches the metric of the filter that counts it"}
+        for a in watching:
+            own = updates[(updates.account_id == e.account_id) & (updates.alarm_name == a.alarm_name)]
+            before = own[own.time <= e.time]
+            deadline = e.time + pd.Timedelta(seconds=int(a.period or 300) * int(a.evaluation_periods or 1)) \
+                + DELIVERY_ALLOWANCE
+            fired = own[(own.time > e.time) & (own.time <= deadline) & (own.new_state == "ALARM")]
+            if len(before) and before.new_state.iloc[-1] == "ALARM":
+                row.update(covered=True, alarm_time=before.time.iloc[-1], reason=f"{a.alarm_name} was already in ALARM")
+                break
+            if len(fired):
+                delay = (fired.time.iloc[0] - e.time).total_seconds() / 60
+                row.update(covered=True, alarm_time=fired.time.iloc[0],
+                           reason=f"{a.alarm_name} went to ALARM {delay:.0f} min later")
+                break
+            row["reason"] = (f"{a.alarm_name} did not go to ALARM within {deadline - e.time} "
+                             "(period x evaluation periods + delivery)")
+        rows.append(row)
+    return frame("alarm_coverage", rows)

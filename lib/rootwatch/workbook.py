@@ -128,6 +128,19 @@ class EvidenceRun:
             _heading(self._label(account))
             _show(self.root_activity(account))
 
+    def coverage_summary(self) -> pd.DataFrame:
+        """Per account: root events the filters count, how many an alarm caught, how many it missed."""
+        cov = self.frames["alarm_coverage"]
+        rows = [(self._label(a), int((cov.account_id == a).sum()), int((cov.covered & (cov.account_id == a)).sum()))
+                for a in self.accounts()]
+        return pd.DataFrame([(label, n, c, n - c, f"{c / n:.0%}" if n else "—") for label, n, c in rows],
+                            columns=["account", "counted root events", "alarm fired", "uncovered", "coverage"])
+
+    def show_alarm_coverage(self) -> None:
+        _show(self.coverage_summary())
+        uncovered = self.frames["alarm_coverage"][~self.frames["alarm_coverage"].covered]
+        _show(uncovered if len(uncovered) else pd.DataFrame({"uncovered": ["every counted root event raised an alarm"]}))
+
     def show_gaps(self) -> None:
         gaps = self.gaps()
         _show(gaps if len(gaps) else pd.DataFrame({"gaps": ["none: every link could be read"]}))
