@@ -10,13 +10,15 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any
 
 import pandas as pd
 
 from rootwatch.catalog import Control
 from rootwatch.collect import AccountEvidence
-from rootwatch.patterns import compile_pattern, failing_clauses
+from rootwatch.errors import PatternSyntaxError
+from rootwatch.patterns import FilterPattern, compile_pattern, failing_clauses
 
 TIME = "datetime64[ns, UTC]"
 
@@ -229,13 +231,18 @@ def metric_filters(evidence: Iterable[AccountEvidence]) -> pd.DataFrame:
     return frame("metric_filters", _each(evidence, rows))
 
 
-def _canonical(text: str) -> str:
-    from rootwatch.errors import PatternSyntaxError
-
+@lru_cache(maxsize=1024)
+def _stored(text: str) -> tuple[FilterPattern | None, str]:
+    """A stored filter pattern compiled once, with its canonical text (None, "" when invalid)."""
     try:
-        return compile_pattern(text).canonical
+        pattern = compile_pattern(text)
     except PatternSyntaxError:
-        return ""
+        return None, ""
+    return pattern, pattern.canonical
+
+
+def _canonical(text: str) -> str:
+    return _stored(text)[1]
 
 
 def alarms(evidence: Iterable[AccountEvidence]) -> pd.DataFrame:
@@ -330,17 +337,14 @@ def _why(item: dict, by: list[str], ref: bool, control: Control, filters: list, 
     if not ref:
         clauses = "; ".join(failing_clauses(control.reference, event))
         return f"outside the CIS {control.id} reference ({clauses}) and not counted by any filter"
-    misses = "; ".join(f"{n}: {', '.join(failing_clauses(compile_pattern(t), event)) or 'does not parse'}"
-                       for n, t in own if _parses(t))
+    misses = "; ".join(f"{n}: {', '.join(failing_clauses(pattern, event))}"
+                       for n, t in own if (pattern := _stored(t)[0]) is not None)
     return f"blind spot: the reference counts it but no filter does ({misses})"
 
 
 def _matches(text: str, event: dict) -> bool:
-    return _parses(text) and compile_pattern(text).matches(event)
-
-
-def _parses(text: str) -> bool:
-    return bool(_canonical(text))
+    pattern = _stored(text)[0]
+    return pattern is not None and pattern.matches(event)
 
 
 def _mfa(event: dict) -> bool | None:

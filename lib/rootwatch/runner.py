@@ -155,9 +155,10 @@ def execute(plan: Plan, progress: bool = True) -> RunResult:
     try:
         with clock("notebook (collect, judge, charts)"):
             findings = _notebook(plan, staging, progress)
-        pdf = _render(plan, staging, findings, clock)
+        collection = json.loads((staging / "collection.json").read_text(encoding="utf-8"))
+        pdf = _render(plan, staging, findings, collection, clock)
         with clock("bundle (context, manifest, signatures)"):
-            _write_context(plan, staging, started, pdf)
+            _write_context(plan, staging, started, pdf, collection)
             marker.unlink()
             manifest = mf.write(staging, plan.directory.name, datetime.now(UTC).isoformat(timespec="seconds"),
                                 __version__)
@@ -241,9 +242,9 @@ class _Clock:
         return timed()
 
 
-def _render(plan: Plan, staging: Path, findings: list[dict[str, Any]], clock: _Clock) -> PdfOutcome:
+def _render(plan: Plan, staging: Path, findings: list[dict[str, Any]], collection: dict[str, Any],
+            clock: _Clock) -> PdfOutcome:
     p = plan.params
-    collection = json.loads((staging / "collection.json").read_text(encoding="utf-8"))
     scope = [("source", "embedded sandbox organisation" if p.source == "sandbox" else f"AWS profile {p.profile}"),
              ("window", f"{p.window_label} ({p.window})"), ("regions", ", ".join(p.regions)),
              ("controls", ", ".join(p.controls) + f" ({findings[0]['benchmark'] if findings else '-'})"),
@@ -262,11 +263,10 @@ def _render(plan: Plan, staging: Path, findings: list[dict[str, Any]], clock: _C
     return outcome
 
 
-def _write_context(plan: Plan, staging: Path, started: datetime, pdf: PdfOutcome) -> None:
+def _write_context(plan: Plan, staging: Path, started: datetime, pdf: PdfOutcome, collection: dict[str, Any]) -> None:
     (staging / "parameters.yaml").write_text(
         "# the parameters of this run, as given (never credentials: keys are paths, passphrases env names)\n"
         + yaml.safe_dump(plan.raw_parameters, sort_keys=True), encoding="utf-8")
-    collection = json.loads((staging / "collection.json").read_text(encoding="utf-8"))
     environment = {
         "rootwatch": __version__, "git": _git(), "python": sys.version.split()[0], "platform": platform.platform(),
         "packages": {name: _version(name) for name in PACKAGES},

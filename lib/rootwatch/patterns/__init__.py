@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 
 from rootwatch.patterns.ast import And, Node, Path
-from rootwatch.patterns.compare import Comparison, Relation
+from rootwatch.patterns.compare import Comparison, Relation, value_at
 from rootwatch.patterns.compare import compare as _compare_trees
 from rootwatch.patterns.evaluate import MISSING, Predicate, compile_node, flatten
 from rootwatch.patterns.parser import parse
@@ -54,20 +54,9 @@ def describe_event(event: dict, fields: Iterable[Path]) -> str:
     """The values an event has at the fields two patterns look at, e.g.
     ``userIdentity.type="Root", userIdentity.invokedBy absent``: the part of a counterexample
     that decides it."""
-    parts = []
-    for path in fields:
-        value = event
-        for seg in path.segments:
-            ok = isinstance(value, list) and isinstance(seg, int) and seg < len(value) or \
-                isinstance(value, dict) and isinstance(seg, str) and seg in value
-            value = value[seg] if ok else MISSING
-            if value is MISSING:
-                break
-        if value is MISSING:
-            parts.append(f"{path.dotted} absent")
-        else:
-            parts.append(f"{path.dotted}={json.dumps(value)}")
-    return ", ".join(parts)
+    values = [(path, value_at(event, path)) for path in fields]
+    return ", ".join(f"{path.dotted} absent" if value is MISSING else f"{path.dotted}={json.dumps(value)}"
+                     for path, value in values)
 
 
 def failing_clauses(pattern: FilterPattern, event: dict) -> list[str]:

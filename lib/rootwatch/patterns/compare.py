@@ -92,7 +92,7 @@ class _Search:
     def _choices(self, path: Path, samples: list[dict]) -> list[Any]:
         """One value per distinct behaviour of this field's own tests, realistic values first."""
         tests = self.atoms_at.get(path, [])
-        realistic = [v for e in [self.template, *samples] if (v := _get(e, path)) is not MISSING
+        realistic = [v for e in [self.template, *samples] if (v := value_at(e, path)) is not MISSING
                      and not isinstance(v, (dict, list))]
         candidates = realistic + self._strings(tests, [v for v in realistic if isinstance(v, str)])
         candidates += [MISSING, *self._numbers(tests), None, True, False]
@@ -197,7 +197,8 @@ def _tri(node: Node, truths: dict[Atom, bool]) -> bool | None:
     return truths.get(node)
 
 
-def _get(event: Any, path: Path) -> Any:
+def value_at(event: Any, path: Path) -> Any:
+    """The value ``path`` resolves to in ``event``, or ``MISSING``."""
     for seg in path.segments:
         if isinstance(seg, int):
             if not isinstance(event, list) or seg >= len(event):
@@ -226,11 +227,11 @@ def _build(base: dict, assignment: dict[Path, Any]) -> dict:
     """Write ``assignment`` into ``base`` (a template copy or ``{}``), parents before children."""
     for path in sorted(assignment, key=lambda p: len(p.segments)):
         value = assignment[path]
-        parent = _get(base, Path(path.segments[:-1])) if len(path.segments) > 1 else base
+        parent = value_at(base, Path(path.segments[:-1])) if len(path.segments) > 1 else base
         last = path.segments[-1]
         if not isinstance(parent, (dict, list)) or isinstance(parent, list) != isinstance(last, int):
             continue
-        current = _get(base, path)
+        current = value_at(base, path)
         if isinstance(value, _Container):
             if value.kind is dict:
                 new: Any = current if isinstance(current, dict) else {}

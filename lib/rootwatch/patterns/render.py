@@ -17,13 +17,11 @@ def canonical(node: Node) -> str:
 
 def _normalize(node: Node) -> Node:
     if isinstance(node, (And, Or)):
-        kind = type(node)
-        children: list[Node] = []
-        for child in map(_normalize, node.operands):
-            children.extend(child.operands if isinstance(child, kind) else (child,))
-        unique = {_render(child): child for child in children}
+        # children first: de-duplicating a child can leave an operand of this node's own kind
+        merged = flatten(type(node)(tuple(map(_normalize, node.operands))))
+        unique = {_render(child): child for child in merged.operands}
         operands = tuple(unique[key] for key in sorted(unique))
-        return operands[0] if len(operands) == 1 else kind(operands)
+        return operands[0] if len(operands) == 1 else type(node)(operands)
     return node
 
 
