@@ -8,10 +8,13 @@ import json
 import sys
 from collections.abc import Sequence
 from enum import IntEnum
+from pathlib import Path
 from typing import NoReturn
 
 from rootwatch import __version__
 from rootwatch.errors import ParameterError, RootwatchError
+
+CACHE = Path("~/.cache/rootwatch/archive")
 
 
 class Exit(IntEnum):
@@ -60,6 +63,21 @@ def build_parser() -> argparse.ArgumentParser:
     verify.add_argument("--trusted-key", help="OpenSSH public key the SSH signature must be made with")
     verify.set_defaults(handler=_verify)
 
+    events = commands.add_parser("events", help="scan CloudTrail log files (a folder or s3://) with a control's pattern")
+    events.add_argument("--archive", required=True, metavar="DIR|s3://BUCKET/PREFIX",
+                        help="where AWSLogs/<account>/CloudTrail/<region>/YYYY/MM/DD/*.json.gz lives")
+    what = events.add_mutually_exclusive_group(required=True)
+    what.add_argument("--control", help="catalog control id: scan with its reference pattern, e.g. 4.3")
+    what.add_argument("--pattern", help="a filter pattern of your own, e.g. '{ $.userIdentity.type = Root }'")
+    events.add_argument("--benchmark", help="benchmark edition for --control (default: the catalog's default)")
+    events.add_argument("--start", help="first day (YYYY-MM-DD) or instant (ISO 8601); default: 90 days before --end")
+    events.add_argument("--end", help="last day, included (YYYY-MM-DD), or exclusive instant; default: now")
+    events.add_argument("--out", required=True, metavar="FILE.parquet", help="the matching events (a new file)")
+    events.add_argument("--cache", default=str(CACHE), help=f"Parquet cache of scanned days (default {CACHE})")
+    events.add_argument("--no-cache", action="store_true", help="scan every file again, write no cache")
+    events.add_argument("--profile", help="AWS profile for s3:// archives (default: the standard chain)")
+    events.set_defaults(handler=_events)
+
     sandbox = commands.add_parser("sandbox", help="serve the sandbox organisation on 127.0.0.1 until Ctrl-C")
     sandbox.add_argument("--accounts", type=int, help="clone the organisation up to N accounts (benchmarks)")
     sandbox.add_argument("--days", type=int, default=90, help="days of CloudTrail records per account (default 90)")
@@ -85,13 +103,47 @@ def _run(args: argparse.Namespace) -> Exit:
 
 
 def _verify(args: argparse.Namespace) -> Exit:
-    from pathlib import Path
-
     from rootwatch.bundle.verify import verify_bundle
 
     result = verify_bundle(Path(args.bundle), Path(args.trusted_key) if args.trusted_key else None)
     print("\n".join(result.lines()))
     return Exit.PASS if result.ok else Exit.FAIL
+
+
+def _events(args: argparse.Namespace) -> Exit:
+    from rootwatch import archive
+    from rootwatch.params import instant_range
+
+    pattern = _events_pattern(args)
+    start, end = instant_range(args.start, args.end)
+    out = Path(args.out)
+    if out.exists():
+        raise ParameterError(f"{out} already exists", "choose a new --out file; rootwatch never overwrites results")
+    session = None
+    if args.archive.startswith("s3://"):
+        from rootwatch.collect.session import make_session
+
+        session = make_session(args.profile)
+    source = archive.open_archive(args.archive, session)
+    result = archive.scan(source, pattern, start, end, cache=None if args.no_cache else args.cache)
+    for warning in result.stats.warnings:
+        print(f"rootwatch events: skipped {warning}", file=sys.stderr)
+    partial = out.with_name(f".{out.name}.partial")
+    archive.to_frame(result).to_parquet(partial, index=False)
+    partial.replace(out)
+    print(f"rootwatch events: {source.label} {start:%Y-%m-%d %H:%M} – {end:%Y-%m-%d %H:%M} UTC, "
+          f"{result.stats.files_listed:,} files listed")
+    print(f"rootwatch events: {result.stats.line()} -> {out}")
+    return Exit.GAP if result.stats.files_unreadable else Exit.PASS
+
+
+def _events_pattern(args: argparse.Namespace):
+    from rootwatch.catalog import load_catalog
+    from rootwatch.patterns import compile_pattern
+
+    if args.pattern is not None:
+        return compile_pattern(args.pattern)
+    return load_catalog().control(args.control, args.benchmark).reference
 
 
 def _sandbox(args: argparse.Namespace) -> Exit:

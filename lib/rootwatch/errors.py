@@ -64,3 +64,7 @@ class SigningError(RootwatchError):
 
 class BundleError(RootwatchError):
     """A path that is not a rootwatch bundle."""
+
+
+class ArchiveError(RootwatchError):
+    """A CloudTrail archive location that cannot be read at all (one unreadable file is a warning)."""

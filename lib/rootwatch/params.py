@@ -133,6 +133,29 @@ def parse_window(value: Any, now: datetime) -> tuple[Window, str]:
     return Window(start, end), label
 
 
+def instant_range(start: str | None, end: str | None, now: datetime | None = None,
+                  default_days: int = 90) -> tuple[datetime, datetime]:
+    """``--start``/``--end`` of the shell commands: a day (the end day included) or an ISO 8601
+    instant (naive means UTC); without a start, ``default_days`` before the end; without an end, now."""
+    last = _instant(end, "--end", end_of_day=True) if end else (now or datetime.now(UTC)).replace(microsecond=0)
+    first = _instant(start, "--start", end_of_day=False) if start else last - timedelta(days=default_days)
+    if last <= first:
+        raise ParameterError(f"--end {end} is not after --start {start}", "give an end after the start")
+    return first, last
+
+
+def _instant(value: str, flag: str, end_of_day: bool) -> datetime:
+    try:
+        if len(value) == 10:
+            day = date.fromisoformat(value)
+            return datetime(day.year, day.month, day.day, tzinfo=UTC) + timedelta(days=end_of_day)
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        raise ParameterError(f"{flag} {value!r} is not a date (YYYY-MM-DD) or ISO 8601 instant",
+                             "e.g. 2026-07-01 or 2026-07-01T12:00:00Z") from None
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
 def _date(value: Any, which: str) -> date:
     if isinstance(value, date) and not isinstance(value, datetime):
         return value

@@ -7,6 +7,8 @@ a given account and ``now`` always produce the same records.
 
 from __future__ import annotations
 
+import gzip
+import hashlib
 import json
 import random
 import uuid
@@ -219,6 +221,29 @@ def _state(alarm: str, when: datetime, old: str, new: str, reason: str) -> Alarm
     return AlarmChange(alarm, when, "StateUpdate", f"Alarm updated from {old} to {new}",
                        {"version": "1.0", "oldState": {"stateValue": old},
                         "newState": {"stateValue": new, "stateReason": reason}})
+
+
+def log_files(account_id: str, records: list[Event]) -> list[tuple[str, bytes]]:
+    """CloudTrail's S3 layout: ``AWSLogs/<account>/CloudTrail/<region>/YYYY/MM/DD/<file>.json.gz``,
+    each file ``{"Records":[...]}``, filed under its delivery time (five minutes after its last event)."""
+    batches: dict[tuple[str, str], list[Event]] = {}
+    for event in records:
+        delivered = event_time(event) + timedelta(minutes=5)
+        batches.setdefault((event["awsRegion"], f"{delivered:%Y/%m/%d}"), []).append(event)
+    files = []
+    for (region, day), batch in sorted(batches.items()):
+        delivered = event_time(batch[-1]) + timedelta(minutes=5)
+        name = f"{account_id}_CloudTrail_{region}_{delivered:%Y%m%dT%H%MZ}_{_file_id(batch)}.json.gz"
+        body = '{"Records":[' + ",".join(to_json(e) for e in batch) + "]}"
+        files.append((f"AWSLogs/{account_id}/CloudTrail/{region}/{day}/{name}",
+                      gzip.compress(body.encode(), mtime=0)))
+    return files
+
+
+def _file_id(batch: list[Event]) -> str:
+    """CloudTrail's 16-character file id, derived from the batch so seeding stays deterministic."""
+    digest = hashlib.sha256(batch[0]["eventID"].encode()).digest()
+    return "".join("ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"[b % 36] for b in digest[:16])
 
 
 def to_json(event: Event) -> str:

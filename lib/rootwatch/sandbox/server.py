@@ -133,6 +133,7 @@ class Sandbox:
             records = ev.account_events(spec["id"], self.region, spec["activity"]["seed"], self.now, self.days)
             self.state.records[spec["id"]] = records
             self._seed_log_events(spec, records)
+            self._seed_archive(client("s3"), spec, records)
             for f in spec["filters"]:
                 client("logs").put_metric_filter(
                     logGroupName=spec["trail"]["log_group"], filterName=f["name"], filterPattern=f["pattern"],
@@ -179,6 +180,12 @@ class Sandbox:
         for record in records:
             ts = int(ev.event_time(record).timestamp() * 1000)
             stream.events.append(LogEvent(ts + 180_000, {"timestamp": ts, "message": ev.to_json(record)}))
+
+    def _seed_archive(self, s3: Any, spec: dict, records: list[dict]) -> None:
+        """The same records as the trail's S3 log files (one per region and delivery day here;
+        CloudTrail writes one about every five minutes), for archive scans beyond event history."""
+        for key, body in ev.log_files(spec["id"], records):
+            s3.put_object(Bucket=spec["trail"]["bucket"], Key=key, Body=body)
 
     def _seed_alarms(self, client: Any, spec: dict, topics: dict[str, str], records: list[dict]) -> None:
         cw = client("cloudwatch")

@@ -1,0 +1,53 @@
+"""`rootwatch events`: the shell's way to root activity in an archive, with counts it can trust."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from rootwatch.cli import main
+from rootwatch.sandbox import events as ev
+
+ACCOUNT = "111111111111"
+
+
+def _archive(tmp_path, sandbox):
+    for key, body in ev.log_files(ACCOUNT, sandbox.state.records[ACCOUNT]):
+        path = tmp_path / "archive" / key
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(body)
+    return tmp_path / "archive"
+
+
+def test_events_writes_matches_and_prints_counts(tmp_path, sandbox, catalog, capsys):
+    archive, out = _archive(tmp_path, sandbox), tmp_path / "root.parquet"
+    args = ["events", "--archive", str(archive), "--control", "4.3", "--start", "2026-07-04", "--end", "2026-10-01",
+            "--out", str(out), "--cache", str(tmp_path / "cache")]
+    assert main(args) == 0
+    printed = capsys.readouterr().out
+    df = pd.read_parquet(out)
+    reference = catalog.control("4.3").reference
+    expected = [r for r in sandbox.state.records[ACCOUNT] if reference.matches(r) and r["eventTime"] >= "2026-07-04"]
+    assert sorted(df.event_id) == sorted(r["eventID"] for r in expected)
+    assert set(df.user_type) == {"Root"}
+    assert f"{len(expected)} matched -> {out}" in printed
+    assert "files read" in printed and "skipped unparsed" in printed
+
+
+def test_events_never_overwrites_and_says_why(tmp_path, sandbox, capsys):
+    archive, out = _archive(tmp_path, sandbox), tmp_path / "root.parquet"
+    out.write_bytes(b"earlier results")
+    assert main(["events", "--archive", str(archive), "--control", "4.3", "--out", str(out), "--no-cache"]) == 2
+    assert out.read_bytes() == b"earlier results"
+    assert "already exists" in capsys.readouterr().err
+
+
+def test_bad_inputs_exit_2_with_one_line(tmp_path, capsys):
+    cases = [["--archive", str(tmp_path / "missing"), "--control", "4.3"],
+             ["--archive", str(tmp_path), "--pattern", "{ $.a = "],
+             ["--archive", str(tmp_path), "--control", "4.3", "--start", "2026-02-30"],
+             ["--archive", str(tmp_path), "--control", "9.9"]]
+    for case in cases:
+        assert main(["events", *case, "--out", str(tmp_path / "x.parquet")]) == 2, case
+        err = capsys.readouterr().err
+        assert err.count("\n") == 1 and err.startswith("rootwatch: "), err
+    assert not (tmp_path / "x.parquet").exists()

@@ -1,0 +1,181 @@
+"""Archive scans: the same events as the log group and the evaluator, with most bytes never parsed."""
+
+from __future__ import annotations
+
+import gzip
+import json
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from rootwatch.archive import LocalArchive, S3Archive, scan, to_frame
+from rootwatch.errors import ArchiveError
+from rootwatch.patterns import compile_pattern
+from rootwatch.patterns.literals import required
+from rootwatch.sandbox import events as ev
+from tests.conftest import SANDBOX_NOW
+
+ROOT = compile_pattern('{ $.userIdentity.type = "Root" && $.userIdentity.invokedBy NOT EXISTS '
+                       '&& $.eventType != "AwsServiceEvent" }')
+START, END = SANDBOX_NOW - timedelta(days=90), SANDBOX_NOW
+DAY = "AWSLogs/111111111111/CloudTrail/us-east-1/2026/09/01"
+
+
+@pytest.fixture(scope="module")
+def seeded(sandbox):
+    """{account: (records, local copy of its S3 log files)} for both sandbox accounts."""
+    return {a.account_id: sandbox.state.records[a.account_id] for a in sandbox.accounts}
+
+
+def _write(root: Path, files: list[tuple[str, bytes]]) -> Path:
+    for key, body in files:
+        path = root / key
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(body)
+    return root
+
+
+def _file(root: Path, records: list[dict], name: str = "111111111111_CloudTrail_us-east-1_20260901T1200Z_A.json.gz",
+          body: bytes | None = None) -> Path:
+    body = body if body is not None else json.dumps({"Records": records}, separators=(",", ":")).encode()
+    return _write(root, [(f"{DAY}/{name}", gzip.compress(body))])
+
+
+def _event(**fields) -> dict:
+    base = {"eventVersion": "1.09", "userIdentity": {"type": "IAMUser", "userName": "alice"},
+            "eventTime": "2026-09-01T11:00:00Z", "eventSource": "s3.amazonaws.com", "eventName": "GetObject",
+            "awsRegion": "us-east-1", "eventType": "AwsApiCall", "eventID": "e-1"}
+    return {**base, **fields}
+
+
+def _ids(events) -> list[str]:
+    return sorted(e["eventID"] for e in events)
+
+
+def test_archive_in_s3_returns_what_the_log_group_query_returns(sandbox, catalog):
+    """Every CIS control, both accounts: the trail's S3 files and its CloudWatch Logs group agree."""
+    for account in sandbox.accounts:
+        session = sandbox.session(account.account_id)
+        bucket = next(b["Name"] for b in session.client("s3", endpoint_url=sandbox.endpoint).list_buckets()["Buckets"])
+        archive = S3Archive(session.client("s3", endpoint_url=sandbox.endpoint), bucket)
+        logs = session.client("logs", endpoint_url=sandbox.endpoint)
+        for control in catalog.controls():
+            pages = logs.get_paginator("filter_log_events").paginate(
+                logGroupName=account.log_group, filterPattern=control.reference.text,
+                startTime=int(START.timestamp() * 1000), endTime=int(END.timestamp() * 1000) - 1)
+            from_logs = [json.loads(e["message"]) for p in pages for e in p["events"]]
+            from_archive = scan(archive, control.reference, START, END).events
+            assert _ids(from_archive) == _ids(from_logs), (account.alias, control.id)
+            if control.id == "4.3":
+                assert len(from_archive) > 20
+
+
+def test_scan_equals_the_evaluator_and_skips_what_cannot_match(tmp_path, seeded, catalog):
+    records = [r for rs in seeded.values() for r in rs]
+    root = _write(tmp_path, [f for acct, rs in seeded.items() for f in ev.log_files(acct, rs)])
+    result = scan(LocalArchive(root), ROOT, START, END)
+    expected = [r for r in records if ROOT.matches(r) and START <= ev.event_time(r) < END]
+    assert _ids(result.events) == _ids(expected)
+    s = result.stats
+    assert s.records_read == len(records) and s.records_matched == len(expected)
+    assert s.files_skipped > s.files_read / 2  # most days hold no root event: their files are never parsed
+    assert s.records_skipped > 0.95 * s.records_read
+    for control in catalog.controls():  # sound for every control's pattern, whatever its literals
+        got = scan(LocalArchive(root), control.reference, START, END).events
+        assert _ids(got) == _ids(r for r in records if control.reference.matches(r)), control.id
+
+
+def test_unusual_spellings_fall_back_to_parsing_never_to_missing(tmp_path):
+    escaped = b'{"Records":[' + json.dumps(_event(eventID="hidden")).encode().replace(
+        b'"IAMUser"', b'"R\\u006fot"') + b"]}"
+    _file(tmp_path, [], name="a.json.gz", body=escaped)
+    pretty = json.dumps({"Records": [_event(eventID="pretty", userIdentity={"type": "Root"})]}, indent=2).encode()
+    _file(tmp_path, [], name="b.json.gz", body=pretty)
+    nested = _event(eventID="nested", userIdentity={"type": "Root"},
+                    requestParameters={"policy": {"eventVersion": "2012-10-17"}})
+    _file(tmp_path, [_event(eventID="other"), nested], name="c.json.gz")
+    result = scan(LocalArchive(tmp_path), ROOT, START, END)
+    assert _ids(result.events) == ["hidden", "nested", "pretty"]
+
+
+def test_a_file_without_the_literal_is_not_parsed(tmp_path):
+    _file(tmp_path, [_event(eventID=str(i)) for i in range(50)])
+    result = scan(LocalArchive(tmp_path), ROOT, START, END)
+    assert result.events == []
+    assert (result.stats.files_read, result.stats.files_skipped) == (1, 1)
+    assert result.stats.records_read == result.stats.records_skipped == 50
+
+
+def test_only_the_records_around_a_hit_are_parsed(tmp_path):
+    root_login = _event(eventID="root", eventName="ConsoleLogin", userIdentity={"type": "Root"})
+    _file(tmp_path, [*(_event(eventID=str(i)) for i in range(40)), root_login, _event(eventID="last")])
+    result = scan(LocalArchive(tmp_path), ROOT, START, END)
+    assert _ids(result.events) == ["root"]
+    assert result.stats.records_read == 42 and result.stats.records_skipped == 41
+
+
+def test_broken_files_are_named_and_counted_never_fatal(tmp_path):
+    _file(tmp_path, [_event(eventID="ok", userIdentity={"type": "Root"})], name="ok.json.gz")
+    _write(tmp_path, [(f"{DAY}/corrupt.json.gz", gzip.compress(b'{"Records":[]}')[:-9]),
+                      (f"{DAY}/other.json.gz", gzip.compress(b'{"hello": "Root"}')),
+                      (f"{DAY}/truncated.json.gz", gzip.compress(b'{"Records":[{"eventVersion":"1.0","Root'))])
+    result = scan(LocalArchive(tmp_path), ROOT, START, END)
+    assert _ids(result.events) == ["ok"]
+    assert result.stats.files_unreadable == 3
+    named = "\n".join(result.stats.warnings)
+    assert "corrupt.json.gz: corrupt gzip" in named and "other.json.gz: not a CloudTrail log file" in named
+    assert "truncated.json.gz: not JSON" in named
+
+
+def test_window_bounds_and_late_delivery(tmp_path):
+    inside = _event(eventID="in", eventTime="2026-09-30T23:58:00Z", userIdentity={"type": "Root"})
+    before = _event(eventID="before", eventTime="2026-08-31T23:59:59Z", userIdentity={"type": "Root"})
+    _file(tmp_path, [before])
+    # delivered after midnight: filed under the next day, still inside the window
+    _write(tmp_path, [("AWSLogs/111111111111/CloudTrail/us-east-1/2026/10/01/late.json.gz",
+                       gzip.compress(json.dumps({"Records": [inside]}).encode()))])
+    start, end = datetime(2026, 9, 1, tzinfo=UTC), datetime(2026, 10, 1, tzinfo=UTC)
+    assert _ids(scan(LocalArchive(tmp_path), ROOT, start, end).events) == ["in"]
+
+
+def test_cache_answers_unchanged_days_and_rescans_changed_ones(tmp_path, seeded):
+    acct = "111111111111"
+    root = _write(tmp_path / "archive", ev.log_files(acct, seeded[acct]))
+    cache = tmp_path / "cache"
+    first = scan(LocalArchive(root), ROOT, START, END, cache=cache)
+    again = scan(LocalArchive(root), ROOT, START, END, cache=cache)
+    assert _ids(again.events) == _ids(first.events)
+    assert again.stats.files_read == 0 and again.stats.files_cached == first.stats.files_read
+    assert again.stats.records_cached == first.stats.records_read
+    _file(root, [_event(eventID="new-root", userIdentity={"type": "Root"})], name="new.json.gz")
+    third = scan(LocalArchive(root), ROOT, START, END, cache=cache)
+    assert third.stats.files_read == len(list((root / DAY).iterdir()))  # only the changed day
+    assert _ids(third.events) == sorted([*_ids(first.events), "new-root"])
+
+
+def test_frame_keeps_the_record_and_its_file(tmp_path):
+    hostile = _event(eventID="x", userIdentity={"type": "Root"}, userAgent="<script>alert(1)</script>")
+    _file(tmp_path, [hostile])
+    df = to_frame(scan(LocalArchive(tmp_path), ROOT, START, END))
+    assert list(df.event_id) == ["x"] and df.user_agent[0] == "<script>alert(1)</script>"
+    assert json.loads(df.event[0]) == hostile and df.log_file[0].startswith(DAY)
+    assert str(df.event_time.dtype) == "datetime64[ns, UTC]"
+
+
+def test_a_folder_without_cloudtrail_logs_is_an_error(tmp_path):
+    with pytest.raises(ArchiveError, match="no CloudTrail log folders"):
+        scan(LocalArchive(tmp_path), ROOT, START, END)
+
+
+@pytest.mark.parametrize(("text", "clauses"), [
+    ('{ $.userIdentity.type = "Root" }', [{b"Root"}]),
+    ('{ $.errorCode = "*UnauthorizedOperation" || $.errorCode = "AccessDenied*" }',
+     [{b"UnauthorizedOperation", b"AccessDenied"}]),
+    ('{ $.eventName = ConsoleLogin && $.additionalEventData.MFAUsed != "Yes" }', [{b"ConsoleLogin"}]),
+    ('{ $.eventName = "ab" }', []),                     # too short to skip anything
+    ('{ $.a = "Root" || $.b != "x" }', []),             # one side requires nothing
+    ('{ $.sourceIPAddress = "signin.amazonaws.com" }', [{b"amazonaws"}]),
+])
+def test_required_literals(text, clauses):
+    assert required(compile_pattern(text).tree) == [frozenset(c) for c in clauses]
