@@ -91,5 +91,14 @@ def test_alarm_coverage_finds_the_root_event_no_alarm_caught(built):
     assert missed.iloc[0].time == healthy.time.max()  # the last one the root filter counts
     assert "did not go to ALARM within" in missed.iloc[0].reason
     caught = healthy[healthy.covered]
-    assert caught.reason.str.contains("went to ALARM|already in ALARM").all()
+    assert caught.reason.str.contains("went to ALARM .* and notified|already in ALARM").all()
     assert (caught.alarm_time >= caught.time - pd.Timedelta(minutes=10)).all()
+
+
+def test_an_alarm_that_notifies_no_one_covers_nothing(built):
+    """The drifted root alarm changes state but its actions are off: every event only it watches is
+    uncovered (root events another control's notifying alarm caught stay covered)."""
+    cov = built["alarm_coverage"]
+    drifted = cov[(cov.account_id == DRIFTED) & (cov.alarms == "root-usage")]
+    assert len(drifted) > 10 and not drifted.covered.any()
+    assert drifted.reason.str.contains("actions are disabled: no one was notified").all()

@@ -138,17 +138,19 @@ def test_run_over_all_controls_prints_a_line_per_account_and_exports(org_run):
     assert done.returncode == 1, done.stderr[-2000:]
     assert "healthy (111111111111): 4.1 PASS, 4.2 PASS" in done.stderr
     assert "drifted (222222222222): 4.1 FAIL" in done.stderr
-    assert "15 PASS, 15 FAIL, 0 GAP over 2 account(s) and 15 control(s)" in done.stdout
+    assert "healthy (111111111111): 4.1 PASS, 4.2 PASS, 4.3 PASS, 4.3 alarm coverage FAIL" in done.stderr
+    assert "15 PASS, 17 FAIL, 0 GAP over 2 account(s) and 15 control(s)" in done.stdout
     findings = json.loads((out / "findings.json").read_text())
-    assert len(findings) == 30 and {f["level"] for f in findings} == {1, 2}
+    assert len(findings) == 32 and {f["level"] for f in findings} == {1, 2}  # 15 chains + 4.3's coverage, x 2
     ocsf = json.loads((out / "findings.ocsf.json").read_text())
-    assert len(ocsf) == 30 and {o["class_uid"] for o in ocsf} == {2003}
+    assert len(ocsf) == 32 and {o["class_uid"] for o in ocsf} == {2003}
+    assert len({o["finding_info"]["uid"] for o in ocsf}) == 32
     failed = next(o for o in ocsf if o["cloud"]["account"]["uid"] == DRIFTED and o["compliance"]["control"] == "4.3")
     assert failed["compliance"]["status"] == "Fail" and failed["compliance"]["status_id"] == 3
     assert failed["compliance"]["standards"] == ["CIS Amazon Web Services Foundations Benchmark v5.0.0"]
     assert {c["name"] for c in failed["compliance"]["checks"]} >= {"metric filter", "alarm", "confirmed subscriber"}
     rows = list(csv.DictReader(io.StringIO((out / "findings.csv").read_text())))
-    assert len(rows) == 30 and rows[0]["FRAMEWORK"] == "CIS" and rows[0]["REQUIREMENTS_ATTRIBUTES_SECTION"] == \
+    assert len(rows) == 32 and rows[0]["FRAMEWORK"] == "CIS" and rows[0]["REQUIREMENTS_ATTRIBUTES_SECTION"] == \
         "4 Monitoring"
     assert {r["STATUS"] for r in rows} == {"PASS", "FAIL"}
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from datetime import datetime
 from typing import Any
 
@@ -17,6 +18,11 @@ CSV_COLUMNS = ["PROVIDER", "DESCRIPTION", "ACCOUNTID", "REGION", "ASSESSMENTDATE
                "REQUIREMENTS_DESCRIPTION", "REQUIREMENTS_ATTRIBUTES_SECTION", "REQUIREMENTS_ATTRIBUTES_PROFILE",
                "REQUIREMENTS_ATTRIBUTES_ASSESSMENTSTATUS", "STATUS", "STATUSEXTENDED", "RESOURCEID", "CHECKID",
                "FRAMEWORK", "NAME"]
+
+
+def _key(finding: dict[str, Any]) -> str:
+    """The control id, plus the check for findings beside the chain (older bundles have no key)."""
+    return finding.get("key") or finding["control"]
 
 
 def _extended(finding: dict[str, Any]) -> str:
@@ -36,8 +42,8 @@ def ocsf(findings: list[dict[str, Any]], assessed: datetime, benchmark_title: st
             "severity_id": severity_id, "severity": severity, "status_id": 1, "status": "New",
             "metadata": {"version": "1.1.0", "product": {"name": "rootwatch", "vendor_name": "rootwatch",
                                                          "version": __version__}},
-            "finding_info": {"uid": f"rootwatch-{f['account_id']}-{f['benchmark']}-{f['control']}",
-                             "title": f"CIS {f['control']}: {f.get('title', '')}".strip(),
+            "finding_info": {"uid": f"rootwatch-{f['account_id']}-{f['benchmark']}-{_key(f).replace(' ', '-')}",
+                             "title": f"CIS {_key(f)}: {f.get('title', '')}".strip(),
                              "desc": _extended(f), "created_time": ms},
             "compliance": {"standards": [benchmark_title], "control": f["control"], "status_id": status_id,
                            "status": status, "status_detail": _extended(f),
@@ -64,7 +70,7 @@ def cis_csv(findings: list[dict[str, Any]], assessed: datetime, benchmark_title:
             "REQUIREMENTS_ATTRIBUTES_PROFILE": f"Level {f.get('level', 1)}",
             "REQUIREMENTS_ATTRIBUTES_ASSESSMENTSTATUS": "Automated",
             "STATUS": {"GAP": "MANUAL"}.get(f["status"], f["status"]), "STATUSEXTENDED": _extended(f),
-            "RESOURCEID": f["account_id"], "CHECKID": f"rootwatch_cis_{f['control'].replace('.', '_')}",
+            "RESOURCEID": f["account_id"], "CHECKID": f"rootwatch_cis_{re.sub(r'[. ]', '_', _key(f))}",
             "FRAMEWORK": "CIS", "NAME": benchmark_title,
         })
     return buffer.getvalue()

@@ -151,13 +151,14 @@ SCHEMAS: dict[str, dict[str, tuple[str, str]]] = {
         "event_name": ("string", "eventName"),
         "event_id": ("string", "eventID"),
         "alarms": ("string", "alarms on the metrics of the filters that count it, comma-separated"),
-        "covered": ("boolean", ("an alarm went to ALARM within its period x evaluation periods (+ delivery), "
-                               "or was already in ALARM")),
+        "covered": ("boolean", ("an alarm went to ALARM within its period x evaluation periods (+ delivery) "
+                               "and executed its action, or was already in ALARM")),
         "alarm_time": (TIME, "when the alarm went to (or was already in) ALARM"),
         "reason": ("string", "why the event is covered or not"),
     },
 }
 DELIVERY_ALLOWANCE = pd.Timedelta(minutes=15)  # CloudTrail to CloudWatch Logs delivery, typically ~5 min
+ACTION_ALLOWANCE = pd.Timedelta(minutes=5)  # an alarm's action is recorded seconds after its state change
 
 
 def frame(name: str, rows: Iterable[dict[str, Any]]) -> pd.DataFrame:
@@ -391,11 +392,9 @@ def build_all(evidence: list[AccountEvidence], controls: list[Control]) -> dict[
 def alarm_coverage(frames: dict[str, pd.DataFrame]) -> pd.DataFrame:
     """"The control worked": for every root event a metric filter counts, did an alarm on that
     filter's metric go to ALARM within the alarm's period × evaluation periods (plus CloudTrail's
-    delivery delay) — or was it already in ALARM? A chain configured but broken (alarm disabled for
-    a week, topic deleted) shows up here as uncovered events."""
-    filters, alarms = frames["metric_filters"], frames["alarms"]
-    updates = frames["alarm_history"]
-    updates = updates[updates.item_type == "StateUpdate"].sort_values("time")
+    delivery delay) and notify its topic — or was it already in ALARM? A chain configured but broken
+    (alarm disabled for a week, actions off, topic deleted) shows up here as uncovered events."""
+    filters, alarms, history = frames["metric_filters"], frames["alarms"], frames["alarm_history"].sort_values("time")
     rows = []
     for e in frames["root_events"][frames["root_events"].counted].itertuples():
         names = set(str(e.counted_by).split(","))
@@ -406,21 +405,49 @@ def alarm_coverage(frames: dict[str, pd.DataFrame]) -> pd.DataFrame:
         row = {"time": e.time, "account_id": e.account_id, "region": e.region, "event_name": e.event_name,
                "event_id": e.event_id, "alarms": ",".join(a.alarm_name for a in watching), "covered": False,
                "alarm_time": None, "reason": "no alarm watches the metric of the filter that counts it"}
+        reasons = []
         for a in watching:
-            own = updates[(updates.account_id == e.account_id) & (updates.alarm_name == a.alarm_name)]
-            before = own[own.time <= e.time]
-            deadline = e.time + pd.Timedelta(seconds=int(a.period or 300) * int(a.evaluation_periods or 1)) \
-                + DELIVERY_ALLOWANCE
-            fired = own[(own.time > e.time) & (own.time <= deadline) & (own.new_state == "ALARM")]
-            if len(before) and before.new_state.iloc[-1] == "ALARM":
-                row.update(covered=True, alarm_time=before.time.iloc[-1], reason=f"{a.alarm_name} was already in ALARM")
+            own = history[(history.account_id == e.account_id) & (history.alarm_name == a.alarm_name)]
+            covered, when, reason = _alarm_answer(a, own, e.time)
+            reasons.append(reason)
+            if covered:
+                row.update(covered=True, alarm_time=when)
+                reasons = [reason]
                 break
-            if len(fired):
-                delay = (fired.time.iloc[0] - e.time).total_seconds() / 60
-                row.update(covered=True, alarm_time=fired.time.iloc[0],
-                           reason=f"{a.alarm_name} went to ALARM {delay:.0f} min later")
-                break
-            row["reason"] = (f"{a.alarm_name} did not go to ALARM within {deadline - e.time} "
-                             "(period x evaluation periods + delivery)")
+        if reasons:
+            row["reason"] = "; ".join(reasons)
         rows.append(row)
     return frame("alarm_coverage", rows)
+
+
+def _alarm_answer(alarm: Any, history: pd.DataFrame, t: pd.Timestamp) -> tuple[bool, pd.Timestamp | None, str]:
+    """Did ``alarm`` answer an event at ``t``: in ALARM already (and that ALARM was notified), or to
+    ALARM in time and notified?"""
+    updates = history[history.item_type == "StateUpdate"]
+    before = updates[updates.time <= t]
+    if len(before) and before.new_state.iloc[-1] == "ALARM":
+        when = before.time.iloc[-1]
+        went = f"{alarm.alarm_name} was already in ALARM (since {when:%Y-%m-%d %H:%M:%S})"
+    else:
+        deadline = t + pd.Timedelta(seconds=int(alarm.period or 300) * int(alarm.evaluation_periods or 1)) \
+            + DELIVERY_ALLOWANCE
+        fired = updates[(updates.time > t) & (updates.time <= deadline) & (updates.new_state == "ALARM")]
+        if not len(fired):
+            return False, None, (f"{alarm.alarm_name} did not go to ALARM within {deadline - t} "
+                                 "(period x evaluation periods + delivery)")
+        when = fired.time.iloc[0]
+        went = f"{alarm.alarm_name} went to ALARM {(when - t).total_seconds() / 60:.0f} min later"
+    notified, why = _notified(alarm, history, when)
+    return notified, when, f"{went} {why}"
+
+
+def _notified(alarm: Any, history: pd.DataFrame, when: pd.Timestamp) -> tuple[bool, str]:
+    """Whether the transition to ALARM at ``when`` executed an action (the notification)."""
+    actions = history[(history.item_type == "Action") & (history.time >= when)
+                      & (history.time <= when + ACTION_ALLOWANCE)].summary
+    if actions.str.startswith("Successfully executed action").any():
+        return True, "and notified"
+    if not pd.isna(alarm.actions_enabled) and not alarm.actions_enabled:
+        return False, "but its actions are disabled: no one was notified"
+    failed = actions[~actions.str.startswith("Successfully")]
+    return False, f"but its action failed: {failed.iloc[0]}" if len(failed) else "but recorded no action"

@@ -22,6 +22,7 @@ from rootwatch.coverage import judge as judge_pattern
 from rootwatch.errors import PatternSyntaxError
 
 PASS, FAIL, GAP = "PASS", "FAIL", "GAP"
+CHAIN, ALARM_COVERAGE = "chain", "alarm coverage"
 LINKS = ("multi-region trail", "logging", "management events", "log group", "metric filter", "alarm",
          "confirmed subscriber")
 BENCHMARK_ALARM = {"Statistic": "Sum", "Period": 300, "Threshold": 1.0,
@@ -59,6 +60,13 @@ class Finding:
     notes: list[str] = field(default_factory=list)
     remediation: list[Step] = field(default_factory=list)
     coverage: Coverage | None = None  # the metric filter's verdict, with its deciding event
+    check: str = CHAIN  # or ALARM_COVERAGE: did the alarm fire for every counted event
+
+    @property
+    def key(self) -> str:
+        """The finding's name among an account's findings: the control id, plus the check when it
+        is not the chain itself (``4.3 alarm coverage``)."""
+        return self.control if self.check == CHAIN else f"{self.control} {self.check}"
 
     @property
     def failing(self) -> list[Link]:
@@ -384,3 +392,33 @@ def judge_all(evidence: list[AccountEvidence], controls: list[Control], catalog:
     (organization trails)."""
     peers = {ev.account_id: ev for ev in evidence}
     return [judge_account(ev, control, catalog, peers) for ev in evidence for control in controls]
+
+
+def judge_alarm_coverage(ev: AccountEvidence, control: Control, rows: list[dict]) -> Finding:
+    """"The control worked": FAIL when a root event the account's filters count raised no alarm in
+    time (each uncovered event listed in the notes), GAP when the events or the alarm history could
+    not be read, PASS otherwise (also when the window holds no counted event: nothing was missed,
+    which the reason says)."""
+    finding = Finding(ev.account_id, ev.label, control.id, control.benchmark,
+                      f"{control.title}: the alarm fired for every root event counted", control.level, PASS, [],
+                      check=ALARM_COVERAGE)
+    alarms = {a for r in rows for a in str(r["alarms"]).split(",") if a}
+    files = tuple(f"raw/{c.filename}" for c in ev.calls
+                  if (c.operation == "DescribeAlarmHistory" and c.params.get("AlarmName") in alarms)
+                  or (c.operation == "FilterLogEvents" and c.params.get("filterPattern") == control.evidence_query.text)
+                  or (c.operation == "LookupEvents" and c.params.get("LookupAttributes") == [control.lookup]))
+    unread = [g for g in ev.gaps if g.link in ("alarm-history", "root-events", "identity")]
+    uncovered = [r for r in rows if not r["covered"]]
+    if unread:
+        reason = "; ".join(dict.fromkeys(_gap_text(g) for g in unread))
+        finding.links = [Link(ALARM_COVERAGE, GAP, f"not evaluated: {reason}", "", files)]
+    elif uncovered:
+        finding.links = [Link(ALARM_COVERAGE, FAIL, f"{len(uncovered)} of {len(rows)} counted root event(s) raised "
+                                                    "no alarm in time", "", files)]
+    else:
+        finding.links = [Link(ALARM_COVERAGE, PASS, f"all {len(rows)} counted root event(s) raised an alarm in time"
+                              if rows else "no counted root event in the window: none was missed", "", files)]
+    finding.notes = [f"uncovered: {r['time']} {r['event_name']} (eventID {r['event_id']}): {r['reason']}"
+                     for r in uncovered]
+    finding.status = finding.links[0].status
+    return finding

@@ -59,7 +59,7 @@ class RunResult:
         """One line per account: its controls' verdicts."""
         by_account: dict[tuple[str, str], list[str]] = {}
         for f in self.findings:
-            by_account.setdefault((f["account_label"], f["account_id"]), []).append(f"{f['control']} {f['status']}")
+            by_account.setdefault((f["account_label"], f["account_id"]), []).append(f"{f.get('key') or f['control']} {f['status']}")
         return [f"  {label} ({account}): {', '.join(verdicts)}" for (label, account), verdicts in by_account.items()]
 
     def summary(self) -> str:

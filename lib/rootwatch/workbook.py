@@ -20,7 +20,7 @@ from rootwatch.collect import AccountEvidence, Target, collect
 from rootwatch.collect.evidence import RawCall, Recorder, write_raw
 from rootwatch.collect.organization import organization_scope, resolve_regions
 from rootwatch.collect.session import Clients, make_session
-from rootwatch.judge import Finding, judge_all
+from rootwatch.judge import CHAIN, Finding, judge_alarm_coverage, judge_all
 from rootwatch.params import RunParams
 
 
@@ -57,19 +57,14 @@ class EvidenceRun:
 
     def finding(self, account: str, control: str | None = None) -> Finding:
         control = control or self.controls[0].id
-        return next(f for f in self.findings if account in (f.account_id, f.account_label) and f.control == control)
+        return next(f for f in self.findings
+                    if account in (f.account_id, f.account_label) and f.control == control and f.check == CHAIN)
 
     def links(self, account: str, control: str | None = None) -> pd.DataFrame:
-        f = self.finding(account, control)
-        return pd.DataFrame([(link.name, link.status, link.reason, "\n".join(link.evidence)) for link in f.links],
-                            columns=["link", "status", "reason", "evidence"])
+        return _links(self.finding(account, control))
 
     def notes(self, account: str, control: str | None = None) -> pd.DataFrame:
-        f = self.finding(account, control)
-        notes = list(f.notes)
-        if f.coverage is not None and f.coverage.event is not None:
-            notes.append(f"{f.coverage.event_role}: {json.dumps(f.coverage.event, sort_keys=True)}")
-        return pd.DataFrame({"note": notes or ["none"]})
+        return _notes(self.finding(account, control))
 
     def remediation(self, account: str, control: str | None = None) -> pd.DataFrame:
         steps = self.finding(account, control).remediation
@@ -112,9 +107,9 @@ class EvidenceRun:
 
     def show_links(self) -> None:
         for f in self.findings:
-            _heading(f"{f.account_label} ({f.account_id}) — CIS {f.control}: {f.status}")
-            _show(self.links(f.account_id, f.control))
-            _show(self.notes(f.account_id, f.control))
+            _heading(f"{f.account_label} ({f.account_id}) — CIS {f.key}: {f.status}")
+            _show(_links(f))
+            _show(_notes(f))
 
     def show_charts(self) -> None:
         for account in self.accounts():
@@ -134,10 +129,19 @@ class EvidenceRun:
         rows = [(self._label(a), int((cov.account_id == a).sum()), int((cov.covered & (cov.account_id == a)).sum()))
                 for a in self.accounts()]
         return pd.DataFrame([(label, n, c, n - c, f"{c / n:.0%}" if n else "—") for label, n, c in rows],
-                            columns=["account", "counted root events", "alarm fired", "uncovered", "coverage"])
+                            columns=["account", "counted root events", "alarm fired and notified", "uncovered",
+                                     "coverage"])
+
+    def uncovered(self) -> pd.DataFrame:
+        """Every counted root event no alarm caught in time, with why."""
+        cov = self.frames["alarm_coverage"]
+        return cov[~cov.covered][["time", "account_id", "event_name", "event_id", "alarms", "reason"]] \
+            .reset_index(drop=True)
 
     def show_alarm_coverage(self) -> None:
         _show(self.coverage_summary())
+        uncovered = self.uncovered()
+        _show(uncovered if len(uncovered) else pd.DataFrame({"uncovered": ["none: every counted event raised an alarm"]}))
         uncovered = self.frames["alarm_coverage"][~self.frames["alarm_coverage"].covered]
         _show(uncovered if len(uncovered) else pd.DataFrame({"uncovered": ["every counted root event raised an alarm"]}))
 
@@ -146,7 +150,7 @@ class EvidenceRun:
         _show(gaps if len(gaps) else pd.DataFrame({"gaps": ["none: every link could be read"]}))
 
     def show_remediation(self) -> None:
-        for f in self.findings:
+        for f in (f for f in self.findings if f.check == CHAIN):
             _heading(f"{f.account_label} ({f.account_id}) — CIS {f.control}")
             steps = self.remediation(f.account_id, f.control)
             _show(steps if len(steps) else pd.DataFrame({"remediation": ["nothing to do: every link passes"]}))
@@ -164,8 +168,8 @@ class EvidenceRun:
         """Accounts (rows) × controls (columns) → PASS / FAIL / GAP."""
         rows = {f"{f.account_label} ({f.account_id})": {} for f in self.findings}
         for f in self.findings:
-            rows[f"{f.account_label} ({f.account_id})"][f.control] = f.status
-        return pd.DataFrame.from_dict(rows, orient="index")[[c.id for c in self.controls]]
+            rows[f"{f.account_label} ({f.account_id})"][f.key] = f.status
+        return pd.DataFrame.from_dict(rows, orient="index")[list(dict.fromkeys(f.key for f in self.findings))]
 
     def counts(self) -> pd.DataFrame:
         """Per control: how many accounts PASS, FAIL, GAP."""
@@ -177,8 +181,8 @@ class EvidenceRun:
         """FAIL first (most failing links first), then GAP: what to fix first."""
         bad = [f for f in self.findings if f.status != "PASS"]
         bad.sort(key=lambda f: (f.status != "FAIL", -sum(link.status == "FAIL" for link in f.links),
-                                f.account_id, f.control))
-        return pd.DataFrame([(f.account_label, f.account_id, f.control, f.status,
+                                f.account_id, f.key))
+        return pd.DataFrame([(f.account_label, f.account_id, f.key, f.status,
                               "; ".join(f"{link.name}: {link.reason}" for link in f.failing)) for f in bad[:limit]],
                             columns=["account", "account_id", "control", "status", "what fails or is unreadable"])
 
@@ -199,6 +203,7 @@ class EvidenceRun:
             df.to_parquet(data / f"{name}.parquet", index=False)
         write_raw([*self.scope_calls, *(c for e in self.evidence for c in e.calls)], out / "raw")
         findings = [{"account_id": f.account_id, "account_label": f.account_label, "control": f.control,
+                     "check": f.check, "key": f.key,
                      "benchmark": f.benchmark, "title": f.title, "level": f.level, "status": f.status,
                      "links": [{"name": link.name, "status": link.status, "reason": link.reason,
                                 "evidence": list(link.evidence)} for link in f.links],
@@ -239,8 +244,26 @@ def start(parameters: dict[str, Any]) -> EvidenceRun:
     collect_ = _collect_sandbox if params.source == "sandbox" else _collect_aws
     evidence, scope_calls = collect_(params, controls)
     built = frames.build_all(evidence, controls)
-    return EvidenceRun(params, controls, evidence, built, judge_all(evidence, controls, catalog), started,
+    findings = _with_alarm_coverage(judge_all(evidence, controls, catalog), evidence, controls, built)
+    return EvidenceRun(params, controls, evidence, built, findings, started,
                        datetime.now(UTC), {e.account_id: e.caller_arn for e in evidence}, scope_calls)
+
+
+def _with_alarm_coverage(findings: list[Finding], evidence: list[AccountEvidence], controls: list[Control],
+                         built: dict[str, pd.DataFrame]) -> list[Finding]:
+    """Each account's alarm-coverage finding right after its root-usage finding."""
+    root = next((c for c in controls if c.subject == frames.ROOT_SUBJECT), None)
+    if root is None:
+        return findings
+    cov = built["alarm_coverage"]
+    extra = {ev.account_id: judge_alarm_coverage(ev, root, cov[cov.account_id == ev.account_id].to_dict("records"))
+             for ev in evidence}
+    out = []
+    for f in findings:
+        out.append(f)
+        if f.control == root.id:
+            out.append(extra[f.account_id])
+    return out
 
 
 def _collect_sandbox(params: RunParams, controls: list[Control]) -> tuple[list[AccountEvidence], list[RawCall]]:
@@ -301,6 +324,18 @@ def _progress_bars() -> Any:
             bar.close()
 
     return report
+
+
+def _links(f: Finding) -> pd.DataFrame:
+    return pd.DataFrame([(link.name, link.status, link.reason, "\n".join(link.evidence)) for link in f.links],
+                        columns=["link", "status", "reason", "evidence"])
+
+
+def _notes(f: Finding) -> pd.DataFrame:
+    notes = list(f.notes)
+    if f.coverage is not None and f.coverage.event is not None:
+        notes.append(f"{f.coverage.event_role}: {json.dumps(f.coverage.event, sort_keys=True)}")
+    return pd.DataFrame({"note": notes or ["none"]})
 
 
 def _heading(text: str) -> None:
