@@ -25,6 +25,8 @@ FORBIDDEN = {
                "boto3"},
     "judge.py": {"rootwatch.sandbox", "rootwatch.charts", "rootwatch.report", "rootwatch.bundle", "boto3",
                  "matplotlib"},
+    "archive": {"rootwatch.collect", "rootwatch.frames", "rootwatch.judge", "rootwatch.sandbox", "rootwatch.cli",
+                "pandas", "boto3"},
     "charts.py": {"rootwatch.collect", "rootwatch.judge", "rootwatch.sandbox", "boto3"},
 }
 

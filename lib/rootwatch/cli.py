@@ -111,7 +111,7 @@ def _verify(args: argparse.Namespace) -> Exit:
 
 
 def _events(args: argparse.Namespace) -> Exit:
-    from rootwatch import archive
+    from rootwatch import archive, frames
     from rootwatch.params import instant_range
 
     pattern = _events_pattern(args)
@@ -129,7 +129,7 @@ def _events(args: argparse.Namespace) -> Exit:
     for warning in result.stats.warnings:
         print(f"rootwatch events: skipped {warning}", file=sys.stderr)
     partial = out.with_name(f".{out.name}.partial")
-    archive.to_frame(result).to_parquet(partial, index=False)
+    frames.archive_matches(result).to_parquet(partial, index=False)
     partial.replace(out)
     print(f"rootwatch events: {source.label} {start:%Y-%m-%d %H:%M} – {end:%Y-%m-%d %H:%M} UTC, "
           f"{result.stats.files_listed:,} files listed")

@@ -15,6 +15,7 @@ from typing import Any
 
 import pandas as pd
 
+from rootwatch.archive import ArchiveScan
 from rootwatch.catalog import Control
 from rootwatch.collect import AccountEvidence
 from rootwatch.errors import PatternSyntaxError
@@ -143,6 +144,21 @@ SCHEMAS: dict[str, dict[str, tuple[str, str]]] = {
         "why": ("string", "why it is or is not counted"),
         "event_id": ("string", "eventID"),
         "source": ("string", "logs (FilterLogEvents) or lookup (LookupEvents)"),
+    },
+    "archive_events": {
+        "event_time": (TIME, "eventTime"),
+        "account_id": ("string", "recipientAccountId (else userIdentity.accountId)"),
+        "region": ("string", "awsRegion"),
+        "event_name": ("string", "eventName"),
+        "event_source": ("string", "eventSource"),
+        "user_type": ("string", "userIdentity.type"),
+        "invoked_by": ("string", "userIdentity.invokedBy"),
+        "event_type": ("string", "eventType"),
+        "source_ip": ("string", "sourceIPAddress"),
+        "user_agent": ("string", "userAgent"),
+        "event_id": ("string", "eventID"),
+        "log_file": ("string", "the log file (key under the archive) the event was read from"),
+        "event": ("string", "the whole record as JSON: the evidence"),
     },
     "alarm_coverage": {
         "time": (TIME, "eventTime of a root event a metric filter counts"),
@@ -328,8 +344,9 @@ def root_events(evidence: Iterable[AccountEvidence], control: Control) -> pd.Dat
 
 
 def _why(item: dict, by: list[str], ref: bool, control: Control, filters: list, event: dict) -> str:
-    if item["source"] == "lookup":
-        return "read from event history: the trail delivers to no CloudWatch Logs group, so no filter counts it"
+    if item["logGroup"] is None:
+        where = "event history" if item["source"] == "lookup" else "the trail's S3 log files"
+        return f"read from {where}: the trail delivers to no CloudWatch Logs group, so no filter counts it"
     if by:
         return f"counted by {', '.join(by)}"
     own = [(n, t) for n, g, t in filters if g == item["logGroup"]]
@@ -377,6 +394,22 @@ BUILDERS: dict[str, Callable[[list[AccountEvidence]], pd.DataFrame]] = {
 
 
 ROOT_SUBJECT = "root account usage"
+
+
+def archive_matches(result: ArchiveScan) -> pd.DataFrame:
+    """An archive scan's matches, one row each: the fields analysts slice by, the file it came
+    from, and the record itself as JSON."""
+    rows = []
+    for m in result.matches:
+        e = m.event
+        who = e.get("userIdentity") if isinstance(e.get("userIdentity"), dict) else {}
+        rows.append({"event_time": e.get("eventTime"), "account_id": e.get("recipientAccountId") or who.get("accountId"),
+                     "region": e.get("awsRegion"), "event_name": e.get("eventName"),
+                     "event_source": e.get("eventSource"), "user_type": who.get("type"),
+                     "invoked_by": who.get("invokedBy"), "event_type": e.get("eventType"),
+                     "source_ip": e.get("sourceIPAddress"), "user_agent": e.get("userAgent"),
+                     "event_id": e.get("eventID"), "log_file": m.log_file, "event": json.dumps(e, sort_keys=True)})
+    return frame("archive_events", rows)
 
 
 def build_all(evidence: list[AccountEvidence], controls: list[Control]) -> dict[str, pd.DataFrame]:

@@ -21,7 +21,8 @@ from rootwatch.models import Window
 SOURCES = ("sandbox", "aws")
 RUN_KEYS = ("signing", "pdf", "archive")  # read by `rootwatch run`, never passed to the notebook
 DEFAULTS: dict[str, Any] = {"profile": None, "accounts": [], "organization": None, "controls": ["4.3"],
-                            "benchmark": None, "out_dir": None}
+                            "benchmark": None, "out_dir": None, "event_source": "logs"}
+EVENT_SOURCES = ("logs", "archive")  # the log group (or event history), or the trails' S3 log files
 REQUIRED = ("source", "regions", "window")
 KEYS = (*REQUIRED, *DEFAULTS)
 PAPERS = ("A4", "Letter")
@@ -46,6 +47,7 @@ class RunParams:
     controls: tuple[str, ...] = ("4.3",)
     benchmark: str | None = None
     out_dir: str | None = None
+    event_source: str = "logs"
 
     @classmethod
     def from_mapping(cls, mapping: dict[str, Any], now: datetime | None = None) -> RunParams:
@@ -65,10 +67,13 @@ class RunParams:
             raise ParameterError("for source aws, accounts are IAM role ARNs to assume from the profile, or "
                                  "profile:NAME", "leave accounts empty to audit the profile's own account")
         organization = _organization(values["organization"], source, accounts)
+        if values["event_source"] not in EVENT_SOURCES:
+            raise ParameterError(f"event_source {values['event_source']!r} is not one of {', '.join(EVENT_SOURCES)}",
+                                 "logs reads the log group (or event history); archive reads the trails' S3 files")
         return cls(source=source, regions=_regions(values["regions"]), window=window, window_label=label,
                    profile=_optional_str(values, "profile"), accounts=accounts, organization=organization,
                    controls=_strings(values, "controls"), benchmark=_optional_str(values, "benchmark"),
-                   out_dir=_optional_str(values, "out_dir"))
+                   out_dir=_optional_str(values, "out_dir"), event_source=values["event_source"])
 
 
 def load_file(path: str | Path) -> dict[str, Any]:

@@ -217,6 +217,8 @@ class EvidenceRun:
                                           encoding="utf-8")
         collection = {"started": self.started.isoformat(), "finished": self.finished.isoformat(),
                       "caller_identities": self.caller_arns, "api_calls": len(self.frames["api_calls"]),
+                      "event_source": self.params.event_source,
+                      "archive_scans": {e.account_id: e.archive_scans for e in self.evidence if e.archive_scans},
                       "regions": list(self.params.regions), "window": {"label": self.params.window_label,
                                                                        "start": self.params.window.start.isoformat(),
                                                                        "end": self.params.window.end.isoformat()}}
@@ -281,7 +283,7 @@ def _collect_sandbox(params: RunParams, controls: list[Control]) -> tuple[list[A
         regions = resolve_regions(rec, _regions(params), sb.region)
         targets = [Target(a.alias, base, a.role_arn) for a in chosen]
         return collect(targets, regions, params.window, controls, endpoint_url=sb.endpoint,
-                       progress=_progress_bars()), rec.calls
+                       progress=_progress_bars(), archive=params.event_source == "archive"), rec.calls
 
 
 def _collect_aws(params: RunParams, controls: list[Control]) -> tuple[list[AccountEvidence], list[RawCall]]:
@@ -298,7 +300,8 @@ def _collect_aws(params: RunParams, controls: list[Control]) -> tuple[list[Accou
         targets = [Target(a.split(":")[4], session, a) if a.startswith("arn:") else
                    Target(a.removeprefix("profile:"), make_session(a.removeprefix("profile:"), home))
                    for a in params.accounts] or [Target(params.profile or "default", session)]
-    return collect(targets, regions, params.window, controls, progress=_progress_bars()), calls
+    return collect(targets, regions, params.window, controls, progress=_progress_bars(),
+                   archive=params.event_source == "archive"), calls
 
 
 def _regions(params: RunParams) -> list[str] | str:

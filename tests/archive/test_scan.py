@@ -9,8 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from rootwatch.archive import LocalArchive, S3Archive, scan, to_frame
+from rootwatch.archive import LocalArchive, S3Archive, scan
 from rootwatch.errors import ArchiveError
+from rootwatch.frames import archive_matches
 from rootwatch.patterns import compile_pattern
 from rootwatch.patterns.literals import required
 from rootwatch.sandbox import events as ev
@@ -157,7 +158,7 @@ def test_cache_answers_unchanged_days_and_rescans_changed_ones(tmp_path, seeded)
 def test_frame_keeps_the_record_and_its_file(tmp_path):
     hostile = _event(eventID="x", userIdentity={"type": "Root"}, userAgent="<script>alert(1)</script>")
     _file(tmp_path, [hostile])
-    df = to_frame(scan(LocalArchive(tmp_path), ROOT, START, END))
+    df = archive_matches(scan(LocalArchive(tmp_path), ROOT, START, END))
     assert list(df.event_id) == ["x"] and df.user_agent[0] == "<script>alert(1)</script>"
     assert json.loads(df.event[0]) == hostile and df.log_file[0].startswith(DAY)
     assert str(df.event_time.dtype) == "datetime64[ns, UTC]"

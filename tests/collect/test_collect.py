@@ -167,3 +167,19 @@ def test_throttling_is_retried_and_counted_in_the_evidence(sandbox, window, cata
 
     calls = frames.api_calls([ev])
     assert calls.loc[calls.operation == "DescribeTrails", "retries"].item() == 2
+
+
+def test_events_from_the_trail_bucket_match_the_log_group(sandbox, window, catalog, evidence):
+    """event_source: archive reads each trail's S3 log files with the account's credentials; the
+    events are the log group's, and each scan's counts are kept as evidence."""
+    from rootwatch.collect import collect
+
+    targets = [Target(a.alias, sandbox.session(a.account_id)) for a in sandbox.accounts]
+    for ev in collect(targets, ["us-east-1"], window, [catalog.control("4.3")], endpoint_url=sandbox.endpoint,
+                      archive=True):
+        from_logs = sorted(e["event"]["eventID"] for e in evidence[ev.account_id].events)
+        assert sorted(e["event"]["eventID"] for e in ev.events) == from_logs and len(from_logs) > 20
+        assert {e["source"] for e in ev.events} == {"archive"} and ev.gaps == []
+        [scan_] = ev.archive_scans
+        assert scan_["archive"].startswith("s3://") and scan_["files_read"] >= 90
+        assert scan_["records_matched"] == len(from_logs)

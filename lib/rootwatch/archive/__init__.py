@@ -3,19 +3,16 @@
     archive = open_archive("s3://org-trail-bucket/prefix")      # or a local folder
     result = scan(archive, compile_pattern(text), start, end, cache="~/.cache/rootwatch")
     result.events, result.stats.line()
-    to_frame(result).to_parquet("root.parquet")
+    frames.archive_matches(result).to_parquet("root.parquet")
 """
 
 from __future__ import annotations
 
-import json
 from collections import defaultdict
 from collections.abc import Callable
 from datetime import datetime
 from functools import partial
 from pathlib import Path
-
-import pandas as pd
 
 from rootwatch.archive.cache import ParquetCache
 from rootwatch.archive.scan import (
@@ -32,7 +29,7 @@ from rootwatch.archive.scan import (
 from rootwatch.archive.sources import Archive, LocalArchive, LogFile, S3Archive, open_archive
 from rootwatch.patterns import FilterPattern
 
-__all__ = ["ArchiveScan", "LocalArchive", "S3Archive", "ScanStats", "open_archive", "scan", "to_frame"]
+__all__ = ["ArchiveScan", "LocalArchive", "S3Archive", "ScanStats", "open_archive", "scan"]
 
 Day = tuple[str, str, object]  # account, region, delivery day
 
@@ -74,28 +71,3 @@ def scan(archive: Archive, pattern: FilterPattern, start: datetime, end: datetim
                      key=lambda m: (str(m.event.get("eventTime")), str(m.event.get("eventID"))))
     stats.records_matched = len(matches)
     return ArchiveScan(archive.label, pattern.text, start, end, matches, stats)
-
-
-COLUMNS = {"event_time": "datetime64[ns, UTC]", "account_id": "string", "region": "string", "event_name": "string",
-           "event_source": "string", "user_type": "string", "invoked_by": "string", "event_type": "string",
-           "source_ip": "string", "user_agent": "string", "event_id": "string", "log_file": "string",
-           "event": "string"}
-
-
-def to_frame(result: ArchiveScan) -> pd.DataFrame:
-    """One row per matching event: the fields analysts slice by, the file it came from, and the
-    record itself as JSON (the evidence)."""
-    rows = []
-    for m in result.matches:
-        e = m.event
-        who = e.get("userIdentity") if isinstance(e.get("userIdentity"), dict) else {}
-        rows.append({"event_time": e.get("eventTime"), "account_id": e.get("recipientAccountId") or who.get("accountId"),
-                     "region": e.get("awsRegion"), "event_name": e.get("eventName"),
-                     "event_source": e.get("eventSource"), "user_type": who.get("type"),
-                     "invoked_by": who.get("invokedBy"), "event_type": e.get("eventType"),
-                     "source_ip": e.get("sourceIPAddress"), "user_agent": e.get("userAgent"),
-                     "event_id": e.get("eventID"), "log_file": m.log_file,
-                     "event": json.dumps(e, sort_keys=True)})
-    df = pd.DataFrame(rows, columns=list(COLUMNS))
-    df["event_time"] = pd.to_datetime(df["event_time"], utc=True, errors="coerce")
-    return df.astype(COLUMNS)

@@ -163,13 +163,11 @@ class S3Archive:
 
 
 def open_archive(location: str, session: Any = None, endpoint_url: str | None = None) -> Archive:
-    """``s3://BUCKET/PREFIX`` or a local directory."""
+    """``s3://BUCKET/PREFIX`` (read with ``session``, a boto3 session) or a local directory."""
     if location.startswith("s3://"):
         bucket, _, prefix = location[5:].partition("/")
-        if not bucket:
-            raise ArchiveError(f"{location!r} names no bucket", "write s3://BUCKET/PREFIX")
-        import boto3
-
-        client = (session or boto3.Session()).client("s3", endpoint_url=endpoint_url)
-        return S3Archive(client, bucket, prefix)
+        if not bucket or session is None:
+            raise ArchiveError(f"{location!r} names no bucket" if not bucket else f"no AWS session to read {location}",
+                               "write s3://BUCKET/PREFIX, with AWS credentials for it")
+        return S3Archive(session.client("s3", endpoint_url=endpoint_url), bucket, prefix)
     return LocalArchive(location)

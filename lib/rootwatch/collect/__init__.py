@@ -20,10 +20,12 @@ from typing import Any
 
 import boto3
 
+from rootwatch.archive import S3Archive, scan
 from rootwatch.catalog import Control
 from rootwatch.collect import cloudtrail, cloudwatch, logs, sns
 from rootwatch.collect.evidence import Gap, RawCall, Recorder
 from rootwatch.collect.session import Clients
+from rootwatch.errors import ArchiveError
 from rootwatch.models import Window
 
 Progress = Callable[[str, int, int], None]  # (stage, done, total)
@@ -68,17 +70,19 @@ class AccountEvidence:
     alarm_history: list[dict] = field(default_factory=list)
     datapoints: list[dict] = field(default_factory=list)
     events: list[dict] = field(default_factory=list)
+    archive_scans: list[dict] = field(default_factory=list)  # what each trail-bucket scan read, skipped, matched
     calls: list[RawCall] = field(default_factory=list)
     gaps: list[Gap] = field(default_factory=list)
 
 
 def collect(targets: Iterable[Target], regions: list[str], window: Window, controls: list[Control],
             endpoint_url: str | None = None, progress: Progress | None = None, concurrency: int = 16,
-            clients: Clients | None = None) -> list[AccountEvidence]:
+            clients: Clients | None = None, archive: bool = False) -> list[AccountEvidence]:
     """Collect every target on a bounded pool of threads, stage by stage: identities (one task per
     account), trails (one per account x region), then the rest of each account's chain. One account
     failing never stops the others: its failure is a gap. ``clients`` replaces the sessions' own
-    clients (tests pass botocore-stubbed ones)."""
+    clients (tests pass botocore-stubbed ones). ``archive``: read each control's events from the
+    trails' S3 log files instead of the log group (windows older than the log group keeps)."""
     say = progress or (lambda stage, done, total: None)
     targets = list(targets)
     recorders = [Recorder(clients or Clients(t.session, endpoint_url), t.label) for t in targets]
@@ -95,7 +99,7 @@ def collect(targets: Iterable[Target], regions: list[str], window: Window, contr
         per_account = iter(listed)
         for rec, ev in readable:
             ev.trails = _merge_trails([next(per_account) for _ in regions])
-        _stage(pool, "chain", say, [partial(_chain, rec, ev, controls, window) for rec, ev in readable])
+        _stage(pool, "chain", say, [partial(_chain, rec, ev, controls, window, archive) for rec, ev in readable])
     for rec, ev in zip(recorders, evidence):
         ev.calls, ev.gaps = sorted(rec.calls, key=lambda c: c.seq), rec.gaps
     return evidence
@@ -158,7 +162,7 @@ def _merge_trails(per_region: list[list[dict]]) -> list[dict]:
     return list(by_arn.values())
 
 
-def _chain(rec: Recorder, ev: AccountEvidence, controls: list[Control], window: Window) -> None:
+def _chain(rec: Recorder, ev: AccountEvidence, controls: list[Control], window: Window, archive: bool) -> None:
     cloudtrail.trail_details(rec, ev.trails)
     groups = _log_groups(ev)
     for group in groups:
@@ -166,7 +170,10 @@ def _chain(rec: Recorder, ev: AccountEvidence, controls: list[Control], window: 
             ev.metric_filters.append({**f, "rw:region": group.region, "rw:accountId": group.account_id})
     _alarms(rec, ev, window)
     for control in controls:
-        _events(rec, ev, control, groups, window)
+        if archive:
+            _archive_events(rec, ev, control, window)
+        else:
+            _events(rec, ev, control, groups, window)
 
 
 def _log_groups(ev: AccountEvidence) -> list[LogGroupRef]:
@@ -215,6 +222,35 @@ def _events(rec: Recorder, ev: AccountEvidence, control: Control, groups: list[L
             if event is not None and query.matches(event):
                 ev.events.append({"control": control.id, "source": "lookup", "region": region, "logGroup": None,
                                   "eventId": event.get("eventID"), "event": event})
+
+
+def _archive_events(rec: Recorder, ev: AccountEvidence, control: Control, window: Window) -> None:
+    """The control's events from each trail's bucket (read with the account's credentials); an
+    unlistable bucket or unreadable file is a gap, never a silent hole in the events."""
+    seen: set[tuple[str, str]] = set()
+    for trail in ev.trails:
+        location = (trail.get("S3BucketName") or "", trail.get("S3KeyPrefix") or "")
+        if not location[0] or location in seen:
+            continue
+        seen.add(location)
+        region = trail.get("HomeRegion") or ev.regions[0]
+        group = trail.get("CloudWatchLogsLogGroupArn")
+        source = S3Archive(rec.clients.get("s3", region), *location)
+        try:
+            result = scan(source, control.evidence_query, window.start, window.end)
+        except ArchiveError as exc:
+            rec.gaps.append(Gap(ev.account_id, region, "root-events", "s3", "ListObjectsV2", "ArchiveUnreadable",
+                                exc.message, ""))
+            continue
+        for warning in result.stats.warnings:
+            rec.gaps.append(Gap(ev.account_id, region, "root-events", "s3", "GetObject", "LogFileUnreadable",
+                                warning, ""))
+        ev.archive_scans.append({"control": control.id, "archive": source.label, **vars(result.stats)})
+        for m in result.matches:
+            if m.event.get("recipientAccountId", ev.account_id) == ev.account_id:
+                ev.events.append({"control": control.id, "source": "archive", "region": m.event.get("awsRegion"),
+                                  "logGroup": LogGroupRef.from_arn(group).name if group else None,
+                                  "eventId": m.event.get("eventID"), "event": m.event, "logFile": m.log_file})
 
 
 def _decode(message: str) -> dict | None:
