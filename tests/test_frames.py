@@ -15,11 +15,14 @@ def built(evidence, catalog):
     return frames.build_all(list(evidence.values()), [catalog.control("4.3")])
 
 
+BUILT = sorted(set(frames.SCHEMAS) - {"archive_events"})  # archive_events: an archive scan's (tests/archive)
+
+
 def test_every_documented_frame_is_built(built):
-    assert set(built) == set(frames.SCHEMAS)
+    assert set(built) == set(BUILT)
 
 
-@pytest.mark.parametrize("name", sorted(frames.SCHEMAS))
+@pytest.mark.parametrize("name", BUILT)
 def test_columns_and_dtypes_are_the_documented_ones(built, name):
     df = built[name]
     schema = frames.SCHEMAS[name]
@@ -27,7 +30,7 @@ def test_columns_and_dtypes_are_the_documented_ones(built, name):
     for column, (dtype, meaning) in schema.items():
         assert str(df[column].dtype) == dtype, column
         assert meaning
-    assert "account_id" in df.columns and "region" in df.columns
+    assert "account_id" in df.columns and ("region" in df.columns or name == "root_credentials")  # IAM is global
 
 
 @pytest.mark.parametrize("name", sorted(frames.BUILDERS))

@@ -118,3 +118,38 @@ def status_heatmap(matrix: pd.DataFrame) -> Figure:
                 ax.text(x, y, status, ha="center", va="center", fontsize=7, color="white")
         ax.set_title("Accounts × controls (green PASS, amber GAP, red FAIL)", loc="left")
         return fig
+
+
+def root_timeline(events: pd.DataFrame, window: Window) -> Figure:
+    """Every root event as a mark on its account's row: counted by a metric filter or not."""
+    with style():
+        accounts = sorted(events.account_id.dropna().unique().tolist()) or ["(no root events)"]
+        fig, ax = _figure(max(1.6, 0.45 * len(accounts) + 1.0))
+        rows = {a: i for i, a in enumerate(accounts)}
+        for counted, colour, label in ((True, "#1f77b4", "counted by a metric filter"),
+                                       (False, "#ff7f0e", "not counted")):
+            part = events[events.counted == counted]
+            ax.scatter(part.time, part.account_id.map(rows), s=18, marker="|" if counted else "x", color=colour,
+                       label=label, linewidths=1.2)
+        ax.set_yticks(range(len(accounts)), [_short(a) for a in accounts])
+        ax.set_ylim(-0.6, len(accounts) - 0.4)
+        _time_axis(ax, window)
+        ax.legend(loc="upper left", frameon=False, fontsize=8, ncols=2)
+        ax.set_title("Root events over time, per account", loc="left")
+        return fig
+
+
+def hour_weekday(events: pd.DataFrame) -> Figure:
+    """Root events by UTC hour and weekday: use at night or at weekends stands out."""
+    days = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]
+    grid = (pd.crosstab(events.time.dt.day_of_week, events.time.dt.hour)
+            .reindex(index=range(7), columns=range(24), fill_value=0))
+    with style():
+        fig, ax = _figure(2.4)
+        image = ax.imshow(grid.to_numpy(), cmap="Reds", aspect="auto", interpolation="nearest", vmin=0)
+        ax.set_yticks(range(7), days)
+        ax.set_xticks(range(0, 24, 2), [f"{h:02d}" for h in range(0, 24, 2)])
+        ax.set_xlabel("hour (UTC)")
+        fig.colorbar(image, ax=ax, label="root events", shrink=0.9)
+        ax.set_title("Root events by hour and weekday", loc="left")
+        return fig

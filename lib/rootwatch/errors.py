@@ -68,3 +68,17 @@ class BundleError(RootwatchError):
 
 class ArchiveError(RootwatchError):
     """A CloudTrail archive location that cannot be read at all (one unreadable file is a warning)."""
+
+
+class CredentialReportError(RootwatchError):
+    """An IAM credential report that is not the CSV AWS documents: rather no answer than a wrong one."""
+
+
+class QueryTranslationError(RootwatchError):
+    """A filter pattern that a query engine's CloudTrail table cannot ask exactly: no SQL is
+    emitted rather than SQL that counts other events than the pattern does."""
+
+
+class QueryError(RootwatchError):
+    """An Athena or CloudTrail Lake query that was refused, failed, was cancelled or did not finish
+    in time."""

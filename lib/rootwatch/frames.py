@@ -18,6 +18,7 @@ import pandas as pd
 from rootwatch.archive import ArchiveScan
 from rootwatch.catalog import Control
 from rootwatch.collect import AccountEvidence
+from rootwatch.credentials import ROOT_USAGE, parse_credential_report, root_usage
 from rootwatch.errors import PatternSyntaxError
 from rootwatch.patterns import FilterPattern, compile_pattern, failing_clauses
 
@@ -160,6 +161,7 @@ SCHEMAS: dict[str, dict[str, tuple[str, str]]] = {
         "log_file": ("string", "the log file (key under the archive) the event was read from"),
         "event": ("string", "the whole record as JSON: the evidence"),
     },
+    "root_credentials": ROOT_USAGE,
     "alarm_coverage": {
         "time": (TIME, "eventTime of a root event a metric filter counts"),
         "account_id": ("string", "account"),
@@ -419,7 +421,17 @@ def build_all(evidence: list[AccountEvidence], controls: list[Control]) -> dict[
     root = next((c for c in controls if c.subject == ROOT_SUBJECT), None)
     out["root_events"] = root_events(evidence, root) if root else frame("root_events", [])
     out["alarm_coverage"] = alarm_coverage(out)
+    out["root_credentials"] = root_credentials(evidence)
     return out
+
+
+def root_credentials(evidence: Iterable[AccountEvidence]) -> pd.DataFrame:
+    """The root user's row of each account's IAM credential report (see ``credentials.ROOT_USAGE``);
+    an account whose report was not read has no row (its gap says why)."""
+    parts = [root_usage(parse_credential_report(ev.credential_report, ev.account_id))
+             for ev in evidence if ev.credential_report is not None]
+    rows = [r for part in parts for r in part.to_dict("records")]
+    return frame("root_credentials", rows)
 
 
 def alarm_coverage(frames: dict[str, pd.DataFrame]) -> pd.DataFrame:

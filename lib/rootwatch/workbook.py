@@ -20,6 +20,7 @@ from rootwatch.collect import AccountEvidence, Target, collect
 from rootwatch.collect.evidence import RawCall, Recorder, write_raw
 from rootwatch.collect.organization import organization_scope, resolve_regions
 from rootwatch.collect.session import Clients, make_session
+from rootwatch.display import heading, show, show_figure
 from rootwatch.judge import CHAIN, Finding, judge_alarm_coverage, judge_all
 from rootwatch.params import RunParams
 
@@ -103,25 +104,25 @@ class EvidenceRun:
 
     # --- notebook sections (display one table or chart per account, under an escaped heading) --
     def show_scope(self) -> None:
-        _show(self.scope().reset_index())
+        show(self.scope().reset_index())
 
     def show_links(self) -> None:
         for f in self.findings:
-            _heading(f"{f.account_label} ({f.account_id}) — CIS {f.key}: {f.status}")
-            _show(_links(f))
-            _show(_notes(f))
+            heading(f"{f.account_label} ({f.account_id}) — CIS {f.key}: {f.status}")
+            show(_links(f))
+            show(_notes(f))
 
     def show_charts(self) -> None:
         for account in self.accounts():
-            _heading(self._label(account))
+            heading(self._label(account))
             for fig in [*self.chart_alarm_states(account), self.chart_root_per_day(account),
                         self.chart_root_by_name(account), self.chart_root_by_ip(account)]:
-                _show_figure(fig)
+                show_figure(fig)
 
     def show_root_activity(self) -> None:
         for account in self.accounts():
-            _heading(self._label(account))
-            _show(self.root_activity(account))
+            heading(self._label(account))
+            show(self.root_activity(account))
 
     def coverage_summary(self) -> pd.DataFrame:
         """Per account: root events the filters count, how many an alarm caught, how many it missed."""
@@ -139,21 +140,21 @@ class EvidenceRun:
             .reset_index(drop=True)
 
     def show_alarm_coverage(self) -> None:
-        _show(self.coverage_summary())
+        show(self.coverage_summary())
         uncovered = self.uncovered()
-        _show(uncovered if len(uncovered) else pd.DataFrame({"uncovered": ["none: every counted event raised an alarm"]}))
+        show(uncovered if len(uncovered) else pd.DataFrame({"uncovered": ["none: every counted event raised an alarm"]}))
         uncovered = self.frames["alarm_coverage"][~self.frames["alarm_coverage"].covered]
-        _show(uncovered if len(uncovered) else pd.DataFrame({"uncovered": ["every counted root event raised an alarm"]}))
+        show(uncovered if len(uncovered) else pd.DataFrame({"uncovered": ["every counted root event raised an alarm"]}))
 
     def show_gaps(self) -> None:
         gaps = self.gaps()
-        _show(gaps if len(gaps) else pd.DataFrame({"gaps": ["none: every link could be read"]}))
+        show(gaps if len(gaps) else pd.DataFrame({"gaps": ["none: every link could be read"]}))
 
     def show_remediation(self) -> None:
         for f in (f for f in self.findings if f.check == CHAIN):
-            _heading(f"{f.account_label} ({f.account_id}) — CIS {f.control}")
+            heading(f"{f.account_label} ({f.account_id}) — CIS {f.control}")
             steps = self.remediation(f.account_id, f.control)
-            _show(steps if len(steps) else pd.DataFrame({"remediation": ["nothing to do: every link passes"]}))
+            show(steps if len(steps) else pd.DataFrame({"remediation": ["nothing to do: every link passes"]}))
 
     # --- outputs ----------------------------------------------------------------------
     def accounts(self) -> list[str]:
@@ -188,10 +189,10 @@ class EvidenceRun:
 
     def show_organization(self) -> None:
         print(self.summary_line())
-        _show_figure(charts.status_heatmap(self.status_matrix()))
-        _show(self.counts())
+        show_figure(charts.status_heatmap(self.status_matrix()))
+        show(self.counts())
         worst = self.worst()
-        _show(worst if len(worst) else pd.DataFrame({"findings": ["every account passes every control"]}))
+        show(worst if len(worst) else pd.DataFrame({"findings": ["every account passes every control"]}))
 
     def save(self, out_dir: str | Path) -> Path:
         """Frames as CSV and Parquet, every raw response as JSON, and findings.json."""
@@ -339,32 +340,3 @@ def _notes(f: Finding) -> pd.DataFrame:
     if f.coverage is not None and f.coverage.event is not None:
         notes.append(f"{f.coverage.event_role}: {json.dumps(f.coverage.event, sort_keys=True)}")
     return pd.DataFrame({"note": notes or ["none"]})
-
-
-def _heading(text: str) -> None:
-    """A section heading from data: escaped, since account labels come from the account."""
-    from html import escape
-
-    from IPython.display import HTML, display
-
-    display(HTML(f"<h3>{escape(text)}</h3>"))
-
-
-def _show(df: pd.DataFrame) -> None:
-    """A table as escaped HTML (every cell is data), without pandas' inline style block."""
-    from IPython.display import HTML, display
-
-    shown = df.astype(object).where(df.notna(), "")  # blank, not "<NA>", for what was not recorded
-    with pd.option_context("display.max_colwidth", None):
-        display(HTML(shown.to_html(index=False, escape=True, border=0)))
-
-
-def _show_figure(fig: Any) -> None:
-    """PNG bytes without a creation stamp, whatever backend the kernel has."""
-    import io
-
-    from IPython.display import Image, display
-
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", metadata={"Software": None})
-    display(Image(data=buffer.getvalue(), format="png"))

@@ -55,6 +55,7 @@ class Control:
     example_event: dict
     evidence_query: FilterPattern  # what to fetch as the control's events (may be broader than it counts)
     lookup: dict | None  # the one LookupEvents attribute that narrows event history to the subject
+    credential_report: bool = False  # the IAM credential report is evidence too (root's last use, MFA)
 
     @property
     def accepted(self) -> tuple[FilterPattern, ...]:
@@ -154,4 +155,4 @@ def _control(cid: str, bench: str, spec: dict[str, Any], edition: dict[str, Any]
     query = pattern(evidence["query"]) if "query" in evidence else intended
     return Control(cid, bench, spec["title"], spec["subject"], edition["level"], reference, variants,
                    edition.get("trap"), spec.get("caveat"), Remediation(**spec["remediation"]), spec["example_event"],
-                   query, evidence.get("lookup"))
+                   query, evidence.get("lookup"), evidence.get("credential_report", False))

@@ -22,7 +22,7 @@ import boto3
 
 from rootwatch.archive import S3Archive, scan
 from rootwatch.catalog import Control
-from rootwatch.collect import cloudtrail, cloudwatch, logs, sns
+from rootwatch.collect import cloudtrail, cloudwatch, iam, logs, sns
 from rootwatch.collect.evidence import Gap, RawCall, Recorder
 from rootwatch.collect.session import Clients
 from rootwatch.errors import ArchiveError
@@ -71,6 +71,7 @@ class AccountEvidence:
     datapoints: list[dict] = field(default_factory=list)
     events: list[dict] = field(default_factory=list)
     archive_scans: list[dict] = field(default_factory=list)  # what each trail-bucket scan read, skipped, matched
+    credential_report: str | None = None  # IAM's CSV, when a control asks for it
     calls: list[RawCall] = field(default_factory=list)
     gaps: list[Gap] = field(default_factory=list)
 
@@ -169,6 +170,8 @@ def _chain(rec: Recorder, ev: AccountEvidence, controls: list[Control], window: 
         for f in logs.metric_filters(rec, group.region, group.name) or []:
             ev.metric_filters.append({**f, "rw:region": group.region, "rw:accountId": group.account_id})
     _alarms(rec, ev, window)
+    if any(c.credential_report for c in controls):
+        ev.credential_report = iam.credential_report(rec, ev.regions[0])
     for control in controls:
         if archive:
             _archive_events(rec, ev, control, window)

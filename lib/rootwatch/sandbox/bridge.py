@@ -9,7 +9,9 @@ Only the sandbox uses it; production code calls the real APIs unchanged. It serv
   (which moto ignores) with rootwatch's own engine, time range inclusive, ``limit`` ≤ 10,000;
 - SNS ``ListSubscriptionsByTopic``/``ListSubscriptions`` with ``PendingConfirmation`` for the
   subscriptions the organisation marks unconfirmed (moto confirms everything);
-- KMS ``Sign`` with ``MessageType=DIGEST`` (moto hashes the digest again, as if it were RAW).
+- KMS ``Sign`` with ``MessageType=DIGEST`` (moto hashes the digest again, as if it were RAW);
+- IAM ``GetCredentialReport`` with the ``<root_account>`` row IAM puts first (moto has no root user),
+  drawn from the seeded root records and the organisation's ``root`` block.
 """
 
 from __future__ import annotations
@@ -27,15 +29,29 @@ from urllib.parse import parse_qs
 
 from rootwatch.errors import PatternSyntaxError
 from rootwatch.patterns import compile_pattern
-from rootwatch.sandbox.events import AlarmChange, Event, event_time
+from rootwatch.sandbox.events import CLI, SDK, AlarmChange, Event, event_time
 
 ACCESS_KEY = re.compile(r"Credential=([A-Z0-9]{16,128})/\d{8}/([a-z0-9-]+)/")
+REPORT_CONTENT = re.compile(r"<Content>([^<]*)</Content>")
+REPORT_TIME = re.compile(r"<GeneratedTime>[^<]*</GeneratedTime>")
+ACCOUNT_OPENED = datetime(2019, 4, 2, 8, 15, 31, tzinfo=UTC)  # when the sandbox's accounts were opened
 StartResponse = Callable[..., Any]
+
+
+@dataclass(frozen=True)
+class RootCredentials:
+    """What IAM knows of an account's root user that its CloudTrail records cannot show: whether MFA is
+    enabled now, and whether a root access key exists (an organisation.yaml account's ``root`` block)."""
+
+    mfa_active: bool = True
+    access_key_created: datetime | None = None  # an Active root access key, created then
+    created: datetime = ACCOUNT_OPENED
 
 
 @dataclass
 class SandboxState:
-    """What the sandbox knows beyond moto: seeded records, alarm history, unconfirmed subscriptions."""
+    """What the sandbox knows beyond moto: seeded records, alarm history, unconfirmed subscriptions,
+    root users."""
 
     now: datetime
     records: dict[str, list[Event]] = field(default_factory=dict)  # account -> CloudTrail records
@@ -43,6 +59,7 @@ class SandboxState:
     pending: set[str] = field(default_factory=set)  # subscription ARNs shown as PendingConfirmation
     latency: float = 0.0  # seconds added to every request (benchmarks: a real network's round trip)
     throttle: dict[str, int] = field(default_factory=dict)  # X-Amz-Target operation -> requests to refuse
+    root: dict[str, RootCredentials] = field(default_factory=dict)  # account -> its root user (default: sound)
 
 
 class BridgeError(Exception):
@@ -80,16 +97,15 @@ class Bridge:
             body = _read(environ)
             action = parse_qs(body.decode()).get("Action", [""])[0]
             if action in ("ListSubscriptionsByTopic", "ListSubscriptions") and self.state.pending:
-                return self._rewrite_pending(environ, start_response)
+                return self._rewrite(environ, start_response, self._show_pending)
+            if action == "GetCredentialReport":
+                account = _caller(environ)[0]
+                return self._rewrite(environ, start_response, lambda body: self._add_root_row(account, body))
         return self.app(environ, start_response)
 
     # --- plumbing ---------------------------------------------------------------------
     def _json(self, operation: str, environ: dict, start_response: StartResponse) -> Iterable[bytes]:
-        match = ACCESS_KEY.search(environ.get("HTTP_AUTHORIZATION", ""))
-        from moto.iam.models import get_account_id_from
-
-        account = get_account_id_from(match.group(1)) if match else "123456789012"
-        region = match.group(2) if match else "us-east-1"
+        account, region = _caller(environ)
         try:
             payload, status = self.json_handlers[operation](account, region, json.loads(_read(environ) or b"{}")), 200
         except BridgeError as exc:
@@ -100,20 +116,36 @@ class Bridge:
                         ("x-amzn-RequestId", "00000000-0000-4000-8000-sandbox00000")])
         return [body]
 
-    def _rewrite_pending(self, environ: dict, start_response: StartResponse) -> Iterable[bytes]:
+    def _rewrite(self, environ: dict, start_response: StartResponse, edit: Callable[[str], str]) -> Iterable[bytes]:
+        """moto's answer, edited where moto knows less than AWS would."""
         captured: dict[str, Any] = {}
 
         def capture(status: str, headers: list, exc_info: Any = None) -> None:
             captured.update(status=status, headers=headers)
 
-        body = b"".join(self.app(environ, capture)).decode()
-        for arn in self.state.pending:
-            body = body.replace(f"<SubscriptionArn>{arn}</SubscriptionArn>",
-                                "<SubscriptionArn>PendingConfirmation</SubscriptionArn>")
-        data = body.encode()
+        data = edit(b"".join(self.app(environ, capture)).decode()).encode()
         headers = [(k, str(len(data)) if k.lower() == "content-length" else v) for k, v in captured["headers"]]
         start_response(captured["status"], headers)
         return [data]
+
+    def _show_pending(self, body: str) -> str:
+        for arn in self.state.pending:
+            body = body.replace(f"<SubscriptionArn>{arn}</SubscriptionArn>",
+                                "<SubscriptionArn>PendingConfirmation</SubscriptionArn>")
+        return body
+
+    # --- IAM GetCredentialReport ------------------------------------------------------------
+    def _add_root_row(self, account: str, body: str) -> str:
+        """The report with its root row first, generated at the sandbox's now; moto's refusals
+        (ReportNotPresent, ...) go through unchanged."""
+        content = REPORT_CONTENT.search(body)
+        if content is None:
+            return body
+        header, _, users = base64.b64decode(content.group(1)).decode().partition("\n")
+        row = _root_row(account, self.state.records.get(account, []), self.state.root.get(account, RootCredentials()))
+        report = base64.b64encode(f"{header}\n{row}\n{users}".encode()).decode()
+        body = body[:content.start(1)] + report + body[content.end(1):]
+        return REPORT_TIME.sub(f"<GeneratedTime>{_iso(self.state.now)}</GeneratedTime>", body)
 
     # --- KMS Sign over a digest -----------------------------------------------------------
     def sign_digest(self, account: str, region: str, params: dict) -> dict:
@@ -201,6 +233,44 @@ class Bridge:
                             "ingestionTime": ev.ingestion_time, "eventId": str(ev.event_id)}
                            for _, _, s, ev in page],
                 "searchedLogStreams": [], **({"nextToken": token} if token else {})}
+
+
+def _root_row(account: str, records: list[Event], root: RootCredentials) -> str:
+    """The ``<root_account>`` line of a credential report: the password last used at the account's
+    latest successful root console sign-in; a root access key, if the account has one, last used by
+    the latest root call made from the CLI or an SDK since it was created."""
+    mine = [e for e in records if e.get("userIdentity", {}).get("type") == "Root"]
+    sign_ins = [event_time(e) for e in mine if e["eventName"] == "ConsoleLogin"
+                and (e.get("responseElements") or {}).get("ConsoleLogin") == "Success"]
+    cells = ["<root_account>", f"arn:aws:iam::{account}:root", _iso(root.created), "not_supported",
+             _iso(max(sign_ins)) if sign_ins else "no_information", "not_supported", "not_supported",
+             str(root.mfa_active).lower(), *_root_key(mine, root.access_key_created),
+             "false", "N/A", "N/A", "N/A", "N/A", "false", "N/A", "false", "N/A"]
+    return ",".join(cells)
+
+
+def _root_key(events: list[Event], created: datetime | None) -> list[str]:
+    """access_key_1_active, _last_rotated, _last_used_date, _last_used_region, _last_used_service."""
+    if created is None:
+        return ["false", "N/A", "N/A", "N/A", "N/A"]
+    calls = [e for e in events if e.get("userAgent") in (CLI, SDK) and event_time(e) >= created]
+    if not calls:
+        return ["true", _iso(created), "N/A", "N/A", "N/A"]
+    last = max(calls, key=event_time)
+    return ["true", _iso(created), _iso(event_time(last)), last["awsRegion"], last["eventSource"].split(".")[0]]
+
+
+def _iso(when: datetime) -> str:
+    """A time as IAM writes it in credential reports: 2026-09-24T08:33:42+00:00."""
+    return when.astimezone(UTC).isoformat(timespec="seconds")
+
+
+def _caller(environ: dict) -> tuple[str, str]:
+    """(account, region) of a signed request, from its access key as moto maps keys to accounts."""
+    from moto.iam.models import get_account_id_from
+
+    match = ACCESS_KEY.search(environ.get("HTTP_AUTHORIZATION", ""))
+    return (get_account_id_from(match.group(1)), match.group(2)) if match else ("123456789012", "us-east-1")
 
 
 def _read(environ: dict) -> bytes:

@@ -21,7 +21,7 @@ from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
 from rootwatch.patterns import compile_pattern
 from rootwatch.sandbox import events as ev
-from rootwatch.sandbox.bridge import Bridge, SandboxState
+from rootwatch.sandbox.bridge import Bridge, RootCredentials, SandboxState
 
 ORGANISATION = Path(__file__).with_name("organisation.yaml")
 DRIFT = Path(__file__).with_name("drift.yaml")
@@ -132,6 +132,7 @@ class Sandbox:
             self._seed_trail(client, spec)
             records = ev.account_events(spec["id"], self.region, spec["activity"]["seed"], self.now, self.days)
             self.state.records[spec["id"]] = records
+            self.state.root[spec["id"]] = RootCredentials(**spec.get("root", {}))
             self._seed_log_events(spec, records)
             self._seed_archive(client("s3"), spec, records)
             for f in spec["filters"]:

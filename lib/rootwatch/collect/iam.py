@@ -1,0 +1,34 @@
+"""The IAM credential report: a second witness of root use, kept by IAM rather than CloudTrail.
+
+A trail that was stopped, or a filter that misses an event, cannot hide the root user's last
+sign-in or last access-key use from the credential report, so the two sources are read apart.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+from rootwatch.collect.evidence import Recorder
+
+LINK = "credential-report"
+POLLS = 10  # GenerateCredentialReport answers within seconds; ten polls bound a stuck report
+INTERVAL = 2.0  # seconds between polls
+
+
+def credential_report(rec: Recorder, region: str, polls: int = POLLS, interval: float = INTERVAL,
+                      sleep: Callable[[float], None] = time.sleep) -> str | None:
+    """The report as CSV text, or None where a call failed (the Recorder keeps the gap).
+
+    IAM only serves a report it has finished, so generation is polled (``polls`` times at most,
+    ``interval`` seconds apart). A report still unfinished after that is asked for anyway: IAM's
+    ``ReportInProgress`` refusal is then recorded as the gap, in IAM's own words."""
+    for _ in range(polls):
+        generated = rec.call(region, "iam", "GenerateCredentialReport", LINK)
+        if generated is None:
+            return None
+        if generated.get("State") == "COMPLETE":
+            break
+        sleep(interval)
+    report = rec.call(region, "iam", "GetCredentialReport", LINK)
+    return None if report is None else report["Content"].decode("utf-8")  # boto3 undoes the Base64: bytes

@@ -1,0 +1,40 @@
+"""Tables and figures into a notebook's outputs, safely: every cell of data is escaped.
+
+CloudTrail fields are attacker-controlled, and a notebook renders HTML: headings and tables go
+through ``html.escape``; figures are PNG bytes (no SVG text to inject into).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+
+
+def heading(text: str) -> None:
+    """A section heading from data: escaped, since account labels come from the account."""
+    from html import escape
+
+    from IPython.display import HTML, display
+
+    display(HTML(f"<h3>{escape(text)}</h3>"))
+
+
+def show(df: pd.DataFrame) -> None:
+    """A table as escaped HTML (every cell is data), without pandas' inline style block."""
+    from IPython.display import HTML, display
+
+    shown = df.astype(object).where(df.notna(), "")  # blank, not "<NA>", for what was not recorded
+    with pd.option_context("display.max_colwidth", None):
+        display(HTML(shown.to_html(index=False, escape=True, border=0)))
+
+
+def show_figure(fig: Any) -> None:
+    """PNG bytes without a creation stamp, whatever backend the kernel has."""
+    import io
+
+    from IPython.display import Image, display
+
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", metadata={"Software": None})
+    display(Image(data=buffer.getvalue(), format="png"))
