@@ -79,7 +79,7 @@ def test_report_generation_is_polled_until_complete():
     slept: list[float] = []
     rec = Recorder(clients, "999999999999")
     assert credential_report(rec, "us-east-1", sleep=slept.append) == REPORT.decode()
-    assert slept == [INTERVAL, INTERVAL]
+    assert slept == [INTERVAL, 2 * INTERVAL]  # backing off
     assert [c.operation for c in rec.calls] == ["GenerateCredentialReport"] * 3 + ["GetCredentialReport"]
     assert rec.gaps == []
     stub.assert_no_pending_responses()

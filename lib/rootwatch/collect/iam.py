@@ -13,7 +13,8 @@ from rootwatch.collect.evidence import Recorder
 
 LINK = "credential-report"
 POLLS = 10  # GenerateCredentialReport answers within seconds; ten polls bound a stuck report
-INTERVAL = 2.0  # seconds between polls
+INTERVAL = 0.5  # seconds before the second poll, doubling up to MAX_INTERVAL: a small report is ready at once
+MAX_INTERVAL = 4.0
 
 
 def credential_report(rec: Recorder, region: str, polls: int = POLLS, interval: float = INTERVAL,
@@ -21,7 +22,7 @@ def credential_report(rec: Recorder, region: str, polls: int = POLLS, interval: 
     """The report as CSV text, or None where a call failed (the Recorder keeps the gap).
 
     IAM only serves a report it has finished, so generation is polled (``polls`` times at most,
-    ``interval`` seconds apart). A report still unfinished after that is asked for anyway: IAM's
+    first ``interval`` seconds apart, then twice as long each time up to ``MAX_INTERVAL``). A report still unfinished after that is asked for anyway: IAM's
     ``ReportInProgress`` refusal is then recorded as the gap, in IAM's own words."""
     for _ in range(polls):
         generated = rec.call(region, "iam", "GenerateCredentialReport", LINK)
@@ -30,5 +31,6 @@ def credential_report(rec: Recorder, region: str, polls: int = POLLS, interval: 
         if generated.get("State") == "COMPLETE":
             break
         sleep(interval)
+        interval = min(2 * interval, MAX_INTERVAL)
     report = rec.call(region, "iam", "GetCredentialReport", LINK)
     return None if report is None else report["Content"].decode("utf-8")  # boto3 undoes the Base64: bytes
