@@ -91,8 +91,7 @@ class RootActivity:
         show(logins if len(logins) else pd.DataFrame({"console logins": ["none in the window"]}))
 
     def show_credentials(self) -> None:
-        report = self.credentials()
-        show(report if len(report) else pd.DataFrame({"credential report": ["not read (see evidence gaps)"]}))
+        self.run.show_root_credentials()
 
     def show_not_counted(self) -> None:
         apart = self.not_counted()

@@ -133,6 +133,11 @@ class EvidenceRun:
                             columns=["account", "counted root events", "alarm fired and notified", "uncovered",
                                      "coverage"])
 
+    def show_root_credentials(self) -> None:
+        """The credential report's root row per account: the second witness of root use."""
+        report = self.frames["root_credentials"]
+        show(report if len(report) else pd.DataFrame({"credential report": ["not read (see evidence gaps)"]}))
+
     def uncovered(self) -> pd.DataFrame:
         """Every counted root event no alarm caught in time, with why."""
         cov = self.frames["alarm_coverage"]
