@@ -64,15 +64,22 @@ def build_parser() -> argparse.ArgumentParser:
     verify.set_defaults(handler=_verify)
 
     events = commands.add_parser("events", help="scan CloudTrail log files (a folder or s3://) with a control's pattern")
-    events.add_argument("--archive", required=True, metavar="DIR|s3://BUCKET/PREFIX",
-                        help="where AWSLogs/<account>/CloudTrail/<region>/YYYY/MM/DD/*.json.gz lives")
+    where = events.add_mutually_exclusive_group(required=True)
+    where.add_argument("--archive", metavar="DIR|s3://BUCKET/PREFIX",
+                       help="where AWSLogs/<account>/CloudTrail/<region>/YYYY/MM/DD/*.json.gz lives")
+    where.add_argument("--athena", metavar="DATABASE.TABLE", help="query the trail's Athena table instead")
+    where.add_argument("--lake", metavar="EVENT_DATA_STORE_ID", help="query a CloudTrail Lake event data store")
+    events.add_argument("--workgroup", default="primary", help="Athena workgroup (default primary)")
+    events.add_argument("--output-location", help="Athena results location s3://... (default: the workgroup's)")
+    events.add_argument("--print-sql", action="store_true", help="print the --athena/--lake SQL and stop")
     what = events.add_mutually_exclusive_group(required=True)
     what.add_argument("--control", help="catalog control id: scan with its reference pattern, e.g. 4.3")
     what.add_argument("--pattern", help="a filter pattern of your own, e.g. '{ $.userIdentity.type = Root }'")
     events.add_argument("--benchmark", help="benchmark edition for --control (default: the catalog's default)")
     events.add_argument("--start", help="first day (YYYY-MM-DD) or instant (ISO 8601); default: 90 days before --end")
     events.add_argument("--end", help="last day, included (YYYY-MM-DD), or exclusive instant; default: now")
-    events.add_argument("--out", required=True, metavar="FILE.parquet", help="the matching events (a new file)")
+    events.add_argument("--out", metavar="FILE.parquet", help="the matching events (a new file; required unless "
+                                                             "--print-sql)")
     events.add_argument("--cache", default=str(CACHE), help=f"Parquet cache of scanned days (default {CACHE})")
     events.add_argument("--no-cache", action="store_true", help="scan every file again, write no cache")
     events.add_argument("--profile", help="AWS profile for s3:// archives (default: the standard chain)")
@@ -111,14 +118,33 @@ def _verify(args: argparse.Namespace) -> Exit:
 
 
 def _events(args: argparse.Namespace) -> Exit:
-    from rootwatch import archive, frames
+    from rootwatch import frames
     from rootwatch.params import instant_range
 
     pattern = _events_pattern(args)
     start, end = instant_range(args.start, args.end)
+    if args.print_sql:
+        print(_events_sql(args, pattern, start, end))
+        return Exit.PASS
+    if not args.out:
+        raise ParameterError("--out is missing", "name the Parquet file to write, e.g. --out root.parquet")
     out = Path(args.out)
     if out.exists():
         raise ParameterError(f"{out} already exists", "choose a new --out file; rootwatch never overwrites results")
+    result = _events_query(args, pattern, start, end) if args.athena or args.lake else \
+        _events_scan(args, pattern, start, end)
+    partial = out.with_name(f".{out.name}.partial")
+    frames.archive_matches(result).to_parquet(partial, index=False)
+    partial.replace(out)
+    print(f"rootwatch events: {result.archive} {start:%Y-%m-%d %H:%M} – {end:%Y-%m-%d %H:%M} UTC, "
+          f"{result.stats.files_listed:,} files listed")
+    print(f"rootwatch events: {result.stats.line()} -> {out}")
+    return Exit.GAP if result.stats.files_unreadable else Exit.PASS
+
+
+def _events_scan(args: argparse.Namespace, pattern, start, end):
+    from rootwatch import archive
+
     session = None
     if args.archive.startswith("s3://"):
         from rootwatch.collect.session import make_session
@@ -128,13 +154,35 @@ def _events(args: argparse.Namespace) -> Exit:
     result = archive.scan(source, pattern, start, end, cache=None if args.no_cache else args.cache)
     for warning in result.stats.warnings:
         print(f"rootwatch events: skipped {warning}", file=sys.stderr)
-    partial = out.with_name(f".{out.name}.partial")
-    frames.archive_matches(result).to_parquet(partial, index=False)
-    partial.replace(out)
-    print(f"rootwatch events: {source.label} {start:%Y-%m-%d %H:%M} – {end:%Y-%m-%d %H:%M} UTC, "
-          f"{result.stats.files_listed:,} files listed")
-    print(f"rootwatch events: {result.stats.line()} -> {out}")
-    return Exit.GAP if result.stats.files_unreadable else Exit.PASS
+    return result
+
+
+def _events_sql(args: argparse.Namespace, pattern, start, end) -> str:
+    if not (args.athena or args.lake):
+        raise ParameterError("--print-sql needs --athena or --lake", "name the table or event data store")
+    from rootwatch.models import Window
+    from rootwatch.patterns.sql import ATHENA, CLOUDTRAIL_LAKE, query
+
+    return query(pattern, ATHENA if args.athena else CLOUDTRAIL_LAKE, args.athena or args.lake, Window(start, end))
+
+
+def _events_query(args: argparse.Namespace, pattern, start, end):
+    """Athena or CloudTrail Lake: the SQL from the pattern, every returned row re-checked by the evaluator."""
+    from rootwatch.archive.scan import ArchiveScan, Match, ScanStats
+    from rootwatch.collect.athena import AthenaLocation, athena_events, lake_events
+    from rootwatch.collect.session import make_session
+
+    sql = _events_sql(args, pattern, start, end)
+    session = make_session(args.profile)
+    if args.athena:
+        rows = athena_events(session.client("athena"), sql, AthenaLocation(args.athena.split(".")[0], args.workgroup,
+                                                                           args.output_location))
+    else:
+        rows = lake_events(session.client("cloudtrail"), sql)
+    label = f"athena:{args.athena}" if args.athena else f"lake:{args.lake}"
+    matches = [Match(e, label) for e in rows if pattern.matches(e)]
+    stats = ScanStats(records_read=len(rows), records_skipped=0, records_matched=len(matches))
+    return ArchiveScan(label, pattern.text, start, end, matches, stats)
 
 
 def _events_pattern(args: argparse.Namespace):

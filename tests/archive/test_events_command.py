@@ -51,3 +51,20 @@ def test_bad_inputs_exit_2_with_one_line(tmp_path, capsys):
         err = capsys.readouterr().err
         assert err.count("\n") == 1 and err.startswith("rootwatch: "), err
     assert not (tmp_path / "x.parquet").exists()
+
+
+def test_print_sql_for_athena_and_lake_comes_from_the_catalog_pattern(capsys):
+    assert main(["events", "--athena", "audit.cloudtrail_logs", "--control", "4.3", "--start", "2026-07-01",
+                 "--end", "2026-09-30", "--print-sql"]) == 0
+    athena = capsys.readouterr().out
+    assert "FROM audit.cloudtrail_logs" in athena and "eventtime >= '2026-07-01T00:00:00Z'" in athena
+    assert "useridentity.type = 'Root' AND useridentity.invokedby IS NULL" in athena
+    assert main(["events", "--lake", "EDS1234", "--pattern", "{ $.userAgent = \"x'; DROP TABLE t; --\" }",
+                 "--print-sql"]) == 0
+    lake = capsys.readouterr().out
+    assert "userAgent = 'x''; DROP TABLE t; --'" in lake  # the pattern's text stays a literal
+
+
+def test_print_sql_needs_a_query_service(tmp_path, capsys):
+    assert main(["events", "--archive", str(tmp_path), "--control", "4.3", "--print-sql"]) == 2
+    assert "--print-sql needs --athena or --lake" in capsys.readouterr().err

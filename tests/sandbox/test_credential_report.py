@@ -7,8 +7,6 @@ import json
 
 import boto3
 import pandas as pd
-import pytest
-from botocore.exceptions import ClientError
 from botocore.stub import Stubber
 
 from rootwatch.collect.evidence import Recorder, write_raw
@@ -103,10 +101,3 @@ def test_a_report_never_finished_or_refused_is_a_gap():
         ("credential-report", "GenerateCredentialReport", "AccessDenied")]
     assert [c.operation for c in rec.calls][-1] == "GenerateCredentialReport"  # nothing asked after a refusal
     stub.assert_no_pending_responses()
-
-
-def test_a_report_never_generated_is_refused_as_iam_refuses_it(sandbox):
-    iam = sandbox.session().client("iam", endpoint_url=sandbox.endpoint)  # the auditor's account: no report yet
-    with pytest.raises(ClientError) as refused:
-        iam.get_credential_report()
-    assert refused.value.response["Error"]["Code"] == "ReportNotPresent"
