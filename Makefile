@@ -7,7 +7,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install test demo bench bench-run bench-org clean
+.PHONY: install test demo bench bench-run bench-org bench-archive clean
 
 install: $(STAMP)
 
@@ -34,6 +34,9 @@ bench-run: $(STAMP)
 
 bench-org: $(STAMP)
 	$(BIN)/python bench/collect_org.py
+
+bench-archive: $(STAMP)
+	$(BIN)/python bench/scan_archive.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis

@@ -11,7 +11,6 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable
 from datetime import datetime
-from functools import partial
 from pathlib import Path
 
 from rootwatch.archive.cache import ParquetCache
@@ -19,12 +18,11 @@ from rootwatch.archive.scan import (
     ArchiveScan,
     FileResult,
     Match,
-    Matcher,
     ScanStats,
-    bounded_map,
+    default_processes,
     default_workers,
     in_window,
-    read_file,
+    scan_files,
 )
 from rootwatch.archive.sources import Archive, LocalArchive, LogFile, S3Archive, open_archive
 from rootwatch.patterns import FilterPattern
@@ -35,8 +33,10 @@ Day = tuple[str, str, object]  # account, region, delivery day
 
 
 def scan(archive: Archive, pattern: FilterPattern, start: datetime, end: datetime, cache: str | Path | None = None,
-         workers: int | None = None, progress: Callable[[int, int], None] | None = None) -> ArchiveScan:
-    """Every event in [start, end) the pattern matches, with what was read, skipped and matched."""
+         workers: int | None = None, processes: int | None = None,
+         progress: Callable[[int, int], None] | None = None) -> ArchiveScan:
+    """Every event in [start, end) the pattern matches, with what was read, skipped and matched.
+    ``workers``: reading threads; ``processes``: scanning processes (default: by the file count)."""
     files = archive.files(start, end)
     days: dict[Day, list[LogFile]] = defaultdict(list)
     for log in files:
@@ -53,9 +53,9 @@ def scan(archive: Archive, pattern: FilterPattern, start: datetime, end: datetim
         stats.records_cached += hit.records
         found += hit.matches
     per_day: dict[Day, list[FileResult]] = defaultdict(list)
-    matcher = Matcher(pattern)
-    for done, result in enumerate(bounded_map(partial(read_file, archive, matcher), todo,
-                                              workers or default_workers()), 1):
+    results = scan_files(archive, todo, pattern, workers or default_workers(),
+                         default_processes(len(todo)) if processes is None else processes)
+    for done, result in enumerate(results, 1):
         stats.add(result)
         found += [(e, result.log.key) for e in result.matches]
         day = (result.log.account_id, result.log.region, result.log.day)
