@@ -20,7 +20,6 @@ from rootwatch.archive.scan import (
     Match,
     ScanStats,
     default_processes,
-    default_workers,
     in_window,
     scan_files,
 )
@@ -53,7 +52,7 @@ def scan(archive: Archive, pattern: FilterPattern, start: datetime, end: datetim
         stats.records_cached += hit.records
         found += hit.matches
     per_day: dict[Day, list[FileResult]] = defaultdict(list)
-    results = scan_files(archive, todo, pattern, workers or default_workers(),
+    results = scan_files(archive, todo, pattern, workers or archive.workers,
                          default_processes(len(todo)) if processes is None else processes)
     for done, result in enumerate(results, 1):
         stats.add(result)

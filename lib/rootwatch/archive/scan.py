@@ -265,10 +265,6 @@ def bounded_map(fn: Callable[[T], R], items: Iterable[T], workers: int) -> Itera
             yield pending.popleft().result()
 
 
-def default_workers() -> int:
-    return min(8, os.cpu_count() or 1)
-
-
 def default_processes(files: int) -> int:
     """Processes pay off from a few hundred files (each costs ~0.3 s to start); below, threads."""
     return min(8, os.cpu_count() or 1) if files >= PROCESS_THRESHOLD else 0

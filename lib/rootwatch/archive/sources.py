@@ -39,6 +39,7 @@ class LogFile:
 
 class Archive(Protocol):
     label: str
+    workers: int  # reading threads that pay off: the cores for a disk, many for S3's latency
 
     def files(self, start: datetime, end: datetime) -> list[LogFile]: ...
 
@@ -65,6 +66,7 @@ class LocalArchive:
 
     def __init__(self, root: str | Path) -> None:
         self.root = Path(root)
+        self.workers = min(8, os.cpu_count() or 1)
         if not self.root.is_dir():
             raise ArchiveError(f"archive directory {self.root} does not exist",
                                "pass a folder holding AWSLogs/<account>/CloudTrail/... or s3://BUCKET/PREFIX")
