@@ -105,3 +105,25 @@ def test_an_alarm_that_notifies_no_one_covers_nothing(built):
     drifted = cov[(cov.account_id == DRIFTED) & (cov.alarms == "root-usage")]
     assert len(drifted) > 10 and not drifted.covered.any()
     assert drifted.reason.str.contains("actions are disabled: no one was notified").all()
+
+
+def test_a_deleted_topic_leaves_the_event_uncovered():
+    """The alarm went to ALARM but its SNS action failed (topic deleted): no one was told."""
+    t = pd.Timestamp("2026-09-01T10:02:00Z")
+    built = {
+        "metric_filters": frames.frame("metric_filters", [{"account_id": HEALTHY, "filter_name": "root",
+                                                           "metric_namespace": "CIS", "metric_name": "Root"}]),
+        "alarms": frames.frame("alarms", [{"account_id": HEALTHY, "alarm_name": "root-alarm", "namespace": "CIS",
+                                           "metric_name": "Root", "period": 300, "evaluation_periods": 1,
+                                           "actions_enabled": True}]),
+        "alarm_history": frames.frame("alarm_history", [
+            {"account_id": HEALTHY, "alarm_name": "root-alarm", "time": t + pd.Timedelta(minutes=4),
+             "item_type": "StateUpdate", "old_state": "OK", "new_state": "ALARM"},
+            {"account_id": HEALTHY, "alarm_name": "root-alarm", "time": t + pd.Timedelta(minutes=4, seconds=1),
+             "item_type": "Action", "summary": "Failed to execute action arn:aws:sns:us-east-1:111111111111:gone. "
+                                               "Received error: Topic does not exist"}]),
+        "root_events": frames.frame("root_events", [{"time": t, "account_id": HEALTHY, "event_name": "ConsoleLogin",
+                                                     "event_id": "e1", "counted": True, "counted_by": "root"}]),
+    }
+    [row] = frames.alarm_coverage(built).to_dict("records")
+    assert not row["covered"] and "went to ALARM 4 min later but its action failed: Failed to execute" in row["reason"]
