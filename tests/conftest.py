@@ -6,6 +6,7 @@ from rootwatch.catalog import load_catalog
 from rootwatch.models import Window
 
 SANDBOX_NOW = datetime(2026, 10, 2, tzinfo=UTC)
+pytest_plugins = ["tests.sandbox_process"]  # the `sandbox_process` fixture: `rootwatch sandbox` in its own process
 
 
 @pytest.fixture(scope="session")

@@ -13,14 +13,11 @@ import base64
 import importlib.util
 import json
 import os
-import queue
 import re
 import secrets
-import signal
 import socket
 import subprocess
 import sys
-import threading
 import time
 import urllib.error
 import urllib.parse
@@ -30,29 +27,20 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 import pytest
 
+from tests.sandbox_process import SandboxProcess, child_environment, stop
+
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOK = "explore_root_activity.ipynb"  # in notebooks/; it takes the same parameters as root_usage_evidence.ipynb
-SANDBOX_START_TIMEOUT = 60.0  # seeding 90 days of CloudTrail for each account takes a few seconds
 LAB_START_TIMEOUT = 60.0
 CELL_TIMEOUT = 180.0
 MIN_CHARTS = 2  # the exploration notebook's timeline and hour x weekday map
 
-_EXPORT = re.compile(r"^export (AWS_[A-Z_]+)=(.*)$")
-_MEMBER = re.compile(r"^#\s+(\d{12})\s+(\S+)\s+(arn:aws:iam::\d{12}:role/\S+)$")
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")
 _LOOPBACK = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # a proxy from the environment must not see this
-
-
-@dataclass(frozen=True)
-class SandboxProcess:
-    """What `rootwatch sandbox` printed: the environment for a shell or JupyterLab, and whom to audit."""
-
-    exports: dict[str, str]
-    members: dict[str, str]  # account id -> audit role ARN
 
 
 @dataclass(frozen=True)
@@ -90,62 +78,6 @@ def _require_dev_tools() -> None:
                     "pip install -e '.[dev]'", pytrace=False)
 
 
-def _child_environment(**extra: str) -> dict[str, str]:
-    """This process's environment without the caller's own AWS settings (a profile or keys of a real
-    account must never mix with the sandbox's), loopback never proxied, plus ``extra``."""
-    env = {key: value for key, value in os.environ.items() if not key.startswith("AWS_")}
-    return {**env, "NO_PROXY": "127.0.0.1,localhost", "no_proxy": "127.0.0.1,localhost", **extra}
-
-
-def _stop(process: subprocess.Popen[Any], timeout: float = 15) -> None:
-    """SIGTERM to the process group we created (the server's own shutdown ends its kernels), SIGKILL
-    if it lingers: a test must not leave servers behind."""
-    if process.poll() is None:
-        os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait(timeout)
-
-
-def _pump(stream: IO[str], lines: queue.Queue[str | None]) -> None:
-    """Every line of ``stream`` into ``lines``, then None at its end; keeps the pipe drained."""
-    for line in stream:
-        lines.put(line.rstrip("\n"))
-    lines.put(None)
-
-
-def _banner(process: subprocess.Popen[str], timeout: float) -> list[str]:
-    """The sandbox's banner: lines until the member accounts are listed, then until the output goes
-    quiet. It prints everything in one flush once seeded, then nothing until it stops, so a second of
-    silence after the first member line means the list is complete."""
-    lines: queue.Queue[str | None] = queue.Queue()
-    threading.Thread(target=_pump, args=(process.stdout, lines), daemon=True, name="sandbox-stdout").start()
-    deadline, banner = time.monotonic() + timeout, []
-    while True:
-        listed = any(_MEMBER.match(line) for line in banner)
-        wait = 1.0 if listed else deadline - time.monotonic()
-        try:
-            line = lines.get(timeout=max(wait, 0))
-        except queue.Empty:
-            if listed:
-                return banner
-            pytest.fail(f"rootwatch sandbox printed no member accounts within {timeout:.0f} s:\n" + "\n".join(banner))
-        if line is None:
-            pytest.fail(f"rootwatch sandbox exited ({process.wait()}) before serving:\n" + "\n".join(banner))
-        banner.append(line)
-
-
-def _parse_banner(banner: list[str]) -> SandboxProcess:
-    """The ``export`` lines and the ``#   <id>  <alias>  <role arn>`` lines, as a user would copy them."""
-    exports = dict(m.groups() for m in map(_EXPORT.match, banner) if m)
-    members = {m[1]: m[3] for m in map(_MEMBER.match, banner) if m}
-    assert exports.get("AWS_ENDPOINT_URL", "").startswith("http://127.0.0.1:"), banner
-    assert {"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"} <= exports.keys() and members, banner
-    return SandboxProcess(exports, members)
-
-
 def _free_port() -> int:
     """A loopback port nobody holds now (the server is told not to wander off to another one)."""
     with socket.socket() as s:
@@ -168,21 +100,6 @@ def _wait_for_status(lab: Lab, process: subprocess.Popen[Any], log: Path, timeou
 
 
 @pytest.fixture(scope="module")
-def sandbox_process(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SandboxProcess]:
-    """`rootwatch sandbox` in its own process group (not the in-process Sandbox: moto's state is per
-    process and the pytest session already seeded one)."""
-    log = tmp_path_factory.mktemp("sandbox") / "stderr.log"
-    with log.open("w") as stderr:
-        process = subprocess.Popen([str(Path(sys.executable).with_name("rootwatch")), "sandbox"], cwd=ROOT,
-                                   stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=stderr, text=True,
-                                   env=_child_environment(), start_new_session=True)
-        try:
-            yield _parse_banner(_banner(process, SANDBOX_START_TIMEOUT))
-        finally:
-            _stop(process)
-
-
-@pytest.fixture(scope="module")
 def lab(sandbox_process: SandboxProcess, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
     """JupyterLab headless on loopback, rooted at the repository, with the sandbox's exports in its
     environment so its kernels inherit them. Config, data, runtime, IPython and matplotlib directories
@@ -193,7 +110,7 @@ def lab(sandbox_process: SandboxProcess, tmp_path_factory: pytest.TempPathFactor
     dirs = {name: home / name for name in ("config", "data", "runtime", "ipython", "matplotlib", "xdg")}
     for path in dirs.values():
         path.mkdir()
-    env = _child_environment(**sandbox_process.exports, JUPYTER_CONFIG_DIR=str(dirs["config"]),
+    env = child_environment(**sandbox_process.exports, JUPYTER_CONFIG_DIR=str(dirs["config"]),
                              JUPYTER_DATA_DIR=str(dirs["data"]), JUPYTER_RUNTIME_DIR=str(dirs["runtime"]),
                              JUPYTER_NO_CONFIG="1", IPYTHONDIR=str(dirs["ipython"]),
                              MPLCONFIGDIR=str(dirs["matplotlib"]), XDG_CONFIG_HOME=str(dirs["xdg"]),
@@ -214,7 +131,7 @@ def lab(sandbox_process: SandboxProcess, tmp_path_factory: pytest.TempPathFactor
             _wait_for_status(server, process, log, LAB_START_TIMEOUT)
             yield server
         finally:
-            _stop(process)
+            stop(process)
 
 
 # --- the kernel, over its websocket ---------------------------------------------------------------

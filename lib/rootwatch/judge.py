@@ -47,6 +47,22 @@ class Step:
     command: str
 
 
+@dataclass(frozen=True)
+class Anchor:
+    """Where the reported chain lives, by name: what a remediation plan acts on."""
+
+    trail: str | None = None            # trail name
+    trail_region: str | None = None     # its home region
+    trail_bucket: str | None = None
+    log_group: str | None = None
+    log_group_region: str | None = None
+    log_group_account: str | None = None
+    filter_name: str | None = None
+    metric: tuple[str, str] | None = None  # (namespace, name)
+    alarm: str | None = None
+    topics: tuple[str, ...] = ()
+
+
 @dataclass
 class Finding:
     account_id: str
@@ -61,6 +77,7 @@ class Finding:
     remediation: list[Step] = field(default_factory=list)
     coverage: Coverage | None = None  # the metric filter's verdict, with its deciding event
     check: str = CHAIN  # or ALARM_COVERAGE: did the alarm fire for every counted event
+    anchor: Anchor = field(default_factory=Anchor)
 
     @property
     def key(self) -> str:
@@ -91,12 +108,21 @@ def judge_account(ev: AccountEvidence, control: Control, catalog: Catalog | None
         chains = list(_chains(ev, control, catalog, peers or {}))
         best = max(chains, key=_rank)
         finding.links, finding.notes, finding.coverage = best.links, best.notes, best.coverage
+        finding.anchor = _anchor(best)
         if control.caveat:
             finding.notes.append(f"caveat of the benchmark's pattern: {control.caveat}")
         finding.remediation = _remediation(ev, control, best)
     statuses = {link.status for link in finding.links}
     finding.status = FAIL if FAIL in statuses else GAP if GAP in statuses else PASS
     return finding
+
+
+def _anchor(chain: _Chain) -> Anchor:
+    trail, group, alarm = chain.trail or {}, chain.group, chain.alarm or {}
+    return Anchor(trail.get("Name"), trail.get("HomeRegion"), trail.get("S3BucketName"),
+                  group.name if group else None, group.region if group else None,
+                  group.account_id if group else None, chain.filter_name, chain.metric, alarm.get("AlarmName"),
+                  tuple(a for a in alarm.get("AlarmActions", []) if a.startswith("arn:aws:sns:")))
 
 
 RELEVANCE = {"equivalent": 2, "narrower": 2, "broader": 2, "overlapping": 1, "unrelated": 0}

@@ -7,6 +7,8 @@ the library. Tables come back as pandas frames (rendered escaped), charts as mat
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -21,6 +23,7 @@ from rootwatch.collect.evidence import RawCall, Recorder, write_raw
 from rootwatch.collect.organization import organization_scope, resolve_regions
 from rootwatch.collect.session import Clients, make_session
 from rootwatch.display import heading, show, show_figure
+from rootwatch.errors import ParameterError
 from rootwatch.judge import CHAIN, Finding, judge_alarm_coverage, judge_all
 from rootwatch.params import RunParams
 
@@ -249,12 +252,13 @@ def start(parameters: dict[str, Any]) -> EvidenceRun:
     controls = catalog.controls(params.benchmark) if params.controls == ("all",) else \
         [catalog.control(c, params.benchmark) for c in params.controls]
     started = datetime.now(UTC)
-    collect_ = _collect_sandbox if params.source == "sandbox" else _collect_aws
-    evidence, scope_calls = collect_(params, controls)
+    with opened(params) as scope:
+        evidence = collect(scope.targets, scope.regions, params.window, controls, endpoint_url=scope.endpoint,
+                           progress=_progress_bars(), archive=params.event_source == "archive")
     built = frames.build_all(evidence, controls)
     findings = _with_alarm_coverage(judge_all(evidence, controls, catalog), evidence, controls, built)
     return EvidenceRun(params, controls, evidence, built, findings, started,
-                       datetime.now(UTC), {e.account_id: e.caller_arn for e in evidence}, scope_calls)
+                       datetime.now(UTC), {e.account_id: e.caller_arn for e in evidence}, scope.calls)
 
 
 def _with_alarm_coverage(findings: list[Finding], evidence: list[AccountEvidence], controls: list[Control],
@@ -274,40 +278,54 @@ def _with_alarm_coverage(findings: list[Finding], evidence: list[AccountEvidence
     return out
 
 
-def _collect_sandbox(params: RunParams, controls: list[Control]) -> tuple[list[AccountEvidence], list[RawCall]]:
-    from rootwatch.errors import ParameterError
-    from rootwatch.sandbox import Sandbox
+@dataclass
+class Scope:
+    """The accounts and regions a run reads, and how to reach them (``endpoint``: the sandbox's)."""
 
-    with Sandbox(now=params.window.end) as sb:
-        chosen = [a for a in sb.accounts if not params.accounts or {a.account_id, a.alias} & set(params.accounts)]
-        unknown = set(params.accounts) - {x for a in sb.accounts for x in (a.account_id, a.alias)}
-        if unknown:
-            raise ParameterError(f"the sandbox has no account {', '.join(sorted(unknown))}",
-                                 f"use {', '.join(a.alias for a in sb.accounts)}")
-        base = sb.session()
-        rec = Recorder(Clients(base, sb.endpoint), "organization")
-        regions = resolve_regions(rec, _regions(params), sb.region)
-        targets = [Target(a.alias, base, a.role_arn) for a in chosen]
-        return collect(targets, regions, params.window, controls, endpoint_url=sb.endpoint,
-                       progress=_progress_bars(), archive=params.event_source == "archive"), rec.calls
+    targets: list[Target]
+    regions: list[str]
+    calls: list[RawCall]  # organization / region listing, evidence of what was in scope
+    endpoint: str | None = None
 
 
-def _collect_aws(params: RunParams, controls: list[Control]) -> tuple[list[AccountEvidence], list[RawCall]]:
+@contextmanager
+def opened(params: RunParams) -> Iterator[Scope]:
+    """The run's scope, with the sandbox served while the block runs when the source is the sandbox."""
+    if params.source == "sandbox":
+        from rootwatch.sandbox import Sandbox
+
+        with Sandbox(now=params.window.end) as sb:
+            yield _sandbox_scope(params, sb)
+        return
+    yield _aws_scope(params)
+
+
+def _sandbox_scope(params: RunParams, sb: Any) -> Scope:
+    chosen = [a for a in sb.accounts if not params.accounts or {a.account_id, a.alias} & set(params.accounts)]
+    unknown = set(params.accounts) - {x for a in sb.accounts for x in (a.account_id, a.alias)}
+    if unknown:
+        raise ParameterError(f"the sandbox has no account {', '.join(sorted(unknown))}",
+                             f"use {', '.join(a.alias for a in sb.accounts)}")
+    base = sb.session()
+    rec = Recorder(Clients(base, sb.endpoint), "organization")
+    regions = resolve_regions(rec, _regions(params), sb.region)
+    return Scope([Target(a.alias, base, a.role_arn) for a in chosen], regions, rec.calls, sb.endpoint)
+
+
+def _aws_scope(params: RunParams) -> Scope:
     home = params.regions[0] if params.regions != ("all",) else None
     session = make_session(params.profile, home)
     org = params.organization
     if org:
         scope = organization_scope(session, org["role"], _regions(params), org["include"], org["exclude"],
                                    org["external_id"], org["session_name"])
-        targets, regions, calls = scope.targets, scope.regions, scope.calls
-    else:
-        rec = Recorder(Clients(session), "scope")
-        regions, calls = resolve_regions(rec, _regions(params), session.region_name or "us-east-1"), rec.calls
-        targets = [Target(a.split(":")[4], session, a) if a.startswith("arn:") else
-                   Target(a.removeprefix("profile:"), make_session(a.removeprefix("profile:"), home))
-                   for a in params.accounts] or [Target(params.profile or "default", session)]
-    return collect(targets, regions, params.window, controls, progress=_progress_bars(),
-                   archive=params.event_source == "archive"), calls
+        return Scope(scope.targets, scope.regions, scope.calls)
+    rec = Recorder(Clients(session), "scope")
+    regions = resolve_regions(rec, _regions(params), session.region_name or "us-east-1")
+    targets = [Target(a.split(":")[4], session, a) if a.startswith("arn:") else
+               Target(a.removeprefix("profile:"), make_session(a.removeprefix("profile:"), home))
+               for a in params.accounts] or [Target(params.profile or "default", session)]
+    return Scope(targets, regions, rec.calls)
 
 
 def _regions(params: RunParams) -> list[str] | str:

@@ -121,7 +121,7 @@ def _stage(pool: ThreadPoolExecutor, name: str, say: Progress, tasks: list[Calla
 
 
 def _identity(rec: Recorder, target: Target, region: str, endpoint_url: str | None) -> dict | None:
-    if target.role_arn is not None and not _assume(rec, target, region, endpoint_url):
+    if target.role_arn is not None and not assume(rec, target, region, endpoint_url):
         return None
     identity = rec.call(region, "sts", "GetCallerIdentity", "identity")
     if identity:
@@ -131,7 +131,7 @@ def _identity(rec: Recorder, target: Target, region: str, endpoint_url: str | No
     return identity
 
 
-def _assume(rec: Recorder, target: Target, region: str, endpoint_url: str | None) -> bool:
+def assume(rec: Recorder, target: Target, region: str, endpoint_url: str | None) -> bool:
     """Switch the recorder to the target's role; False (and a gap) when AssumeRole fails."""
     params = {"RoleArn": target.role_arn, "RoleSessionName": target.session_name}
     if target.external_id:
