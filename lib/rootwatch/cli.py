@@ -85,6 +85,18 @@ def build_parser() -> argparse.ArgumentParser:
     events.add_argument("--profile", help="AWS profile for s3:// archives (default: the standard chain)")
     events.set_defaults(handler=_events)
 
+    remediate = commands.add_parser("remediate", help="plan (or --apply) the changes that make failing links pass")
+    remediate.add_argument("params", help="parameter file, e.g. parameters/sandbox.yaml")
+    remediate.add_argument("--set", dest="sets", action="append", default=[], metavar="KEY=VALUE",
+                           help="override a parameter (YAML value), e.g. --set controls=all; repeatable")
+    remediate.add_argument("--notify", action="append", default=[], metavar="ADDRESS",
+                           help="subscribe ADDRESS (email, https:// or phone) to a new alerts topic; repeatable")
+    remediate.add_argument("--out", help="directory for the plan (CLI, CloudFormation, Terraform) and evidence "
+                                         "(default: a new directory under reports/)")
+    remediate.add_argument("--apply", action="store_true", help="make the changes (default: dry run)")
+    remediate.add_argument("--yes", action="store_true", help="apply without asking (needed when not interactive)")
+    remediate.set_defaults(handler=_remediate)
+
     sandbox = commands.add_parser("sandbox", help="serve the sandbox organisation on 127.0.0.1 until Ctrl-C")
     sandbox.add_argument("--accounts", type=int, help="clone the organisation up to N accounts (benchmarks)")
     sandbox.add_argument("--days", type=int, default=90, help="days of CloudTrail records per account (default 90)")
@@ -115,6 +127,38 @@ def _verify(args: argparse.Namespace) -> Exit:
     result = verify_bundle(Path(args.bundle), Path(args.trusted_key) if args.trusted_key else None)
     print("\n".join(result.lines()))
     return Exit.PASS if result.ok else Exit.FAIL
+
+
+def _remediate(args: argparse.Namespace) -> Exit:
+    from rootwatch import remediate
+    from rootwatch.params import RUN_KEYS, apply_sets, load_file
+
+    mapping = {k: v for k, v in apply_sets(load_file(args.params), args.sets).items() if k not in RUN_KEYS}
+    out = Path(args.out) if args.out else None
+    if out is not None and out.exists():
+        raise ParameterError(f"--out {out} already exists", "rootwatch never writes into an existing directory")
+    if args.apply and not args.yes and not sys.stdin.isatty():
+        raise ParameterError("--apply would change AWS accounts and this run cannot ask for confirmation",
+                             "add --yes to apply without asking, or run without --apply for the plan")
+    result = remediate.start(mapping, args.notify, apply=args.apply and (args.yes or _confirm(mapping)))
+    directory = remediate.write(result, out)
+    print(result.cli())
+    for plan in result.plans:
+        for note in plan.notes:
+            print(f"# note, {plan.label}: {note}")
+    print(result.comparison().to_string(index=False), file=sys.stderr)
+    for failure in result.failed:
+        print(f"rootwatch remediate: refused: {failure}", file=sys.stderr)
+    made = len([c for c in result.calls if c.operation not in ("AssumeRole",) and not c.error])
+    print(f"rootwatch remediate: {result.changes} change(s) planned, {made} made; plan and evidence in {directory}",
+          file=sys.stderr)
+    statuses = result.statuses()
+    return Exit.FAIL if "FAIL" in statuses or result.failed else Exit.GAP if "GAP" in statuses else Exit.PASS
+
+
+def _confirm(mapping: dict) -> bool:
+    answer = input(f"Apply the planned changes to the accounts of {mapping.get('source')}? [y/N] ")
+    return answer.strip().lower() in ("y", "yes")
 
 
 def _events(args: argparse.Namespace) -> Exit:

@@ -38,3 +38,12 @@ def show_figure(fig: Any) -> None:
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png", metadata={"Software": None})
     display(Image(data=buffer.getvalue(), format="png"))
+
+
+def show_code(text: str) -> None:
+    """Commands or templates as escaped preformatted text (they carry filter patterns and names)."""
+    from html import escape
+
+    from IPython.display import HTML, display
+
+    display(HTML(f"<pre>{escape(text)}</pre>"))
