@@ -43,17 +43,6 @@ HEALTHY, DRIFTED = "111111111111", "222222222222"
 NOTIFY = "secops@example.com"
 
 
-def _remediator_error() -> str | None:
-    """Why the remediator cannot be imported yet (it is being written), or None."""
-    try:
-        import rootwatch.remediate  # noqa: F401
-    except ImportError as exc:
-        return str(exc)
-    return None
-
-
-REMEDIATOR_ERROR = _remediator_error()
-
 # The write operations the remediator calls (issue text); remediate.json grants exactly their actions.
 REMEDIATOR_OPERATIONS = (
     ("logs", "CreateLogGroup", {}), ("logs", "PutMetricFilter", {}), ("sns", "CreateTopic", {}),
@@ -380,7 +369,7 @@ def remediation(request) -> tuple[Any, CallLog, str]:
     """``rootwatch remediate --apply`` in this process (so its calls are recorded) against a
     `rootwatch sandbox` process (so its changes touch no other test), found through the environment
     as an analyst's shell finds it, after BREAKS."""
-    from rootwatch import remediate  # first: without the remediator, no sandbox process is started
+    from rootwatch import remediate
 
     sandbox = request.getfixturevalue("sandbox_process")
     with pytest.MonkeyPatch.context() as env:
@@ -397,11 +386,6 @@ def remediation(request) -> tuple[Any, CallLog, str]:
     return result, log, sandbox.exports["AWS_ACCESS_KEY_ID"]
 
 
-pending = pytest.mark.xfail(REMEDIATOR_ERROR is not None, raises=ImportError, strict=False,
-                            reason=f"remediator pending: {REMEDIATOR_ERROR}")
-
-
-@pending
 def test_remediate_policy_allows_every_change_the_remediator_makes(remediation):
     _, log, auditor_key = remediation
     audit_policy, remediate_policy = _policy("audit.json"), _policy("remediate.json")
@@ -411,7 +395,6 @@ def test_remediate_policy_allows_every_change_the_remediator_makes(remediation):
     assert _denied([c for c in log.calls if c.principal == auditor_key], audit_policy["Statement"]) == []
 
 
-@pending
 def test_remediate_policy_grants_nothing_the_remediator_does_not_use(remediation):
     _, log, auditor_key = remediation
     writes = log.actions(lambda k: k != auditor_key) - _granted(_role_part(_policy("audit.json")))

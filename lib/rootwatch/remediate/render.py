@@ -1,11 +1,20 @@
 """A plan in the three forms teams change accounts with: AWS CLI commands, CloudFormation, Terraform.
 
-One registry (``KINDS``) says, for each resource kind, which CloudFormation type and Terraform
-type it becomes and how each call parameter maps to their properties, so the forms cannot drift
-apart. Settings of an existing trail become one trail resource declaring its current settings plus
-the fixes, to be imported (CloudFormation resource import, Terraform ``import`` block): declaring
-less would drop what the trail already has. Switching an existing alarm's actions back on has no
-template form without its whole definition; it stays a CLI command, noted in both templates.
+One registry (``KINDS``) says, for each resource kind, its CloudFormation and Terraform types and
+which property and argument each call parameter becomes, so the forms cannot drift apart: a
+parameter the registry does not know is refused, never silently dropped.
+
+The calls that build one resource become one declaration: a role's CreateRole and PutRolePolicy
+one role with its inline policy; a trail's UpdateTrail, StartLogging and PutEventSelectors one trail.
+A trail is an existing resource (``creates=False``) that a stack or a Terraform state can change only
+after taking it over, so it is declared with everything it has now (``Action.facts``) plus the fixes,
+marked for import (CloudFormation resource import, Terraform ``import`` block) and kept if the stack
+or configuration is deleted: declaring only the fixes would drop the rest of its settings. The log
+group the trail delivers to is kept too: its events are the evidence.
+
+EnableAlarmActions on an existing alarm has no template form short of the alarm's whole definition,
+which the plan does not carry: it stays a CLI command, quoted in the template's ``Metadata`` and as a
+Terraform comment.
 """
 
 from __future__ import annotations
@@ -13,7 +22,8 @@ from __future__ import annotations
 import json
 import shlex
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from itertools import takewhile
 from typing import Any
 
 import yaml
@@ -27,205 +37,313 @@ from rootwatch.remediate.actions import (
     METRIC_FILTER,
     SUBSCRIPTION,
     TOPIC,
-    TRAIL,
     TRAIL_KINDS,
     Action,
 )
 
-CLI_RENAMES = {("sns", "Subscribe", "Endpoint"): "notification-endpoint"}  # where the CLI departs from the API
+ARN, NAME = "arn", "name"  # what a parameter pointing at another resource takes of it
+
+
+@dataclass(frozen=True)
+class Companion:
+    """Structures Terraform declares as resources of their own beside their parent, with the parent's
+    label: the AWS provider deprecates a role's ``inline_policy`` blocks for ``aws_iam_role_policy``."""
+
+    tf_type: str
+    parent_arg: str   # the argument that names the parent
+    parent_attr: str  # ARN or NAME: which of the parent's attributes it takes
+
+
+@dataclass(frozen=True)
+class Field:
+    """One call parameter (as the API names it), and the Terraform argument and CloudFormation
+    property it becomes."""
+
+    api: str
+    tf: str
+    cfn_name: str = ""              # when the property is not named like the parameter (logs' camelCase)
+    parts: tuple[Field, ...] = ()   # a list of structures: CloudFormation objects, Terraform nested blocks
+    policy: bool = False            # IAM policy JSON text: an object in CloudFormation, text elsewhere
+    wants: str = ARN                # what it takes of a resource it points at (``Action.refs``)
+    companion: Companion | None = None
+
+    @property
+    def cfn(self) -> str:
+        return self.cfn_name or self.api
+
+
+@dataclass(frozen=True)
+class Attribute:
+    """How each form names an attribute of a resource, for the parameters that point at it."""
+
+    cfn_getatt: str      # the ``Fn::GetAtt`` attribute; empty: the resource's ``Ref`` gives it
+    tf: str
+    tf_suffix: str = ""  # what the Terraform value lacks of the API's form (a log group ARN's ':*')
 
 
 @dataclass(frozen=True)
 class Kind:
     cfn_type: str
     tf_type: str
-    cfn: Callable[[dict], dict]          # merged call params -> CloudFormation properties
-    tf: Callable[[dict], list[tuple]]    # merged call params -> Terraform (argument, value) pairs; dict values are blocks
-    arn: tuple[dict, str] | None = None  # how another resource points at this one: (CFN expression, TF expression)
+    fields: tuple[Field, ...]
+    attributes: dict[str, Attribute] = field(default_factory=dict)
+    desired: dict[str, Any] = field(default_factory=dict)  # what every declaration of it says: a trail logs
+    kept: bool = False  # holds the audit trail's logs: deleting the stack or configuration must not delete it
 
 
-def _metric_filter(p: dict) -> dict:
-    t = p["metricTransformations"][0]
-    return {"LogGroupName": p["logGroupName"], "FilterName": p["filterName"], "FilterPattern": p["filterPattern"],
-            "MetricTransformations": [{"MetricName": t["metricName"], "MetricNamespace": t["metricNamespace"],
-                                       "MetricValue": t["metricValue"]}]}
-
-
-def _metric_filter_tf(p: dict) -> list[tuple]:
-    t = p["metricTransformations"][0]
-    return [("name", p["filterName"]), ("pattern", p["filterPattern"]), ("log_group_name", p["logGroupName"]),
-            ("metric_transformation", {"name": t["metricName"], "namespace": t["metricNamespace"],
-                                       "value": t["metricValue"]})]
-
-
-ALARM_FIELDS = (("AlarmName", "alarm_name"), ("AlarmDescription", "alarm_description"), ("MetricName", "metric_name"),
-                ("Namespace", "namespace"), ("Statistic", "statistic"), ("Period", "period"),
-                ("EvaluationPeriods", "evaluation_periods"), ("Threshold", "threshold"),
-                ("ComparisonOperator", "comparison_operator"), ("TreatMissingData", "treat_missing_data"),
-                ("ActionsEnabled", "actions_enabled"), ("AlarmActions", "alarm_actions"))
-TRAIL_FIELDS = (("S3BucketName", "s3_bucket_name"), ("S3KeyPrefix", "s3_key_prefix"),
-                ("IncludeGlobalServiceEvents", "include_global_service_events"),
-                ("IsMultiRegionTrail", "is_multi_region_trail"), ("KmsKeyId", "kms_key_id"),
-                ("IsOrganizationTrail", "is_organization_trail"), ("SnsTopicName", "sns_topic_name"),
-                ("CloudWatchLogsLogGroupArn", "cloud_watch_logs_group_arn"),
-                ("CloudWatchLogsRoleArn", "cloud_watch_logs_role_arn"))
-
-
-def _trail(p: dict) -> dict:
-    props = {"TrailName": p["Name"], "IsLogging": True}
-    props |= {cfn: p[cfn] for cfn, _ in TRAIL_FIELDS if cfn in p}
-    if "LogFileValidationEnabled" in p:
-        props["EnableLogFileValidation"] = p["LogFileValidationEnabled"]
-    if p.get("EventSelectors"):
-        props["EventSelectors"] = [{k: v for k, v in s.items() if k != "DataResources" or v}
-                                   for s in p["EventSelectors"]]
-    return props
-
-
-def _trail_tf(p: dict) -> list[tuple]:
-    pairs: list[tuple] = [("name", p["Name"]), ("enable_logging", True)]
-    pairs += [(tf, p[cfn]) for cfn, tf in TRAIL_FIELDS if cfn in p]
-    if "LogFileValidationEnabled" in p:
-        pairs.append(("enable_log_file_validation", p["LogFileValidationEnabled"]))
-    pairs += [("event_selector", {"read_write_type": s.get("ReadWriteType", "All"),
-                                  "include_management_events": s.get("IncludeManagementEvents", True)})
-              for s in p.get("EventSelectors") or []]
-    return pairs
-
-
-def _role(p: dict) -> dict:
-    return {"RoleName": p["RoleName"], "AssumeRolePolicyDocument": json.loads(p["AssumeRolePolicyDocument"]),
-            "Policies": [{"PolicyName": p["PolicyName"], "PolicyDocument": json.loads(p["PolicyDocument"])}]}
-
-
-def _role_tf(p: dict) -> list[tuple]:
-    return [("name", p["RoleName"]), ("assume_role_policy", p["AssumeRolePolicyDocument"]),
-            ("inline_policy", {"name": p["PolicyName"], "policy": p["PolicyDocument"]})]
-
+TRANSFORMATION = (Field("metricName", "name", "MetricName"), Field("metricNamespace", "namespace", "MetricNamespace"),
+                  Field("metricValue", "value", "MetricValue"), Field("defaultValue", "default_value", "DefaultValue"),
+                  Field("unit", "unit", "Unit"))
+EVENT_SELECTOR = (Field("ReadWriteType", "read_write_type"),
+                  Field("IncludeManagementEvents", "include_management_events"),
+                  Field("ExcludeManagementEventSources", "exclude_management_event_sources"),
+                  Field("DataResources", "data_resource", parts=(Field("Type", "type"), Field("Values", "values"))))
+ALARM_ARGUMENTS = (("AlarmName", "alarm_name"), ("AlarmDescription", "alarm_description"),
+                   ("ActionsEnabled", "actions_enabled"), ("AlarmActions", "alarm_actions"),
+                   ("MetricName", "metric_name"), ("Namespace", "namespace"), ("Statistic", "statistic"),
+                   ("Period", "period"), ("EvaluationPeriods", "evaluation_periods"), ("Threshold", "threshold"),
+                   ("ComparisonOperator", "comparison_operator"), ("TreatMissingData", "treat_missing_data"))
+TRAIL_ARGUMENTS = (("S3BucketName", "s3_bucket_name"), ("S3KeyPrefix", "s3_key_prefix"),
+                   ("IncludeGlobalServiceEvents", "include_global_service_events"),
+                   ("IsMultiRegionTrail", "is_multi_region_trail"), ("IsOrganizationTrail", "is_organization_trail"),
+                   ("KmsKeyId", "kms_key_id"), ("SnsTopicName", "sns_topic_name"),
+                   ("CloudWatchLogsLogGroupArn", "cloud_watch_logs_group_arn"),
+                   ("CloudWatchLogsRoleArn", "cloud_watch_logs_role_arn"))
 
 KINDS: dict[str, Kind] = {
-    METRIC_FILTER: Kind("AWS::Logs::MetricFilter", "aws_cloudwatch_log_metric_filter", _metric_filter,
-                        _metric_filter_tf),
-    TOPIC: Kind("AWS::SNS::Topic", "aws_sns_topic", lambda p: {"TopicName": p["Name"]}, lambda p: [("name", p["Name"])],
-                ({"Ref": "{id}"}, "aws_sns_topic.{id}.arn")),
-    SUBSCRIPTION: Kind("AWS::SNS::Subscription", "aws_sns_topic_subscription",
-                       lambda p: {"TopicArn": p["TopicArn"], "Protocol": p["Protocol"], "Endpoint": p["Endpoint"]},
-                       lambda p: [("topic_arn", p["TopicArn"]), ("protocol", p["Protocol"]),
-                                  ("endpoint", p["Endpoint"])]),
+    METRIC_FILTER: Kind("AWS::Logs::MetricFilter", "aws_cloudwatch_log_metric_filter", (
+        Field("filterName", "name", "FilterName"),
+        Field("logGroupName", "log_group_name", "LogGroupName", wants=NAME),
+        Field("filterPattern", "pattern", "FilterPattern"),
+        Field("metricTransformations", "metric_transformation", "MetricTransformations", parts=TRANSFORMATION))),
+    TOPIC: Kind("AWS::SNS::Topic", "aws_sns_topic", (Field("Name", "name", "TopicName"),),
+                {ARN: Attribute("", "arn")}),
+    SUBSCRIPTION: Kind("AWS::SNS::Subscription", "aws_sns_topic_subscription", (
+        Field("TopicArn", "topic_arn"), Field("Protocol", "protocol"), Field("Endpoint", "endpoint"))),
     ALARM: Kind("AWS::CloudWatch::Alarm", "aws_cloudwatch_metric_alarm",
-                lambda p: {cfn: p[cfn] for cfn, _ in ALARM_FIELDS if cfn in p},
-                lambda p: [(tf, p[cfn]) for cfn, tf in ALARM_FIELDS if cfn in p]),
-    LOG_GROUP: Kind("AWS::Logs::LogGroup", "aws_cloudwatch_log_group", lambda p: {"LogGroupName": p["logGroupName"]},
-                    lambda p: [("name", p["logGroupName"])],
-                    ({"Fn::GetAtt": ["{id}", "Arn"]}, '"${{aws_cloudwatch_log_group.{id}.arn}}:*"')),
-    DELIVERY_ROLE: Kind("AWS::IAM::Role", "aws_iam_role", _role, _role_tf,
-                        ({"Fn::GetAtt": ["{id}", "Arn"]}, "aws_iam_role.{id}.arn")),
-    TRAIL: Kind("AWS::CloudTrail::Trail", "aws_cloudtrail", _trail, _trail_tf),
+                tuple(Field(api, tf) for api, tf in ALARM_ARGUMENTS)),
+    LOG_GROUP: Kind("AWS::Logs::LogGroup", "aws_cloudwatch_log_group", (
+        Field("logGroupName", "name", "LogGroupName"), Field("retentionInDays", "retention_in_days", "RetentionInDays")),
+        {NAME: Attribute("", "name"), ARN: Attribute("Arn", "arn", ":*")}, kept=True),
+    DELIVERY_ROLE: Kind("AWS::IAM::Role", "aws_iam_role", (
+        Field("RoleName", "name"), Field("AssumeRolePolicyDocument", "assume_role_policy", policy=True),
+        Field("Policies", "", parts=(Field("PolicyName", "name"), Field("PolicyDocument", "policy", policy=True)),
+              companion=Companion("aws_iam_role_policy", "role", NAME))),
+        {NAME: Attribute("", "name"), ARN: Attribute("Arn", "arn")}),
+    **dict.fromkeys(TRAIL_KINDS, Kind("AWS::CloudTrail::Trail", "aws_cloudtrail", (
+        Field("Name", "name", "TrailName"), Field("IsLogging", "enable_logging"),
+        *(Field(api, tf) for api, tf in TRAIL_ARGUMENTS),
+        Field("LogFileValidationEnabled", "enable_log_file_validation", "EnableLogFileValidation"),
+        Field("EventSelectors", "event_selector", parts=EVENT_SELECTOR)), desired={"IsLogging": True})),
 }
-NAME_REFS = {"logGroupName": ({"Ref": "{id}"}, "aws_cloudwatch_log_group.{id}.name")}  # a log group by name
+UNDECLARED = {ALARM_ACTIONS: "an existing alarm: no template form without its whole definition"}
+
+
+def _inline_policy(state: dict, p: dict) -> dict:
+    """PutRolePolicy adds one of the role's inline policies, or replaces the one of that name."""
+    others = [q for q in state.get("Policies", []) if q["PolicyName"] != p["PolicyName"]]
+    return {"RoleName": p["RoleName"],
+            "Policies": [*others, {"PolicyName": p["PolicyName"], "PolicyDocument": p["PolicyDocument"]}]}
+
+
+def _as_is(state: dict, p: dict) -> dict:
+    return p
+
+
+# how a call's parameters change the resource, as the API describes it (any other call: ``_as_is``)
+MERGES: dict[str, Callable[[dict, dict], dict]] = {
+    "PutRolePolicy": _inline_policy,
+    "StartLogging": lambda state, p: {"Name": p["Name"]},  # IsLogging: every declared trail logs
+    "PutEventSelectors": lambda state, p: {"Name": p["TrailName"], "EventSelectors": p["EventSelectors"]},
+}
+
+
+@dataclass(frozen=True)
+class Ref:
+    """A parameter's value that is another resource of the plan: each form names it its own way."""
+
+    logical_id: str
+    kind: Kind
+    attribute: str  # ARN or NAME
 
 
 @dataclass
 class _Resource:
     logical_id: str
-    kind: str
-    params: dict
-    refs: dict[str, str]
-    imported: str | None  # an existing resource's name: declared to be imported, never created
+    kind: Kind
+    name: str
+    region: str
+    imported: bool                   # an existing resource: declared to be imported, never created
+    state: dict[str, Any]            # the resource as the API describes it once the plan's calls are made
+    refs: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def kept(self) -> bool:
+        """Outlives the stack or configuration: it existed before, or it holds the trail's logs."""
+        return self.imported or self.kind.kept
 
 
 def _resources(actions: list[Action]) -> list[_Resource]:
-    """One resource per logical id, in plan order: a role's two calls, a trail's three, merged; an
-    existing trail starts from its current settings."""
+    """One resource per logical id, in plan order, each the merge of its calls; an existing one starts
+    from its current settings. Parameters that point at another resource become ``Ref``s."""
     merged: dict[str, _Resource] = {}
     for a in actions:
-        if a.kind == ALARM_ACTIONS:
+        if a.kind in UNDECLARED:
             continue
-        kind = TRAIL if a.kind in TRAIL_KINDS else a.kind
-        res = merged.setdefault(a.logical_id, _Resource(a.logical_id, kind, dict(a.facts), {},
-                                                        None if a.creates else a.name))
-        params = dict(a.params)
-        if a.operation == "PutEventSelectors":
-            params = {"EventSelectors": params["EventSelectors"]}
-        if a.operation == "StartLogging":
-            params = {}
-        res.params.update({"Name": a.name} if kind == TRAIL else {}, **params)
+        if a.kind not in KINDS:
+            raise ValueError(f"{a.operation} {a.name}: no template form for resource kind {a.kind!r}")
+        kind = KINDS[a.kind]
+        res = merged.setdefault(a.logical_id, _Resource(a.logical_id, kind, a.name, a.region, not a.creates,
+                                                        {**kind.desired, **a.facts}))
+        if (res.kind, res.name, res.region) != (kind, a.name, a.region):
+            raise ValueError(f"{a.operation} {a.name} ({a.region}) and {res.name} ({res.region}) would both be "
+                             f"resource {a.logical_id}")
+        res.state.update(MERGES.get(a.operation, _as_is)(res.state, a.params))
         res.refs.update(a.refs)
+    for res in merged.values():
+        for key, target in res.refs.items():
+            res.state[key] = _pointer(res, key, merged.get(target))
     return list(merged.values())
 
 
+def _pointer(res: _Resource, key: str, target: _Resource | None) -> Ref | list[Ref]:
+    """The value of ``key`` as a reference to ``target``: a list parameter must hold that one resource."""
+    if target is None:
+        raise ValueError(f"{res.logical_id}.{key} refers to {res.refs[key]}, which the plan does not make")
+    _known(res.kind.fields, {key: None})
+    wants = next(f.wants for f in res.kind.fields if f.api == key)
+    if wants not in target.kind.attributes:
+        raise ValueError(f"{res.logical_id}.{key} wants the {wants} of {target.logical_id}, which has none")
+    ref = Ref(target.logical_id, target.kind, wants)
+    value = res.state[key]
+    if isinstance(value, list) and len(value) != 1:
+        raise ValueError(f"{res.logical_id}.{key}: which of {value} is {target.logical_id}?")
+    return [ref] if isinstance(value, list) else ref
+
+
+def _known(fields: tuple[Field, ...], structure: dict) -> None:
+    unknown = set(structure) - {f.api for f in fields}
+    if unknown:
+        raise ValueError(f"no template form for {sorted(unknown)}: add it to render.KINDS")
+
+
 def _notes(actions: list[Action]) -> list[str]:
-    return [f"{a.why}: aws cloudwatch enable-alarm-actions --region {a.region} --alarm-names {a.name} "
-            "(an existing alarm: no template form without its whole definition)"
-            for a in actions if a.kind == ALARM_ACTIONS]
+    return [_one_line(f"{a.why}, {UNDECLARED[a.kind]}: {_command(a)}") for a in actions if a.kind in UNDECLARED]
+
+
+def _one_line(text: str) -> str:
+    """Comment text: a line break in a name would end the comment and start a command."""
+    return " ".join(text.split())
 
 
 # --- AWS CLI --------------------------------------------------------------------------------------
+CLI_RENAMES = {("sns", "Subscribe", "Endpoint"): "notification-endpoint"}  # awscli's argrename, for these calls
+PARAMFILE_PREFIXES = ("file://", "fileb://", "http://", "https://")         # the CLI loads such a value's target
+
+
 def cli(actions: list[Action]) -> str:
-    """One command per action, in order, each after a comment saying which link it fixes."""
-    return "\n".join(f"# {a.why} ({a.name})\n{_command(a)}" for a in actions)
+    """One command per action, in plan order, each after a comment saying which link it fixes. The
+    services' CLI names are their boto3 names (logs, sns, cloudwatch, cloudtrail, iam)."""
+    return "\n".join(f"# {_one_line(f'{a.why} ({a.name})')}\n{_command(a)}" for a in actions)
 
 
 def _command(a: Action) -> str:
+    """Values the CLI would not take as written go in ``--cli-input-json``, which it reads as data."""
     words = ["aws", a.service, xform_name(a.operation, "-"), "--region", a.region]
+    verbatim: dict[str, Any] = {}
     for key, value in a.params.items():
-        flag = CLI_RENAMES.get((a.service, a.operation, key)) or xform_name(key, "-")
-        if isinstance(value, bool):
-            words.append(f"--{flag}" if value else f"--no-{flag}")
-        elif isinstance(value, list) and all(isinstance(v, str) for v in value):
-            words += [f"--{flag}", *value]
-        elif isinstance(value, (list, dict)):
-            words += [f"--{flag}", json.dumps(value, separators=(",", ":"))]
+        flag = "--" + (CLI_RENAMES.get((a.service, a.operation, key)) or xform_name(key, "-"))
+        option = _option(flag, value)
+        if option is None:
+            verbatim[key] = value
         else:
-            words += [f"--{flag}", str(value)]
+            words += option
+    if verbatim:
+        words += ["--cli-input-json", json.dumps(verbatim)]
     return " ".join(shlex.quote(w) for w in words)
+
+
+def _option(flag: str, value: Any) -> list[str] | None:
+    """The words that pass one parameter, or None when the CLI would misread it: a word starting with
+    '-' reads as an option, one starting with 'file://' (or, in CLI v1, 'https://') as a file or page
+    to load, a list whose first item starts with '[' as JSON."""
+    if isinstance(value, bool):
+        return [flag if value else f"--no-{flag[2:]}"]
+    if isinstance(value, (int, float)):
+        return [flag, str(value)]
+    if isinstance(value, str):
+        return None if _misread(value) else [flag, value]
+    if value and isinstance(value, list) and all(isinstance(v, str) for v in value):
+        return None if value[0].startswith("[") or any(map(_misread, value)) else [flag, *value]
+    return [flag, json.dumps(value)]
+
+
+def _misread(word: str) -> bool:
+    return word.startswith("-") or word.lower().startswith(PARAMFILE_PREFIXES)
 
 
 # --- CloudFormation -------------------------------------------------------------------------------
 def cloudformation(actions: list[Action]) -> dict:
-    resources: dict[str, Any] = {}
-    for res in _resources(actions):
-        kind = KINDS[res.kind]
-        props = kind.cfn(res.params)
-        for key, target in res.refs.items():
-            _point(props, CFN_KEYS[key], _cfn_ref(key, target, actions))
-        body: dict[str, Any] = {"Type": kind.cfn_type, "Properties": props}
-        if res.imported:
-            body = {**body, "DeletionPolicy": "Retain", "UpdateReplacePolicy": "Retain",
-                    "Metadata": {"rootwatch": f"import the existing {res.imported} into the stack (resource "
-                                              "import) before updating it"}}
-        resources[res.logical_id] = body
+    """A template of the plan's resources. An existing resource (the trail) is retained on delete and
+    says in its Metadata that it must be imported into the stack first: a stack cannot create what
+    exists. A stack lives in one region, so a plan spanning several says so in its Description."""
+    resources = {res.logical_id: _cfn_resource(res) for res in _resources(actions)}
+    regions = sorted({a.region for a in actions})
+    accounts = ", ".join(sorted({a.account_id for a in actions}))
+    where = f"in {regions[0]}" if len(regions) == 1 else f"one stack per region ({', '.join(regions)})"
     template: dict[str, Any] = {"AWSTemplateFormatVersion": "2010-09-09",
-                                "Description": "CIS monitoring fixes planned by rootwatch", "Resources": resources}
+                                "Description": f"CIS monitoring fixes planned by rootwatch for account {accounts}, "
+                                               f"to deploy {where}"}
     if _notes(actions):
         template["Metadata"] = {"rootwatch": {"not in this template": _notes(actions)}}
+    template["Resources"] = resources
     return template
 
 
 def cloudformation_yaml(actions: list[Action]) -> str:
+    """The template as YAML, in declaration order (``cfn-lint`` and the console read it as is)."""
     return yaml.safe_dump(cloudformation(actions), sort_keys=False, allow_unicode=True, width=120)
 
 
-CFN_KEYS = {"logGroupName": "LogGroupName", "TopicArn": "TopicArn", "AlarmActions": "AlarmActions",
-            "CloudWatchLogsLogGroupArn": "CloudWatchLogsLogGroupArn", "CloudWatchLogsRoleArn": "CloudWatchLogsRoleArn"}
+def _cfn_resource(res: _Resource) -> dict:
+    body: dict[str, Any] = {"Type": res.kind.cfn_type, "Properties": _cfn_properties(res.kind.fields, res.state)}
+    if res.kept:
+        body |= {"DeletionPolicy": "Retain", "UpdateReplacePolicy": "Retain"}
+    if res.imported:
+        body["Metadata"] = {"rootwatch": f"import the existing {res.kind.cfn_type} {res.name} into the stack "
+                                         "(resource import) before updating the stack with these properties"}
+    return body
 
 
-def _cfn_ref(key: str, target: str, actions: list[Action]) -> Any:
-    expression = NAME_REFS[key][0] if key in NAME_REFS else KINDS[_kind_of(target, actions)].arn[0]
-    return json.loads(json.dumps(expression).replace("{id}", target))
+def _cfn_properties(fields: tuple[Field, ...], structure: dict) -> dict:
+    _known(fields, structure)
+    return {f.cfn: _cfn_value(f, structure[f.api]) for f in fields if f.api in structure}
 
 
-def _point(props: dict, key: str, ref: Any) -> None:
-    props[key] = [ref] if isinstance(props.get(key), list) else ref
+def _cfn_value(f: Field, value: Any) -> Any:
+    if f.parts:
+        return [_cfn_properties(f.parts, item) for item in value]
+    if f.policy:
+        return json.loads(value)
+    if isinstance(value, list):
+        return [_cfn_ref(v) if isinstance(v, Ref) else v for v in value]
+    return _cfn_ref(value) if isinstance(value, Ref) else value
 
 
-def _kind_of(logical: str, actions: list[Action]) -> str:
-    return next(TRAIL if a.kind in TRAIL_KINDS else a.kind for a in actions if a.logical_id == logical)
+def _cfn_ref(ref: Ref) -> dict:
+    attribute = ref.kind.attributes[ref.attribute]
+    return {"Fn::GetAtt": [ref.logical_id, attribute.cfn_getatt]} if attribute.cfn_getatt else {"Ref": ref.logical_id}
 
 
 # --- Terraform ------------------------------------------------------------------------------------
-TF_KEYS = {"logGroupName": "log_group_name", "TopicArn": "topic_arn", "AlarmActions": "alarm_actions",
-           "CloudWatchLogsLogGroupArn": "cloud_watch_logs_group_arn", "CloudWatchLogsRoleArn": "cloud_watch_logs_role_arn"}
+TERRAFORM_SETTINGS = """terraform {
+  required_version = ">= 1.5.0" # import blocks
+  required_providers {
+    aws = {
+      source = "hashicorp/aws"
+    }
+  }
+}"""
 
 
 @dataclass(frozen=True)
@@ -235,44 +353,103 @@ class Expr:
     text: str
 
 
+@dataclass(frozen=True)
+class Block:
+    """A nested block: its arguments and blocks, in order."""
+
+    pairs: list[tuple[str, Any]]
+
+
 def terraform(actions: list[Action]) -> str:
-    regions = sorted({a.region for a in actions})
-    lines = ['terraform {', '  required_providers {', '    aws = { source = "hashicorp/aws" }', '  }', '}', '']
-    for i, region in enumerate(regions):
-        alias = f'\n  alias  = "{_alias(region)}"' if i else ""
-        lines += [f'provider "aws" {{{alias}\n  region = {_hcl(region)}\n}}', '']
-    for note in _notes(actions):
-        lines.append(f"# not in this plan's resources: {note}")
-    by_id = {a.logical_id: a for a in actions}
-    for res in _resources(actions):
-        kind = KINDS[res.kind]
-        pairs = kind.tf(res.params)
-        refs = {TF_KEYS[k]: _tf_ref(k, t, actions) for k, t in res.refs.items()}
-        pairs = [(k, refs.get(k, v) if not isinstance(v, list) or k not in refs else [refs[k]]) for k, v in pairs]
-        region = by_id[res.logical_id].region
-        if res.imported:
-            lines += ['import {', f'  to = {kind.tf_type}.{res.logical_id}', f'  id = {_hcl(res.imported)}', '}']
-        lines.append(f'resource "{kind.tf_type}" "{res.logical_id}" {{')
-        if regions.index(region):
-            lines.append(f"  provider = aws.{_alias(region)}")
-        lines += _body(pairs, "  ")
-        lines += ["}", ""]
-    return "\n".join(lines)
+    """A configuration of the plan's resources: one ``provider "aws"`` per region (the first action's
+    region is the default, the others aliased), references between resources instead of ARNs, and an
+    ``import`` block for each existing resource so that ``terraform apply`` takes it over."""
+    regions = list(dict.fromkeys(a.region for a in actions))  # the plan's first region is the default
+    aliases = {region: region.replace("-", "_") if i else "" for i, region in enumerate(regions)}
+    parts = [TERRAFORM_SETTINGS]
+    parts += [_block('provider "aws"', [*([("alias", alias)] if alias else []), ("region", region)])
+              for region, alias in aliases.items()]
+    parts += [f"# not declared here: {note}" for note in _notes(actions)]
+    resources = _resources(actions)
+    for res in resources:
+        provider = Expr(f"aws.{aliases[res.region]}") if aliases[res.region] else None
+        parts += _tf_resource(res, provider, _companions_of(res, resources))
+    return "\n\n".join(parts) + "\n"
 
 
-def _tf_ref(key: str, target: str, actions: list[Action]) -> Expr:
-    expression = NAME_REFS[key][1] if key in NAME_REFS else KINDS[_kind_of(target, actions)].arn[1]
-    return Expr(expression.replace("{id}", target).replace("{{", "{").replace("}}", "}"))
+def _tf_resource(res: _Resource, provider: Expr | None, depends_on: list[Expr]) -> list[str]:
+    """The import block (an existing resource), the resource, and its companion resources."""
+    meta = [("provider", provider)] if provider else []
+    address = f"{res.kind.tf_type}.{res.logical_id}"
+    blocks = [_block("import", [("to", Expr(address)), ("id", res.name), *meta])] if res.imported else []
+    trailing = [("depends_on", depends_on)] if depends_on else []
+    trailing += [("lifecycle", Block([("prevent_destroy", True)]))] if res.kept else []
+    blocks.append(_block(f'resource "{res.kind.tf_type}" "{res.logical_id}"',
+                         [*meta, *_tf_pairs(res.kind.fields, res.state), *trailing]))
+    for f, item in _companion_items(res):
+        parent = (f.companion.parent_arg, _tf_value(Ref(res.logical_id, res.kind, f.companion.parent_attr)))
+        blocks.append(_block(f'resource "{f.companion.tf_type}" "{res.logical_id}"',
+                             [*meta, parent, *_tf_pairs(f.parts, item)]))
+    return blocks
 
 
-def _body(pairs: list[tuple], indent: str) -> list[str]:
-    lines = []
-    for key, value in pairs:
-        if isinstance(value, dict):
-            lines += [f"{indent}{key} {{", *_body(list(value.items()), indent + "  "), f"{indent}}}"]
-        else:
-            lines.append(f"{indent}{key} = {_hcl(value)}")
+def _companion_items(res: _Resource) -> list[tuple[Field, dict]]:
+    """The structures declared as companion resources: each takes its parent's label, so one per field."""
+    items = [(f, item) for f in res.kind.fields if f.companion for item in res.state.get(f.api, [])]
+    if len({f.api for f, _ in items}) != len(items):
+        raise ValueError(f"{res.logical_id}: one {items[0][0].companion.tf_type} per resource")
+    return items
+
+
+def _companions_of(res: _Resource, resources: list[_Resource]) -> list[Expr]:
+    """The companions of the resources ``res`` points at: a trail must wait for its role's policy, or
+    CloudTrail refuses the role as unable to write to the log group."""
+    targets = [r for r in resources if r.logical_id in res.refs.values()]
+    return [Expr(f"{f.companion.tf_type}.{t.logical_id}") for t in targets for f, _ in _companion_items(t)]
+
+
+def _tf_pairs(fields: tuple[Field, ...], structure: dict) -> list[tuple[str, Any]]:
+    _known(fields, structure)
+    pairs: list[tuple[str, Any]] = []
+    for f in fields:
+        if f.api not in structure or f.companion:
+            continue
+        value = structure[f.api]
+        pairs += ([(f.tf, Block(_tf_pairs(f.parts, item))) for item in value] if f.parts
+                  else [(f.tf, _tf_value(value))])
+    return pairs
+
+
+def _tf_value(value: Any) -> Any:
+    if isinstance(value, list):
+        return [_tf_value(v) for v in value]
+    if not isinstance(value, Ref):
+        return value
+    attribute = value.kind.attributes[value.attribute]
+    path = f"{value.kind.tf_type}.{value.logical_id}.{attribute.tf}"
+    return Expr(f'"${{{path}}}{_hcl_text(attribute.tf_suffix)}"' if attribute.tf_suffix else path)
+
+
+def _block(header: str, pairs: list[tuple[str, Any]], indent: str = "") -> str:
+    return "\n".join([f"{indent}{header} {{", *_lines(pairs, indent + "  "), f"{indent}}}"])
+
+
+def _lines(pairs: list[tuple[str, Any]], indent: str) -> list[str]:
+    """Arguments with their '=' aligned within each run between blocks, as ``terraform fmt`` does."""
+    lines: list[str] = []
+    width = 0
+    for i, (key, value) in enumerate(pairs):
+        if isinstance(value, Block):
+            lines.append(_block(key, value.pairs, indent))
+            continue
+        if i == 0 or isinstance(pairs[i - 1][1], Block):
+            width = max(len(k) for k, _ in takewhile(lambda pair: not isinstance(pair[1], Block), pairs[i:]))
+        lines.append(f"{indent}{key.ljust(width)} = {_hcl(value)}")
     return lines
+
+
+HCL_ESCAPES = {**{c: f"\\u{c:04x}" for c in [*range(0x20), 0x7F]},
+               ord("\\"): "\\\\", ord('"'): '\\"', ord("\n"): "\\n", ord("\r"): "\\r", ord("\t"): "\\t"}
 
 
 def _hcl(value: Any) -> str:
@@ -284,9 +461,10 @@ def _hcl(value: Any) -> str:
         return repr(value)
     if isinstance(value, list):
         return "[" + ", ".join(_hcl(v) for v in value) + "]"
-    text = str(value).replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n").replace("\r", "\\r")
-    return '"' + text.replace("${", "$${").replace("%{", "%%{") + '"'
+    return f'"{_hcl_text(value)}"'
 
 
-def _alias(region: str) -> str:
-    return region.replace("-", "_")
+def _hcl_text(text: str) -> str:
+    """A string's content for an HCL quoted template: escapes, and '${' / '%{' doubled so that an
+    untrusted pattern cannot start an interpolation or a directive."""
+    return text.translate(HCL_ESCAPES).replace("${", "$${").replace("%{", "%%{")
