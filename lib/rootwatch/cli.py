@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
 from collections.abc import Sequence
 from enum import IntEnum
@@ -15,6 +16,7 @@ from rootwatch import __version__
 from rootwatch.errors import ParameterError, RootwatchError
 
 CACHE = Path("~/.cache/rootwatch/archive")
+NOTIFY = re.compile(r"^([^@\s]+@[^@\s]+\.[^@\s]+|https://\S+|\+[1-9]\d{7,14})$")  # SNS email, https, sms
 
 
 class Exit(IntEnum):
@@ -137,6 +139,10 @@ def _remediate(args: argparse.Namespace) -> Exit:
     out = Path(args.out) if args.out else None
     if out is not None and out.exists():
         raise ParameterError(f"--out {out} already exists", "rootwatch never writes into an existing directory")
+    bad = [a for a in args.notify if not NOTIFY.match(a)]
+    if bad:
+        raise ParameterError(f"--notify {bad[0]!r} is not an email address, https:// URL or phone number",
+                             "e.g. --notify secops@example.com or --notify +15555550100")
     if args.apply and not args.yes and not sys.stdin.isatty():
         raise ParameterError("--apply would change AWS accounts and this run cannot ask for confirmation",
                              "add --yes to apply without asking, or run without --apply for the plan")

@@ -43,10 +43,9 @@ class RootActivity:
     def first_last(self) -> pd.DataFrame:
         """Per account: first and last root event in the window, and the credential report's view
         (it remembers use older than any log: password and access-key last use, MFA)."""
-        rows = []
+        rows, report = [], self.credentials()
         for ev in self.run.evidence:
             own = self.events[self.events.account_id == ev.account_id]
-            report = self.credentials()
             root = report[report.account_id == ev.account_id]
             rows.append({"account": f"{ev.label} ({ev.account_id})", "root events": len(own),
                          "first in window": own.time.min() if len(own) else None,

@@ -37,6 +37,12 @@ def test_apply_without_yes_refuses_when_no_one_can_confirm(sandbox_process, tmp_
     assert not (tmp_path / "refused").exists()
 
 
+def test_a_notify_address_sns_cannot_use_is_refused(sandbox_process, tmp_path):
+    done = _remediate(sandbox_process, tmp_path, "bad", "--notify", "secops")
+    assert done.returncode == 2 and done.stderr.count("\n") == 1 and "--notify 'secops'" in done.stderr
+    assert not (tmp_path / "bad").exists()
+
+
 def test_remediation_turns_the_drifted_account_green_and_a_second_apply_changes_nothing(sandbox_process, tmp_path):
     dry = _remediate(sandbox_process, tmp_path, "dry")
     assert dry.returncode == 1, dry.stderr[-2000:]
