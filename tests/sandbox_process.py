@@ -5,6 +5,7 @@ in-process sandbox cannot serve them: moto's state is per process and shared by 
 
 from __future__ import annotations
 
+import contextlib
 import os
 import queue
 import re
@@ -91,16 +92,22 @@ def _parse_banner(banner: list[str]) -> SandboxProcess:
     return SandboxProcess(exports, members)
 
 
-@pytest.fixture(scope="module")
-def sandbox_process(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SandboxProcess]:
-    """`rootwatch sandbox` in its own process group (not the in-process Sandbox: moto's state is per
-    process and the pytest session already seeded one)."""
-    log = tmp_path_factory.mktemp("sandbox") / "stderr.log"
-    with log.open("w") as stderr:
-        process = subprocess.Popen([str(Path(sys.executable).with_name("rootwatch")), "sandbox"], cwd=ROOT,
+@contextlib.contextmanager
+def serve(directory: Path, *options: str) -> Iterator[SandboxProcess]:
+    """`rootwatch sandbox OPTIONS` in its own process group (not the in-process Sandbox: moto's state
+    is per process and the pytest session already seeded one); its stderr goes to ``directory``."""
+    with (directory / "stderr.log").open("w") as stderr:
+        process = subprocess.Popen([str(Path(sys.executable).with_name("rootwatch")), "sandbox", *options], cwd=ROOT,
                                    stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=stderr, text=True,
                                    env=child_environment(), start_new_session=True)
         try:
             yield _parse_banner(_banner(process, SANDBOX_START_TIMEOUT))
         finally:
             stop(process)
+
+
+@pytest.fixture(scope="module")
+def sandbox_process(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SandboxProcess]:
+    """The sandbox organisation served by `rootwatch sandbox`, for a module's tests."""
+    with serve(tmp_path_factory.mktemp("sandbox")) as served:
+        yield served

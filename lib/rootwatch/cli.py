@@ -4,16 +4,19 @@ exit-code table. Errors are printed on one line of stderr: the problem, then wha
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import re
+import signal
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from enum import IntEnum
 from pathlib import Path
 from typing import NoReturn
 
 from rootwatch import __version__
-from rootwatch.errors import ParameterError, RootwatchError
+from rootwatch.errors import Interrupted, ParameterError, RootwatchError
+from rootwatch.log import Log
 
 CACHE = Path("~/.cache/rootwatch/archive")
 NOTIFY = re.compile(r"^([^@\s]+@[^@\s]+\.[^@\s]+|https://\S+|\+[1-9]\d{7,14})$")  # SNS email, https, sms
@@ -24,6 +27,9 @@ class Exit(IntEnum):
     FAIL = 1  # at least one FAIL
     BAD_INPUT = 2  # bad parameters, pattern, credentials, bundle or usage
     GAP = 3  # evidence gaps, no FAIL
+    INCOMPLETE = 4  # the run could not complete (disk full, notebook error): left <run-id>.incomplete, unsigned
+    SIGINT = 130  # interrupted (128 + signal number, as shells report it): left incomplete, unsigned
+    SIGTERM = 143
 
 
 class _Parser(argparse.ArgumentParser):
@@ -57,7 +63,9 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--out", help="the run directory to create (default: a new directory under reports/)")
     run.add_argument("--set", dest="sets", action="append", default=[], metavar="KEY=VALUE",
                      help="override a parameter (YAML value), e.g. --set window=2026-Q3; repeatable")
-    run.add_argument("--quiet", action="store_true", help="no progress bar")
+    run.add_argument("--quiet", action="store_true", help="no progress bar and no progress lines")
+    run.add_argument("--log-format", choices=("text", "json"), default="text",
+                     help="stderr as text lines (default) or one JSON object per line, for schedulers")
     run.set_defaults(handler=_run)
 
     verify = commands.add_parser("verify", help="verify a bundle's files and signatures (exit 0 verified, 1 not)")
@@ -103,6 +111,12 @@ def build_parser() -> argparse.ArgumentParser:
     sandbox.add_argument("--accounts", type=int, help="clone the organisation up to N accounts (benchmarks)")
     sandbox.add_argument("--days", type=int, default=90, help="days of CloudTrail records per account (default 90)")
     sandbox.add_argument("--latency-ms", type=int, default=0, help="added to every request once seeded")
+    sandbox.add_argument("--organisation", metavar="YAML", type=Path,
+                         help="serve this organisation file instead of the embedded one, e.g. the one with hostile "
+                              "CloudTrail text: lib/rootwatch/sandbox/hostile.yaml")
+    sandbox.add_argument("--faults", metavar="YAML", help="answer chosen calls with AWS failures once seeded "
+                                                          "(throttling, 5xx, timeouts, AccessDenied...: see "
+                                                          "lib/rootwatch/sandbox/faults.yaml)")
     sandbox.set_defaults(handler=_sandbox)
     return parser
 
@@ -110,17 +124,63 @@ def build_parser() -> argparse.ArgumentParser:
 def _run(args: argparse.Namespace) -> Exit:
     from rootwatch import runner
 
-    plan = runner.prepare(args.params, args.sets, args.out)
-    if not args.quiet:
-        print(f"rootwatch run: {plan.params.source}, window {plan.params.window_label}, writing {plan.directory}",
-              file=sys.stderr)
-    result = runner.execute(plan, progress=not args.quiet)
+    out: Log = args.messages
+    stage = "preparation (nothing written yet)"
+
+    def on_stage(name: str) -> None:
+        nonlocal stage
+        stage = name
+        out.info("stage", f"rootwatch run: {name}", stage=name)
+
+    with _interruptible():
+        plan = None
+        try:
+            plan = runner.prepare(args.params, args.sets, args.out)
+            out.info("start", f"rootwatch run: {plan.params.source}, window {plan.params.window_label}, writing "
+                              f"{plan.directory}", source=plan.params.source, window=plan.params.window_label,
+                     directory=str(plan.directory))
+            result = runner.execute(plan, progress=not (args.quiet or out.json), on_stage=on_stage)
+        except Interrupted as exc:
+            left = runner.incomplete_path(plan.directory) if plan else None
+            kept = f"the partial run is {left} (not evidence, not signed)" if left else "nothing was written"
+            out.error("interrupted", f"rootwatch: {exc} during {stage}; {kept}; run again", signal=exc.name,
+                      stage=stage, incomplete=str(left) if left else None)
+            return Exit(128 + exc.signum)
+        except (runner.RunFailed, OSError) as exc:
+            if plan is None:
+                raise
+            left = runner.incomplete_path(plan.directory)
+            problem = exc.one_line() if isinstance(exc, runner.RunFailed) else \
+                f"could not write the run during {stage} ({exc.strerror or exc}: {exc.filename or ''}); free space " \
+                f"or fix permissions and run again"
+            out.error("incomplete", f"rootwatch: {problem}; the partial run is {left} (not evidence, not signed)",
+                      stage=stage, incomplete=str(left) if left else None)
+            return Exit.INCOMPLETE
     if not result.pdf.produced:
-        print(f"rootwatch run: {result.pdf.message}", file=sys.stderr)
-    if not args.quiet:
-        print("\n".join(result.account_lines()), file=sys.stderr)
+        out.warning("pdf", f"rootwatch run: {result.pdf.message}")
+    for line in result.account_lines():
+        out.info("account", line)
+    code = Exit.FAIL if "FAIL" in result.statuses else Exit.GAP if "GAP" in result.statuses else Exit.PASS
+    if out.json:  # a text log would repeat stdout's line
+        out.info("summary", result.summary(), **{k.lower(): v for k, v in result.counts().items()},
+                 gaps=result.gaps, bundle=str(result.directory), exit=int(code))
     print(result.summary())
-    return Exit.FAIL if "FAIL" in result.statuses else Exit.GAP if "GAP" in result.statuses else Exit.PASS
+    return code
+
+
+@contextlib.contextmanager
+def _interruptible() -> Iterator[None]:
+    """SIGINT and SIGTERM raise ``Interrupted`` in the main thread, so the run unwinds through its
+    cleanup (the bundle is marked incomplete and left unsigned) instead of dying mid-write."""
+    def interrupt(signum: int, frame: object) -> None:
+        raise Interrupted(signum)
+
+    previous = {sig: signal.signal(sig, interrupt) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
 
 
 def _verify(args: argparse.Namespace) -> Exit:
@@ -189,7 +249,7 @@ def _events(args: argparse.Namespace) -> Exit:
     print(f"rootwatch events: {result.archive} {start:%Y-%m-%d %H:%M} – {end:%Y-%m-%d %H:%M} UTC, "
           f"{result.stats.files_listed:,} files listed")
     print(f"rootwatch events: {result.stats.line()} -> {out}")
-    return Exit.GAP if result.stats.files_unreadable else Exit.PASS
+    return Exit.GAP if result.stats.warnings else Exit.PASS
 
 
 def _events_scan(args: argparse.Namespace, pattern, start, end):
@@ -245,20 +305,27 @@ def _events_pattern(args: argparse.Namespace):
 
 
 def _sandbox(args: argparse.Namespace) -> Exit:
-    import signal
     import threading
 
     from rootwatch.sandbox import Sandbox
+    from rootwatch.sandbox.faults import load as load_faults
 
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     if (args.accounts is not None and args.accounts < 1) or not 1 <= args.days <= 90 or args.latency_ms < 0:
         raise ParameterError("sandbox options out of range", "--accounts >= 1, --days 1..90, --latency-ms >= 0")
-    with Sandbox(accounts=args.accounts, days=args.days, latency=args.latency_ms / 1000) as sb:
+    if args.organisation is not None and not args.organisation.is_file():
+        raise ParameterError(f"--organisation {args.organisation} is not a file",
+                             "name an organisation YAML such as lib/rootwatch/sandbox/organisation.yaml")
+    faults = load_faults(args.faults) if args.faults else None
+    with Sandbox(accounts=args.accounts, days=args.days, latency=args.latency_ms / 1000,
+                 organisation=args.organisation, faults=faults) as sb:
         print(f"rootwatch sandbox: serving the sandbox organisation at {sb.endpoint} (Ctrl-C stops it)")
         print("# for a shell or JupyterLab (auditor credentials of the management account):")
         for key, value in sb.environment().items():
             print(f"export {key}={value}")
+        for fault in sb.faults:
+            print(f"# fault armed: {fault.describe()}")
         print("# member accounts (assume their audit role):")
         for account in sb.accounts:
             print(f"#   {account.account_id}  {account.alias:<8}  {account.role_arn}")
@@ -317,8 +384,9 @@ def _pattern_editions(args: argparse.Namespace) -> Exit:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    args.messages = Log(json=getattr(args, "log_format", "text") == "json", quiet=getattr(args, "quiet", False))
     try:
         return int(args.handler(args))
     except RootwatchError as exc:
-        sys.stderr.write(f"rootwatch: {exc.one_line()}\n")
+        args.messages.error("error", f"rootwatch: {exc.one_line()}", error=type(exc).__name__)
         return int(Exit.BAD_INPUT)

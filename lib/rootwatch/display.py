@@ -1,7 +1,8 @@
 """Tables and figures into a notebook's outputs, safely: every cell of data is escaped.
 
-CloudTrail fields are attacker-controlled, and a notebook renders HTML: headings and tables go
-through ``html.escape``; figures are PNG bytes (no SVG text to inject into).
+CloudTrail fields are attacker-controlled, and a notebook renders HTML: headings and table cells go
+through ``untrusted.html_cell`` (escaped; control and bidirectional characters shown as escapes;
+overlong values cut; long tokens allowed to wrap); figures are PNG bytes (no SVG text to inject into).
 """
 
 from __future__ import annotations
@@ -10,23 +11,26 @@ from typing import Any
 
 import pandas as pd
 
+from rootwatch.untrusted import html_cell
+
 
 def heading(text: str) -> None:
     """A section heading from data: escaped, since account labels come from the account."""
-    from html import escape
-
     from IPython.display import HTML, display
 
-    display(HTML(f"<h3>{escape(text)}</h3>"))
+    display(HTML(f"<h3>{html_cell(text)}</h3>"))
 
 
 def show(df: pd.DataFrame) -> None:
-    """A table as escaped HTML (every cell is data), without pandas' inline style block."""
+    """A table as HTML, every cell and header escaped as data (``html_cell``), without pandas'
+    inline style block."""
     from IPython.display import HTML, display
 
     shown = df.astype(object).where(df.notna(), "")  # blank, not "<NA>", for what was not recorded
+    cells = shown.map(lambda value: html_cell(str(value)))
+    cells.columns = [html_cell(str(column)) for column in df.columns]
     with pd.option_context("display.max_colwidth", None):
-        display(HTML(shown.to_html(index=False, escape=True, border=0)))
+        display(HTML(cells.to_html(index=False, escape=False, border=0)))
 
 
 def show_figure(fig: Any) -> None:

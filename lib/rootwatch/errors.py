@@ -82,3 +82,15 @@ class QueryTranslationError(RootwatchError):
 class QueryError(RootwatchError):
     """An Athena or CloudTrail Lake query that was refused, failed, was cancelled or did not finish
     in time."""
+
+
+class Interrupted(BaseException):
+    """SIGINT or SIGTERM arrived: not an ``Exception`` so that no handler on the way mistakes it for a
+    failure to record and go on; the run stops where it is and is left incomplete."""
+
+    def __init__(self, signum: int) -> None:
+        import signal
+
+        self.signum = signum
+        self.name = signal.Signals(signum).name
+        super().__init__(f"interrupted by {self.name}")

@@ -1,6 +1,9 @@
 """findings.json → the formats SIEMs and spreadsheets take: OCSF 1.1 "Compliance Finding" (class
 2003) JSON, and a CSV shaped like the CIS compliance CSVs other tools emit (Prowler's columns).
-Both read only the findings records, so they can be made again from any bundle, offline."""
+Both read only the findings records, so they can be made again from any bundle, offline. The CSV's
+cells carry names from the accounts (filters, alarms, topics): each is made safe for spreadsheets
+(``untrusted.spreadsheet_cell``) and rows end in CRLF (RFC 4180), so a carriage return in a name
+stays inside its quoted cell."""
 
 from __future__ import annotations
 
@@ -11,6 +14,7 @@ from datetime import datetime
 from typing import Any
 
 from rootwatch import __version__
+from rootwatch.untrusted import spreadsheet_cell
 
 OCSF_STATUS = {"PASS": (1, "Pass"), "FAIL": (3, "Fail"), "GAP": (2, "Warning")}  # compliance.status_id
 SEVERITY = {"PASS": (1, "Informational"), "FAIL": (3, "Medium"), "GAP": (2, "Low")}
@@ -59,18 +63,25 @@ def ocsf(findings: list[dict[str, Any]], assessed: datetime, benchmark_title: st
 
 def cis_csv(findings: list[dict[str, Any]], assessed: datetime, benchmark_title: str, regions: list[str]) -> str:
     buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=CSV_COLUMNS, lineterminator="\n")
+    writer = csv.DictWriter(buffer, fieldnames=CSV_COLUMNS, lineterminator="\r\n")
     writer.writeheader()
     for f in findings:
-        writer.writerow({
-            "PROVIDER": "aws", "DESCRIPTION": f.get("title", ""), "ACCOUNTID": f["account_id"],
-            "REGION": ",".join(regions), "ASSESSMENTDATE": assessed.isoformat(timespec="seconds"),
-            "REQUIREMENTS_ID": f["control"], "REQUIREMENTS_DESCRIPTION": f.get("title", ""),
-            "REQUIREMENTS_ATTRIBUTES_SECTION": f"{f['control'].split('.')[0]} Monitoring",
-            "REQUIREMENTS_ATTRIBUTES_PROFILE": f"Level {f.get('level', 1)}",
-            "REQUIREMENTS_ATTRIBUTES_ASSESSMENTSTATUS": "Automated",
-            "STATUS": {"GAP": "MANUAL"}.get(f["status"], f["status"]), "STATUSEXTENDED": _extended(f),
-            "RESOURCEID": f["account_id"], "CHECKID": f"rootwatch_cis_{re.sub(r'[. ]', '_', _key(f))}",
-            "FRAMEWORK": "CIS", "NAME": benchmark_title,
-        })
+        row = _csv_row(f, assessed, benchmark_title, regions)
+        writer.writerow({column: spreadsheet_cell(value) if isinstance(value, str) else value
+                         for column, value in row.items()})
     return buffer.getvalue()
+
+
+def _csv_row(f: dict[str, Any], assessed: datetime, benchmark_title: str, regions: list[str]) -> dict[str, Any]:
+    """One finding in the CIS compliance CSV's columns, before the cells are made spreadsheet-safe."""
+    return {
+        "PROVIDER": "aws", "DESCRIPTION": f.get("title", ""), "ACCOUNTID": f["account_id"],
+        "REGION": ",".join(regions), "ASSESSMENTDATE": assessed.isoformat(timespec="seconds"),
+        "REQUIREMENTS_ID": f["control"], "REQUIREMENTS_DESCRIPTION": f.get("title", ""),
+        "REQUIREMENTS_ATTRIBUTES_SECTION": f"{f['control'].split('.')[0]} Monitoring",
+        "REQUIREMENTS_ATTRIBUTES_PROFILE": f"Level {f.get('level', 1)}",
+        "REQUIREMENTS_ATTRIBUTES_ASSESSMENTSTATUS": "Automated",
+        "STATUS": {"GAP": "MANUAL"}.get(f["status"], f["status"]), "STATUSEXTENDED": _extended(f),
+        "RESOURCEID": f["account_id"], "CHECKID": f"rootwatch_cis_{re.sub(r'[. ]', '_', _key(f))}",
+        "FRAMEWORK": "CIS", "NAME": benchmark_title,
+    }

@@ -2,7 +2,8 @@
 
 ``SCHEMAS`` is the one place columns and dtypes are declared (and described); every builder
 returns exactly those columns in that order, with those dtypes, even when empty — notebooks and
-judges can rely on them. Every frame carries ``account_id``.
+judges can rely on them. Every frame carries ``account_id``. Text is kept as recorded (escaping is
+the renderers'), except lone surrogates, which no file can hold (``untrusted.encodable``).
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import json
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from functools import lru_cache
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -21,6 +23,7 @@ from rootwatch.collect import AccountEvidence
 from rootwatch.credentials import ROOT_USAGE, parse_credential_report, root_usage
 from rootwatch.errors import PatternSyntaxError
 from rootwatch.patterns import FilterPattern, compile_pattern, failing_clauses
+from rootwatch.untrusted import encodable, spreadsheet_cell
 
 TIME = "datetime64[ns, UTC]"
 
@@ -139,6 +142,8 @@ SCHEMAS: dict[str, dict[str, tuple[str, str]]] = {
         "invoked_by": ("string", "userIdentity.invokedBy"),
         "event_type": ("string", "eventType"),
         "error_code": ("string", "errorCode"),
+        "error_message": ("string", "errorMessage (AWS echoes the caller's input in it: escape when rendering)"),
+        "request_parameters": ("string", "requestParameters as JSON (names the caller chose: escape when rendering)"),
         "counted": ("boolean", "counted by one of the log group's metric filters"),
         "counted_by": ("string", "names of the metric filters that count it, comma-separated"),
         "reference_counts": ("boolean", "counted by the control's reference pattern"),
@@ -182,10 +187,22 @@ ACTION_ALLOWANCE = pd.Timedelta(minutes=5)  # an alarm's action is recorded seco
 def frame(name: str, rows: Iterable[dict[str, Any]]) -> pd.DataFrame:
     """Rows → the declared columns, in order, with the declared dtypes."""
     schema = SCHEMAS[name]
-    df = pd.DataFrame(list(rows), columns=list(schema))
+    df = pd.DataFrame([{k: encodable(v) if isinstance(v, str) else v for k, v in row.items()} for row in rows],
+                      columns=list(schema))
     for column, (dtype, _) in schema.items():
         df[column] = pd.to_datetime(df[column], utc=True).dt.as_unit("ns") if dtype == TIME else df[column].astype(dtype)
     return df
+
+
+def write_csv(df: pd.DataFrame, path: Path) -> Path:
+    """A frame as CSV for spreadsheets: CRLF line ends as RFC 4180 has them (so a carriage return
+    inside a cell is quoted, not read as the end of a row) and every text cell made safe with
+    ``untrusted.spreadsheet_cell`` (no formula runs, no cell is longer than a spreadsheet holds; the
+    Parquet file keeps the text unchanged)."""
+    text = df.select_dtypes(include=["string", "object"]).columns
+    safe = df.assign(**{c: df[c].map(lambda v: spreadsheet_cell(v) if isinstance(v, str) else v) for c in text})
+    safe.to_csv(path, index=False, lineterminator="\r\n", encoding="utf-8")
+    return path
 
 
 def describe(name: str) -> pd.DataFrame:
@@ -339,6 +356,7 @@ def root_events(evidence: Iterable[AccountEvidence], control: Control) -> pd.Dat
                    "console_login": (e.get("responseElements") or {}).get("ConsoleLogin")
                    if e.get("eventName") == "ConsoleLogin" else None,
                    "invoked_by": ui.get("invokedBy"), "event_type": e.get("eventType"), "error_code": e.get("errorCode"),
+                   "error_message": e.get("errorMessage"), "request_parameters": _json_text(e.get("requestParameters")),
                    "counted": bool(by), "counted_by": ",".join(by), "reference_counts": ref,
                    "why": _why(item, by, ref, control, filters, e), "event_id": e.get("eventID"), "source": item["source"]}
     df = frame("root_events", _each(evidence, rows))
@@ -382,6 +400,11 @@ def _json(text: Any) -> dict:
     except ValueError:
         return {}
     return value if isinstance(value, dict) else {}
+
+
+def _json_text(value: Any) -> str | None:
+    """A record's nested object as JSON text, spaced so that a table cell can wrap it (None when absent)."""
+    return None if value is None else json.dumps(value, sort_keys=True, ensure_ascii=False)
 
 
 def _ms(value: Any) -> datetime | None:

@@ -108,6 +108,9 @@ def judge_account(ev: AccountEvidence, control: Control, catalog: Catalog | None
         chains = list(_chains(ev, control, catalog, peers or {}))
         best = max(chains, key=_rank)
         finding.links, finding.notes, finding.coverage = best.links, best.notes, best.coverage
+        unlisted = [g for g in ev.gaps if g.link == "trail"]
+        if unlisted and ev.trails:
+            finding.links[0] = _unlisted(finding.links[0], unlisted)
         finding.anchor = _anchor(best)
         if control.caveat:
             finding.notes.append(f"caveat of the benchmark's pattern: {control.caveat}")
@@ -115,6 +118,21 @@ def judge_account(ev: AccountEvidence, control: Control, catalog: Catalog | None
     statuses = {link.status for link in finding.links}
     finding.status = FAIL if FAIL in statuses else GAP if GAP in statuses else PASS
     return finding
+
+
+NOT_ENABLED = {"UnrecognizedClientException", "InvalidClientTokenId"}  # what a disabled opt-in region answers
+
+
+def _unlisted(link: Link, gaps: list[Gap]) -> Link:
+    """The first link when some regions' trails could not be listed: a trail the run never saw could
+    be the one that matters, so what passed on the others becomes a gap, and a failure keeps the
+    unread regions in its reason."""
+    said = "; ".join(f"trails in {g.region} could not be listed: {_gap_text(g)}"
+                     + (" (an opt-in region not enabled for this account? enable it or remove it from regions)"
+                        if g.error_code in NOT_ENABLED else "") for g in gaps)
+    evidence = link.evidence + tuple(g.evidence for g in gaps if g.evidence)
+    return Link(link.name, GAP if link.status == PASS else link.status, f"{link.reason}; but {said}", link.subject,
+                evidence)
 
 
 def _anchor(chain: _Chain) -> Anchor:

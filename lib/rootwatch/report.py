@@ -22,7 +22,7 @@ from rootwatch import __version__
 
 TEMPLATES = Path(__file__).with_name("templates")
 TAGS = {"a", "b", "blockquote", "br", "code", "div", "em", "h1", "h2", "h3", "h4", "hr", "i", "img", "li", "ol", "p",
-        "pre", "span", "strong", "table", "tbody", "td", "th", "thead", "tr", "ul"}
+        "pre", "span", "strong", "table", "tbody", "td", "th", "thead", "tr", "ul", "wbr"}
 
 
 def _allowed(tag: str, name: str, value: str) -> bool:

@@ -15,6 +15,7 @@ import platform
 import re
 import subprocess
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from importlib import metadata
@@ -28,7 +29,7 @@ from rootwatch.bundle import manifest as mf
 from rootwatch.bundle.readme import readme
 from rootwatch.bundle.sign import KmsSigner, Signer, SshSigner, X509Signer
 from rootwatch.catalog import load_catalog
-from rootwatch.errors import ParameterError, RootwatchError
+from rootwatch.errors import Interrupted, ParameterError, RootwatchError
 from rootwatch.params import RUN_KEYS, RunOptions, RunParams, apply_sets, load_file
 from rootwatch.pdf import PdfOutcome, render
 from rootwatch.report import Cover, write_html
@@ -50,6 +51,7 @@ class RunResult:
     pdf: PdfOutcome
     signers: list[str]
     seconds: dict[str, float]  # wall time of each stage, for bench/run.py
+    gaps: int = 0  # evidence gaps: calls that could not be read
 
     @property
     def statuses(self) -> set[str]:
@@ -62,11 +64,15 @@ class RunResult:
             by_account.setdefault((f["account_label"], f["account_id"]), []).append(f"{f.get('key') or f['control']} {f['status']}")
         return [f"  {label} ({account}): {', '.join(verdicts)}" for (label, account), verdicts in by_account.items()]
 
+    def counts(self) -> dict[str, int]:
+        return {s: sum(f["status"] == s for f in self.findings) for s in ("PASS", "FAIL", "GAP")}
+
     def summary(self) -> str:
-        counts = {s: sum(f["status"] == s for f in self.findings) for s in ("PASS", "FAIL", "GAP")}
+        counts = self.counts()
         accounts = len({f["account_id"] for f in self.findings})
         return (f"{counts['PASS']} PASS, {counts['FAIL']} FAIL, {counts['GAP']} GAP over {accounts} account(s) "
-                f"and {len({f['control'] for f in self.findings})} control(s); signed bundle: {self.directory}")
+                f"and {len({f['control'] for f in self.findings})} control(s); {self.gaps} evidence gap(s); "
+                f"signed bundle: {self.directory}")
 
 
 @dataclass(frozen=True)
@@ -144,24 +150,28 @@ def _staging(target: Path) -> Path:
     return target.with_name(f".{target.name}.partial")
 
 
-def execute(plan: Plan, progress: bool = True) -> RunResult:
-    """Run the notebook, render, sign, and move the bundle into place."""
+def execute(plan: Plan, progress: bool = True, on_stage: Callable[[str], None] | None = None) -> RunResult:
+    """Run the notebook, render, sign, and move the bundle into place. ``on_stage`` hears each stage
+    as it starts (the CLI's log)."""
     staging = _staging(plan.directory)
+    if staging.exists():  # left by a run that was killed outright (SIGKILL, power loss): kept, set aside
+        staging.rename(_incomplete_name(plan.directory))
     staging.mkdir(parents=True, exist_ok=False)
     marker = staging / mf.INCOMPLETE
     marker.write_text("run in progress or interrupted: this directory is not evidence and is not signed\n")
     started = datetime.now(UTC)
-    clock = _Clock()
+    clock = _Clock(on_stage)
     try:
         with clock("notebook (collect, judge, charts)"):
             findings = _notebook(plan, staging, progress)
         collection = json.loads((staging / "collection.json").read_text(encoding="utf-8"))
         pdf = _render(plan, staging, findings, collection, clock)
-        with clock("bundle (context, manifest, signatures)"):
+        with clock("bundle (context, manifest)"):
             _write_context(plan, staging, started, pdf, collection)
             marker.unlink()
             manifest = mf.write(staging, plan.directory.name, datetime.now(UTC).isoformat(timespec="seconds"),
                                 __version__)
+        with clock("signatures"):
             signatures = staging / "signatures"
             signatures.mkdir()
             for signer in plan.signers:
@@ -172,7 +182,8 @@ def execute(plan: Plan, progress: bool = True) -> RunResult:
     except BaseException as exc:
         _abandon(staging, plan.directory, exc)
         raise
-    result = RunResult(plan.directory, findings, pdf, [s.identity for s in plan.signers], clock.seconds)
+    result = RunResult(plan.directory, findings, pdf, [s.identity for s in plan.signers], clock.seconds,
+                       collection.get("gaps", 0))
     if plan.options.archive is not None:
         _archive(plan)
     return result
@@ -189,19 +200,40 @@ def _archive(plan: Plan) -> list[str]:
 
 
 def _abandon(staging: Path, target: Path, exc: BaseException) -> None:
-    """Leave the partial run visible as ``<run-id>.incomplete``, marked, and never signed."""
+    """Leave the partial run visible as ``<run-id>.incomplete``, marked, and never signed. Best effort
+    on a full disk: the marker written at the start stays if the reason cannot be added."""
     if not staging.exists():
         return
-    (staging / mf.INCOMPLETE).write_text(f"the run did not complete: {type(exc).__name__}: {exc}\n"
-                                         "this directory is not evidence and is not signed\n")
     sig = staging / "signatures"
     if sig.exists():
         for path in sig.iterdir():
             path.unlink()
         sig.rmdir()
-    failed = target.with_name(f"{target.name}.incomplete")
-    if not failed.exists():
-        staging.rename(failed)
+    try:
+        (staging / mf.INCOMPLETE).write_text(f"the run did not complete: {_why(exc)}\n"
+                                             "this directory is not evidence and is not signed\n")
+    except OSError:
+        pass
+    staging.rename(_incomplete_name(target))
+
+
+def _why(exc: BaseException) -> str:
+    return str(exc) if isinstance(exc, Interrupted) else f"{type(exc).__name__}: {exc}"
+
+
+def incomplete_path(target: Path) -> Path | None:
+    """Where the last abandoned run into ``target`` was left, for the operator's message."""
+    found = sorted(target.parent.glob(f"{target.name}.incomplete*"), key=lambda p: p.stat().st_mtime)
+    return found[-1] if found else None
+
+
+def _incomplete_name(target: Path) -> Path:
+    """``<run-id>.incomplete``, or ``-2``, ``-3``... beside earlier ones: nothing already written is replaced."""
+    candidate, n = target.with_name(f"{target.name}.incomplete"), 1
+    while candidate.exists():
+        n += 1
+        candidate = target.with_name(f"{target.name}.incomplete-{n}")
+    return candidate
 
 
 def _notebook(plan: Plan, staging: Path, progress: bool) -> list[dict[str, Any]]:
@@ -212,7 +244,8 @@ def _notebook(plan: Plan, staging: Path, progress: bool) -> list[dict[str, Any]]
     try:
         papermill.execute_notebook(str(notebooks_dir() / NOTEBOOK), str(output),
                                    parameters={**plan.notebook_parameters, "out_dir": str(staging)},
-                                   progress_bar=progress, kernel_name="python3", cwd=str(staging))
+                                   progress_bar=progress, kernel_name="python3", cwd=str(staging),
+                                   kernel_manager_class=_local_kernel_manager())
     except PapermillExecutionError as exc:
         if exc.ename in ("ParameterError", "CredentialsError", "CatalogError"):
             problem, _, hint = exc.evalue.partition("; ")
@@ -222,11 +255,27 @@ def _notebook(plan: Plan, staging: Path, progress: bool) -> list[dict[str, Any]]
     return json.loads((staging / "findings.json").read_text(encoding="utf-8"))
 
 
-class _Clock:
-    """Wall time per stage: ``with clock("stage"): ...``."""
+def _local_kernel_manager() -> type:
+    """A kernel reached over Unix sockets (files only this user can open) rather than loopback TCP,
+    which any local process could connect to; ipykernel warns about TCP on stderr, and stderr is
+    the run's log."""
+    from jupyter_client.manager import KernelManager
+    from traitlets import default
 
-    def __init__(self) -> None:
+    class LocalKernelManager(KernelManager):
+        @default("transport")
+        def _transport_default(self) -> str:
+            return "ipc"
+
+    return LocalKernelManager
+
+
+class _Clock:
+    """Wall time per stage: ``with clock("stage"): ...``; ``on_stage`` hears each stage as it starts."""
+
+    def __init__(self, on_stage: Callable[[str], None] | None = None) -> None:
         self.seconds: dict[str, float] = {}
+        self.on_stage = on_stage or (lambda stage: None)
 
     def __call__(self, stage: str) -> Any:
         import contextlib
@@ -234,6 +283,7 @@ class _Clock:
 
         @contextlib.contextmanager
         def timed() -> Any:
+            self.on_stage(stage)
             start = time.perf_counter()
             try:
                 yield
@@ -249,7 +299,9 @@ def _render(plan: Plan, staging: Path, findings: list[dict[str, Any]], collectio
              ("window", f"{p.window_label} ({p.window})"), ("regions", ", ".join(p.regions)),
              ("controls", ", ".join(p.controls) + f" ({findings[0]['benchmark'] if findings else '-'})"),
              ("caller identities", ", ".join(v or "?" for v in collection["caller_identities"].values())),
-             ("collected", f"{collection['started']} – {collection['finished']}, {collection['api_calls']} API calls")]
+             ("collected", (f"{collection['started']} – {collection['finished']}, {collection['api_calls']} API "
+                            f"calls, {collection.get('retried_calls', 0)} retried, "
+                            f"{collection.get('gaps', 0)} evidence gap(s)"))]
     cover = Cover(TITLE, plan.directory.name, scope, [s.identity for s in plan.signers], findings, plan.options.paper)
     with clock("HTML report"):
         html = write_html(staging / NOTEBOOK, staging / "report.html", cover)

@@ -17,7 +17,7 @@ from typing import Any
 import pandas as pd
 
 from rootwatch import charts, exports, frames
-from rootwatch.catalog import Control, load_catalog
+from rootwatch.catalog import Catalog, Control, load_catalog
 from rootwatch.collect import AccountEvidence, Target, collect
 from rootwatch.collect.evidence import RawCall, Recorder, write_raw
 from rootwatch.collect.organization import organization_scope, resolve_regions
@@ -50,14 +50,22 @@ class EvidenceRun:
                 ("window", f"{p.window_label}: {p.window}"),
                 ("benchmark", self.controls[0].benchmark),
                 ("controls", ", ".join(f"{c.id} {c.title}" for c in self.controls)),
-                ("collected", (f"{self.started:%Y-%m-%d %H:%M:%S} – {self.finished:%H:%M:%S} UTC, "
-                              f"{len(self.frames['api_calls'])} API calls"))]
+                ("collected", f"{self.started:%Y-%m-%d %H:%M:%S} – {self.finished:%H:%M:%S} UTC, {self.reading()}")]
         return pd.DataFrame(rows, columns=["item", "value"]).set_index("item")
 
     def summary_line(self) -> str:
         counts = {s: sum(f.status == s for f in self.findings) for s in ("PASS", "FAIL", "GAP")}
         return (f"{len(self.findings)} finding(s) over {len(self.evidence)} account(s), window "
-                f"{self.params.window_label}: {counts['PASS']} PASS, {counts['FAIL']} FAIL, {counts['GAP']} GAP")
+                f"{self.params.window_label}: {counts['PASS']} PASS, {counts['FAIL']} FAIL, {counts['GAP']} GAP; "
+                f"{self.reading()}")
+
+    def reading(self) -> str:
+        """How the collection went: an auditor weighs verdicts by the calls that could not be read."""
+        return (f"{len(self.frames['api_calls'])} API calls, {self.retried_calls()} retried after throttling or "
+                f"transient errors, {len(self.gaps())} evidence gap(s) (calls that could not be read)")
+
+    def retried_calls(self) -> int:
+        return int((self.frames["api_calls"]["retries"].fillna(0) > 0).sum())
 
     def finding(self, account: str, control: str | None = None) -> Finding:
         control = control or self.controls[0].id
@@ -77,7 +85,8 @@ class EvidenceRun:
     def root_activity(self, account: str) -> pd.DataFrame:
         ev = self._events(account)
         return ev[["time", "event_name", "event_source", "source_ip", "user_agent", "mfa_used", "console_login",
-                   "invoked_by", "event_type", "error_code", "counted", "why"]].reset_index(drop=True)
+                   "invoked_by", "event_type", "error_code", "error_message", "request_parameters", "counted",
+                   "why"]].reset_index(drop=True)
 
     def gaps(self) -> pd.DataFrame:
         return self.frames["gaps"]
@@ -208,7 +217,7 @@ class EvidenceRun:
         data = out / "data"
         data.mkdir(parents=True, exist_ok=True)
         for name, df in self.frames.items():
-            df.to_csv(data / f"{name}.csv", index=False)
+            frames.write_csv(df, data / f"{name}.csv")
             df.to_parquet(data / f"{name}.parquet", index=False)
         write_raw([*self.scope_calls, *(c for e in self.evidence for c in e.calls)], out / "raw")
         findings = [{"account_id": f.account_id, "account_label": f.account_label, "control": f.control,
@@ -226,6 +235,8 @@ class EvidenceRun:
                                           encoding="utf-8")
         collection = {"started": self.started.isoformat(), "finished": self.finished.isoformat(),
                       "caller_identities": self.caller_arns, "api_calls": len(self.frames["api_calls"]),
+                      "retried_calls": self.retried_calls(),
+                      "gaps": len(self.gaps()),
                       "event_source": self.params.event_source,
                       "archive_scans": {e.account_id: e.archive_scans for e in self.evidence if e.archive_scans},
                       "regions": list(self.params.regions), "window": {"label": self.params.window_label,
@@ -255,10 +266,16 @@ def start(parameters: dict[str, Any]) -> EvidenceRun:
     with opened(params) as scope:
         evidence = collect(scope.targets, scope.regions, params.window, controls, endpoint_url=scope.endpoint,
                            progress=_progress_bars(), archive=params.event_source == "archive")
-    built = frames.build_all(evidence, controls)
-    findings = _with_alarm_coverage(judge_all(evidence, controls, catalog), evidence, controls, built)
+    built, findings = judged(evidence, controls, catalog)
     return EvidenceRun(params, controls, evidence, built, findings, started,
                        datetime.now(UTC), {e.account_id: e.caller_arn for e in evidence}, scope.calls)
+
+
+def judged(evidence: list[AccountEvidence], controls: list[Control],
+           catalog: Catalog) -> tuple[dict[str, pd.DataFrame], list[Finding]]:
+    """The frames of the evidence and every finding, alarm coverage included."""
+    built = frames.build_all(evidence, controls)
+    return built, _with_alarm_coverage(judge_all(evidence, controls, catalog), evidence, controls, built)
 
 
 def _with_alarm_coverage(findings: list[Finding], evidence: list[AccountEvidence], controls: list[Control],

@@ -6,6 +6,7 @@ import pandas as pd
 
 from rootwatch.cli import main
 from rootwatch.sandbox import events as ev
+from tests.archive.test_scan import DAY, damaged_archive
 
 ACCOUNT = "111111111111"
 
@@ -68,3 +69,17 @@ def test_print_sql_for_athena_and_lake_comes_from_the_catalog_pattern(capsys):
 def test_print_sql_needs_a_query_service(tmp_path, capsys):
     assert main(["events", "--archive", str(tmp_path), "--control", "4.3", "--print-sql"]) == 2
     assert "--print-sql needs --athena or --lake" in capsys.readouterr().err
+
+
+def test_damaged_files_and_records_are_named_on_stderr_and_exit_3(tmp_path, capsys):
+    archive, out = damaged_archive(tmp_path / "archive"), tmp_path / "root.parquet"
+    assert main(["events", "--archive", str(archive), "--control", "4.3", "--start", "2026-08-01", "--end",
+                 "2026-09-30", "--out", str(out), "--no-cache"]) == 3  # an evidence gap, not a failure
+    printed = capsys.readouterr()
+    skipped = sorted(line.removeprefix(f"rootwatch events: skipped {DAY}/") for line in printed.err.splitlines())
+    assert [line.split(":")[0] for line in skipped] == [
+        "anonymous.json.gz", "anonymous.json.gz", "anonymous.json.gz", "bad-second-member.json.gz", "corrupt.json.gz",
+        "other.json.gz", "trailing-garbage.json.gz", "truncated.json.gz"]
+    assert "anonymous.json.gz: Records[1]: no userIdentity" in skipped
+    assert "5 unreadable; 6 records read (0 skipped unparsed, 3 malformed), 3 matched" in printed.out
+    assert sorted(pd.read_parquet(out).event_id) == ["after", "before", "ok"]

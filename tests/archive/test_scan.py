@@ -115,17 +115,82 @@ def test_only_the_records_around_a_hit_are_parsed(tmp_path):
     assert result.stats.records_read == 42 and result.stats.records_skipped == 41
 
 
-def test_broken_files_are_named_and_counted_never_fatal(tmp_path):
-    _file(tmp_path, [_event(eventID="ok", userIdentity={"type": "Root"})], name="ok.json.gz")
-    _write(tmp_path, [(f"{DAY}/corrupt.json.gz", gzip.compress(b'{"Records":[]}')[:-9]),
-                      (f"{DAY}/other.json.gz", gzip.compress(b'{"hello": "Root"}')),
-                      (f"{DAY}/truncated.json.gz", gzip.compress(b'{"Records":[{"eventVersion":"1.0","Root'))])
+def damaged_archive(root: Path) -> Path:
+    """A day of log files with every kind of damage beside good records: a gzip stream cut short,
+    a good gzip member followed by garbage, a good member followed by a broken one, truncated JSON,
+    a JSON file that is not a CloudTrail log, and records that are not objects or name no one."""
+    good = gzip.compress(json.dumps({"Records": [_event(eventID="in-damaged-member", userIdentity={"type": "Root"})]})
+                         .encode())
+    anonymous = _event(eventID="anonymous", eventName="Root")  # holds the literal: parsed, then refused
+    del anonymous["userIdentity"]
+    _file(root, [_event(eventID="ok", userIdentity={"type": "Root"})], name="ok.json.gz")
+    _file(root, [_event(eventID="before", userIdentity={"type": "Root"}), anonymous, "Root", None,
+                 _event(eventID="after", userIdentity={"type": "Root"})], name="anonymous.json.gz")
+    return _write(root, [(f"{DAY}/corrupt.json.gz", gzip.compress(b'{"Records":[]}')[:-9]),
+                         (f"{DAY}/trailing-garbage.json.gz", good + b"not gzip at all"),
+                         (f"{DAY}/bad-second-member.json.gz", good + gzip.compress(b'{"Records":[]}')[:-12]),
+                         (f"{DAY}/other.json.gz", gzip.compress(b'{"hello": "Root"}')),
+                         (f"{DAY}/truncated.json.gz", gzip.compress(b'{"Records":[{"eventVersion":"1.0","Root'))])
+
+
+def test_broken_files_and_records_are_named_and_counted_never_fatal(tmp_path):
+    result = scan(LocalArchive(damaged_archive(tmp_path)), ROOT, START, END)
+    assert _ids(result.events) == ["after", "before", "ok"]  # the good records, even beside broken ones
+    s = result.stats
+    assert (s.files_listed, s.files_read, s.files_unreadable) == (7, 2, 5)
+    assert (s.records_read, s.records_malformed, s.records_matched) == (6, 3, 3)
+    assert sorted(w.removeprefix(f"{DAY}/") for w in s.warnings) == [
+        "anonymous.json.gz: Records[1]: no userIdentity",
+        "anonymous.json.gz: Records[2]: not a JSON object (str)",
+        "anonymous.json.gz: Records[3]: not a JSON object (NoneType)",
+        "bad-second-member.json.gz: corrupt gzip (Compressed file ended before the end-of-stream marker was reached)",
+        "corrupt.json.gz: corrupt gzip (Compressed file ended before the end-of-stream marker was reached)",
+        "other.json.gz: not a CloudTrail log file (no Records list)",
+        "trailing-garbage.json.gz: corrupt gzip (Not a gzipped file (b'no'))",
+        "truncated.json.gz: not JSON (unexpected end of data: line 1 column 40 (char 39))",
+    ]
+    assert "5 unreadable; 6 records read (0 skipped unparsed, 3 malformed), 3 matched" in s.line()
+
+
+def test_a_record_without_user_identity_is_named_by_its_index_whichever_way_the_file_is_read(tmp_path):
+    anonymous = _event(eventID="anonymous", userAgent="Root")
+    del anonymous["userIdentity"]
+    records = [_event(eventID=str(i)) for i in range(5)] + [anonymous, _event(eventID="root", userIdentity={"type": "Root"})]
+    _file(tmp_path, records, name="sliced.json.gz")  # CloudTrail's layout: only the records with "Root" are parsed
+    _file(tmp_path, [], name="whole.json.gz", body=json.dumps({"Records": records}, indent=1).encode())  # parsed whole
     result = scan(LocalArchive(tmp_path), ROOT, START, END)
-    assert _ids(result.events) == ["ok"]
-    assert result.stats.files_unreadable == 3
-    named = "\n".join(result.stats.warnings)
-    assert "corrupt.json.gz: corrupt gzip" in named and "other.json.gz: not a CloudTrail log file" in named
-    assert "truncated.json.gz: not JSON" in named
+    assert _ids(result.events) == ["root", "root"]
+    assert sorted(result.stats.warnings) == [f"{DAY}/sliced.json.gz: Records[5]: no userIdentity",
+                                             f"{DAY}/whole.json.gz: Records[5]: no userIdentity"]
+
+
+def test_a_day_with_a_warning_is_never_answered_silently_from_the_cache(tmp_path):
+    archive, cache = LocalArchive(damaged_archive(tmp_path / "archive")), tmp_path / "cache"
+    first = scan(archive, ROOT, START, END, cache=cache)
+    again = scan(archive, ROOT, START, END, cache=cache)
+    assert again.stats.files_cached == 0 and again.stats.warnings == first.stats.warnings
+    assert _ids(again.events) == _ids(first.events)
+
+
+def test_invalid_utf8_and_lone_surrogates_cost_only_their_own_bytes(tmp_path):
+    """The hostile sandbox account's log files hold a lone surrogate as invalid UTF-8 (as a damaged
+    or hostile file would); a ``\\ud800`` escape is the same in JSON's own spelling. Neither costs
+    the file: every record is still read, the bad bytes read as U+FFFD."""
+    records = ev.account_events("111111111111", "us-east-1", 11, SANDBOX_NOW, hostile=True)
+    root = _write(tmp_path, ev.log_files("111111111111", records))
+    escaped = _event(eventID="escaped-surrogate", userIdentity={"type": "Root"}, userAgent="lone \ud800")
+    _file(root, [escaped, _event(eventID="neighbour", userIdentity={"type": "Root"})], name="escaped.json.gz")
+    result = scan(LocalArchive(root), ROOT, START, END)
+    expected = [r["eventID"] for r in records if ROOT.matches(r) and START <= ev.event_time(r) < END]
+    assert _ids(result.events) == sorted([*expected, "escaped-surrogate", "neighbour"])
+    assert result.stats.warnings == [] and result.stats.files_unreadable == 0
+    agents = {e["eventID"]: e.get("userAgent") for e in result.events}
+    surrogate = next(r["eventID"] for r in records if r["userAgent"] == "lone \ud800 surrogate")
+    assert agents[surrogate] == "lone \ufffd\ufffd\ufffd surrogate"  # the three invalid bytes, each replaced
+    assert agents["escaped-surrogate"] == "lone \ud800"  # valid JSON text; frames make it writable
+    matches = archive_matches(result)  # writable: the frame holds U+FFFD, its JSON evidence the escape
+    assert "lone \ufffd" in set(matches.user_agent) and '"lone \\ud800"' in "".join(matches.event)
+    matches.to_parquet(tmp_path / "root.parquet")
 
 
 def test_window_bounds_and_late_delivery(tmp_path):

@@ -20,7 +20,7 @@ ROOT = Path(__file__).resolve().parents[2]
 PASSPHRASE = "correct horse battery staple"
 
 
-def make_identity(directory: Path, name: str = "Audit Signer") -> tuple[Path, Path]:
+def make_identity(directory: Path, name: str = "Audit Signer", passphrase: str = PASSPHRASE) -> tuple[Path, Path]:
     """A self-signed signing certificate in a PKCS#12 file, and the certificate as PEM."""
     key = ec.generate_private_key(ec.SECP256R1())
     subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name),
@@ -34,7 +34,7 @@ def make_identity(directory: Path, name: str = "Audit Signer") -> tuple[Path, Pa
             .sign(key, hashes.SHA256()))
     p12 = directory / f"{name.replace(' ', '_')}.p12"
     p12.write_bytes(pkcs12.serialize_key_and_certificates(
-        b"signer", key, cert, None, serialization.BestAvailableEncryption(PASSPHRASE.encode())))
+        b"signer", key, cert, None, serialization.BestAvailableEncryption(passphrase.encode())))
     pem = directory / f"{name.replace(' ', '_')}.crt.pem"
     pem.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
     return p12, pem

@@ -154,12 +154,14 @@ def test_standard_chain_and_aws_endpoint_url_reach_the_sandbox(sandbox, window, 
 
 
 def test_throttling_is_retried_and_counted_in_the_evidence(sandbox, window, catalog):
-    sandbox.state.throttle["DescribeTrails"] = 2  # the sandbox refuses the next two calls: Rate exceeded
+    from rootwatch.sandbox.faults import Fault
+
+    sandbox.state.faults.set([Fault("throttling", "DescribeTrails", times=2)])  # Rate exceeded, twice
     try:
         ev = collect_account(Target("healthy", sandbox.session(HEALTHY)), ["us-east-1"], window,
                              [catalog.control("4.3")], endpoint_url=sandbox.endpoint)
     finally:
-        sandbox.state.throttle.clear()
+        sandbox.state.faults.clear()
     described = next(c for c in ev.calls if c.operation == "DescribeTrails")
     assert described.retries == 2 and described.error is None and ev.trails and ev.gaps == []
     assert '"retries": 2' in described.to_json()

@@ -61,7 +61,7 @@ def scan(archive: Archive, pattern: FilterPattern, start: datetime, end: datetim
         per_day[day].append(result)
         if len(per_day[day]) == len(days[day]):
             results = per_day.pop(day)
-            if store and not any(r.warning for r in results):  # an unreadable file is retried next time
+            if store and not any(r.warned for r in results):  # a day with a warning is read (and named) again
                 store.store(days[day], [(e, r.log.key) for r in results for e in r.matches],
                             sum(r.records for r in results))
         if progress:

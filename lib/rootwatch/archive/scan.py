@@ -8,11 +8,18 @@ and parsed. Anything unusual (another layout, a slice that is not one record) fa
 parsing the whole file, so skipping never changes the answer (``patterns.literals`` states the one
 assumption: letters are not written as ``\\u`` escapes). Files stream through a bounded pipeline: threads read (S3 latency), processes inflate (ISA-L's igzip, about
 twice zlib's speed) and search, at most two files per worker in memory at once.
+
+Log files are written by AWS but carry text any caller chose, and copies can be damaged. A file
+that cannot be inflated or parsed, or is not a CloudTrail log file, is skipped and named; a parsed
+record that is not an object with a ``userIdentity`` is skipped and named by its index
+(``Records[3]: no userIdentity``); invalid UTF-8 or a lone ``\\ud800`` escape inside a record
+costs that file the fast parser only (it is parsed again leniently), never its other records.
 """
 
 from __future__ import annotations
 
 import itertools
+import json
 import multiprocessing
 import os
 import threading
@@ -52,11 +59,16 @@ class FileResult:
     records: int = 0
     parsed: int = 0
     matches: list[dict] = field(default_factory=list)
-    warning: str | None = None
+    warning: str | None = None  # why the whole file was skipped
+    malformed: list[str] = field(default_factory=list)  # the records skipped, each with why
 
     @property
     def skipped(self) -> bool:
         return self.warning is None and self.parsed == 0
+
+    @property
+    def warned(self) -> bool:
+        return self.warning is not None or bool(self.malformed)
 
 
 @dataclass
@@ -69,6 +81,7 @@ class ScanStats:
     records_read: int = 0
     records_skipped: int = 0   # in files read, never parsed
     records_cached: int = 0
+    records_malformed: int = 0  # parsed, but not a record with a userIdentity: each named in ``warnings``
     records_matched: int = 0
     bytes_read: int = 0
     warnings: list[str] = field(default_factory=list)
@@ -82,13 +95,15 @@ class ScanStats:
         self.files_skipped += result.skipped
         self.records_read += result.records
         self.records_skipped += result.records - result.parsed
+        self.records_malformed += len(result.malformed)
+        self.warnings += [f"{result.log.key}: {why}" for why in result.malformed]
         self.bytes_read += result.log.size
 
     def line(self) -> str:
         return (f"{self.files_read:,} files read ({self.files_skipped:,} skipped unparsed), "
                 f"{self.files_cached:,} from cache, {self.files_unreadable:,} unreadable; "
-                f"{self.records_read:,} records read ({self.records_skipped:,} skipped unparsed), "
-                f"{self.records_matched:,} matched")
+                f"{self.records_read:,} records read ({self.records_skipped:,} skipped unparsed, "
+                f"{self.records_malformed:,} malformed), {self.records_matched:,} matched")
 
 
 @dataclass
@@ -123,22 +138,50 @@ class Matcher:
         if records is None:
             return self._parse_all(raw, result)
         result.parsed = len(records)
-        result.matches = [r for r in records if self.pattern.matches(r)]
-        return result
+        return self._match(records, result)
 
     def _parse_all(self, raw: bytes, result: FileResult) -> FileResult:
         try:
-            document = orjson.loads(raw)
-        except orjson.JSONDecodeError as exc:
-            result.warning = f"not JSON ({exc})"
+            document = _document(raw)
+        except ValueError as exc:
+            result.warning = str(exc)
             return result
         records = document.get("Records") if isinstance(document, dict) else None
         if not isinstance(records, list):
             result.warning = "not a CloudTrail log file (no Records list)"
             return result
         result.records = result.parsed = len(records)
-        result.matches = [r for r in records if isinstance(r, dict) and self.pattern.matches(r)]
+        return self._match(list(enumerate(records)), result)
+
+    def _match(self, records: list[tuple[int, object]], result: FileResult) -> FileResult:
+        """The records (with their index in ``Records``) the pattern matches; a record that is not an
+        object with a ``userIdentity`` cannot be attributed to anyone: skipped and named."""
+        for index, record in records:
+            why = _malformed(record)
+            if why:
+                result.malformed.append(f"Records[{index}]: {why}")
+            elif self.pattern.matches(record):
+                result.matches.append(record)
         return result
+
+
+def _malformed(record: object) -> str | None:
+    if not isinstance(record, dict):
+        return f"not a JSON object ({type(record).__name__})"
+    return None if isinstance(record.get("userIdentity"), dict) else "no userIdentity"
+
+
+def _document(raw: bytes) -> object:
+    """The parsed file (ValueError: why it is not JSON). orjson refuses invalid UTF-8 and lone
+    surrogate escapes; the standard parser then reads the file with U+FFFD for the invalid bytes,
+    so one hostile record does not cost its file."""
+    try:
+        return orjson.loads(raw)
+    except orjson.JSONDecodeError as strict:
+        try:
+            return json.loads(raw.decode("utf-8", "replace"))
+        except ValueError:
+            raise ValueError(f"not JSON ({strict})") from None
 
 
 def _hits(raw: bytes, clauses: list[Clause]) -> list[int]:
@@ -156,10 +199,11 @@ def _hits(raw: bytes, clauses: list[Clause]) -> list[int]:
     return sorted(hits)
 
 
-def _around(raw: bytes, hits: list[int]) -> list[dict] | None:
-    """The records holding ``hits``, each parsed alone; None when a slice is not exactly one
-    record (the caller then parses the whole file)."""
-    records, done_until = [], -1
+def _around(raw: bytes, hits: list[int]) -> list[tuple[int, dict]] | None:
+    """The records holding ``hits``, each parsed alone, with their index in the file; None when a
+    slice is not exactly one record (the caller then parses the whole file)."""
+    records: list[tuple[int, dict]] = []
+    done_until, index, counted_to = -1, 0, 0
     for at in hits:
         if at < done_until:
             continue
@@ -168,6 +212,8 @@ def _around(raw: bytes, hits: list[int]) -> list[dict] | None:
         end = following if following >= 0 else len(raw)
         if start < 0:
             return None
+        index += raw.count(MARK, counted_to, start)
+        counted_to = start
         piece = raw[start:end].rstrip()
         piece = piece[:-1] if following >= 0 and piece.endswith(b",") else _unwrap_last(piece)
         try:
@@ -176,7 +222,7 @@ def _around(raw: bytes, hits: list[int]) -> list[dict] | None:
             return None
         if not isinstance(record, dict):
             return None
-        records.append(record)
+        records.append((index, record))
         done_until = end
     return records
 

@@ -13,10 +13,11 @@ import getpass
 import hashlib
 import os
 import socket
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
+from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 from cryptography.hazmat.primitives.serialization import pkcs7, pkcs12
@@ -73,8 +74,12 @@ class SshSigner:
         try:
             key = serialization.load_ssh_private_key(data, _passphrase(passphrase_env))
         except (ValueError, TypeError) as exc:
-            raise SigningError(f"SSH key {path} cannot be loaded ({exc})",
+            why = "wrong passphrase" if passphrase_env and "checksum" in str(exc) else str(exc)
+            raise SigningError(f"SSH key {path} cannot be loaded ({why})",
                                "give an unencrypted key or its passphrase_env") from None
+        except UnsupportedAlgorithm as exc:  # e.g. an encrypted key without bcrypt (its KDF) installed
+            raise SigningError(f"SSH key {path} cannot be loaded ({exc})",
+                               "an encrypted key needs the bcrypt module (pip install bcrypt)") from None
         if not isinstance(key, ed25519.Ed25519PrivateKey):
             raise SigningError(f"SSH key {path} is not Ed25519", "create one with: ssh-keygen -t ed25519")
         pub = Path(str(path.expanduser()) + ".pub")
@@ -107,7 +112,7 @@ class SshSigner:
 @dataclass
 class X509Signer:
     path: Path
-    passphrase: bytes | None
+    passphrase: bytes | None = field(repr=False)  # a repr (a Plan in a traceback, a debugger) must not show it
     key: Any
     certificate: Any
     chain: list[Any]

@@ -10,7 +10,7 @@ from typing import Any
 
 import boto3
 from botocore.config import Config
-from botocore.exceptions import BotoCoreError, ClientError, ProfileNotFound
+from botocore.exceptions import BotoCoreError, ClientError, CredentialRetrievalError, ProfileNotFound
 
 from rootwatch import __version__
 from rootwatch.errors import CredentialsError
@@ -25,11 +25,29 @@ def make_session(profile: str | None = None, region: str | None = None) -> boto3
     except ProfileNotFound:
         raise CredentialsError(f"AWS profile {profile!r} does not exist",
                                "name a profile from ~/.aws/config or run 'aws configure sso'") from None
-    if session.get_credentials() is None:
-        where = f"profile {profile!r}" if profile else "the environment, ~/.aws or an SSO session"
+    where = f"profile {profile!r}" if profile else "the environment, ~/.aws or an SSO session"
+    try:
+        credentials = session.get_credentials()
+    except (BotoCoreError, ValueError) as exc:  # a failing credential_process, partial keys, an expired SSO token
+        raise CredentialsError(f"AWS credentials from {where} cannot be loaded: {describe(exc)}",
+                               "check the profile or the AWS_* variables (run a credential_process yourself to "
+                               "see its error)") from None
+    if credentials is None:
         raise CredentialsError(f"no AWS credentials found in {where}",
                                "set a profile or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, or 'aws sso login'")
     return session
+
+
+def describe(exc: Exception) -> str:
+    """botocore's message, except the text a credential provider returned: a credential_process's
+    stderr (or a container endpoint's reply) may hold the very keys it handles, and the message
+    goes to the terminal, the notebook and the bundle's gap records."""
+    if isinstance(exc, CredentialRetrievalError):
+        return f"{exc.kwargs.get('provider', 'the credential provider')} failed (its output is not shown: it may " \
+               "hold secrets)"
+    if not isinstance(exc, BotoCoreError):  # a credential_process that printed something other than JSON
+        return "the credential provider's output is not the JSON botocore expects (not shown: it may hold secrets)"
+    return str(exc)
 
 
 _SESSION_LOCK = threading.Lock()  # boto3 sessions are not thread-safe; the clients they make are
@@ -44,7 +62,7 @@ class Clients:
 
     session: boto3.Session
     endpoint_url: str | None = None
-    credentials: dict[str, str] | None = None
+    credentials: dict[str, str] | None = field(default=None, repr=False)  # an assumed role's keys: never shown
     _cache: dict[tuple[str, str], Any] = field(default_factory=dict)
 
     def get(self, service: str, region: str) -> Any:
@@ -62,5 +80,5 @@ def error_of(exc: Exception) -> tuple[str, str]:
         err = exc.response.get("Error", {})
         return err.get("Code", "ClientError"), err.get("Message", str(exc))
     if isinstance(exc, BotoCoreError):
-        return type(exc).__name__, str(exc)
+        return type(exc).__name__, describe(exc)
     raise exc

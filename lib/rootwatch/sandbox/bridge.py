@@ -30,8 +30,9 @@ from urllib.parse import parse_qs
 from rootwatch.errors import PatternSyntaxError
 from rootwatch.patterns import compile_pattern
 from rootwatch.sandbox.events import CLI, SDK, AlarmChange, Event, event_time
+from rootwatch.sandbox.faults import Call, Faults, describe
 
-ACCESS_KEY = re.compile(r"Credential=([A-Z0-9]{16,128})/\d{8}/([a-z0-9-]+)/")
+ACCESS_KEY = re.compile(r"Credential=([A-Z0-9]{16,128})/\d{8}/([a-z0-9-]+)/([a-z0-9-]+)/")
 REPORT_CONTENT = re.compile(r"<Content>([^<]*)</Content>")
 REPORT_TIME = re.compile(r"<GeneratedTime>[^<]*</GeneratedTime>")
 ACCOUNT_OPENED = datetime(2019, 4, 2, 8, 15, 31, tzinfo=UTC)  # when the sandbox's accounts were opened
@@ -58,7 +59,7 @@ class SandboxState:
     history: dict[tuple[str, str], list[AlarmChange]] = field(default_factory=dict)  # (account, region)
     pending: set[str] = field(default_factory=set)  # subscription ARNs shown as PendingConfirmation
     latency: float = 0.0  # seconds added to every request (benchmarks: a real network's round trip)
-    throttle: dict[str, int] = field(default_factory=dict)  # X-Amz-Target operation -> requests to refuse
+    faults: Faults = field(default_factory=Faults)  # armed once seeded (sandbox/faults.py)
     root: dict[str, RootCredentials] = field(default_factory=dict)  # account -> its root user (default: sound)
 
 
@@ -81,14 +82,12 @@ class Bridge:
     def __call__(self, environ: dict, start_response: StartResponse) -> Iterable[bytes]:
         if self.state.latency:
             time.sleep(self.state.latency)
+        if self.state.faults.armed:
+            spoiled = self.state.faults.answer(_described(environ), start_response)
+            if spoiled is not None:
+                return spoiled
         target = environ.get("HTTP_X_AMZ_TARGET", "")
         operation = target.rpartition(".")[2]
-        if self.state.throttle.get(operation, 0) > 0:
-            self.state.throttle[operation] -= 1
-            body = json.dumps({"__type": "ThrottlingException", "message": "Rate exceeded"}).encode()
-            start_response("400 Bad Request", [("Content-Type", "application/x-amz-json-1.1"),
-                                               ("Content-Length", str(len(body)))])
-            return [body]
         if operation in self.json_handlers:
             return self._json(operation, environ, start_response)
         if target == "TrentService.Sign" and json.loads(_read(environ) or b"{}").get("MessageType") == "DIGEST":
@@ -267,10 +266,22 @@ def _iso(when: datetime) -> str:
 
 def _caller(environ: dict) -> tuple[str, str]:
     """(account, region) of a signed request, from its access key as moto maps keys to accounts."""
+    return _scope(environ)[:2]
+
+
+def _scope(environ: dict) -> tuple[str, str, str]:
+    """(account, region, service) of a signed request."""
     from moto.iam.models import get_account_id_from
 
     match = ACCESS_KEY.search(environ.get("HTTP_AUTHORIZATION", ""))
-    return (get_account_id_from(match.group(1)), match.group(2)) if match else ("123456789012", "us-east-1")
+    return (get_account_id_from(match.group(1)), match.group(2), match.group(3)) if match else \
+        ("123456789012", "us-east-1", "")
+
+
+def _described(environ: dict) -> Call:
+    account, region, service = _scope(environ)
+    body = _read(environ) if "x-www-form-urlencoded" in environ.get("CONTENT_TYPE", "") else b""
+    return describe(environ, body, account, service, region)
 
 
 def _read(environ: dict) -> bytes:

@@ -17,6 +17,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from rootwatch.sandbox.hostile import PAYLOADS, iam_refusal
+
 DAYS = 90
 ORDINARY_PER_DAY = (25, 45)
 XSS_USER_AGENT = "<script>alert(1)</script>"
@@ -180,10 +182,28 @@ def root_events(gen: _Gen) -> list[Event]:
     return [make(gen.at(day)) for day, make in plan]
 
 
-def account_events(account_id: str, region: str, seed: int, now: datetime, days: int = DAYS) -> list[Event]:
-    """All CloudTrail records of one account over the last ``days`` days, in time order."""
+def hostile_events(gen: _Gen) -> list[Event]:
+    """One root ``CreateRole`` per hostile payload (``sandbox/hostile.py``), refused by IAM: the
+    payload is the user agent, the role name and description, the echoed error and the resource ARN."""
+    events = []
+    for i, (name, payload) in enumerate(PAYLOADS.items()):
+        role_arn = f"arn:aws:iam::{gen.account}:role/{payload}"
+        events.append(gen.base(
+            gen.at(10 + 4 * i), gen.root(), "iam.amazonaws.com", "CreateRole", readOnly=False,
+            sourceIPAddress=gen.rng.choice(ROOT_IPS), userAgent=payload, errorCode="ValidationException",
+            errorMessage=iam_refusal(payload),
+            requestParameters={"roleName": payload, "description": f"hostile {name}: {payload}",
+                               "assumeRolePolicyDocument": '{"Version":"2012-10-17","Statement":[]}'},
+            resources=[{"accountId": gen.account, "type": "AWS::IAM::Role", "ARN": role_arn}]))
+    return events
+
+
+def account_events(account_id: str, region: str, seed: int, now: datetime, days: int = DAYS,
+                   hostile: bool = False) -> list[Event]:
+    """All CloudTrail records of one account over the last ``days`` days, in time order (with
+    ``hostile``, the root events carrying hostile text too)."""
     gen = _Gen(account_id, region, seed, now, days)
-    events = ordinary_events(gen) + root_events(gen)
+    events = ordinary_events(gen) + root_events(gen) + (hostile_events(gen) if hostile else [])
     return sorted(events, key=lambda e: e["eventTime"])
 
 
@@ -225,7 +245,9 @@ def _state(alarm: str, when: datetime, old: str, new: str, reason: str) -> Alarm
 
 def log_files(account_id: str, records: list[Event]) -> list[tuple[str, bytes]]:
     """CloudTrail's S3 layout: ``AWSLogs/<account>/CloudTrail/<region>/YYYY/MM/DD/<file>.json.gz``,
-    each file ``{"Records":[...]}``, filed under its delivery time (five minutes after its last event)."""
+    each file ``{"Records":[...]}``, filed under its delivery time (five minutes after its last event).
+    Text is written as UTF-8, as CloudTrail writes it, not ``\\u``-escaped; a lone surrogate becomes
+    the invalid UTF-8 a damaged or hostile file holds."""
     batches: dict[tuple[str, str], list[Event]] = {}
     for event in records:
         delivered = event_time(event) + timedelta(minutes=5)
@@ -234,9 +256,9 @@ def log_files(account_id: str, records: list[Event]) -> list[tuple[str, bytes]]:
     for (region, day), batch in sorted(batches.items()):
         delivered = event_time(batch[-1]) + timedelta(minutes=5)
         name = f"{account_id}_CloudTrail_{region}_{delivered:%Y%m%dT%H%MZ}_{_file_id(batch)}.json.gz"
-        body = '{"Records":[' + ",".join(to_json(e) for e in batch) + "]}"
+        body = '{"Records":[' + ",".join(json.dumps(e, separators=(",", ":"), ensure_ascii=False) for e in batch) + "]}"
         files.append((f"AWSLogs/{account_id}/CloudTrail/{region}/{day}/{name}",
-                      gzip.compress(body.encode(), mtime=0)))
+                      gzip.compress(body.encode("utf-8", "surrogatepass"), mtime=0)))
     return files
 
 

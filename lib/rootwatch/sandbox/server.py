@@ -8,6 +8,7 @@ but a real account's log group holds them because they were delivered at the tim
 from __future__ import annotations
 
 import copy
+import os
 import threading
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -17,14 +18,19 @@ from typing import Any, Self
 
 import boto3
 import yaml
+from botocore.config import Config
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
 from rootwatch.patterns import compile_pattern
 from rootwatch.sandbox import events as ev
 from rootwatch.sandbox.bridge import Bridge, RootCredentials, SandboxState
+from rootwatch.sandbox.faults import Fault
+from rootwatch.sandbox.faults import load as load_faults
 
 ORGANISATION = Path(__file__).with_name("organisation.yaml")
+HOSTILE = Path(__file__).with_name("hostile.yaml")
 DRIFT = Path(__file__).with_name("drift.yaml")
+FAULTS_VARIABLE = "ROOTWATCH_SANDBOX_FAULTS"
 BASE_CREDENTIALS = {"aws_access_key_id": "AKIAROOTWATCHSANDBOX", "aws_secret_access_key": "sandbox-secret"}
 
 
@@ -46,18 +52,24 @@ class SandboxAccount:
 class Sandbox:
     """``with Sandbox() as sb: ...`` — a seeded moto server on a free loopback port."""
 
-    def __init__(self, now: datetime | None = None, organisation: Path = ORGANISATION, accounts: int | None = None,
-                 days: int = ev.DAYS, latency: float = 0.0) -> None:
-        """``accounts``: clone the organisation's accounts (healthy, drifted, healthy, ...) up to that
-        many, for benchmarks; ``latency``: seconds added to every request once seeded."""
+    def __init__(self, now: datetime | None = None, organisation: Path | None = None, accounts: int | None = None,
+                 days: int = ev.DAYS, latency: float = 0.0, faults: list[Fault] | None = None) -> None:
+        """``organisation``: the YAML to serve (default ``organisation.yaml``; ``hostile.yaml`` also
+        seeds root events carrying hostile text).
+        ``accounts``: clone the organisation's accounts (healthy, drifted, healthy, ...) up to that
+        many, for benchmarks; ``latency``: seconds added to every request once seeded; ``faults``:
+        armed once seeded (default: the file ``ROOTWATCH_SANDBOX_FAULTS`` names, so a notebook's
+        embedded sandbox can be given faults from outside the kernel)."""
         self.now = (now or datetime.now(UTC)).replace(microsecond=0)
-        self.spec = yaml.safe_load(organisation.read_text(encoding="utf-8"))
+        self.spec = yaml.safe_load((organisation or ORGANISATION).read_text(encoding="utf-8"))
         if accounts is not None:
             self.spec["accounts"] = _clones(self.spec["accounts"], accounts)
         for account in self.spec["accounts"]:
             _expand_controls(account)
         self.region = self.spec["home_region"]
         self.days, self.latency = days, latency
+        path = os.environ.get(FAULTS_VARIABLE)
+        self.faults = faults if faults is not None else load_faults(path) if path else []
         self.state = SandboxState(now=self.now)
         self._server: BaseWSGIServer | None = None
         self._thread: threading.Thread | None = None
@@ -75,6 +87,7 @@ class Sandbox:
         self._thread.start()
         self._seed()
         self.state.latency = self.latency
+        self.state.faults.set(self.faults)
         return self
 
     def stop(self) -> None:
@@ -108,12 +121,19 @@ class Sandbox:
                 "AWS_DEFAULT_REGION": self.region}
 
     def session(self, account_id: str | None = None) -> boto3.Session:
-        """A boto3 session for the auditor, or for one member account through its audit role."""
-        base = boto3.Session(region_name=self.region, **BASE_CREDENTIALS)
+        """A boto3 session for the auditor, or for one member account through its audit role. With a
+        timeout fault armed, its clients wait a third of the hold: the fault is a timeout to them."""
+        base = self._timed(boto3.Session(region_name=self.region, **BASE_CREDENTIALS))
         if account_id is None:
             return base
         creds = self._member_credentials(base, account_id)
-        return boto3.Session(region_name=self.region, **creds)
+        return self._timed(boto3.Session(region_name=self.region, **creds))
+
+    def _timed(self, session: boto3.Session) -> boto3.Session:
+        holds = self.state.faults.holds
+        if holds:
+            session._session.set_default_client_config(Config(read_timeout=min(holds) / 3))
+        return session
 
     def _member_credentials(self, base: boto3.Session, account_id: str) -> dict[str, str]:
         role = next(a.role_arn for a in self.accounts if a.account_id == account_id)
@@ -130,7 +150,8 @@ class Sandbox:
             client("iam").create_account_alias(AccountAlias=spec["alias"])
             topics = self._seed_topics(client, spec)
             self._seed_trail(client, spec)
-            records = ev.account_events(spec["id"], self.region, spec["activity"]["seed"], self.now, self.days)
+            records = ev.account_events(spec["id"], self.region, spec["activity"]["seed"], self.now, self.days,
+                                        hostile=spec["activity"].get("hostile", False))
             self.state.records[spec["id"]] = records
             self.state.root[spec["id"]] = RootCredentials(**spec.get("root", {}))
             self._seed_log_events(spec, records)

@@ -1,0 +1,60 @@
+"""The README's fault → outcome table, rendered from the cases the fault tests assert.
+
+``python -m tests.faults.table --write`` rewrites the table between the README's markers; the
+tests fail when the README and the cases disagree.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+CASES = Path(__file__).with_name("cases.yaml")
+README = Path(__file__).resolve().parents[2] / "README.md"
+BEGIN, END = "<!-- fault-table:begin (python -m tests.faults.table --write) -->", "<!-- fault-table:end -->"
+
+
+def cases() -> list[dict[str, Any]]:
+    return yaml.safe_load(CASES.read_text(encoding="utf-8"))["cases"]
+
+
+def outcome(expect: dict[str, Any]) -> str:
+    parts = [f"retried {n}× by botocore" for n in expect.get("retried", {}).values()]
+    gaps = expect.get("gaps")
+    if expect.get("gaps_all"):
+        parts.append(f"every later call a gap ({expect['gaps_all']})")
+    elif gaps:
+        parts.append("gap: " + ", ".join(f"{op} {code}" for op, code in gaps))
+    else:
+        parts.append("no gap")
+    verdicts = f"4.3 **{expect['chain']}**" + (f", alarm coverage **{expect['coverage']}**"
+                                               if "coverage" in expect else "")
+    return f"{'; '.join(parts)} → {verdicts}"
+
+
+def render() -> str:
+    rows = [f"| {c['fault']} | {outcome(c['expect'])} |" for c in cases()]
+    return "\n".join([BEGIN, "| fault injected | outcome (asserted by tests/faults) |", "|---|---|", *rows, END])
+
+
+def current() -> str:
+    text = README.read_text(encoding="utf-8")
+    start, end = text.find(BEGIN), text.find(END)
+    return text[start:end + len(END)] if start >= 0 and end >= 0 else ""
+
+
+def write() -> None:
+    text = README.read_text(encoding="utf-8")
+    old = current()
+    if not old:
+        raise SystemExit(f"README.md has no {BEGIN} ... {END} block to rewrite")
+    README.write_text(text.replace(old, render()), encoding="utf-8")
+
+
+if __name__ == "__main__":
+    if sys.argv[1:] == ["--write"]:
+        write()
+    print(render())
