@@ -98,6 +98,25 @@ def test_report_is_self_contained_and_escaped(demo_run):
     assert "blind spot" in html and "PendingConfirmation" in html
 
 
+@pytest.mark.skipif(shutil.which("pdftotext") is None, reason="poppler-utils is not installed")
+def test_every_column_of_every_table_is_on_the_printed_page(demo_run):
+    """A column past the page's edge is cut from the PDF, the auditor's copy: wide tables print on
+    landscape pages, and no word of the PDF lies beyond its page."""
+    import re
+
+    _, out = demo_run
+    boxes = subprocess.run(["pdftotext", "-bbox", str(out / "report.pdf"), "-"], capture_output=True, text=True,
+                           check=True).stdout
+    pages = boxes.split("<page ")[1:]
+    beyond = [(n, word) for n, page in enumerate(pages, 1)
+              for right, word in re.findall(r'xMax="([\d.]+)"[^>]*>([^<]*)<', page)
+              if float(right) > float(re.search(r'width="([\d.]+)"', page).group(1))]
+    assert not beyond, beyond[:10]
+    landscape = [p for p in pages if float(re.search(r'width="([\d.]+)"', p).group(1)) >
+                 float(re.search(r'height="([\d.]+)"', p).group(1))]
+    assert landscape and all(any(word in p for p in landscape) for word in (">counted<", ">why<", ">user_agent<"))
+
+
 @pytest.mark.skipif(CHROMIUM is None, reason="Debian's chromium is not installed (.ci/run installs it)")
 def test_report_in_headless_chromium_shows_the_script_as_text_and_runs_none(demo_run, tmp_path):
     _, out = demo_run

@@ -13,6 +13,8 @@ import pandas as pd
 
 from rootwatch.untrusted import html_cell
 
+WIDE = 8  # columns from which a table is printed on a landscape page (the report's print style)
+
 
 def heading(text: str) -> None:
     """A section heading from data: escaped, since account labels come from the account."""
@@ -21,16 +23,21 @@ def heading(text: str) -> None:
     display(HTML(f"<h3>{html_cell(text)}</h3>"))
 
 
-def show(df: pd.DataFrame) -> None:
+def show(df: pd.DataFrame, title: str | None = None) -> None:
     """A table as HTML, every cell and header escaped as data (``html_cell``), without pandas'
-    inline style block."""
+    inline style block, under ``title`` if given. Headers may wrap after an underscore: a column is
+    then as narrow as its data. A table of ``WIDE`` columns or more goes in a ``wide`` block, which
+    the report prints on landscape pages — with its title, so that a heading is never left alone at
+    the foot of a page."""
     from IPython.display import HTML, display
 
     shown = df.astype(object).where(df.notna(), "")  # blank, not "<NA>", for what was not recorded
     cells = shown.map(lambda value: html_cell(str(value)))
-    cells.columns = [html_cell(str(column)) for column in df.columns]
+    cells.columns = [html_cell(str(column)).replace("_", "_<wbr>") for column in df.columns]
     with pd.option_context("display.max_colwidth", None):
-        display(HTML(cells.to_html(index=False, escape=False, border=0)))
+        table = cells.to_html(index=False, escape=False, border=0)
+    html = (f"<h3>{html_cell(title)}</h3>" if title is not None else "") + table
+    display(HTML(f'<div class="wide">{html}</div>' if len(df.columns) >= WIDE else html))
 
 
 def show_figure(fig: Any) -> None:

@@ -375,9 +375,24 @@ def _why(item: dict, by: list[str], ref: bool, control: Control, filters: list, 
     if not ref:
         clauses = "; ".join(failing_clauses(control.reference, event))
         return f"outside the CIS {control.id} reference ({clauses}) and not counted by any filter"
-    misses = "; ".join(f"{n}: {', '.join(failing_clauses(pattern, event))}"
-                       for n, t in own if (pattern := _stored(t)[0]) is not None)
+    meant = [(n, pattern) for n, t in own if (pattern := _stored(t)[0]) is not None
+             and _meant_for(control.id, control.benchmark, t)]
+    if not meant:
+        return f"blind spot: the reference counts it but no filter on {item['logGroup']} is meant for {control.id}"
+    misses = "; ".join(f"{n}: {', '.join(failing_clauses(pattern, event))}" for n, pattern in meant)
     return f"blind spot: the reference counts it but no filter does ({misses})"
+
+
+@lru_cache(maxsize=1024)
+def _meant_for(control_id: str, benchmark: str, text: str) -> bool:
+    """Whether a filter is meant for the control (counts a subset or a superset of the reference's
+    events): only its missing clauses explain a blind spot; the other controls' filters on the group,
+    even those sharing some events with it, are beside the point."""
+    from rootwatch.catalog import load_catalog
+    from rootwatch.coverage import judge
+
+    return judge(load_catalog().control(control_id, benchmark), text).relation in ("equivalent", "narrower",
+                                                                                     "broader")
 
 
 def _matches(text: str, event: dict) -> bool:

@@ -27,6 +27,15 @@ from rootwatch.errors import ParameterError
 from rootwatch.judge import CHAIN, Finding, judge_alarm_coverage, judge_all
 from rootwatch.params import RunParams
 
+# Root events in two tables of eight columns each: fourteen side by side do not fit a printed page
+# (the PDF would cut the verdict columns off), and a reader takes them as two questions anyway.
+ROOT_ACTIVITY = {
+    "whether the filter counts it": ("time", "event_name", "source_ip", "mfa_used", "console_login", "error_code",
+                                     "counted", "why"),
+    "what the caller sent": ("time", "event_name", "event_source", "user_agent", "invoked_by", "event_type",
+                             "error_message", "request_parameters"),
+}
+
 
 @dataclass
 class EvidenceRun:
@@ -83,10 +92,8 @@ class EvidenceRun:
         return pd.DataFrame([(s.link, s.title, s.command) for s in steps], columns=["link", "step", "command"])
 
     def root_activity(self, account: str) -> pd.DataFrame:
-        ev = self._events(account)
-        return ev[["time", "event_name", "event_source", "source_ip", "user_agent", "mfa_used", "console_login",
-                   "invoked_by", "event_type", "error_code", "error_message", "request_parameters", "counted",
-                   "why"]].reset_index(drop=True)
+        columns = list(dict.fromkeys(c for view in ROOT_ACTIVITY.values() for c in view))
+        return self._events(account)[columns].reset_index(drop=True)
 
     def gaps(self) -> pd.DataFrame:
         return self.frames["gaps"]
@@ -133,8 +140,9 @@ class EvidenceRun:
 
     def show_root_activity(self) -> None:
         for account in self.accounts():
-            heading(self._label(account))
-            show(self.root_activity(account))
+            events = self.root_activity(account)
+            for view, columns in ROOT_ACTIVITY.items():
+                show(events[list(columns)], f"{self._label(account)}: {view}")
 
     def coverage_summary(self) -> pd.DataFrame:
         """Per account: root events the filters count, how many an alarm caught, how many it missed."""
@@ -148,7 +156,11 @@ class EvidenceRun:
     def show_root_credentials(self) -> None:
         """The credential report's root row per account: the second witness of root use."""
         report = self.frames["root_credentials"]
-        show(report if len(report) else pd.DataFrame({"credential report": ["not read (see evidence gaps)"]}))
+        if not len(report):
+            show(pd.DataFrame({"credential report": ["not read (see evidence gaps)"]}))
+            return
+        labels = [self._label(a) for a in report["account_id"]]  # one column per account: fifteen fields fit a page
+        show(report.drop(columns="account_id").T.set_axis(labels, axis=1).rename_axis("field").reset_index())
 
     def uncovered(self) -> pd.DataFrame:
         """Every counted root event no alarm caught in time, with why."""
