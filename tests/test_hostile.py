@@ -1,6 +1,6 @@
 """Hostile CloudTrail text through a whole `rootwatch run` (issue 9, "Hostile and malformed data").
 
-`rootwatch sandbox --organisation hostile.yaml` serves the demo organisation whose healthy account
+`rootwatch sandbox --hostile` serves the demo organisation whose healthy account
 also holds one root `CreateRole` per payload of `sandbox/hostile.py` — markup, Markdown, LaTeX,
 control and bidirectional characters, a 100 KB value, a lone surrogate, spreadsheet formulas — in its
 userAgent, errorMessage, requestParameters and resource ARN. It is audited once, as an AWS endpoint,
@@ -25,7 +25,6 @@ import pytest
 import yaml
 
 from rootwatch.sandbox.hostile import EXTERNAL_HOST, LONG, PAYLOADS
-from rootwatch.sandbox.server import HOSTILE
 from rootwatch.untrusted import CELL_LIMIT, FORMULA_START, SPREADSHEET_LIMIT, encodable, visible
 from tests.devtools import CHROMIUM, chromium, visit
 from tests.sandbox_process import ROOT, child_environment, serve
@@ -38,7 +37,7 @@ CUT_NOTE = f"[cut at {CELL_LIMIT:,} of {LONG:,} characters"
 def bundle(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The hostile organisation served in its own process and audited once by `rootwatch run`."""
     folder = tmp_path_factory.mktemp("hostile")
-    with serve(folder, "--organisation", str(HOSTILE)) as sandbox:
+    with serve(folder, "--hostile") as sandbox:
         params = folder / "hostile.yaml"
         params.write_text(yaml.safe_dump({"source": "aws", "accounts": sorted(sandbox.members.values()),
                                           "regions": ["us-east-1"], "window": "last-90-days", "controls": ["4.3"]}))

@@ -111,9 +111,9 @@ def build_parser() -> argparse.ArgumentParser:
     sandbox.add_argument("--accounts", type=int, help="clone the organisation up to N accounts (benchmarks)")
     sandbox.add_argument("--days", type=int, default=90, help="days of CloudTrail records per account (default 90)")
     sandbox.add_argument("--latency-ms", type=int, default=0, help="added to every request once seeded")
-    sandbox.add_argument("--organisation", metavar="YAML", type=Path,
-                         help="serve this organisation file instead of the embedded one, e.g. the one with hostile "
-                              "CloudTrail text: lib/rootwatch/sandbox/hostile.yaml")
+    sandbox.add_argument("--hostile", action="store_true",
+                         help="the healthy account's CloudTrail also carries root events with hostile text "
+                              "(markup, control characters, 100 KB values, formulas: sandbox/hostile.py)")
     sandbox.add_argument("--faults", metavar="YAML", help="answer chosen calls with AWS failures once seeded "
                                                           "(throttling, 5xx, timeouts, AccessDenied...: see "
                                                           "lib/rootwatch/sandbox/faults.yaml)")
@@ -314,12 +314,9 @@ def _sandbox(args: argparse.Namespace) -> Exit:
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     if (args.accounts is not None and args.accounts < 1) or not 1 <= args.days <= 90 or args.latency_ms < 0:
         raise ParameterError("sandbox options out of range", "--accounts >= 1, --days 1..90, --latency-ms >= 0")
-    if args.organisation is not None and not args.organisation.is_file():
-        raise ParameterError(f"--organisation {args.organisation} is not a file",
-                             "name an organisation YAML such as lib/rootwatch/sandbox/organisation.yaml")
     faults = load_faults(args.faults) if args.faults else None
     with Sandbox(accounts=args.accounts, days=args.days, latency=args.latency_ms / 1000,
-                 organisation=args.organisation, faults=faults) as sb:
+                 hostile=args.hostile, faults=faults) as sb:
         print(f"rootwatch sandbox: serving the sandbox organisation at {sb.endpoint} (Ctrl-C stops it)")
         print("# for a shell or JupyterLab (auditor credentials of the management account):")
         for key, value in sb.environment().items():

@@ -4,31 +4,20 @@ from __future__ import annotations
 
 import gzip
 import json
-import subprocess
-import sys
-from pathlib import Path
-
-import yaml
 
 from rootwatch.catalog import load_catalog
 from rootwatch.sandbox import events as ev
 from rootwatch.sandbox.hostile import PAYLOADS
-from rootwatch.sandbox.server import HOSTILE, ORGANISATION
 from tests.conftest import SANDBOX_NOW
 
 HEALTHY = "111111111111"
 
 
-def _without_hostile(spec: dict) -> dict:
-    for account in spec["accounts"]:
-        account["activity"].pop("hostile", None)
-    return spec
+def test_hostile_switches_on_the_healthy_accounts_hostile_events_only():
+    from rootwatch.sandbox import Sandbox
 
-
-def test_the_hostile_organisation_is_the_sandbox_with_hostile_events_switched_on():
-    hostile = yaml.safe_load(HOSTILE.read_text(encoding="utf-8"))
-    assert [a["activity"].get("hostile", False) for a in hostile["accounts"]] == [True, False]
-    assert _without_hostile(hostile) == yaml.safe_load(ORGANISATION.read_text(encoding="utf-8"))
+    assert [a["activity"].get("hostile") for a in Sandbox(hostile=True).spec["accounts"]] == [True, None]
+    assert [a["activity"].get("hostile") for a in Sandbox().spec["accounts"]] == [False, None]
 
 
 def test_each_payload_rides_one_refused_root_call_counted_by_cis_4_3():
@@ -52,10 +41,3 @@ def test_log_files_hold_utf8_as_cloudtrail_writes_it_and_the_surrogate_as_invali
     plain = ev.account_events(HEALTHY, "us-east-1", 11, SANDBOX_NOW)
     for body in (gzip.decompress(b) for _, b in ev.log_files(HEALTHY, plain)):
         json.loads(body.decode("utf-8"))  # the demo's files stay valid UTF-8 JSON
-
-
-def test_an_organisation_file_that_does_not_exist_is_bad_input(tmp_path):
-    done = subprocess.run([sys.executable, "-m", "rootwatch", "sandbox", "--organisation", str(tmp_path / "none.yaml")],
-                          capture_output=True, text=True, timeout=60, check=False, cwd=Path(__file__).parents[2])
-    assert done.returncode == 2 and done.stdout == ""
-    assert done.stderr.count("\n") == 1 and "--organisation" in done.stderr and "is not a file" in done.stderr

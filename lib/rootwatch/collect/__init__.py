@@ -245,9 +245,9 @@ def _archive_events(rec: Recorder, ev: AccountEvidence, control: Control, window
             rec.gaps.append(Gap(ev.account_id, region, "root-events", "s3", "ListObjectsV2", "ArchiveUnreadable",
                                 exc.message, ""))
             continue
-        for warning in result.stats.warnings:
-            rec.gaps.append(Gap(ev.account_id, region, "root-events", "s3", "GetObject", "LogFileUnreadable",
-                                warning, ""))
+        for warning in result.stats.warnings:  # a whole file, or one record of it ("<key>: Records[3]: ...")
+            code = "LogRecordUnreadable" if ": Records[" in warning else "LogFileUnreadable"
+            rec.gaps.append(Gap(ev.account_id, region, "root-events", "s3", "GetObject", code, warning, ""))
         ev.archive_scans.append({"control": control.id, "archive": source.label, **vars(result.stats)})
         for m in result.matches:
             if m.event.get("recipientAccountId", ev.account_id) == ev.account_id:

@@ -2,7 +2,7 @@
 
 CloudTrail copies a caller's ``userAgent`` header, the names and parameters it sends, and AWS
 echoes rejected input in ``errorMessage``. An account whose ``activity`` says ``hostile: true``
-(``hostile.yaml``) gets one root ``CreateRole`` per payload below carrying it in all four places,
+(``rootwatch sandbox --hostile``) gets one root ``CreateRole`` per payload below carrying it in all four places,
 so every output of a run — report, PDF, notebook, CSV, Parquet, raw evidence — meets each kind:
 markup that would run or fetch if rendered, Markdown and LaTeX that a renderer might interpret,
 control and bidirectional characters, a 100 KB value, a lone surrogate (invalid UTF-8 in the S3

@@ -28,7 +28,6 @@ from rootwatch.sandbox.faults import Fault
 from rootwatch.sandbox.faults import load as load_faults
 
 ORGANISATION = Path(__file__).with_name("organisation.yaml")
-HOSTILE = Path(__file__).with_name("hostile.yaml")
 DRIFT = Path(__file__).with_name("drift.yaml")
 FAULTS_VARIABLE = "ROOTWATCH_SANDBOX_FAULTS"
 BASE_CREDENTIALS = {"aws_access_key_id": "AKIAROOTWATCHSANDBOX", "aws_secret_access_key": "sandbox-secret"}
@@ -52,16 +51,17 @@ class SandboxAccount:
 class Sandbox:
     """``with Sandbox() as sb: ...`` — a seeded moto server on a free loopback port."""
 
-    def __init__(self, now: datetime | None = None, organisation: Path | None = None, accounts: int | None = None,
-                 days: int = ev.DAYS, latency: float = 0.0, faults: list[Fault] | None = None) -> None:
-        """``organisation``: the YAML to serve (default ``organisation.yaml``; ``hostile.yaml`` also
-        seeds root events carrying hostile text).
-        ``accounts``: clone the organisation's accounts (healthy, drifted, healthy, ...) up to that
+    def __init__(self, now: datetime | None = None, organisation: Path = ORGANISATION, accounts: int | None = None,
+                 days: int = ev.DAYS, latency: float = 0.0, faults: list[Fault] | None = None,
+                 hostile: bool = False) -> None:
+        """``hostile``: the first account's CloudTrail also carries one root event per hostile payload
+        (sandbox/hostile.py). ``accounts``: clone the organisation's accounts (healthy, drifted, healthy, ...) up to that
         many, for benchmarks; ``latency``: seconds added to every request once seeded; ``faults``:
         armed once seeded (default: the file ``ROOTWATCH_SANDBOX_FAULTS`` names, so a notebook's
         embedded sandbox can be given faults from outside the kernel)."""
         self.now = (now or datetime.now(UTC)).replace(microsecond=0)
-        self.spec = yaml.safe_load((organisation or ORGANISATION).read_text(encoding="utf-8"))
+        self.spec = yaml.safe_load(organisation.read_text(encoding="utf-8"))
+        self.spec["accounts"][0]["activity"]["hostile"] = hostile
         if accounts is not None:
             self.spec["accounts"] = _clones(self.spec["accounts"], accounts)
         for account in self.spec["accounts"]:
