@@ -23,6 +23,7 @@ def cases() -> list[dict[str, Any]]:
 
 def outcome(expect: dict[str, Any]) -> str:
     parts = [f"retried {n}× by botocore" for n in expect.get("retried", {}).values()]
+    parts += [f"retried {n}×, then given up" for n in expect.get("gave_up", {}).values()]
     gaps = expect.get("gaps")
     if expect.get("gaps_all"):
         parts.append(f"every later call a gap ({expect['gaps_all']})")

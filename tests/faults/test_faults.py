@@ -46,6 +46,9 @@ def test_fault_outcome(outcomes, case_id):
     for operation, attempts in expect.get("retried", {}).items():
         call = next(c for c in ev.calls if c.operation == operation)
         assert call.retries == attempts and call.error is None, call
+    for operation, attempts in expect.get("gave_up", {}).items():
+        call = next(c for c in ev.calls if c.operation == operation)
+        assert call.retries == attempts and call.error is not None, call
     recorded = [(g.operation, g.error_code) for g in ev.gaps]
     if "gaps_all" in expect:
         assert recorded and {code for _, code in recorded} <= {expect["gaps_all"], expect["gaps_all"].removesuffix(
