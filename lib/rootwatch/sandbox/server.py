@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any, Self
 
 import boto3
+import botocore.session
 import yaml
 from botocore.config import Config
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
@@ -123,17 +124,17 @@ class Sandbox:
     def session(self, account_id: str | None = None) -> boto3.Session:
         """A boto3 session for the auditor, or for one member account through its audit role. With a
         timeout fault armed, its clients wait a third of the hold: the fault is a timeout to them."""
-        base = self._timed(boto3.Session(region_name=self.region, **BASE_CREDENTIALS))
+        base = self._session(**BASE_CREDENTIALS)
         if account_id is None:
             return base
-        creds = self._member_credentials(base, account_id)
-        return self._timed(boto3.Session(region_name=self.region, **creds))
+        return self._session(**self._member_credentials(base, account_id))
 
-    def _timed(self, session: boto3.Session) -> boto3.Session:
+    def _session(self, **credentials: str) -> boto3.Session:
+        core = botocore.session.Session()
         holds = self.state.faults.holds
         if holds:
-            session._session.set_default_client_config(Config(read_timeout=min(holds) / 3))
-        return session
+            core.set_default_client_config(Config(read_timeout=min(holds) / 3))
+        return boto3.Session(botocore_session=core, region_name=self.region, **credentials)
 
     def _member_credentials(self, base: boto3.Session, account_id: str) -> dict[str, str]:
         role = next(a.role_arn for a in self.accounts if a.account_id == account_id)
