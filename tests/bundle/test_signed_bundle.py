@@ -52,6 +52,7 @@ def test_rootwatch_verify_names_the_signers(signed_run):
     assert "VERIFIED" in done.stdout and "ssh signature: valid" in done.stdout
     assert "x509 signature: valid" in done.stdout and "Audit Signer" in done.stdout
     assert "pdf signature: valid" in done.stdout and "development key" in done.stdout
+    assert done.stderr == "", "verify prints its verdict, not the PDF library's warnings"
 
 
 @pytest.mark.skipif(not needs["ssh-keygen"], reason="ssh-keygen not installed")
