@@ -100,13 +100,23 @@ def assert_interrupted(run: Run, code: int, out: Path, signal_name: str, stage: 
     return incomplete
 
 
-@pytest.mark.parametrize(("stage", "sig", "delay"), [
-    ("notebook", signal.SIGTERM, 4.0),  # the kernel is collecting from the sandbox by then
-    ("PDF", signal.SIGINT, 0.0),
-])
-def test_a_run_stopped_by_a_signal_is_left_incomplete_unsigned_and_a_rerun_starts_clean(tmp_path, stage, sig, delay):
+# Every GetTrailStatus answered after the client's read timeout, retried ten times: the kernel is
+# collecting for half a minute at least, so a signal 10 s into the notebook lands in collection.
+SLOW_COLLECTION = "faults: [{kind: timeout, operation: GetTrailStatus}]\n"
+
+
+@pytest.mark.parametrize(("stage", "sig", "delay", "faults"), [
+    ("notebook", signal.SIGINT, 0.5, None),  # the kernel is starting
+    ("notebook", signal.SIGTERM, 10.0, SLOW_COLLECTION),  # collecting
+    ("PDF", signal.SIGINT, 0.0, None),
+], ids=["kernel-start-SIGINT", "collection-SIGTERM", "pdf-export-SIGINT"])
+def test_a_run_stopped_by_a_signal_is_left_incomplete_unsigned_and_a_rerun_starts_clean(tmp_path, stage, sig, delay,
+                                                                                        faults):
     out = tmp_path / "bundle"
     env = run_env(tmp_path)
+    if faults:
+        (tmp_path / "faults.yaml").write_text(faults)
+        env["ROOTWATCH_SANDBOX_FAULTS"] = str(tmp_path / "faults.yaml")
     run = Run(SANDBOX, out, env)
     run.until_stage(stage)
     time.sleep(delay)
@@ -118,7 +128,7 @@ def test_a_run_stopped_by_a_signal_is_left_incomplete_unsigned_and_a_rerun_start
     if sig == signal.SIGINT:
         return
     before = sorted(p.relative_to(incomplete) for p in incomplete.rglob("*"))
-    again = Run(SANDBOX, out, env)
+    again = Run(SANDBOX, out, run_env(tmp_path))
     assert again.finish() in (0, 1, 3), again.records
     assert subprocess.run([ROOTWATCH, "verify", str(out)], env=env, capture_output=True, check=False).returncode == 0
     assert sorted(p.relative_to(incomplete) for p in incomplete.rglob("*")) == before, "the rerun touched it"

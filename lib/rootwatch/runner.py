@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import yaml
 
@@ -35,6 +35,7 @@ from rootwatch.pdf import PdfOutcome, render
 from rootwatch.report import Cover, write_html
 
 NOTEBOOK = "root_usage_evidence.ipynb"
+KERNEL_LOG = "kernel.log"  # what the notebook's kernel printed: kept beside a failed run only
 TITLE = "Root account usage is monitored — evidence report"
 PACKAGES = ("rootwatch", "boto3", "botocore", "pandas", "pyarrow", "matplotlib", "papermill", "nbconvert",
             "weasyprint", "pyhanko", "cryptography", "moto")
@@ -240,25 +241,33 @@ def _notebook(plan: Plan, staging: Path, progress: bool) -> list[dict[str, Any]]
     import papermill
     from papermill.exceptions import PapermillExecutionError
 
-    output = staging / NOTEBOOK
+    output, log = staging / NOTEBOOK, staging / KERNEL_LOG
     try:
-        papermill.execute_notebook(str(notebooks_dir() / NOTEBOOK), str(output),
-                                   parameters={**plan.notebook_parameters, "out_dir": str(staging)},
-                                   progress_bar=progress, kernel_name="python3", cwd=str(staging),
-                                   kernel_manager_class=_local_kernel_manager())
+        with log.open("w", encoding="utf-8") as kernel_output:
+            papermill.execute_notebook(str(notebooks_dir() / NOTEBOOK), str(output),
+                                       parameters={**plan.notebook_parameters, "out_dir": str(staging)},
+                                       progress_bar=progress, kernel_name="python3", cwd=str(staging),
+                                       kernel_manager_class=_local_kernel_manager(kernel_output))
     except PapermillExecutionError as exc:
         if exc.ename in ("ParameterError", "CredentialsError", "CatalogError"):
             problem, _, hint = exc.evalue.partition("; ")
             raise ParameterError(problem, hint) from None
         raise RunFailed(f"the evidence notebook failed ({exc.ename}: {exc.evalue})",
                         f"see {NOTEBOOK} in the .incomplete directory") from None
+    except OSError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - a kernel that died or never started: papermill's many types
+        raise RunFailed(f"the evidence notebook could not be executed ({type(exc).__name__}: {exc})",
+                        f"see {KERNEL_LOG} in the .incomplete directory") from None
+    log.unlink()  # the kernel's own chatter is no evidence; it stays beside a failed run only
     return json.loads((staging / "findings.json").read_text(encoding="utf-8"))
 
 
-def _local_kernel_manager() -> type:
+def _local_kernel_manager(output: IO[str]) -> type:
     """A kernel reached over Unix sockets (files only this user can open) rather than loopback TCP,
-    which any local process could connect to; ipykernel warns about TCP on stderr, and stderr is
-    the run's log."""
+    which any local process could connect to, and whose own output goes to ``output``, not to the
+    run's stdout (the one-line summary) and stderr (the run's log, JSON lines for machines) — a
+    kernel left starting by an interrupted run would otherwise write its farewell there."""
     from jupyter_client.manager import KernelManager
     from traitlets import default
 
@@ -266,6 +275,9 @@ def _local_kernel_manager() -> type:
         @default("transport")
         def _transport_default(self) -> str:
             return "ipc"
+
+        async def _async_launch_kernel(self, kernel_cmd: list[str], **kw: Any) -> None:
+            await super()._async_launch_kernel(kernel_cmd, **{**kw, "stdout": output, "stderr": output})
 
     return LocalKernelManager
 
