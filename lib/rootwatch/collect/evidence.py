@@ -17,7 +17,7 @@ from typing import Any
 
 from botocore import xform_name
 
-from rootwatch.collect.session import Clients, error_of
+from rootwatch.collect.session import Clients, attempts, error_of
 
 
 @dataclass
@@ -94,21 +94,21 @@ class Recorder:
         record = RawCall(self._seq, self.account_id, region, service, operation, params,
                          datetime.now(UTC))
         self.calls.append(record)
-        started = time.perf_counter()
+        started, sent, pages = time.perf_counter(), attempts(), []
         try:
             client = self.clients.get(service, region)
             method = xform_name(operation)
             if paginate:
-                pages = list(client.get_paginator(method).paginate(**params))
+                pages.extend(client.get_paginator(method).paginate(**params))
             else:
-                pages = [getattr(client, method)(**params)]
+                pages.append(getattr(client, method)(**params))
             record.pages = [_redact(p) for p in pages] if service == "sts" else pages
-            record.retries = sum(p.get("ResponseMetadata", {}).get("RetryAttempts", 0) for p in pages)
+            record.retries = max(attempts() - sent - len(pages), 0)  # 0 when stubbed: nothing was sent
             return pages
         except Exception as exc:  # noqa: BLE001 - error_of re-raises anything that is not AWS's
             code, message = error_of(exc)
             record.error = {"code": code, "message": message}
-            record.retries = getattr(exc, "response", {}).get("ResponseMetadata", {}).get("RetryAttempts", 0)
+            record.retries = max(attempts() - sent - len(pages) - 1, 0)  # the pages before it, and its own try
             with self._lock:
                 self.gaps.append(Gap(self.account_id, region, link, service, operation, code, message,
                                      f"raw/{record.filename}"))

@@ -69,9 +69,24 @@ class Clients:
         key = (service, region)
         with _SESSION_LOCK:
             if key not in self._cache:
-                self._cache[key] = self.session.client(service, region_name=region, endpoint_url=self.endpoint_url,
-                                                       config=RETRIES, **(self.credentials or {}))
+                client = self.session.client(service, region_name=region, endpoint_url=self.endpoint_url,
+                                             config=RETRIES, **(self.credentials or {}))
+                client.meta.events.register("before-send", _count_attempt)
+                self._cache[key] = client
             return self._cache[key]
+
+
+_ATTEMPTS = threading.local()  # HTTP attempts sent by this thread: botocore sends on the caller's thread
+
+
+def attempts() -> int:
+    """Requests this thread has sent, retries included: what a call retried, even when it failed for
+    good (botocore reports ``RetryAttempts`` only in responses, and a timeout has none)."""
+    return getattr(_ATTEMPTS, "count", 0)
+
+
+def _count_attempt(**_: Any) -> None:
+    _ATTEMPTS.count = attempts() + 1
 
 
 def error_of(exc: Exception) -> tuple[str, str]:
