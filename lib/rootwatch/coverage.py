@@ -21,6 +21,11 @@ from rootwatch.patterns import FilterPattern, Relation, compare, compile_pattern
 PASS, FAIL = "PASS", "FAIL"
 
 
+# A pattern whose events relate so to the reference's is meant for the control (it counts a subset or
+# a superset of them); "overlapping" shares some events (another control's filter), "unrelated" none.
+MEANT_FOR = ("equivalent", "narrower", "broader")
+
+
 @dataclass(frozen=True)
 class Coverage:
     control: str

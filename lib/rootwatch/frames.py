@@ -389,10 +389,9 @@ def _meant_for(control_id: str, benchmark: str, text: str) -> bool:
     events): only its missing clauses explain a blind spot; the other controls' filters on the group,
     even those sharing some events with it, are beside the point."""
     from rootwatch.catalog import load_catalog
-    from rootwatch.coverage import judge
+    from rootwatch.coverage import MEANT_FOR, judge
 
-    return judge(load_catalog().control(control_id, benchmark), text).relation in ("equivalent", "narrower",
-                                                                                     "broader")
+    return judge(load_catalog().control(control_id, benchmark), text).relation in MEANT_FOR
 
 
 def _matches(text: str, event: dict) -> bool:

@@ -17,7 +17,7 @@ from dataclasses import asdict, dataclass, field
 from rootwatch.catalog import Catalog, Control, load_catalog
 from rootwatch.collect import AccountEvidence, LogGroupRef
 from rootwatch.collect.evidence import Gap
-from rootwatch.coverage import Coverage
+from rootwatch.coverage import MEANT_FOR, Coverage
 from rootwatch.coverage import judge as judge_pattern
 from rootwatch.errors import PatternSyntaxError
 
@@ -143,7 +143,7 @@ def _anchor(chain: _Chain) -> Anchor:
                   tuple(a for a in alarm.get("AlarmActions", []) if a.startswith("arn:aws:sns:")))
 
 
-RELEVANCE = {"equivalent": 2, "narrower": 2, "broader": 2, "overlapping": 1, "unrelated": 0}
+RELEVANCE = {**dict.fromkeys(MEANT_FOR, 2), "overlapping": 1, "unrelated": 0}
 
 
 def _rank(chain: _Chain) -> tuple[int, int, int]:

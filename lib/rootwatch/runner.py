@@ -9,13 +9,14 @@ never signed, never mistaken for evidence. An existing directory is never writte
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import platform
 import re
 import subprocess
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from importlib import metadata
@@ -224,17 +225,23 @@ def _why(exc: BaseException) -> str:
 
 def incomplete_path(target: Path) -> Path | None:
     """Where the last abandoned run into ``target`` was left, for the operator's message."""
-    found = sorted(target.parent.glob(f"{target.name}.incomplete*"), key=lambda p: p.stat().st_mtime)
-    return found[-1] if found else None
+    left = None
+    for candidate in _incomplete_names(target):
+        if not candidate.exists():
+            return left
+        left = candidate
+    return left
 
 
 def _incomplete_name(target: Path) -> Path:
-    """``<run-id>.incomplete``, or ``-2``, ``-3``... beside earlier ones: nothing already written is replaced."""
-    candidate, n = target.with_name(f"{target.name}.incomplete"), 1
-    while candidate.exists():
-        n += 1
-        candidate = target.with_name(f"{target.name}.incomplete-{n}")
-    return candidate
+    """The next free name: nothing already written is replaced."""
+    return next(c for c in _incomplete_names(target) if not c.exists())
+
+
+def _incomplete_names(target: Path) -> Iterator[Path]:
+    """``<run-id>.incomplete``, then ``-2``, ``-3``... in the order runs are abandoned."""
+    yield target.with_name(f"{target.name}.incomplete")
+    yield from (target.with_name(f"{target.name}.incomplete-{n}") for n in itertools.count(2))
 
 
 def _notebook(plan: Plan, staging: Path, progress: bool) -> list[dict[str, Any]]:
