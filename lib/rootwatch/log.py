@@ -10,8 +10,6 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, TextIO
 
-LEVELS = ("info", "warning", "error")
-
 
 @dataclass
 class Log:
