@@ -382,8 +382,9 @@ def _pattern_editions(args: argparse.Namespace) -> Exit:
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     args.messages = Log(json=getattr(args, "log_format", "text") == "json", quiet=getattr(args, "quiet", False))
-    try:
-        return int(args.handler(args))
-    except RootwatchError as exc:
-        args.messages.error("error", f"rootwatch: {exc.one_line()}", error=type(exc).__name__)
-        return int(Exit.BAD_INPUT)
+    with args.messages.capturing(show=args.command != "verify"):  # verify's output is its verdict alone
+        try:
+            return int(args.handler(args))
+        except RootwatchError as exc:
+            args.messages.error("error", f"rootwatch: {exc.one_line()}", error=type(exc).__name__)
+            return int(Exit.BAD_INPUT)

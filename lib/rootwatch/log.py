@@ -4,8 +4,12 @@ schedulers and log shippers (``--log-format json``). stdout keeps the one-line r
 
 from __future__ import annotations
 
+import contextlib
 import json
+import logging
 import sys
+import warnings
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, TextIO
@@ -40,3 +44,44 @@ class Log:
             line = message
         self.stream.write(line + "\n")
         self.stream.flush()
+
+    @contextlib.contextmanager
+    def capturing(self, show: bool = True) -> Iterator[None]:
+        """Python warnings and library log records (a dependency deprecating something at import time,
+        pyhanko reporting an untrusted chain) become records of this log — one JSON object per line
+        when a machine asked for JSON — instead of free text on stderr that breaks the output contract.
+        ``show=False`` drops them: a command whose stderr is its verdict prints nothing else."""
+        def show_warning(message: Warning | str, category: type[Warning], filename: str, lineno: int,
+                         file: Any = None, line: str | None = None) -> None:
+            if show:
+                text = " ".join(str(message).split())
+                self.warning("python-warning", f"rootwatch: warning ({category.__name__}): {text}",
+                             category=category.__name__, origin=f"{filename}:{lineno}")
+
+        handler = _Forward(self, show)
+        root = logging.getLogger()
+        saved = warnings.showwarning, root.handlers[:], root.level
+        warnings.showwarning = show_warning
+        root.handlers[:] = [handler]
+        root.setLevel(logging.WARNING)
+        try:
+            yield
+        finally:
+            warnings.showwarning = saved[0]
+            root.handlers[:] = saved[1]
+            root.setLevel(saved[2])
+
+
+class _Forward(logging.Handler):
+    """Library log records at WARNING and above, as records of the command's log (no tracebacks: a
+    library's stack is not the operator's business, and it may quote data)."""
+
+    def __init__(self, log: Log, show: bool) -> None:
+        super().__init__(logging.WARNING)
+        self.log, self.show = log, show
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if self.show:
+            text = " ".join(record.getMessage().split())
+            self.log.warning("library-log", f"rootwatch: {record.name}: {text}", logger=record.name,
+                             severity=record.levelname.lower())
