@@ -1,42 +1,71 @@
-# Two commands on a fresh clone: `make test` and `make demo`. Each creates .venv (Python 3.11+)
-# and installs the project with its dev extras when pyproject.toml changes.
+# rootwatch on a fresh clone (README, "Set up"). Every target installs into .venv (Python 3.11+) from the
+# checked-in lock (lock/*.txt: exact versions of every install set), only what it needs:
+#   make install   what a scheduled host needs: core, PDF, X.509 signing
+#   make demo      + the sandbox: the evidence run of the sandbox organisation, then what to open
+#   make lab       + JupyterLab: the notebooks, on the embedded sandbox by default
+#   make test      everything: the whole test suite
+#   make lock      re-resolve the lock against today's package indexes (commit it with the change)
 PYTHON ?= $(shell for p in python3.13 python3.12 python3.11 python3; do \
 	command -v $$p >/dev/null 2>&1 && $$p -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null \
 	&& echo $$p && break; done)
 VENV := .venv
 BIN := $(VENV)/bin
-STAMP := $(VENV)/.installed
+PIP := $(BIN)/python -m pip --quiet --disable-pip-version-check
+comma := ,
+empty :=
+space := $(empty) $(empty)
+# install set -> the extras it installs (each pinned by its own lock file)
+EXTRAS_host := pdf x509
+EXTRAS_demo := pdf x509 sandbox
+EXTRAS_lab := pdf x509 sandbox lab
+EXTRAS_dev := dev
+DEMO_PARAMS := parameters/sandbox.yaml
 
-.PHONY: install test demo bench bench-run bench-org bench-archive clean
+.PHONY: install demo lab test lock bench bench-run bench-org bench-archive clean
 
-install: $(STAMP)
-
-$(STAMP): pyproject.toml
-	@test -n "$(PYTHON)" || { echo "make: Python 3.11 or newer is needed; install it and retry" >&2; exit 2; }
-	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
-	touch $(STAMP)
-
-test: $(STAMP)
+install: $(VENV)/.installed-host
+test: $(VENV)/.installed-dev
 	$(BIN)/python -m pytest
 
-# the run succeeds whatever the verdicts (exit 1 FAIL / 3 GAP are findings); only 2 (bad input) fails
-demo: $(STAMP)
-	$(BIN)/rootwatch pattern table
-	$(BIN)/rootwatch run parameters/sandbox.yaml; rc=$$?; test $$rc -ne 2
+$(BIN)/python:
+	@test -n "$(PYTHON)" || { echo "make: Python 3.11 or newer is needed; install it and retry" >&2; exit 2; }
+	$(PYTHON) -m venv $(VENV)
 
-bench: $(STAMP)
+$(VENV)/.installed-%: pyproject.toml setup.py $(wildcard lock/*.txt) | $(BIN)/python
+	$(PIP) install -r lock/build.txt
+	$(PIP) install --no-build-isolation $(foreach e,$(EXTRAS_$*),-c lock/$(e).txt) \
+		-e '.[$(subst $(space),$(comma),$(EXTRAS_$*))]'
+	touch $@
+
+# Any outcome of the audit is a result (0 PASS, 1 FAIL, 3 evidence gaps: the drifted account is meant to
+# fail); anything else (2 bad input, 4 could not complete, interrupted) fails the demo.
+demo: $(VENV)/.installed-demo
+	@out=reports/$$(date -u +%Y%m%dT%H%M%SZ)-demo; \
+	$(BIN)/rootwatch run $(DEMO_PARAMS) --out $$out; rc=$$?; \
+	case $$rc in 0|1|3) ;; *) echo "make demo: rootwatch run exited $$rc: no evidence bundle" >&2; exit $$rc;; esac; \
+	echo; echo "The signed evidence bundle is $$out/ (exit $$rc: 0 PASS, 1 FAIL, 3 evidence gaps). Open:"; \
+	echo "  $$out/report.html"; \
+	test -f $$out/report.pdf && echo "  $$out/report.pdf"; \
+	echo "Verify it as an auditor would (README, 'Verifying a bundle'):"; \
+	echo "  $(BIN)/rootwatch verify $$out"
+
+lab: $(VENV)/.installed-lab
+	$(BIN)/jupyter lab --ServerApp.ip=127.0.0.1 notebooks/
+
+lock: $(VENV)/.installed-dev
+	$(BIN)/python lock/refresh.py
+
+bench: $(VENV)/.installed-dev
 	$(BIN)/python bench/patterns.py
 
-bench-run: $(STAMP)
+bench-run: $(VENV)/.installed-dev
 	$(BIN)/python bench/run.py
 
-bench-org: $(STAMP)
+bench-org: $(VENV)/.installed-dev
 	$(BIN)/python bench/collect_org.py
 
-bench-archive: $(STAMP)
+bench-archive: $(VENV)/.installed-dev
 	$(BIN)/python bench/scan_archive.py
 
 clean:
-	rm -rf $(VENV) .pytest_cache .hypothesis
+	rm -rf $(VENV) .pytest_cache .hypothesis build

@@ -73,7 +73,10 @@ if calls > good:
 expires = datetime.datetime.now(datetime.UTC) + datetime.timedelta(minutes=2)  # botocore refreshes within 10 min
 print(json.dumps({"Version": 1, **keys, "Expiration": expires.isoformat()}))
 """
-PROCESS_PROFILES = {"expiring": 1, "lapsing": 1, "broken": 0}  # profile -> answers before it fails
+# profile -> answers before it fails. Credentials this close to expiry are fetched anew at each use, and
+# rootwatch run uses them twice before writing anything (loading the profile; the preflight's
+# GetCallerIdentity): "lapsing" fails as the kernel loads the profile, "expiring" during collection.
+PROCESS_PROFILES = {"expiring": 3, "lapsing": 2, "broken": 0}
 
 
 @dataclass(frozen=True)
@@ -360,12 +363,13 @@ def test_refused_input_is_one_line_that_holds_no_secret(planted, tmp_path, monke
     assert MARK not in captured.err.lower().encode() and not out.exists()
 
 
-def test_credentials_that_lapse_before_the_kernel_reads_them_leave_no_secret_behind(planted, tmp_path):
+def test_credentials_that_lapse_before_the_kernel_reads_them_leave_no_secret_behind(planted, tmp_path,
+                                                                                   sandbox_process):
     """The profile answers `rootwatch run` (checked before anything is written) and then fails in the
     notebook's kernel: the run stops with one line, and its .incomplete directory — the executed
     notebook with the traceback, the INCOMPLETE note — holds no secret either."""
     params = planted.parameters(tmp_path / "params.yaml", profile="lapsing", signing=planted.signing())
-    run = _run(params, tmp_path, planted.environment(tmp_path), "--quiet")
+    run = _run(params, tmp_path, planted.environment(tmp_path, **_endpoint(sandbox_process)), "--quiet")
     stderr = run.log("stderr")
     assert run.returncode == 2 and stderr.count("\n") == 1, stderr[-3000:]
     assert "profile 'lapsing' cannot be loaded: custom-process failed" in stderr

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import NoReturn
 
 from rootwatch import __version__
-from rootwatch.errors import Interrupted, ParameterError, RootwatchError
+from rootwatch.errors import Interrupted, ParameterError, RootwatchError, Unreachable
 from rootwatch.log import Log
 
 CACHE = Path("~/.cache/rootwatch/archive")
@@ -307,6 +307,10 @@ def _events_pattern(args: argparse.Namespace):
 def _sandbox(args: argparse.Namespace) -> Exit:
     import threading
 
+    from rootwatch.extras import require
+
+    require("sandbox", "rootwatch sandbox")
+
     from rootwatch.sandbox import Sandbox
     from rootwatch.sandbox.faults import load as load_faults
 
@@ -387,4 +391,4 @@ def main(argv: Sequence[str] | None = None) -> int:
             return int(args.handler(args))
         except RootwatchError as exc:
             args.messages.error("error", f"rootwatch: {exc.one_line()}", error=type(exc).__name__)
-            return int(Exit.BAD_INPUT)
+            return int(Exit.INCOMPLETE if isinstance(exc, Unreachable) else Exit.BAD_INPUT)

@@ -54,6 +54,11 @@ class CredentialsError(RootwatchError):
     """No usable AWS credentials, or a profile that does not exist."""
 
 
+class Unreachable(RootwatchError):
+    """AWS could not be reached at all (network, proxy, endpoint): nothing was audited, so nothing is
+    written; a scheduler should retry (exit 4), not file a finding."""
+
+
 class ParameterError(RootwatchError):
     """A parameter file or value that rootwatch cannot use."""
 

@@ -17,12 +17,16 @@ from typing import Any, TextIO
 
 @dataclass
 class Log:
-    """``quiet`` drops informational text lines (warnings and errors still print); JSON records are
-    never dropped — a machine asked for them."""
+    """``quiet`` drops informational text lines (warnings and errors still print); ``debug`` records
+    (what the libraries underneath say to developers) are never text; JSON records are never dropped —
+    a machine asked for them."""
 
     json: bool = False
     quiet: bool = False
     stream: TextIO = field(default_factory=lambda: sys.stderr)
+
+    def debug(self, event: str, message: str, **fields: Any) -> None:
+        self._emit("debug", event, message, fields)
 
     def info(self, event: str, message: str, **fields: Any) -> None:
         self._emit("info", event, message, fields)
@@ -38,7 +42,7 @@ class Log:
             record = {"time": datetime.now(UTC).isoformat(timespec="milliseconds"), "level": level, "event": event,
                       "message": message, **fields}
             line = json.dumps(record, default=str, ensure_ascii=True)
-        elif self.quiet and level == "info":
+        elif level == "debug" or (self.quiet and level == "info"):
             return
         else:
             line = message
@@ -53,10 +57,11 @@ class Log:
         ``show=False`` drops them: a command whose stderr is its verdict prints nothing else."""
         def show_warning(message: Warning | str, category: type[Warning], filename: str, lineno: int,
                          file: Any = None, line: str | None = None) -> None:
-            if show:
+            if show:  # a deprecation speaks to developers: JSON logs keep it, a person's terminal does not
+                emit = self.debug if category.__name__.endswith("DeprecationWarning") else self.warning
                 text = " ".join(str(message).split())
-                self.warning("python-warning", f"rootwatch: warning ({category.__name__}): {text}",
-                             category=category.__name__, origin=f"{filename}:{lineno}")
+                emit("python-warning", f"rootwatch: warning ({category.__name__}): {text}",
+                     category=category.__name__, origin=f"{filename}:{lineno}")
 
         handler = _Forward(self, show)
         root = logging.getLogger()
@@ -73,8 +78,9 @@ class Log:
 
 
 class _Forward(logging.Handler):
-    """Library log records at WARNING and above, as records of the command's log (no tracebacks: a
-    library's stack is not the operator's business, and it may quote data)."""
+    """Library log records at WARNING and above, as records of the command's log: warnings for JSON
+    logs only (botocore warns of a credential refresh the command's own error then names), errors as a
+    warning line too. No tracebacks: a library's stack is not the operator's business, and may quote data."""
 
     def __init__(self, log: Log, show: bool) -> None:
         super().__init__(logging.WARNING)
@@ -82,6 +88,7 @@ class _Forward(logging.Handler):
 
     def emit(self, record: logging.LogRecord) -> None:
         if self.show:
+            emit = self.log.warning if record.levelno >= logging.ERROR else self.log.debug
             text = " ".join(record.getMessage().split())
-            self.log.warning("library-log", f"rootwatch: {record.name}: {text}", logger=record.name,
-                             severity=record.levelname.lower())
+            emit("library-log", f"rootwatch: {record.name}: {text}", logger=record.name,
+                 severity=record.levelname.lower())

@@ -49,6 +49,14 @@ class RunParams:
     out_dir: str | None = None
     event_source: str = "logs"
 
+    def profiles(self) -> list[str]:
+        """The profiles named as accounts (``profile:NAME``)."""
+        return [a.removeprefix("profile:") for a in self.accounts if a.startswith("profile:")]
+
+    def home_region(self) -> str | None:
+        """The region sessions are made in: the first listed (None with ``regions: all``)."""
+        return self.regions[0] if self.regions != ("all",) else None
+
     @classmethod
     def from_mapping(cls, mapping: dict[str, Any], now: datetime | None = None) -> RunParams:
         unknown = sorted(set(mapping) - set(KEYS))

@@ -36,7 +36,10 @@ def render(html: Path, pdf: Path, renderer: str) -> PdfOutcome:
     if renderer == "weasyprint":
         try:
             from weasyprint import HTML
-        except (ImportError, OSError):
+        except ImportError:
+            return PdfOutcome(False, renderer, "no PDF: WeasyPrint is not installed: pip install 'rootwatch[pdf]' "
+                                               "(pinned: add -c lock/pdf.txt), or set pdf: {renderer: chromium}")
+        except OSError:
             return PdfOutcome(False, renderer, f"no PDF: {INSTALL['weasyprint']}")
         HTML(filename=str(html)).write_pdf(str(pdf))
         return PdfOutcome(True, renderer, "PDF rendered with WeasyPrint")

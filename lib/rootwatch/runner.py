@@ -31,6 +31,7 @@ from rootwatch.bundle.readme import readme
 from rootwatch.bundle.sign import KmsSigner, Signer, SshSigner, X509Signer
 from rootwatch.catalog import load_catalog
 from rootwatch.errors import Interrupted, ParameterError, RootwatchError
+from rootwatch.extras import require
 from rootwatch.params import RUN_KEYS, RunOptions, RunParams, apply_sets, load_file
 from rootwatch.pdf import PdfOutcome, render
 from rootwatch.report import Cover, write_html
@@ -90,9 +91,13 @@ class Plan:
 
 
 def notebooks_dir() -> Path:
-    """The project's notebooks/ (ROOTWATCH_NOTEBOOKS overrides, for installs outside a checkout)."""
+    """Where the notebooks are: ``ROOTWATCH_NOTEBOOKS`` (a user's own copies), else the ones installed
+    inside the package (a wheel), else the checkout's top-level ``notebooks/`` (their source)."""
     override = os.environ.get("ROOTWATCH_NOTEBOOKS")
-    return Path(override) if override else Path(__file__).resolve().parents[2] / "notebooks"
+    if override:
+        return Path(override)
+    packaged = Path(__file__).parent / "notebooks"
+    return packaged if packaged.is_dir() else Path(__file__).resolve().parents[2] / "notebooks"
 
 
 def prepare(params_file: str | Path, sets: list[str], out: str | Path | None,
@@ -110,12 +115,19 @@ def prepare(params_file: str | Path, sets: list[str], out: str | Path | None,
     else:
         catalog.benchmark(params.benchmark)
     options = RunOptions.from_mapping(mapping)
+    if params.source == "sandbox":
+        require("sandbox", "source: sandbox")
+    if options.x509 is not None:
+        require("x509", "signing.x509 (PAdES in the PDF)")
+    if not (notebooks_dir() / NOTEBOOK).is_file():
+        raise ParameterError(f"the evidence notebook {notebooks_dir() / NOTEBOOK} does not exist",
+                             "unset ROOTWATCH_NOTEBOOKS or point it at a directory holding it, or reinstall rootwatch")
     session = None
     if params.source == "aws":
         from rootwatch.collect.session import make_session
 
-        session = make_session(params.profile, params.regions[0])
-    signers = _signers(options, session, params)
+        session = make_session(params.profile, params.home_region())
+    signers = _local_signers(options)
     if out is not None:
         target = Path(out)
         if target.exists():
@@ -128,24 +140,33 @@ def prepare(params_file: str | Path, sets: list[str], out: str | Path | None,
         while target.exists() or _staging(target).exists():
             suffix += 1
             target = reports / f"{stamp}-{params.source}-{slug}-{suffix}"
+    if session is not None:  # the network last: local mistakes are named first, and cost nothing
+        from rootwatch.collect.session import preflight_all
+
+        preflight_all(session, params.profile, params.profiles(), params.home_region())
+    if options.kms is not None:
+        signers.append(_kms_signer(options, session, params))
     return Plan(notebook, params, options, signers, target.resolve(), mapping)
 
 
-def _signers(options: RunOptions, session: Any, params: RunParams) -> list[Signer]:
+def _local_signers(options: RunOptions) -> list[Signer]:
+    """The signers whose keys are files: opened (passphrases checked) before anything else happens."""
     signers: list[Signer] = []
     if options.ssh is not None:
         signers.append(SshSigner.development() if options.ssh.key is None else
                        SshSigner.from_file(Path(options.ssh.key), options.ssh.passphrase_env))
     if options.x509 is not None:
         signers.append(X509Signer.from_pkcs12(Path(options.x509.path), options.x509.passphrase_env))
-    if options.kms is not None:
-        if session is None:
-            from rootwatch.collect.session import make_session
-
-            session = make_session(params.profile)
-        region = options.kms.region or params.regions[0]
-        signers.append(KmsSigner.connect(session.client("kms", region_name=region), options.kms.key_id))
     return signers
+
+
+def _kms_signer(options: RunOptions, session: Any, params: RunParams) -> Signer:
+    if session is None:
+        from rootwatch.collect.session import make_session
+
+        session = make_session(params.profile)
+    region = options.kms.region or params.regions[0]
+    return KmsSigner.connect(session.client("kms", region_name=region), options.kms.key_id)
 
 
 def _staging(target: Path) -> Path:
@@ -275,10 +296,18 @@ def _local_kernel_manager(output: IO[str]) -> type:
     which any local process could connect to, and whose own output goes to ``output``, not to the
     run's stdout (the one-line summary) and stderr (the run's log, JSON lines for machines) — a
     kernel left starting by an interrupted run would otherwise write its farewell there."""
+    from jupyter_client.kernelspec import KernelSpec
     from jupyter_client.manager import KernelManager
     from traitlets import default
 
     class LocalKernelManager(KernelManager):
+        @property
+        def kernel_spec(self) -> KernelSpec:
+            """This interpreter, whatever kernels Jupyter has registered: the notebook must run the
+            rootwatch that was installed with the command, not one a ``python3`` kernel spec names."""
+            return KernelSpec(argv=[sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
+                              display_name="rootwatch", language="python")
+
         @default("transport")
         def _transport_default(self) -> str:
             return "ipc"

@@ -21,9 +21,10 @@ from rootwatch.catalog import Catalog, Control, load_catalog
 from rootwatch.collect import AccountEvidence, Target, collect
 from rootwatch.collect.evidence import RawCall, Recorder, write_raw
 from rootwatch.collect.organization import organization_scope, resolve_regions
-from rootwatch.collect.session import Clients, make_session
+from rootwatch.collect.session import Clients, make_session, preflight
 from rootwatch.display import heading, show, show_figure
 from rootwatch.errors import ParameterError
+from rootwatch.extras import require
 from rootwatch.judge import CHAIN, Finding, judge_alarm_coverage, judge_all
 from rootwatch.params import RunParams
 
@@ -321,6 +322,7 @@ class Scope:
 def opened(params: RunParams) -> Iterator[Scope]:
     """The run's scope, with the sandbox served while the block runs when the source is the sandbox."""
     if params.source == "sandbox":
+        require("sandbox", "source: sandbox")
         from rootwatch.sandbox import Sandbox
 
         with Sandbox(now=params.window.end) as sb:
@@ -342,7 +344,7 @@ def _sandbox_scope(params: RunParams, sb: Any) -> Scope:
 
 
 def _aws_scope(params: RunParams) -> Scope:
-    home = params.regions[0] if params.regions != ("all",) else None
+    home = params.home_region()
     session = make_session(params.profile, home)
     org = params.organization
     if org:
@@ -353,8 +355,10 @@ def _aws_scope(params: RunParams) -> Scope:
     regions = resolve_regions(rec, _regions(params), session.region_name or "us-east-1")
     targets = [Target(a.split(":")[4], session, a) if a.startswith("arn:") else
                Target(a.removeprefix("profile:"), make_session(a.removeprefix("profile:"), home))
-               for a in params.accounts] or [Target(params.profile or "default", session)]
-    return Scope(targets, regions, rec.calls)
+               for a in params.accounts]
+    # without accounts the profile's own account, named by its profile or else by its id
+    return Scope(targets or [Target(params.profile or preflight(session, "the default credential chain"), session)],
+                 regions, rec.calls)
 
 
 def _regions(params: RunParams) -> list[str] | str:

@@ -21,6 +21,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 from rootwatch.bundle import manifest as mf
 from rootwatch.bundle import sshsig
 from rootwatch.errors import BundleError
+from rootwatch.extras import installed
 
 
 @dataclass(frozen=True)
@@ -81,7 +82,7 @@ def verify_bundle(bundle: Path, trusted_key: Path | None = None) -> Verification
     result.files = mf.check(bundle, manifest)
     result.signatures = _signatures(bundle, raw, trusted_key)
     pdf = bundle / "report.pdf"
-    if pdf.is_file() and (bundle / "signatures" / "manifest.json.p7s").is_file():
+    if pdf.is_file() and (bundle / "signatures" / "manifest.json.p7s").is_file() and installed("x509"):
         result.signatures.append(_pades(pdf))
     return result
 
@@ -92,7 +93,9 @@ def _signatures(bundle: Path, manifest: bytes, trusted_key: Path | None) -> list
     if (sig_dir / "manifest.json.sshsig").is_file():
         checks.append(_ssh(sig_dir, manifest, trusted_key))
     if (sig_dir / "manifest.json.p7s").is_file():
-        checks.append(_cms(sig_dir, manifest))
+        checks.append(_cms(sig_dir, manifest) if installed("x509") else SignatureCheck(
+            "x509", False, "?", "the CMS signature cannot be checked here: install rootwatch's x509 extra "
+                                "(pip install 'rootwatch[x509]'), or check it with openssl cms -verify"))
     if (sig_dir / "manifest.json.kms.sig").is_file():
         checks.append(_kms(sig_dir, manifest))
     return checks

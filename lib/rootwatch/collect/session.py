@@ -10,12 +10,23 @@ from typing import Any
 
 import boto3
 from botocore.config import Config
-from botocore.exceptions import BotoCoreError, ClientError, CredentialRetrievalError, ProfileNotFound
+from botocore.exceptions import (
+    BotoCoreError,
+    ClientError,
+    ConnectionError,
+    CredentialRetrievalError,
+    HTTPClientError,
+    ProfileNotFound,
+)
 
 from rootwatch import __version__
-from rootwatch.errors import CredentialsError
+from rootwatch.errors import CredentialsError, Unreachable
 
 RETRIES = Config(retries={"mode": "adaptive", "max_attempts": 10}, user_agent_extra=f"rootwatch/{__version__}")
+# one question before anything is written — are these credentials good, and is AWS there? — answered
+# within 30 s whatever the network does: 3 attempts of at most 4 s to connect and 6 s to answer
+PREFLIGHT = Config(connect_timeout=4, read_timeout=6, retries={"mode": "standard", "total_max_attempts": 3},
+                   user_agent_extra=f"rootwatch/{__version__}")
 
 
 def make_session(profile: str | None = None, region: str | None = None) -> boto3.Session:
@@ -48,6 +59,43 @@ def describe(exc: Exception) -> str:
     if not isinstance(exc, BotoCoreError):  # a credential_process that printed something other than JSON
         return "the credential provider's output is not the JSON botocore expects (not shown: it may hold secrets)"
     return str(exc)
+
+
+def preflight(session: boto3.Session, where: str) -> str:
+    """The account the session's credentials belong to (``sts:GetCallerIdentity``), asked before a run
+    writes anything. Credentials AWS refuses are bad input (``CredentialsError``); an AWS that cannot be
+    reached is ``Unreachable`` — never an audit of a placeholder account."""
+    client = session.client("sts", region_name=session.region_name or "us-east-1", config=PREFLIGHT)
+    try:
+        return client.get_caller_identity()["Account"]
+    except ClientError as exc:
+        code = exc.response.get("Error", {}).get("Code", "ClientError")
+        status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
+        if status >= 500 or code in ("Throttling", "ThrottlingException", "ServiceUnavailable"):
+            raise Unreachable(f"AWS STS did not answer for {where} ({code}, HTTP {status})",
+                              "run again later (a scheduler should retry)") from None
+        raise CredentialsError(f"AWS refused the credentials from {where} ({code})",
+                               "renew them (aws sso login, new keys or role) and run again") from None
+    except (ConnectionError, HTTPClientError) as exc:
+        raise Unreachable(f"AWS STS could not be reached for {where} ({type(exc).__name__})",
+                          "check the network, proxy or AWS_ENDPOINT_URL, then run again (a scheduler should "
+                          "retry)") from None
+    except BotoCoreError as exc:
+        raise CredentialsError(f"AWS credentials from {where} cannot be used: {describe(exc)}",
+                               "check the profile or the AWS_* variables") from None
+
+
+def preflight_all(session: boto3.Session, profile: str | None, profiles: list[str], region: str | None) -> None:
+    """``preflight`` for every set of credentials a run will use — the session's (from ``profile``) and
+    each ``profile:NAME`` account's — in parallel, so the answer comes within the preflight's 30 s
+    however many profiles there are."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    checks = [(session, f"profile {profile!r}" if profile else "the default credential chain"),
+              *((make_session(name, region), f"profile {name!r}") for name in profiles)]
+    with ThreadPoolExecutor(max_workers=min(len(checks), 8)) as pool:
+        for future in [pool.submit(preflight, *check) for check in checks]:
+            future.result()
 
 
 _SESSION_LOCK = threading.Lock()  # boto3 sessions are not thread-safe; the clients they make are
