@@ -24,8 +24,14 @@ DEMO_PARAMS := parameters/sandbox.yaml
 .PHONY: install demo lab test lock bench bench-run bench-org bench-archive clean
 
 install: $(VENV)/.installed-host
-test: $(VENV)/.installed-dev
+test: $(VENV)/.installed-dev $(VENV)/wheelhouse/.complete
 	$(BIN)/python -m pytest
+
+# the lock's wheels for the sandbox set (core included), so that tests/test_package.py installs the built
+# wheel into fresh virtualenvs offline
+$(VENV)/wheelhouse/.complete: lock/sandbox.txt | $(BIN)/python
+	$(PIP) download --no-deps --dest $(VENV)/wheelhouse -r lock/sandbox.txt
+	touch $@
 
 $(BIN)/python:
 	@test -n "$(PYTHON)" || { echo "make: Python 3.11 or newer is needed; install it and retry" >&2; exit 2; }

@@ -7,6 +7,7 @@ the library. Tables come back as pandas frames (rendered escaped), charts as mat
 from __future__ import annotations
 
 import json
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -251,6 +252,7 @@ class EvidenceRun:
                       "retried_calls": self.retried_calls(),
                       "gaps": len(self.gaps()),
                       "event_source": self.params.event_source,
+                      "interpreter": sys.executable,  # the Python the evidence was collected and judged in
                       "archive_scans": {e.account_id: e.archive_scans for e in self.evidence if e.archive_scans},
                       "regions": list(self.params.regions), "window": {"label": self.params.window_label,
                                                                        "start": self.params.window.start.isoformat(),
@@ -368,8 +370,6 @@ def _regions(params: RunParams) -> list[str] | str:
 def _progress_bars() -> Any:
     """A progress bar per collection stage, on the process's own stderr: the terminal of
     `rootwatch run` (papermill's kernel inherits it), hidden when that is not a terminal."""
-    import sys
-
     from tqdm import tqdm
 
     bars: dict[str, Any] = {}

@@ -41,6 +41,14 @@ class Target:
     role_arn: str | None = None
     external_id: str | None = None
     session_name: str = "rootwatch"
+    account_id: str | None = None  # when known before the first call (an organization's listing)
+
+    @property
+    def provisional_id(self) -> str:
+        """What the account's evidence is filed under until GetCallerIdentity answers: its id when the
+        organization's listing or the role ARN gives it, else its label (made a safe path by the recorder)."""
+        arn = (self.role_arn or "").split(":")
+        return self.account_id or (arn[4] if len(arn) > 4 and arn[4].isdigit() else self.label)
 
 
 @dataclass(frozen=True)
@@ -86,7 +94,7 @@ def collect(targets: Iterable[Target], regions: list[str], window: Window, contr
     trails' S3 log files instead of the log group (windows older than the log group keeps)."""
     say = progress or (lambda stage, done, total: None)
     targets = list(targets)
-    recorders = [Recorder(clients or Clients(t.session, endpoint_url), t.label) for t in targets]
+    recorders = [Recorder(clients or Clients(t.session, endpoint_url), t.provisional_id) for t in targets]
     evidence: list[AccountEvidence] = []
     with ThreadPoolExecutor(max_workers=max(1, concurrency)) as pool:
         identities = _stage(pool, "identity", say, [

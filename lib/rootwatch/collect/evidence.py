@@ -8,6 +8,7 @@ returning ``None`` is what this replaces).
 from __future__ import annotations
 
 import json
+import re
 import threading
 import time
 from dataclasses import asdict, dataclass, field
@@ -37,7 +38,8 @@ class RawCall:
     @property
     def filename(self) -> str:
         """Where the call is kept in a bundle: ``raw/<account>/<region>/<seq>-<service>.<Operation>.json``."""
-        return f"{self.account_id}/{self.region}/{self.seq:04d}-{self.service}.{self.operation}.json"
+        return (f"{path_component(self.account_id)}/{path_component(self.region)}/"
+                f"{self.seq:04d}-{self.service}.{self.operation}.json")
 
     def to_json(self) -> str:
         call = {k: v for k, v in asdict(self).items() if k != "pages"}
@@ -56,6 +58,12 @@ class Gap:
     error_code: str
     message: str
     evidence: str  # the raw call file that shows the error ("" when no call could be made)
+
+
+def path_component(text: str) -> str:
+    """``text`` as one safe directory name: an account is filed under its label until AWS names it, and a
+    label can be anyone's text (an Organizations account name such as ``../../etc``)."""
+    return re.sub(r"[^A-Za-z0-9-]+", "-", text).strip("-") or "unnamed"
 
 
 def _jsonable(value: Any) -> Any:

@@ -11,7 +11,7 @@ import boto3
 from rootwatch.collect import Target
 from rootwatch.collect.evidence import Gap, RawCall, Recorder
 from rootwatch.collect.session import Clients
-from rootwatch.errors import CredentialsError
+from rootwatch.errors import CredentialsError, ParameterError
 
 
 @dataclass
@@ -35,6 +35,10 @@ def organization_scope(session: boto3.Session, role: str, regions: list[str] | s
     rec = Recorder(Clients(session, endpoint_url), "organization")
     home = session.region_name or "us-east-1"
     identity = rec.call(home, "sts", "GetCallerIdentity", "identity")
+    if identity is not None:  # the scope's evidence is filed under the account that listed it
+        rec.account_id = identity["Account"]
+        for call in rec.calls:
+            call.account_id = rec.account_id
     pages = rec.pages(home, "organizations", "ListAccounts", "organization")
     if identity is None or pages is None:
         gap = rec.gaps[-1]
@@ -45,10 +49,13 @@ def organization_scope(session: boto3.Session, role: str, regions: list[str] | s
     if include:
         accounts = [a for a in accounts if _matches(a, list(include))]
     accounts = [a for a in accounts if not _matches(a, list(exclude))]
+    if not accounts:
+        raise ParameterError("the organization lists no ACTIVE account matching organization.include and exclude",
+                             "check the ids and names (wildcards * and ?) in the parameter file")
     partition = identity["Arn"].split(":")[1]
-    targets = [Target(a.get("Name") or a["Id"], session) if a["Id"] == identity["Account"] else
+    targets = [Target(a.get("Name") or a["Id"], session, account_id=a["Id"]) if a["Id"] == identity["Account"] else
                Target(a.get("Name") or a["Id"], session, f"arn:{partition}:iam::{a['Id']}:role/{role}",
-                      external_id, session_name) for a in sorted(accounts, key=lambda a: a["Id"])]
+                      external_id, session_name, a["Id"]) for a in sorted(accounts, key=lambda a: a["Id"])]
     return Scope(targets, resolve_regions(rec, regions, home), rec.calls, rec.gaps)
 
 

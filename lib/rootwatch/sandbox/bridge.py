@@ -10,6 +10,8 @@ Only the sandbox uses it; production code calls the real APIs unchanged. It serv
 - SNS ``ListSubscriptionsByTopic``/``ListSubscriptions`` with ``PendingConfirmation`` for the
   subscriptions the organisation marks unconfirmed (moto confirms everything);
 - KMS ``Sign`` with ``MessageType=DIGEST`` (moto hashes the digest again, as if it were RAW);
+- Organizations ``ListAccounts`` for the management account: the organisation's accounts with the ids
+  organisation.yaml gives them (moto's Organizations makes up random ids);
 - IAM ``GetCredentialReport`` with the ``<root_account>`` row IAM puts first (moto has no root user),
   drawn from the seeded root records and the organisation's ``root`` block.
 """
@@ -61,6 +63,7 @@ class SandboxState:
     latency: float = 0.0  # seconds added to every request (benchmarks: a real network's round trip)
     faults: Faults = field(default_factory=Faults)  # armed once seeded (sandbox/faults.py)
     root: dict[str, RootCredentials] = field(default_factory=dict)  # account -> its root user (default: sound)
+    organization: list[tuple[str, str]] = field(default_factory=list)  # (id, name), the management account first
 
 
 class BridgeError(Exception):
@@ -77,6 +80,7 @@ class Bridge:
             "DescribeAlarmHistory": self.describe_alarm_history,
             "FilterLogEvents": self.filter_log_events,
             "SignDigest": self.sign_digest,
+            "ListAccounts": self.list_accounts,
         }
 
     def __call__(self, environ: dict, start_response: StartResponse) -> Iterable[bytes]:
@@ -170,6 +174,16 @@ class Bridge:
         return {"KeyId": key.arn, "Signature": base64.b64encode(signature).decode(), "SigningAlgorithm": algorithm}
 
     # --- CloudTrail LookupEvents ---------------------------------------------------------
+    def list_accounts(self, account: str, region: str, params: dict) -> dict:
+        """Every account, ACTIVE, the management account first; asked by anyone else, refused as AWS does."""
+        if not self.state.organization or account != self.state.organization[0][0]:
+            raise BridgeError("AccessDeniedException", "You don't have permissions to access this resource.")
+        joined = ACCOUNT_OPENED.timestamp()
+        return {"Accounts": [{"Id": i, "Arn": f"arn:aws:organizations::{self.state.organization[0][0]}:account/"
+                                         f"o-sandbox0001/{i}", "Name": name, "Email": f"aws+{name}@example.com",
+                              "Status": "ACTIVE", "JoinedMethod": "CREATED", "JoinedTimestamp": joined}
+                             for i, name in self.state.organization]}
+
     def lookup_events(self, account: str, region: str, params: dict) -> dict:
         attributes = params.get("LookupAttributes") or []
         if len(attributes) > 1:

@@ -146,6 +146,9 @@ class Sandbox:
     # --- seeding --------------------------------------------------------------------------
     def _seed(self) -> None:
         base = self.session()  # one session (its models loaded once), member credentials per account
+        management = self.spec["management"]
+        self.state.organization = [(management["id"], management["name"]),
+                                   *((a["id"], a["alias"]) for a in self.spec["accounts"])]
         for spec in self.spec["accounts"]:
             client = partial(self._client, base, self._member_credentials(base, spec["id"]))
             client("iam").create_account_alias(AccountAlias=spec["alias"])
