@@ -136,10 +136,11 @@ def _run(args: argparse.Namespace) -> Exit:
         plan = None
         try:
             plan = runner.prepare(args.params, args.sets, args.out)
-            out.info("start", f"rootwatch run: {plan.params.source}, window {plan.params.window_label}, writing "
-                              f"{plan.directory}", source=plan.params.source, window=plan.params.window_label,
-                     directory=str(plan.directory))
-            result = runner.execute(plan, progress=not (args.quiet or out.json), on_stage=on_stage)
+            with runner.claim(plan):
+                out.info("start", f"rootwatch run: {plan.params.source}, window {plan.params.window_label}, "
+                                  f"writing {plan.directory}", source=plan.params.source,
+                         window=plan.params.window_label, directory=str(plan.directory))
+                result = runner.execute(plan, progress=not (args.quiet or out.json), on_stage=on_stage)
         except Interrupted as exc:
             left = runner.incomplete_path(plan.directory) if plan else None
             kept = f"the partial run is {left} (not evidence, not signed)" if left else "nothing was written"
@@ -304,38 +305,40 @@ def _events_pattern(args: argparse.Namespace):
     return load_catalog().control(args.control, args.benchmark).reference
 
 
+MAX_SANDBOX_ACCOUNTS = 1000  # bench/collect_org.py uses 100; each clone holds 90 days of records in memory
+
+
 def _sandbox(args: argparse.Namespace) -> Exit:
-    import threading
+    import time
 
     from rootwatch.extras import require
 
     require("sandbox", "rootwatch sandbox")
-
+    if (args.accounts is not None and not 1 <= args.accounts <= MAX_SANDBOX_ACCOUNTS) or not 1 <= args.days <= 90 \
+            or args.latency_ms < 0:
+        raise ParameterError("sandbox options out of range", f"--accounts 1..{MAX_SANDBOX_ACCOUNTS}, --days 1..90, "
+                                                             "--latency-ms >= 0")
     from rootwatch.sandbox import Sandbox
     from rootwatch.sandbox.faults import load as load_faults
 
-    stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    if (args.accounts is not None and args.accounts < 1) or not 1 <= args.days <= 90 or args.latency_ms < 0:
-        raise ParameterError("sandbox options out of range", "--accounts >= 1, --days 1..90, --latency-ms >= 0")
     faults = load_faults(args.faults) if args.faults else None
-    with Sandbox(accounts=args.accounts, days=args.days, latency=args.latency_ms / 1000,
-                 hostile=args.hostile, faults=faults) as sb:
-        print(f"rootwatch sandbox: serving the sandbox organisation at {sb.endpoint} (Ctrl-C stops it)")
-        print("# for a shell or JupyterLab (auditor credentials of the management account):")
-        for key, value in sb.environment().items():
-            print(f"export {key}={value}")
-        for fault in sb.faults:
-            print(f"# fault armed: {fault.describe()}")
-        print("# member accounts (assume their audit role):")
-        for account in sb.accounts:
-            print(f"#   {account.account_id}  {account.alias:<8}  {account.role_arn}")
-        sys.stdout.flush()
-        try:
-            while not stop.wait(0.5):
-                pass
-        except KeyboardInterrupt:
-            pass
+    try:
+        with _interruptible(), Sandbox(accounts=args.accounts, days=args.days, latency=args.latency_ms / 1000,
+                                       hostile=args.hostile, faults=faults) as sb:  # seeding stops on a signal too
+            print(f"rootwatch sandbox: serving the sandbox organisation at {sb.endpoint} (Ctrl-C stops it)")
+            print("# for a shell or JupyterLab (auditor credentials of the management account):")
+            for key, value in sb.environment().items():
+                print(f"export {key}={value}")
+            for fault in sb.faults:
+                print(f"# fault armed: {fault.describe()}")
+            print("# member accounts (assume their audit role):")
+            for account in sb.accounts:
+                print(f"#   {account.account_id}  {account.alias:<8}  {account.role_arn}")
+            sys.stdout.flush()
+            while True:
+                time.sleep(3600)
+    except Interrupted:
+        pass
     print("rootwatch sandbox: stopped")
     return Exit.PASS
 

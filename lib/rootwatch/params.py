@@ -84,18 +84,81 @@ class RunParams:
                    out_dir=_optional_str(values, "out_dir"), event_source=values["event_source"])
 
 
+MAX_FILE_BYTES = 1 << 20  # a parameter file is a screenful; a megabyte is no parameter file
+MAX_VALUE_CHARS = 4096  # one value (a role ARN, a pattern of names) is far shorter
+MAX_ALIASES = 16  # YAML *aliases: a few are convenient, thousands expand into gigabytes (billion laughs)
+
+
+class _Refused(yaml.YAMLError):
+    def __init__(self, problem: str, mark: yaml.Mark | None) -> None:
+        super().__init__(problem)
+        self.problem, self.problem_mark = problem, mark
+
+
+class _StrictLoader(yaml.SafeLoader):
+    """YAML as a parameter file needs it: a key given twice is refused (the last would silently win — a
+    second ``source: aws`` once switched a run to real AWS), keys are names, aliases and values are
+    bounded, and a date stays the text the user typed (``window: {start: 2026-10-01}``): the notebook's
+    parameters travel as JSON, which has no dates."""
+
+    def __init__(self, stream: str) -> None:
+        super().__init__(stream)
+        self.aliases = 0
+
+    def compose_node(self, parent: yaml.Node | None, index: object) -> yaml.Node | None:
+        if self.check_event(yaml.AliasEvent):
+            self.aliases += 1
+            if self.aliases > MAX_ALIASES:
+                raise _Refused(f"more than {MAX_ALIASES} aliases (*name)", self.peek_event().start_mark)
+        elif self.check_event(yaml.ScalarEvent) and len(self.peek_event().value) > MAX_VALUE_CHARS:
+            event = self.peek_event()
+            raise _Refused(f"a value of {len(event.value):,} characters (at most {MAX_VALUE_CHARS:,})",
+                           event.start_mark)
+        return super().compose_node(parent, index)
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        seen: dict[str, yaml.Mark] = {}
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=True)
+            if not isinstance(key, str):
+                raise _Refused(f"the key {key!r} is not a name", key_node.start_mark)
+            if key in seen:
+                raise _Refused(f"the key {key!r} is given twice (first at line {seen[key].line + 1})",
+                               key_node.start_mark)
+            seen[key] = key_node.start_mark
+        return super().construct_mapping(node, deep)
+
+
+_StrictLoader.add_constructor("tag:yaml.org,2002:timestamp", yaml.SafeLoader.construct_yaml_str)
+
+
+def _yaml(text: str, what: str) -> Any:
+    """``text`` read by the strict loader; any problem is one line naming ``what`` and where."""
+    loader = _StrictLoader(text)
+    try:
+        return loader.get_single_data()
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}" if mark else ""
+        problem = exc.problem if isinstance(exc, _Refused) else "is not valid YAML"
+        raise ParameterError(f"{what}{where}: {problem}" if isinstance(exc, _Refused) else
+                             f"{what} {problem}{where}", HINT) from None
+    finally:
+        loader.dispose()
+
+
 def load_file(path: str | Path) -> dict[str, Any]:
     path = Path(path)
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        if path.stat().st_size > MAX_FILE_BYTES:
+            raise ParameterError(f"parameter file {path} is {path.stat().st_size:,} bytes, more than any parameter "
+                                 f"file needs ({MAX_FILE_BYTES:,})", HINT)
+        text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise ParameterError(f"parameter file {path} does not exist", HINT) from None
     except (OSError, UnicodeDecodeError) as exc:
         raise ParameterError(f"parameter file {path} cannot be read: {exc}", HINT) from None
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" at line {mark.line + 1}" if mark else ""
-        raise ParameterError(f"parameter file {path} is not valid YAML{where}", HINT) from None
+    data = _yaml(text, f"parameter file {path}")
     if not isinstance(data, dict):
         raise ParameterError(f"parameter file {path} must be a mapping of key: value", HINT)
     return data
@@ -108,10 +171,7 @@ def apply_sets(mapping: dict[str, Any], sets: list[str]) -> dict[str, Any]:
         key, sep, value = item.partition("=")
         if not sep or not key.strip():
             raise ParameterError(f"--set {item!r} is not key=value", "write e.g. --set window=2026-Q3")
-        try:
-            out[key.strip()] = yaml.safe_load(value) if value.strip() else None
-        except yaml.YAMLError:
-            raise ParameterError(f"--set {key}: value {value!r} is not valid YAML", "quote it") from None
+        out[key.strip()] = _yaml(value, f"--set {key.strip()}") if value.strip() else None
     return out
 
 
@@ -120,6 +180,8 @@ def parse_window(value: Any, now: datetime) -> tuple[Window, str]:
     (end inclusive). A window still running ends now; one that has not started is an error."""
     if isinstance(value, str) and (m := QUARTER.match(value.strip())):
         year, q = int(m.group(1)), int(m.group(2))
+        if not 2000 <= year <= 2999:  # CloudTrail began in 2013; beyond, a date library's limits
+            raise ParameterError(f"window {value!r}: the year must be 2000 to 2999", HINT)
         start = datetime(year, 3 * q - 2, 1, tzinfo=UTC)
         end = datetime(year + (q == 4), 1 if q == 4 else 3 * q + 1, 1, tzinfo=UTC)
         label = value.strip()
@@ -170,12 +232,13 @@ def _instant(value: str, flag: str, end_of_day: bool) -> datetime:
 
 
 def _date(value: Any, which: str) -> date:
-    if isinstance(value, date) and not isinstance(value, datetime):
-        return value
     try:
-        return date.fromisoformat(str(value))
+        day = value if isinstance(value, date) and not isinstance(value, datetime) else date.fromisoformat(str(value))
     except ValueError:
         raise ParameterError(f"window {which} {value!r} is not a date (YYYY-MM-DD)", HINT) from None
+    if not 2000 <= day.year <= 2999:
+        raise ParameterError(f"window {which} {value!r}: the year must be 2000 to 2999", HINT)
+    return day
 
 
 def _organization(value: Any, source: str, accounts: tuple[str, ...]) -> dict[str, Any] | None:

@@ -14,8 +14,10 @@ import json
 import os
 import platform
 import re
+import socket
 import subprocess
 import sys
+import tempfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -75,7 +77,7 @@ class RunResult:
         accounts = len({f["account_id"] for f in self.findings})
         return (f"{counts['PASS']} PASS, {counts['FAIL']} FAIL, {counts['GAP']} GAP over {accounts} account(s) "
                 f"and {len({f['control'] for f in self.findings})} control(s); {self.gaps} evidence gap(s); "
-                f"signed bundle: {self.directory}")
+                f"{'signed bundle' if self.signers else 'UNSIGNED bundle (signing names no signer)'}: {self.directory}")
 
 
 @dataclass(frozen=True)
@@ -127,19 +129,18 @@ def prepare(params_file: str | Path, sets: list[str], out: str | Path | None,
         from rootwatch.collect.session import make_session
 
         session = make_session(params.profile, params.home_region())
-    signers = _local_signers(options)
     if out is not None:
         target = Path(out)
-        if target.exists():
-            raise ParameterError(f"--out {target} already exists", "rootwatch never writes into an existing "
-                                 "directory; choose a new path")
+        usable_output(target, "--out")
     else:
         stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
         slug = re.sub(r"[^A-Za-z0-9]+", "-", params.window_label).strip("-")
         target, suffix = reports / f"{stamp}-{params.source}-{slug}", 1
-        while target.exists() or _staging(target).exists():
+        while target.exists() or target.is_symlink() or _staging(target).exists():
             suffix += 1
             target = reports / f"{stamp}-{params.source}-{slug}-{suffix}"
+        usable_output(target, "the run directory")
+    signers = _local_signers(options)  # after the output's checks: the development key is made on first use
     if session is not None:  # the network last: local mistakes are named first, and cost nothing
         from rootwatch.collect.session import preflight_all
 
@@ -147,6 +148,33 @@ def prepare(params_file: str | Path, sets: list[str], out: str | Path | None,
     if options.kms is not None:
         signers.append(_kms_signer(options, session, params))
     return Plan(notebook, params, options, signers, target.resolve(), mapping)
+
+
+def usable_output(target: Path, what: str) -> None:
+    """Refuse, before anything is written, an output that is already there (a symlink too, even dangling:
+    it would be followed), or whose directory cannot take it (missing, not a directory, read-only, /proc)."""
+    if target.is_symlink() or target.exists():
+        raise ParameterError(f"{what} {target} already exists{' (a symlink)' if target.is_symlink() else ''}",
+                             "rootwatch never writes into an existing path; choose a new one")
+    parent = target.absolute().parent
+    if not parent.is_dir() and not (what == "the run directory" and not parent.exists()):
+        raise ParameterError(f"{what} {target}: {parent} is not an existing directory",
+                             "create the directory first, or choose another path")
+    probe = parent if parent.exists() else next(p for p in parent.parents if p.exists())
+    if not os.access(probe, os.W_OK | os.X_OK) or not _writable_filesystem(probe):
+        raise ParameterError(f"{what} {target}: {probe} cannot be written to", "choose a directory you can write")
+
+
+def _writable_filesystem(directory: Path) -> bool:
+    """Whether files can be made in ``directory``: root passes every permission check, yet /proc and
+    read-only mounts refuse to create anything."""
+    try:
+        handle, name = tempfile.mkstemp(prefix=".rootwatch-probe-", dir=directory)
+    except OSError:
+        return False
+    os.close(handle)
+    os.unlink(name)
+    return True
 
 
 def _local_signers(options: RunOptions) -> list[Signer]:
@@ -169,6 +197,67 @@ def _kms_signer(options: RunOptions, session: Any, params: RunParams) -> Signer:
     return KmsSigner.connect(session.client("kms", region_name=region), options.kms.key_id)
 
 
+class OutputLock:
+    """One run per output: ``.<run-id>.lock`` beside the run directory names the pid and host of the run
+    writing it. A second run into the same output is refused while that run lives; a lock left by a run
+    that died on this host is taken over (its staging directory is then set aside, never touched while
+    its owner lives). A lock from another host cannot be checked and is refused with what to do."""
+
+    held: set[Path] = set()  # locks this process holds: entering one again (the CLI, then execute) is free
+
+    def __init__(self, target: Path) -> None:
+        self.path = target.with_name(f".{target.name}.lock")
+        self.target = target
+        self.owned = False
+
+    def __enter__(self) -> OutputLock:
+        if self.path in OutputLock.held:
+            return self
+        me = {"pid": os.getpid(), "host": socket.gethostname(), "started": datetime.now(UTC).isoformat()}
+        for _ in range(2):
+            try:
+                handle = os.open(self.path, os.O_CREAT | os.O_EXCL | os.O_WRONLY | os.O_NOFOLLOW, 0o644)
+            except FileExistsError:
+                self._stale_or_refuse()
+                continue
+            with os.fdopen(handle, "w") as out:
+                json.dump(me, out)
+            self.owned = True
+            OutputLock.held.add(self.path)
+            return self
+        raise ParameterError(f"{self.target} is being written by another rootwatch run", "choose another --out")
+
+    def _stale_or_refuse(self) -> None:
+        try:
+            owner = json.loads(self.path.read_text(encoding="utf-8"))
+            pid, host = int(owner["pid"]), str(owner["host"])
+        except (OSError, ValueError, KeyError, TypeError):
+            raise ParameterError(f"{self.path} exists and is not a rootwatch lock", "remove it if no run is "
+                                 "writing " + str(self.target)) from None
+        if host != socket.gethostname():
+            raise ParameterError(f"{self.target} is being written by rootwatch run pid {pid} on host {host!r}",
+                                 f"choose another --out, or remove {self.path} once that run is gone")
+        if _alive(pid):
+            raise ParameterError(f"{self.target} is being written by rootwatch run pid {pid} on this host",
+                                 "wait for it to finish, or choose another --out")
+        self.path.unlink(missing_ok=True)  # its owner died: the next attempt takes it
+
+    def __exit__(self, *exc: object) -> None:
+        if self.owned:
+            OutputLock.held.discard(self.path)
+            self.path.unlink(missing_ok=True)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's live process
+        return True
+    return True
+
+
 def _staging(target: Path) -> Path:
     return target.with_name(f".{target.name}.partial")
 
@@ -176,10 +265,24 @@ def _staging(target: Path) -> Path:
 def execute(plan: Plan, progress: bool = True, on_stage: Callable[[str], None] | None = None) -> RunResult:
     """Run the notebook, render, sign, and move the bundle into place. ``on_stage`` hears each stage
     as it starts (the CLI's log)."""
-    staging = _staging(plan.directory)
-    if staging.exists():  # left by a run that was killed outright (SIGKILL, power loss): kept, set aside
+    with claim(plan):
+        return _execute(plan, _staging(plan.directory), progress, on_stage)
+
+
+def claim(plan: Plan) -> OutputLock:
+    """The output's lock (``with runner.claim(plan): ...``): taken before the run says it starts, so a
+    refused second run prints its one line only."""
+    plan.directory.parent.mkdir(parents=True, exist_ok=True)
+    return OutputLock(plan.directory)
+
+
+def _execute(plan: Plan, staging: Path, progress: bool, on_stage: Callable[[str], None] | None) -> RunResult:
+    if staging.is_symlink():
+        raise ParameterError(f"{staging} is a symlink", "remove it: rootwatch assembles bundles in a directory of "
+                                                        "its own")
+    if staging.exists():  # left by a run killed outright (SIGKILL, power loss), since we hold the lock: set aside
         staging.rename(_incomplete_name(plan.directory))
-    staging.mkdir(parents=True, exist_ok=False)
+    staging.mkdir(exist_ok=False)
     marker = staging / mf.INCOMPLETE
     marker.write_text("run in progress or interrupted: this directory is not evidence and is not signed\n")
     started = datetime.now(UTC)

@@ -185,3 +185,28 @@ def test_events_from_the_trail_bucket_match_the_log_group(sandbox, window, catal
         [scan_] = ev.archive_scans
         assert scan_["archive"].startswith("s3://") and scan_["files_read"] >= 90
         assert scan_["records_matched"] == len(from_logs)
+
+
+def test_a_webhook_token_in_a_subscription_url_is_kept_out_of_the_evidence():
+    """An HTTPS subscriber's URL often is its credential (Slack, Teams, PagerDuty webhooks): what the
+    collector reads and keeps holds a hash of it instead, so bundles never carry the token."""
+    import boto3
+    from botocore.stub import Stubber
+
+    from rootwatch.collect import sns
+    from rootwatch.collect.evidence import Recorder
+
+    client = boto3.client("sns", region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="y")
+    topic = "arn:aws:sns:us-east-1:111111111111:alerts"
+    secret = "https://hooks.example.com/services/T0001/B0001/s3cr3tT0k3n?auth=abc"
+    with Stubber(client) as stub:
+        stub.add_response("list_subscriptions_by_topic", {"Subscriptions": [
+            {"SubscriptionArn": f"{topic}:1", "Owner": "111111111111", "Protocol": "https", "Endpoint": secret,
+             "TopicArn": topic},
+            {"SubscriptionArn": f"{topic}:2", "Owner": "111111111111", "Protocol": "email",
+             "Endpoint": "secops@example.com", "TopicArn": topic}]}, {"TopicArn": topic})
+        rec = Recorder(type("Clients", (), {"get": lambda self, service, region: client})(), "111111111111")
+        subs = sns.subscriptions(rec, topic)
+    endpoints = [s["Endpoint"] for s in subs]
+    assert endpoints[0].startswith("https://hooks.example.com/<redacted sha256:") and endpoints[1] == "secops@example.com"
+    assert "s3cr3tT0k3n" not in rec.calls[0].to_json() and "auth=abc" not in rec.calls[0].to_json()

@@ -12,8 +12,9 @@ from typing import Any
 
 import yaml
 
+from tests import readme_table
+
 CASES = Path(__file__).with_name("cases.yaml")
-README = Path(__file__).resolve().parents[2] / "README.md"
 BEGIN, END = "<!-- fault-table:begin (python -m tests.faults.table --write) -->", "<!-- fault-table:end -->"
 
 
@@ -42,20 +43,10 @@ def render() -> str:
 
 
 def current() -> str:
-    text = README.read_text(encoding="utf-8")
-    start, end = text.find(BEGIN), text.find(END)
-    return text[start:end + len(END)] if start >= 0 and end >= 0 else ""
-
-
-def write() -> None:
-    text = README.read_text(encoding="utf-8")
-    old = current()
-    if not old:
-        raise SystemExit(f"README.md has no {BEGIN} ... {END} block to rewrite")
-    README.write_text(text.replace(old, render()), encoding="utf-8")
+    return readme_table.current(BEGIN, END)
 
 
 if __name__ == "__main__":
     if sys.argv[1:] == ["--write"]:
-        write()
+        readme_table.write(BEGIN, END, render())
     print(render())

@@ -7,6 +7,7 @@ returning ``None`` is what this replaces).
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 import threading
@@ -15,6 +16,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from botocore import xform_name
 
@@ -110,6 +112,8 @@ class Recorder:
                 pages.extend(client.get_paginator(method).paginate(**params))
             else:
                 pages.append(getattr(client, method)(**params))
+            if service == "sns":  # what the collector reads is what the evidence keeps: no webhook token
+                pages[:] = [_without_endpoint_secrets(p) for p in pages]
             record.pages = [_redact(p) for p in pages] if service == "sts" else pages
             record.retries = max(attempts() - sent - len(pages), 0)  # 0 when stubbed: nothing was sent
             return pages
@@ -134,6 +138,28 @@ def _redact(value: Any) -> Any:
         return {k: "<redacted>" if k in SECRETS else _redact(v) for k, v in value.items()}
     if isinstance(value, list):
         return [_redact(v) for v in value]
+    return value
+
+
+def redact_url(endpoint: str) -> str:
+    """An HTTP(S) subscription endpoint without what may be a credential — user info, path, query (a
+    webhook's token is any of them) — but with a hash of the whole URL, so one subscriber can still be
+    told from another and matched against the URL its owner holds. Other endpoints (e-mail, SMS, ARNs)
+    pass unchanged."""
+    parts = urlsplit(endpoint)
+    if parts.scheme.lower() not in ("http", "https") or not (parts.username or parts.password or
+                                                             parts.path.strip("/") or parts.query or parts.fragment):
+        return endpoint
+    digest = hashlib.sha256(endpoint.encode()).hexdigest()[:16]
+    return f"{parts.scheme}://{parts.hostname}{f':{parts.port}' if parts.port else ''}/<redacted sha256:{digest}>"
+
+
+def _without_endpoint_secrets(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: redact_url(v) if k == "Endpoint" and isinstance(v, str) else _without_endpoint_secrets(v)
+                for k, v in value.items()}
+    if isinstance(value, list):
+        return [_without_endpoint_secrets(v) for v in value]
     return value
 
 

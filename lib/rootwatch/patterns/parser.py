@@ -16,11 +16,15 @@ from rootwatch.patterns.lexer import NUMBER, Token, tokenize
 
 MAX_REGEXES = 2
 MAX_DEPTH = 100  # parentheses; far beyond any real pattern, well within Python's recursion limit
+MAX_LENGTH = 1024  # characters: the longest filterPattern CloudWatch Logs stores (PutMetricFilter's limit)
 NUMERIC_ONLY = {"<", ">", "<=", ">="}
 
 
 def parse(pattern: str) -> Node:
     """Parse a JSON filter pattern (``{ ... }``) into its syntax tree."""
+    if len(pattern) > MAX_LENGTH:  # also what keeps the comparator's search bounded on hostile input
+        raise PatternSyntaxError(f"{len(pattern):,} characters, longer than the {MAX_LENGTH:,} CloudWatch Logs "
+                                 "stores in a metric filter", pattern, MAX_LENGTH)
     return _Parser(pattern).parse()
 
 
