@@ -12,7 +12,7 @@ from botocore.exceptions import ClientError
 from rootwatch.bundle import manifest as mf
 from rootwatch.bundle.archive import upload
 from rootwatch.bundle.sign import KmsSigner
-from rootwatch.bundle.verify import verify_bundle
+from rootwatch.bundle.verify import Trust, Verdict, verify_bundle
 from rootwatch.errors import RootwatchError, SigningError
 
 
@@ -46,11 +46,15 @@ def test_kms_signature_verifies_with_openssl_and_rootwatch(tmp_path, client, spe
                                "-signature", str(signatures / "manifest.json.kms.sig"), str(bundle / "manifest.json")],
                               capture_output=True, text=True, check=False)
         assert done.returncode == 0 and "Verified OK" in done.stdout, done.stdout + done.stderr
-    result = verify_bundle(bundle)
-    assert result.ok, result.lines()
+    assert verify_bundle(bundle).verdict is Verdict.UNPINNED
+    exported = tmp_path / "kms.der"  # what `aws kms get-public-key` gives the auditor
+    exported.write_bytes(kms.get_public_key(KeyId=key["Arn"])["PublicKey"])
+    pinned = Trust.load(kms=[str(exported)])
+    result = verify_bundle(bundle, pinned)
+    assert result.ok and "kms signature: valid, by an anchor you gave" in "\n".join(result.lines()), result.lines()
     (bundle / "data" / "alarms.csv").write_text("alarm_name\nforged\n")
     mf.write(bundle, bundle.name, "2026-10-01T00:00:00+00:00", "test")  # a forger re-writes the manifest ...
-    assert not verify_bundle(bundle).ok  # ... but cannot re-sign it
+    assert not verify_bundle(bundle, pinned).ok  # ... but cannot re-sign it
 
 
 def test_kms_key_that_cannot_sign_is_bad_input(client):
