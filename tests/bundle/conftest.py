@@ -20,7 +20,7 @@ from cryptography.x509.oid import NameOID
 
 from rootwatch.bundle import manifest as mf
 from rootwatch.bundle import sshsig
-from rootwatch.bundle.sign import SshSigner
+from rootwatch.bundle.sign import SshSigner, X509Signer
 
 ROOT = Path(__file__).resolve().parents[2]
 PASSPHRASE = "correct horse battery staple"
@@ -69,6 +69,27 @@ def small_bundle(directory: Path, key: Ed25519PrivateKey, comment: str = "Exampl
     mf.write(directory, directory.name, "2026-10-01T00:00:00+00:00", "test")
     sign_ssh(directory, key, comment)
     return directory
+
+
+def rewrite_manifest(bundle: Path) -> None:
+    """What a forger does after changing files: SHA256SUMS and manifest.json made again to match."""
+    old = json.loads((bundle / "manifest.json").read_text())
+    mf.write(bundle, old["run_id"], old["created"], old["rootwatch"])
+
+
+def forge_cms(bundle: Path) -> None:
+    """The CMS signature and signer.crt.pem replaced by the forger's, a self-signed "Audit Signer"."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    X509Signer(Path("forged.p12"), None, key, certificate("Audit Signer", key), []).sign_manifest(
+        (bundle / "manifest.json").read_bytes(), bundle / "signatures")
+
+
+def kms_sign(bundle: Path, key: ec.EllipticCurvePrivateKey) -> None:
+    """What `kms:Sign` (ECDSA_SHA_256) writes under signatures/, made with a local key."""
+    (bundle / "signatures" / "manifest.json.kms.sig").write_bytes(
+        key.sign((bundle / "manifest.json").read_bytes(), ec.ECDSA(hashes.SHA256())))
+    (bundle / "signatures" / "kms-public.pem").write_bytes(key.public_key().public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo))
 
 
 def sign_ssh(bundle: Path, key: Ed25519PrivateKey, comment: str = "mallory") -> None:

@@ -8,7 +8,6 @@ these cases, with the hand procedure from ``rootwatch.bundle.readme`` — is cur
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import shutil
@@ -18,15 +17,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from rootwatch.bundle import manifest as mf
 from rootwatch.bundle import sshsig
 from rootwatch.bundle.readme import procedure, readme
-from rootwatch.bundle.sign import X509Signer
-from tests.bundle.conftest import certificate, sign_ssh
+from tests.bundle.conftest import forge_cms, kms_sign, rewrite_manifest, sign_ssh
 
 README = Path(__file__).resolve().parents[2] / "README.md"
 TABLE = ("<!-- tamper-table:begin (python -m tests.bundle.tamper --write) -->", "<!-- tamper-table:end -->")
@@ -41,28 +38,11 @@ def flip(path: Path, offset: int = 200) -> None:
     path.write_bytes(bytes(data))
 
 
-def rewrite_manifest(bundle: Path) -> None:
-    """What a forger does after changing files: SHA256SUMS and manifest.json made again to match."""
-    old = json.loads((bundle / "manifest.json").read_text())
-    mf.write(bundle, old["run_id"], old["created"], old["rootwatch"])
-
-
-def forge_cms(bundle: Path) -> None:
-    """The CMS signature and signer.crt.pem replaced by the forger's, a self-signed "Audit Signer"."""
-    key = ec.generate_private_key(ec.SECP256R1())
-    X509Signer(Path("forged.p12"), None, key, certificate("Audit Signer", key), []).sign_manifest(
-        (bundle / "manifest.json").read_bytes(), bundle / "signatures")
-
-
 def kms_instead_of_ssh(bundle: Path) -> None:
     """Issue 15's bypass: the SSH signature removed, a "KMS" signature made with any EC key added."""
     for name in ("manifest.json.sshsig", "signer.pub"):
         (bundle / "signatures" / name).unlink()
-    key = ec.generate_private_key(ec.SECP256R1())
-    (bundle / "signatures" / "manifest.json.kms.sig").write_bytes(
-        key.sign((bundle / "manifest.json").read_bytes(), ec.ECDSA(hashes.SHA256())))
-    (bundle / "signatures" / "kms-public.pem").write_bytes(key.public_key().public_bytes(
-        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo))
+    kms_sign(bundle, ec.generate_private_key(ec.SECP256R1()))
 
 
 def symlink_to_copy(bundle: Path, rel: str) -> None:
@@ -198,8 +178,8 @@ def render_table() -> str:
         alone = case.by_hand if case.by_hand_unpinned == 0 else case.by_hand_unpinned
         rows.append(f"| {case.name} | {pinned} | {_hand(case.by_hand)} | {unpinned} | {_hand(alone)} |")
     return "\n".join([TABLE[0], "| tampering | `rootwatch verify` with the signer pinned | by hand (README.txt), "
-                      "KEY and CA as given | `rootwatch verify`, nothing pinned | by hand, KEY and CA the bundle's "
-                      "own copies |", "|---|---|---|---|---|", *rows, TABLE[1]])
+                      "KEY and CA as given | `rootwatch verify`, nothing pinned | by hand, the bundle's README.txt, KEY "
+                      "and CA its own copies |", "|---|---|---|---|---|", *rows, TABLE[1]])
 
 
 def render_procedure() -> str:
