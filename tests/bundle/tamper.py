@@ -20,7 +20,6 @@ from pathlib import Path
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from rootwatch.bundle import manifest as mf
 from rootwatch.bundle import sshsig
 from rootwatch.bundle.readme import procedure, readme
 from tests.bundle.conftest import forge_cms, kms_sign, rewrite_manifest, sign_ssh
@@ -158,7 +157,7 @@ def by_hand(script: str, bundle: Path, variables: dict[str, Path]) -> ByHand:
            "TMPDIR": str(bundle.parent), **{k: str(v) for k, v in variables.items()}}
     done = subprocess.run(["sh", "-e", "-c", script], cwd=bundle, env=env, capture_output=True, text=True,
                           timeout=120, check=False)
-    steps = re.findall(r"^@step (\d)$", done.stderr, re.M)
+    steps = re.findall(r"^@step (\d)$", done.stderr, re.MULTILINE)
     passed = done.returncode == 0 and done.stdout.rstrip().endswith("every check passed")
     return ByHand(passed, None if passed else int(steps[-1]) if steps else 0, done.stdout + done.stderr)
 
@@ -177,9 +176,9 @@ def render_table() -> str:
                     "exit 1: NOT VERIFIED")
         alone = case.by_hand if case.by_hand_unpinned == 0 else case.by_hand_unpinned
         rows.append(f"| {case.name} | {pinned} | {_hand(case.by_hand)} | {unpinned} | {_hand(alone)} |")
-    return "\n".join([TABLE[0], "| tampering | `rootwatch verify` with the signer pinned | by hand (README.txt), "
-                      "KEY and CA as given | `rootwatch verify`, nothing pinned | by hand, the bundle's README.txt, KEY "
-                      "and CA its own copies |", "|---|---|---|---|---|", *rows, TABLE[1]])
+    header = ("| tampering | `rootwatch verify` with the signer pinned | by hand (README.txt), KEY and CA as given "
+              "| `rootwatch verify`, nothing pinned | by hand, the bundle's README.txt, KEY and CA its own copies |")
+    return "\n".join([TABLE[0], header, "|---|---|---|---|---|", *rows, TABLE[1]])
 
 
 def render_procedure() -> str:

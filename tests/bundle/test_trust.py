@@ -16,8 +16,17 @@ from rootwatch.bundle import sshsig, verify
 from rootwatch.bundle.readme import readme
 from rootwatch.bundle.sign import X509Signer
 from rootwatch.cli import main
-from tests.bundle.conftest import (PASSPHRASE, certificate, forge_cms, kms_sign, make_identity, public_key_file,
-                                   rewrite_manifest, sign_ssh, small_bundle)
+from tests.bundle.conftest import (
+    PASSPHRASE,
+    certificate,
+    forge_cms,
+    kms_sign,
+    make_identity,
+    public_key_file,
+    rewrite_manifest,
+    sign_ssh,
+    small_bundle,
+)
 
 
 def verify_cli(capsys, *args: object) -> tuple[int, list[str], str]:

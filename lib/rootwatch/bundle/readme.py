@@ -33,8 +33,8 @@ UNSIGNED = "none: the bundle is not signed"
 ANCHORS = {  # kind -> (variable, what the auditor was given, rootwatch verify option)
     "ssh": ("KEY", "the signer's OpenSSH public key, one line (e.g. KEY=$HOME/rootwatch-signer.pub)", "--trusted-key"),
     "x509": ("CA", "your CA certificate(s), PEM, or the signer's certificate itself", "--trusted-ca"),
-    "kms": ("KMS", "the KMS key's public key: aws kms get-public-key --key-id <ARN> --query PublicKey "
-                   "--output text | base64 -d > kms.der", "--trusted-kms"),
+    "kms": ("KMS", ("the KMS key's public key: aws kms get-public-key --key-id <ARN> --query PublicKey "
+                    "--output text | base64 -d > kms.der"), "--trusted-kms"),
 }
 
 STEPS = {

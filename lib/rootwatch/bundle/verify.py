@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from enum import Enum
 from pathlib import Path
@@ -61,8 +62,9 @@ class Trust:
         return {kind for kind, given in (("ssh", self.keys), ("x509", self.cas), ("kms", self.kms)) if given}
 
     @classmethod
-    def load(cls, keys: list[str] = (), cas: list[str] = (), kms: list[str] = (),
+    def load(cls, keys: Sequence[str] = (), cas: Sequence[str] = (), kms: Sequence[str] = (),
              accept_unpinned: bool = False) -> Trust:
+        """The anchors in the files the auditor names (``ParameterError``, one line, when one is unusable)."""
         if accept_unpinned and (keys or cas or kms):
             raise ParameterError("--no-pin with a trusted key, CA or KMS key",
                                  "pin the signer, or accept an unpinned signer with --no-pin, not both")
@@ -161,6 +163,7 @@ class Verification:
     problems: list[str] = field(default_factory=list)  # what is wrong besides files and signatures
     files: mf.Check = field(default_factory=mf.Check)
     signatures: list[SignatureCheck] = field(default_factory=list)
+    looked: bool = False  # signatures/ was examined (not when manifest.json cannot be read)
 
     @property
     def verdict(self) -> Verdict:
@@ -198,7 +201,7 @@ class Verification:
             out.append(check.sums)
         if check.ok and not self.problems:
             out.append("files: every file matches manifest.json (SHA-256 and size), and nothing else is here")
-        if not any(s.over_manifest for s in self.signatures):
+        if self.looked and not any(s.over_manifest for s in self.signatures):
             out.append("no signature of manifest.json under signatures/")
         out += [s.line() for s in self.signatures]
         verdict = self.verdict
@@ -237,12 +240,14 @@ def verify_bundle(bundle: Path, trust: Trust = Trust()) -> Verification:
         result.problems.append(f"{mf.MANIFEST} is malformed: {exc}")
     present = {p.split("/", 1)[1] for p in inventory.files if p.startswith(f"{mf.SIGNATURES}/") and p.count("/") == 1}
     declared = _declared(bundle, manifest, inventory)
-    allowed = {name for names in FILES.values() for name in names} if declared is None else declared
+    known = {name for names in FILES.values() for name in names}
+    allowed = known if declared is None else declared & known
     result.problems += [f"missing signature file: {mf.SIGNATURES}/{name} (README.txt names it)"
                         for name in sorted(allowed - present) if declared is not None]
     besides = frozenset({mf.MANIFEST} | {f"{mf.SIGNATURES}/{name}" for name in present & allowed})
     result.files = mf.check(bundle, manifest, inventory, besides)
     if raw is not None:
+        result.looked = True
         result.signatures = _signatures(bundle, raw, present & allowed, trust)
         pdf = "report.pdf"
         if any(s.kind == "x509" for s in result.signatures) and pdf in inventory.files and installed("x509"):
