@@ -318,9 +318,9 @@ def _cms(sig_path: Path, cert_path: Path, manifest: bytes, trust: Trust) -> Sign
         content = cms.ContentInfo.load(mf.read_regular(sig_path, SIGNATURE_LIMIT))
         status = asyncio.run(async_validate_detached_cms(manifest, content["content"], **_validation(trust)))
         listed = x509.load_pem_x509_certificates(mf.read_regular(cert_path, SIGNATURE_LIMIT))[0]
+        signer = terminal(status.signing_cert.subject.human_friendly, 300)
     except Exception as exc:  # noqa: BLE001 - any parse or validation failure means: not valid
         return SignatureCheck("x509", Status.INVALID, f"CMS signature or certificate unreadable: {exc}")
-    signer = terminal(status.signing_cert.subject.human_friendly, 300)
     if not (status.intact and status.valid):
         return SignatureCheck("x509", Status.INVALID, "the CMS signature does not match manifest.json", signer)
     if listed.public_bytes(serialization.Encoding.DER) != status.signing_cert.dump():
@@ -379,9 +379,9 @@ def _pades(pdf: Path) -> SignatureCheck:
                 return SignatureCheck("pdf", Status.INVALID, f"report.pdf carries {len(signatures)} signatures, "
                                       "not the one rootwatch makes", over_manifest=False)
             status = validate_pdf_signature(signatures[0], **_validation(Trust()))
+            signer = terminal(status.signing_cert.subject.human_friendly, 300) if status.signing_cert else "?"
     except Exception as exc:  # noqa: BLE001 - a damaged PDF is simply not verified
         return SignatureCheck("pdf", Status.INVALID, f"report.pdf cannot be checked: {exc}", over_manifest=False)
-    signer = terminal(status.signing_cert.subject.human_friendly, 300) if status.signing_cert else "?"
     if status.intact and status.valid and status.coverage.name == "ENTIRE_FILE":
         return SignatureCheck("pdf", Status.VALID, "PAdES signature inside report.pdf covers the whole file", signer,
                               over_manifest=False)
