@@ -52,8 +52,9 @@ demo: $(VENV)/.installed-demo
 	echo; echo "The signed evidence bundle is $$out/ (exit $$rc: 0 PASS, 1 FAIL, 3 evidence gaps). Open:"; \
 	echo "  $$out/report.html"; \
 	test -f $$out/report.pdf && echo "  $$out/report.pdf"; \
-	echo "Verify it as an auditor would (README, 'Verifying a bundle'):"; \
-	echo "  $(BIN)/rootwatch verify $$out"
+	echo "Verify it as an auditor would, pinning the signer (README, 'Verifying a bundle'; the demo signs with"; \
+	echo "the development key):"; \
+	echo "  $(BIN)/rootwatch verify $$out --trusted-key $${XDG_CONFIG_HOME:-$$HOME/.config}/rootwatch/signing/dev_ed25519.pub"
 
 lab: $(VENV)/.installed-lab
 	$(BIN)/jupyter lab --ServerApp.ip=127.0.0.1 notebooks/

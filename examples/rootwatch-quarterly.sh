@@ -21,7 +21,9 @@
 #   ROOTWATCH_LOCK         lock file (default $ROOTWATCH_REPORTS/.rootwatch-quarterly.lock)
 #   ROOTWATCH_LOCK_WAIT    seconds to wait for the lock (default 0: give up at once, exit 4)
 #   ROOTWATCH_BIN          the rootwatch command (default: rootwatch on PATH, else the checkout's .venv)
-#   ROOTWATCH_TRUSTED_KEY  OpenSSH public key the bundle's signature must be made with (verify --trusted-key)
+#   ROOTWATCH_TRUSTED_KEY  the signer the new bundle must verify with (rootwatch verify --trusted-key): the
+#   ROOTWATCH_TRUSTED_CA   signing key's .pub, the X.509 CA or signer certificate (--trusted-ca), the KMS
+#   ROOTWATCH_TRUSTED_KMS  key's public key (--trusted-kms). None set: verify --no-pin checks integrity only
 #   ROOTWATCH_OUTPUT_FILE  append key=value results here (exit, window, run_id, log, summary, bundle),
 #                          e.g. "$GITHUB_OUTPUT"
 #   ROOTWATCH_DRY_RUN=1    print the rootwatch command and exit 0, running nothing
@@ -156,18 +158,29 @@ if [ -n "$summary" ]; then printf '%s\n' "$summary"; output summary "$summary"; 
 
 case $rc in
     0|1|3)
+        # Pinned to the signer this site configured; without one, integrity only (--no-pin), said in the log.
         verify=("$bin" verify "$out")
         if [ -n "${ROOTWATCH_TRUSTED_KEY:-}" ]; then verify+=(--trusted-key "$ROOTWATCH_TRUSTED_KEY"); fi
+        if [ -n "${ROOTWATCH_TRUSTED_CA:-}" ]; then verify+=(--trusted-ca "$ROOTWATCH_TRUSTED_CA"); fi
+        if [ -n "${ROOTWATCH_TRUSTED_KMS:-}" ]; then verify+=(--trusted-kms "$ROOTWATCH_TRUSTED_KMS"); fi
+        pinned=true
+        if [ "${#verify[@]}" -eq 3 ]; then verify+=(--no-pin); pinned=false; fi
         if [ -d "$out" ] && "${verify[@]}" </dev/null >"$logs/$run_id.verify.txt" 2>&1; then
-            record info verify "bundle $out verified" bundle "$out" verified true
-            say "bundle $out verified"
+            if [ "$pinned" = true ]; then
+                say "bundle $out verified"
+            else
+                say "bundle $out: integrity intact; signer not pinned (set ROOTWATCH_TRUSTED_KEY, _CA or _KMS)"
+            fi
+            record info verify "bundle $out verified (signer pinned: $pinned)" bundle "$out" verified true \
+                pinned "$pinned"
             printf '%s\n' "$out"
             output bundle "$out"
         else
             # Not evidence, whatever it says: report it as a run that could not complete.
             [ -d "$out" ] || echo "rootwatch exited $rc but made no $out" >>"$logs/$run_id.verify.txt"
             say "bundle $out does NOT verify (see $logs/$run_id.verify.txt); exit 4 instead of $rc"
-            record error verify "bundle $out does not verify; exit 4 instead of $rc" bundle "$out" verified false
+            record error verify "bundle $out does not verify; exit 4 instead of $rc" bundle "$out" verified false \
+                pinned "$pinned"
             rc=4
         fi ;;
     2) say "bad input, nothing written (see the log)" ;;

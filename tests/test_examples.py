@@ -326,9 +326,23 @@ def test_wrapper_verifies_the_bundle_prints_its_path_and_keeps_the_exit_code(tmp
     assert Path(path).is_dir() and path.endswith("-sandbox-2026-Q4") and summary.endswith(path)
     assert out["bundle"] == path and out["exit"] == str(code) and out["summary"] == summary
     calls = Path(stub["STUB_CALLS"]).read_text().splitlines()
-    assert calls[1] == f"verify {path}"
+    assert calls[1] == f"verify {path} --no-pin"  # no signer configured: integrity only, and said so
+    assert "integrity intact; signer not pinned (set ROOTWATCH_TRUSTED_KEY" in done.stderr
     records = _log(out["log"])
     assert [r["event"] for r in records] == ["summary", "verify"] and records[-1]["verified"] is True
+    assert records[-1]["pinned"] is False
+
+
+def test_wrapper_verifies_against_the_signer_it_is_given(tmp_path, stub):
+    done = _wrapper(tmp_path, "parameters/sandbox.yaml", ROOTWATCH_TRUSTED_KEY="/etc/rootwatch/signer.pub",
+                    ROOTWATCH_TRUSTED_CA="/etc/rootwatch/ca.pem", ROOTWATCH_TRUSTED_KMS="/etc/rootwatch/kms.der",
+                    **stub)
+    assert done.returncode == 0, done.stderr
+    path = done.stdout.splitlines()[-1]
+    assert Path(stub["STUB_CALLS"]).read_text().splitlines()[1] == (
+        f"verify {path} --trusted-key /etc/rootwatch/signer.pub --trusted-ca /etc/rootwatch/ca.pem "
+        "--trusted-kms /etc/rootwatch/kms.der")
+    assert f"bundle {path} verified" in done.stderr and _log(_outputs(tmp_path)["log"])[-1]["pinned"] is True
 
 
 @pytest.mark.parametrize(("code", "left"), [(2, None), (4, ".incomplete"), (143, None)])
@@ -398,15 +412,17 @@ def test_wrapper_passes_a_signal_on_once_and_exits_with_rootwatchs_code(tmp_path
 def test_wrapper_end_to_end_on_the_sandbox(tmp_path):
     """The real thing: the sandbox's drifted account FAILs, so exit 1, with a signed bundle that
     verifies and a JSON log whose summary record matches the summary line and findings.json."""
+    dev_key = tmp_path / "config" / "rootwatch" / "signing" / "dev_ed25519.pub"  # made by the run: the signer
     done = _wrapper(tmp_path, "parameters/sandbox.yaml", inherit=True, ROOTWATCH_BIN=str(ROOTWATCH),
-                    ROOTWATCH_WINDOW="last-90-days",
+                    ROOTWATCH_WINDOW="last-90-days", ROOTWATCH_TRUSTED_KEY=str(dev_key),
                     ROOTWATCH_OUTPUT_FILE=str(tmp_path / "outputs"), XDG_CONFIG_HOME=str(tmp_path / "config"))
     assert done.returncode == 1, done.stderr
     summary, path = done.stdout.splitlines()
     bundle = Path(path)
     assert bundle.is_dir() and bundle.parent == tmp_path / "reports"
-    verify = subprocess.run([str(ROOTWATCH), "verify", path], capture_output=True, text=True, timeout=120, check=False)
-    assert verify.returncode == 0 and verify.stdout.rstrip().endswith("VERIFIED"), verify.stdout
+    verify = subprocess.run([str(ROOTWATCH), "verify", path, "--trusted-key", str(dev_key)], capture_output=True,
+                            text=True, timeout=120, check=False)
+    assert verify.returncode == 0 and verify.stdout.splitlines()[-1] == "VERIFIED", verify.stdout
 
     findings = json.loads((bundle / "findings.json").read_text())
     counts = {s: sum(f["status"] == s for f in findings) for s in ("PASS", "FAIL", "GAP")}
@@ -422,8 +438,8 @@ def test_wrapper_end_to_end_on_the_sandbox(tmp_path):
     (final,) = [r for r in records if r["event"] == "summary"]
     assert (final["pass"], final["fail"], final["gap"]) == (counts["PASS"], counts["FAIL"], counts["GAP"])
     assert final["bundle"] == path and final["exit"] == 1 and isinstance(final["gaps"], int)
-    assert records[-1]["event"] == "verify" and records[-1]["verified"] is True
-    assert "VERIFIED" in Path(out["log"]).with_suffix(".verify.txt").read_text()
+    assert records[-1]["event"] == "verify" and records[-1]["verified"] is True and records[-1]["pinned"] is True
+    assert Path(out["log"]).with_suffix(".verify.txt").read_text().splitlines()[-1] == "VERIFIED"
 
 
 def test_wrapper_sigterm_leaves_the_real_run_incomplete_and_exits_143(tmp_path):

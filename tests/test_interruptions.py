@@ -86,6 +86,11 @@ def run_env(tmp_path: Path, **extra: str) -> dict[str, str]:
     return child_environment(XDG_CONFIG_HOME=str(tmp_path / "config"), **extra)
 
 
+def dev_key(tmp_path: Path) -> Path:
+    """The development key a run with ``run_env(tmp_path)`` signs with: what `rootwatch verify` pins."""
+    return tmp_path / "config" / "rootwatch" / "signing" / "dev_ed25519.pub"
+
+
 def assert_interrupted(run: Run, code: int, out: Path, signal_name: str, stage: str) -> Path:
     errors = [r for r in run.records if r["level"] == "error"]
     assert len(errors) == 1 and errors[0]["event"] == "interrupted", run.records
@@ -130,7 +135,8 @@ def test_a_run_stopped_by_a_signal_is_left_incomplete_unsigned_and_a_rerun_start
     before = sorted(p.relative_to(incomplete) for p in incomplete.rglob("*"))
     again = Run(SANDBOX, out, run_env(tmp_path))
     assert again.finish() in (0, 1, 3), again.records
-    assert subprocess.run([ROOTWATCH, "verify", str(out)], env=env, capture_output=True, check=False).returncode == 0
+    assert subprocess.run([ROOTWATCH, "verify", str(out), "--trusted-key", str(dev_key(tmp_path))], env=env,
+                          capture_output=True, check=False).returncode == 0
     assert sorted(p.relative_to(incomplete) for p in incomplete.rglob("*")) == before, "the rerun touched it"
 
 
@@ -205,4 +211,5 @@ def test_a_run_killed_outright_is_set_aside_by_the_next_run_into_the_same_out(tm
     again = Run(SANDBOX, out, env)
     assert again.finish() in (0, 1, 3), again.records
     assert not staging.exists() and (tmp_path / "bundle.incomplete" / "INCOMPLETE").is_file()
-    assert subprocess.run([ROOTWATCH, "verify", str(out)], env=env, capture_output=True, check=False).returncode == 0
+    assert subprocess.run([ROOTWATCH, "verify", str(out), "--trusted-key", str(dev_key(tmp_path))], env=env,
+                          capture_output=True, check=False).returncode == 0

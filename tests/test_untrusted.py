@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 
 from rootwatch import exports, frames
-from rootwatch.untrusted import CELL_LIMIT, SPREADSHEET_LIMIT, encodable, html_cell, spreadsheet_cell, visible
+from rootwatch.untrusted import CELL_LIMIT, SPREADSHEET_LIMIT, encodable, html_cell, spreadsheet_cell, terminal, visible
 
 
 def test_invisible_characters_are_shown_as_escapes_and_text_is_kept():
@@ -34,6 +34,12 @@ def test_a_lone_surrogate_becomes_the_replacement_character():
     assert encodable("lone \ud800 and \udcff") == "lone \ufffd and \ufffd"
     assert encodable("pair \U0001f600") == "pair \U0001f600"
     assert visible("x\ud800").encode("utf-8") == "x\ufffd".encode()
+
+
+def test_terminal_text_stays_on_one_line_and_acts_on_nothing():
+    shown = terminal("a\x1b[2J\tb\nVERIFIED\r\u2028c\u202egnp.exe\x9b\ud800 ok")
+    assert shown == "a\\x1b[2J\\x09b\\x0aVERIFIED\\x0d\\u2028c\\u202egnp.exe\\x9b\ufffd ok"
+    assert terminal("x" * 30, 10) == "x" * 10 + "… [cut at 10 of 30 characters]"
 
 
 def test_html_cell_escapes_and_lets_long_tokens_wrap_without_breaking_an_entity():

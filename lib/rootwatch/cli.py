@@ -68,9 +68,18 @@ def build_parser() -> argparse.ArgumentParser:
                      help="stderr as text lines (default) or one JSON object per line, for schedulers")
     run.set_defaults(handler=_run)
 
-    verify = commands.add_parser("verify", help="verify a bundle's files and signatures (exit 0 verified, 1 not)")
+    verify = commands.add_parser("verify", help="verify a bundle's files and signatures against the signer you "
+                                                "were given (exit 0 verified, 1 not)")
     verify.add_argument("bundle", help="a run directory, e.g. reports/20261125T120000Z-sandbox-2026-Q3")
-    verify.add_argument("--trusted-key", help="OpenSSH public key the SSH signature must be made with")
+    verify.add_argument("--trusted-key", action="append", default=[], metavar="FILE.pub",
+                        help="the signer's OpenSSH public key (or an allowed_signers file); repeatable")
+    verify.add_argument("--trusted-ca", action="append", default=[], metavar="FILE.pem",
+                        help="an X.509 CA certificate the CMS signer must chain to, or the signer's certificate "
+                             "itself (PEM or DER); repeatable")
+    verify.add_argument("--trusted-kms", action="append", default=[], metavar="FILE",
+                        help="a KMS key's public key, as aws kms get-public-key exports it (DER or PEM); repeatable")
+    verify.add_argument("--no-pin", action="store_true",
+                        help="exit 0 for 'integrity intact; signer not pinned': who signed is not checked")
     verify.set_defaults(handler=_verify)
 
     events = commands.add_parser("events", help="scan CloudTrail log files (a folder or s3://) with a control's pattern")
@@ -185,9 +194,10 @@ def _interruptible() -> Iterator[None]:
 
 
 def _verify(args: argparse.Namespace) -> Exit:
-    from rootwatch.bundle.verify import verify_bundle
+    from rootwatch.bundle.verify import Trust, verify_bundle
 
-    result = verify_bundle(Path(args.bundle), Path(args.trusted_key) if args.trusted_key else None)
+    result = verify_bundle(Path(args.bundle), Trust.load(args.trusted_key, args.trusted_ca, args.trusted_kms,
+                                                         args.no_pin))
     print("\n".join(result.lines()))
     return Exit.PASS if result.ok else Exit.FAIL
 

@@ -14,7 +14,10 @@ needs:
   long unbroken runs wrap, so one value cannot widen a table until its other columns leave the page;
 - ``spreadsheet_cell``: a CSV cell a spreadsheet would run as a formula (``=cmd|' /C calc'!A0``)
   starts with a single quote (OWASP's rule for CSV injection), and a cell longer than a spreadsheet
-  holds (32,767 characters; Python's csv reader stops at 131,072) is cut with a note.
+  holds (32,767 characters; Python's csv reader stops at 131,072) is cut with a note;
+- ``terminal``: one line of a terminal (``rootwatch verify`` printing a bundle's file names and
+  signer names): as ``visible``, and line breaks and tabs as escapes too, so no value can start a
+  line of its own (a file named ``x\nVERIFIED``).
 
 Behind ``html_cell`` (tables and headings of the notebooks) the report adds Jinja's autoescape on its
 cover, an allow-list sanitizer and a Content-Security-Policy forbidding scripts (``report``).
@@ -34,6 +37,9 @@ _RUN = re.compile(rf"\S{{{BREAK_AFTER}}}")
 # C0 controls but tab and newline, DEL, C1 controls, and the bidirectional marks, embeddings,
 # overrides and isolates (the "Trojan Source" characters)
 _INVISIBLE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+# and what breaks a line: tab, newline, the Unicode line and paragraph separators
+_OFF_LINE = re.compile(f"[\t\n\u2028\u2029]|{_INVISIBLE.pattern}")
+TERMINAL_LIMIT = 1_000  # characters of one printed value: a bundle's path, a signer's name
 
 
 def encodable(text: str) -> str:
@@ -53,6 +59,13 @@ def visible(text: str, limit: int = CELL_LIMIT) -> str:
     if len(text) <= limit:
         return shown
     return f"{shown}… [cut at {limit:,} of {len(text):,} characters; the whole value is in data/*.parquet and raw/]"
+
+
+def terminal(text: str, limit: int = TERMINAL_LIMIT) -> str:
+    """``text`` as one line of a terminal: every character that could act on the terminal or break the
+    line shown as an escape, and at most ``limit`` characters followed by the full length."""
+    shown = _OFF_LINE.sub(_escape, encodable(text[:limit]))
+    return shown if len(text) <= limit else f"{shown}… [cut at {limit:,} of {len(text):,} characters]"
 
 
 def html_cell(text: str) -> str:

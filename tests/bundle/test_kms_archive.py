@@ -8,12 +8,16 @@ from pathlib import Path
 
 import pytest
 from botocore.exceptions import ClientError
+from cryptography.hazmat.primitives.asymmetric import ec
 
 from rootwatch.bundle import manifest as mf
 from rootwatch.bundle.archive import upload
+from rootwatch.bundle.readme import readme
 from rootwatch.bundle.sign import KmsSigner
-from rootwatch.bundle.verify import verify_bundle
+from rootwatch.bundle.verify import Trust, Verdict, verify_bundle
 from rootwatch.errors import RootwatchError, SigningError
+from tests.bundle.conftest import kms_sign
+from tests.bundle.tamper import by_hand, hand_script
 
 
 def _bundle(tmp_path: Path) -> Path:
@@ -21,6 +25,7 @@ def _bundle(tmp_path: Path) -> Path:
     (bundle / "data").mkdir(parents=True)
     (bundle / "findings.json").write_text('[{"status": "PASS"}]')
     (bundle / "data" / "alarms.csv").write_text("alarm_name\nroot\n")
+    (bundle / "README.txt").write_text(readme(bundle.name, False, "not rendered in this test", ["kms"]))
     mf.write(bundle, bundle.name, "2026-10-01T00:00:00+00:00", "test")
     return bundle
 
@@ -46,11 +51,22 @@ def test_kms_signature_verifies_with_openssl_and_rootwatch(tmp_path, client, spe
                                "-signature", str(signatures / "manifest.json.kms.sig"), str(bundle / "manifest.json")],
                               capture_output=True, text=True, check=False)
         assert done.returncode == 0 and "Verified OK" in done.stdout, done.stdout + done.stderr
-    result = verify_bundle(bundle)
-    assert result.ok, result.lines()
+    assert verify_bundle(bundle).verdict is Verdict.UNPINNED
+    exported = tmp_path / "kms.der"  # what `aws kms get-public-key` gives the auditor
+    exported.write_bytes(kms.get_public_key(KeyId=key["Arn"])["PublicKey"])
+    pinned = Trust.load(kms=[str(exported)])
+    result = verify_bundle(bundle, pinned)
+    assert result.ok and "kms signature: valid, by an anchor you gave" in "\n".join(result.lines()), result.lines()
+    script = hand_script((bundle / "README.txt").read_text())  # README.txt's KMS steps, verbatim
+    if shutil.which("openssl"):
+        assert by_hand(script, bundle, {"KMS": exported}).passed
     (bundle / "data" / "alarms.csv").write_text("alarm_name\nforged\n")
     mf.write(bundle, bundle.name, "2026-10-01T00:00:00+00:00", "test")  # a forger re-writes the manifest ...
-    assert not verify_bundle(bundle).ok  # ... but cannot re-sign it
+    kms_sign(bundle, ec.generate_private_key(ec.SECP256R1()))  # ... and signs it with a key of their own
+    assert not verify_bundle(bundle, pinned).ok and verify_bundle(bundle).verdict is Verdict.UNPINNED
+    if shutil.which("openssl"):
+        assert by_hand(script, bundle, {"KMS": exported}).step == 2
+        assert by_hand(script, bundle, {"KMS": Path("signatures/kms-public.pem")}).passed  # integrity only
 
 
 def test_kms_key_that_cannot_sign_is_bad_input(client):

@@ -12,7 +12,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from rootwatch.bundle import manifest as mf
 from rootwatch.bundle import sshsig
-from rootwatch.bundle.verify import verify_bundle
+from rootwatch.bundle.verify import Status, Trust, verify_bundle
 from tests.bundle.conftest import PASSPHRASE, rootwatch
 
 needs = {tool: shutil.which(tool) for tool in ("ssh-keygen", "openssl", "pdfsig")}
@@ -45,11 +45,11 @@ def test_no_secret_reaches_the_bundle(signed_run):
             assert b"PRIVATE KEY" not in data, path
 
 
-def test_rootwatch_verify_names_the_signers(signed_run):
+def test_rootwatch_verify_names_the_signers(signed_run, pins):
     bundle, env = signed_run
-    done = rootwatch("verify", str(bundle), env=env)
+    done = rootwatch("verify", str(bundle), *pins, env=env)
     assert done.returncode == 0, done.stdout
-    assert "VERIFIED" in done.stdout and "ssh signature: valid" in done.stdout
+    assert done.stdout.splitlines()[-1] == "VERIFIED" and "ssh signature: valid" in done.stdout
     assert "x509 signature: valid" in done.stdout and "Audit Signer" in done.stdout
     assert "pdf signature: valid" in done.stdout and "development key" in done.stdout
     assert done.stderr == "", "verify prints its verdict, not the PDF library's warnings"
@@ -160,12 +160,13 @@ def test_whole_signature_swap_is_caught_by_pinning_the_key(copy_of, tmp_path):
     (bundle / "signatures" / "manifest.json.sshsig").write_text(sshsig.sign((bundle / "manifest.json").read_bytes(),
                                                                             other))
     (bundle / "signatures" / "signer.pub").write_text(sshsig.public_line(other.public_key(), "mallory") + "\n")
-    assert verify_bundle(bundle).signatures[0].ok  # consistent on its own ...
+    assert verify_bundle(bundle).signatures[0].status is Status.VALID  # consistent on its own ...
     expected = tmp_path / "expected.pub"  # the key the auditor was given out of band
     expected.write_text(copy_of.original_signer)
-    result = verify_bundle(bundle, trusted_key=expected)
-    assert not result.ok and "NOT the trusted key you gave" in "\n".join(result.lines())  # ... but not the auditor's
-    assert verify_bundle(copy_of(), trusted_key=expected).ok
+    result = verify_bundle(bundle, Trust.load(keys=[str(expected)]))
+    text = "\n".join(result.lines())
+    assert not result.ok and "ssh signature: valid, but NOT by any anchor you gave" in text  # ... but not the auditor's
+    assert verify_bundle(copy_of(), Trust.load(keys=[str(expected)])).ok
 
 
 def test_not_a_bundle_is_bad_input(tmp_path, signed_run):

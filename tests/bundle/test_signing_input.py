@@ -78,7 +78,8 @@ def test_no_pdf_renderer_still_completes_and_says_what_to_install(tmp_path):
     recorded = json.loads((out / "environment.json").read_text())["pdf"]
     assert recorded["produced"] is False and "apt-get install chromium" in recorded["message"]
     assert "NOT PRODUCED in this run" in (out / "README.txt").read_text()
-    assert rootwatch("verify", str(out), env=env).returncode == 0
+    dev_key = tmp_path / "config" / "rootwatch" / "signing" / "dev_ed25519.pub"
+    assert rootwatch("verify", str(out), "--trusted-key", str(dev_key), env=env).returncode == 0
 
 
 def test_an_existing_bundle_is_never_overwritten(tmp_path):

@@ -119,7 +119,9 @@ def test_a_run_meeting_faults_completes_signed_and_counts_its_gaps(tmp_path):
     html = (out / "report.html").read_text()
     assert f"{collection['retried_calls']} retried after throttling" in html and f"{len(gaps)} evidence gap(s)" in html
     assert "GetTrailStatus failed with AccessDeniedException" in html
-    verified = subprocess.run([rootwatch, "verify", str(out)], env=env, capture_output=True, text=True, check=False)
+    dev_key = tmp_path / "config" / "rootwatch" / "signing" / "dev_ed25519.pub"  # the run's signer
+    verified = subprocess.run([rootwatch, "verify", str(out), "--trusted-key", str(dev_key)], env=env,
+                              capture_output=True, text=True, check=False)
     assert verified.returncode == 0, verified.stdout
 
 

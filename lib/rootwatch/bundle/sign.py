@@ -2,9 +2,8 @@
 file (CMS detached signature of the manifest, PAdES signature inside the PDF), an AWS KMS
 asymmetric key (``kms:Sign`` over the manifest's SHA-256).
 
-Each signer writes under ``signatures/`` the plain names an auditor can guess:
-``manifest.json.sshsig`` + ``signer.pub``, ``manifest.json.p7s`` + ``signer.crt.pem``,
-``manifest.json.kms.sig`` + ``kms-public.pem``. Keys and passphrases are read, never copied.
+Each signer writes under ``signatures/`` the plain names an auditor can guess (``FILES``): the
+signature, then the public half it verifies with. Keys and passphrases are read, never copied.
 """
 
 from __future__ import annotations
@@ -26,6 +25,10 @@ from rootwatch.bundle import sshsig
 from rootwatch.errors import SigningError
 
 SIGNATURES = "signatures"
+# kind -> (signature of manifest.json, the public key or certificate that checks it), under signatures/:
+# all that directory may hold (``verify``), and what README.txt tells the auditor to expect there
+FILES = {"ssh": ("manifest.json.sshsig", "signer.pub"), "x509": ("manifest.json.p7s", "signer.crt.pem"),
+         "kms": ("manifest.json.kms.sig", "kms-public.pem")}
 DEV_KEY_LABEL = "rootwatch development key (not an audit identity)"
 
 
@@ -103,7 +106,7 @@ class SshSigner:
         return cls.from_file(path)
 
     def sign_manifest(self, manifest: bytes, signatures: Path) -> list[Path]:
-        sig, pub = signatures / "manifest.json.sshsig", signatures / "signer.pub"
+        sig, pub = (signatures / name for name in FILES[self.kind])
         sig.write_text(sshsig.sign(manifest, self.key))
         pub.write_text(sshsig.public_line(self.key.public_key(), self.comment) + "\n")
         return [sig, pub]
@@ -141,7 +144,7 @@ class X509Signer:
             builder = builder.add_certificate(extra)
         der = builder.sign(serialization.Encoding.DER, [pkcs7.PKCS7Options.DetachedSignature,
                                                          pkcs7.PKCS7Options.Binary])
-        sig, crt = signatures / "manifest.json.p7s", signatures / "signer.crt.pem"
+        sig, crt = (signatures / name for name in FILES[self.kind])
         sig.write_bytes(der)
         crt.write_bytes(b"".join(c.public_bytes(serialization.Encoding.PEM) for c in [self.certificate, *self.chain]))
         return [sig, crt]
@@ -197,7 +200,7 @@ class KmsSigner:
         which ``openssl dgst -sha256 -verify kms-public.pem`` checks against the manifest itself."""
         response = self.client.sign(KeyId=self.key_id, Message=hashlib.sha256(manifest).digest(),
                                     MessageType="DIGEST", SigningAlgorithm=self.algorithm)
-        sig, pub = signatures / "manifest.json.kms.sig", signatures / "kms-public.pem"
+        sig, pub = (signatures / name for name in FILES[self.kind])
         sig.write_bytes(response["Signature"])
         pub.write_bytes(self.public_pem)
         return [sig, pub]

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import re
 import struct
 from dataclasses import dataclass
 
@@ -18,6 +19,10 @@ MAGIC = b"SSHSIG"
 NAMESPACE = "file"
 HASH = "sha512"
 KEY_TYPE = b"ssh-ed25519"
+BEGIN, END = "-----BEGIN SSH SIGNATURE-----", "-----END SSH SIGNATURE-----"
+# the key types OpenSSH writes in .pub and allowed_signers files (only Ed25519 signs bundles)
+KEY_TYPES = re.compile(r"ssh-(ed25519|rsa|dss)|ecdsa-sha2-nistp(256|384|521)|sk-(ssh-ed25519|ecdsa-sha2-nistp256)"
+                       r"@openssh\.com")
 
 
 def _string(data: bytes) -> bytes:
@@ -47,8 +52,38 @@ def public_line(key: Ed25519PublicKey, comment: str) -> str:
 
 def fingerprint(key: Ed25519PublicKey) -> str:
     """``SHA256:...`` as ``ssh-keygen -l`` prints it."""
-    digest = hashlib.sha256(public_blob(key)).digest()
-    return "SHA256:" + base64.b64encode(digest).decode().rstrip("=")
+    return PublicKey(public_blob(key), "").fingerprint
+
+
+@dataclass(frozen=True)
+class PublicKey:
+    blob: bytes  # the key as the wire format encodes it: what a signature names its key by
+    comment: str
+
+    @property
+    def fingerprint(self) -> str:
+        return "SHA256:" + base64.b64encode(hashlib.sha256(self.blob).digest()).decode().rstrip("=")
+
+
+def public_keys(text: str) -> list[PublicKey]:
+    """Every key of an OpenSSH public key file (``type base64 comment``) or allowed_signers file
+    (principals and options before the type), so an auditor can pin with whichever they were given."""
+    keys = []
+    for line in text.splitlines():
+        words = line.split()
+        if not words or words[0].startswith("#"):
+            continue
+        for at, word in enumerate(words[:-1]):
+            if KEY_TYPES.fullmatch(word):
+                try:
+                    blob = base64.b64decode(words[at + 1], validate=True)
+                    named, _ = _read(blob, 0)
+                except ValueError:
+                    continue
+                if named == word.encode():
+                    keys.append(PublicKey(blob, " ".join(words[at + 2:])))
+                    break
+    return keys
 
 
 def _signed_data(message: bytes, namespace: str) -> bytes:
@@ -63,7 +98,7 @@ def sign(message: bytes, key: Ed25519PrivateKey, namespace: str = NAMESPACE) -> 
             + _string(b"") + _string(HASH.encode()) + _string(_string(KEY_TYPE) + _string(signature)))
     text = base64.b64encode(blob).decode()
     lines = [text[i:i + 70] for i in range(0, len(text), 70)]
-    return "-----BEGIN SSH SIGNATURE-----\n" + "\n".join(lines) + "\n-----END SSH SIGNATURE-----\n"
+    return "\n".join([BEGIN, *lines, END]) + "\n"
 
 
 @dataclass(frozen=True)
@@ -74,7 +109,10 @@ class Verified:
 
 def verify(message: bytes, armored: str, namespace: str = NAMESPACE) -> Verified:
     """Check an armored SSHSIG over ``message``; raise ``ValueError`` saying what is wrong."""
-    body = "".join(line for line in armored.strip().splitlines() if not line.startswith("-----"))
+    lines = armored.strip().splitlines()
+    if len(lines) < 3 or lines[0] != BEGIN or lines[-1] != END:
+        raise ValueError("not an armored SSH signature")
+    body = "".join(lines[1:-1])
     try:
         blob = base64.b64decode(body, validate=True)
     except ValueError:
