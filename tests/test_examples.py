@@ -434,7 +434,7 @@ def test_wrapper_end_to_end_on_the_sandbox(tmp_path):
     assert out["bundle"] == path and out["exit"] == "1" and out["summary"] == summary
     records = _log(out["log"])  # every line a JSON object
     for record in records:
-        assert {"time", "level", "event", "message"} <= set(record) and record["level"] in ("info", "warning", "error")
+        assert {"time", "level", "event", "message"} <= set(record) and record["level"] in ("debug", "info", "warning", "error")
     (final,) = [r for r in records if r["event"] == "summary"]
     assert (final["pass"], final["fail"], final["gap"]) == (counts["PASS"], counts["FAIL"], counts["GAP"])
     assert final["bundle"] == path and final["exit"] == 1 and isinstance(final["gaps"], int)
