@@ -41,15 +41,35 @@ ANY_ACCOUNT = "123456789012"  # the policies name no account (one document serve
 ACTION_NAME = re.compile(r"^[a-z0-9-]+:[A-Za-z0-9]+$")  # exact: no wildcard may grant what no run used
 HEALTHY, DRIFTED = "111111111111", "222222222222"
 NOTIFY = "secops@example.com"
+DELIVERY_ROLE = "CloudTrail_CloudWatchLogs_Role"  # the name remediate.json's delivery-role statements carry
+TRUST_CLOUDTRAIL = json.dumps({"Version": "2012-10-17", "Statement": [{
+    "Effect": "Allow", "Principal": {"Service": "cloudtrail.amazonaws.com"}, "Action": "sts:AssumeRole"}]})
 
 
-# The write operations the remediator calls (issue text); remediate.json grants exactly their actions.
+# The operations the remediator calls beyond the audit's: the names in use it reads before planning, and
+# the changes (issue text); remediate.json grants exactly their actions. It creates no IAM role.
 REMEDIATOR_OPERATIONS = (
-    ("logs", "CreateLogGroup", {}), ("logs", "PutMetricFilter", {}), ("sns", "CreateTopic", {}),
-    ("sns", "Subscribe", {}), ("monitoring", "PutMetricAlarm", {}), ("monitoring", "EnableAlarmActions", {}),
+    ("monitoring", "DescribeAlarms", {}), ("sns", "ListTopics", {}), ("sns", "ListTagsForResource", {}),
+    ("logs", "DescribeLogGroups", {}), ("iam", "GetRole", {}),
+    ("logs", "CreateLogGroup", {}), ("logs", "PutMetricFilter", {}),
+    ("sns", "CreateTopic", {"Tags": "rootwatch"}), ("sns", "Subscribe", {}),  # tagged as created: sns:TagResource
+    ("monitoring", "PutMetricAlarm", {"Tags": "rootwatch"}), ("monitoring", "EnableAlarmActions", {}),
     ("cloudtrail", "PutEventSelectors", {}), ("cloudtrail", "StartLogging", {}),
     ("cloudtrail", "UpdateTrail", {"CloudWatchLogsRoleArn": "role"}),  # a delivery role passed: iam:PassRole
-    ("iam", "CreateRole", {}), ("iam", "PutRolePolicy", {}),
+)
+
+# What could switch off the monitoring being audited, or escalate privilege: remediate.json grants none of it.
+SWITCH_OFF = (
+    ("cloudtrail", "StopLogging", {"Name": "main-trail"}), ("cloudtrail", "DeleteTrail", {"Name": "main-trail"}),
+    ("monitoring", "DeleteAlarms", {"AlarmNames": ["cis-4.3-root-account-usage"]}),
+    ("monitoring", "DisableAlarmActions", {"AlarmNames": ["cis-4.3-root-account-usage"]}),
+    ("monitoring", "SetAlarmState", {"AlarmName": "cis-4.3-root-account-usage"}),
+    ("logs", "DeleteMetricFilter", {"logGroupName": "g"}), ("logs", "DeleteLogGroup", {"logGroupName": "g"}),
+    ("logs", "PutRetentionPolicy", {"logGroupName": "g"}),  # a short retention deletes the evidence
+    ("sns", "Unsubscribe", {}), ("sns", "DeleteTopic", {}), ("sns", "SetTopicAttributes", {}),
+    ("iam", "CreateRole", {"RoleName": DELIVERY_ROLE}), ("iam", "PutRolePolicy", {"RoleName": DELIVERY_ROLE}),
+    ("iam", "AttachRolePolicy", {"RoleName": DELIVERY_ROLE}),
+    ("iam", "UpdateAssumeRolePolicy", {"RoleName": DELIVERY_ROLE}),
 )
 
 # Breakage of the remediation sandbox (its own process, so nothing else sees it): each line makes the
@@ -60,10 +80,15 @@ BREAKS = (
     (DRIFTED, "cloudtrail", "StopLogging", {"Name": "main-trail"}),  # StartLogging
     (DRIFTED, "cloudtrail", "PutEventSelectors", {"TrailName": "main-trail", "EventSelectors": [
         {"ReadWriteType": "WriteOnly", "IncludeManagementEvents": True}]}),  # PutEventSelectors
-    # no log group: CreateLogGroup, CreateRole, PutRolePolicy, UpdateTrail (+ iam:PassRole), then on the new
-    # group PutMetricFilter, PutMetricAlarm, and (no alarm, so no confirmed topic) CreateTopic and Subscribe
+    # no log group: GetRole (the named delivery role, made here as an administrator would), DescribeLogGroups,
+    # CreateLogGroup, UpdateTrail (+ iam:PassRole), then on the new group PutMetricFilter and PutMetricAlarm
+    # (+ cloudwatch:TagResource) under free names (DescribeAlarms: the account's alarms keep theirs), and
+    # (no alarm on the chain, so no confirmed topic) CreateTopic (+ sns:TagResource) and Subscribe
+    (DRIFTED, "iam", "CreateRole", {"RoleName": DELIVERY_ROLE, "AssumeRolePolicyDocument": TRUST_CLOUDTRAIL}),
     (DRIFTED, "cloudtrail", "UpdateTrail", {"Name": "main-trail", "CloudWatchLogsLogGroupArn": "",
                                              "CloudWatchLogsRoleArn": ""}),
+    # someone else's topic under the alerts topic's name: ListTopics, ListTagsForResource, then a free name
+    (DRIFTED, "sns", "CreateTopic", {"Name": "cis-monitoring-alerts"}),
 )
 
 
@@ -187,17 +212,23 @@ RESOURCES: dict[str, Callable[[Call], list[str]]] = {
     "s3:ListBucket": lambda c: [f"arn:aws:s3:::{c.params['Bucket']}"],
     "s3:GetObject": lambda c: [f"arn:aws:s3:::{c.params['Bucket']}/{c.params['Key']}"],
     "sts:AssumeRole": lambda c: [c.params["RoleArn"]],
+    "sns:ListTagsForResource": lambda c: [c.params["ResourceArn"]],
+    "iam:GetRole": _role,
     "logs:CreateLogGroup": _log_group,
     "logs:PutMetricFilter": _log_group,
     "sns:CreateTopic": lambda c: [c.arn("sns", c.params["Name"])],
+    "sns:TagResource": lambda c: [c.arn("sns", c.params["Name"])],  # implied by CreateTopic's Tags
     "sns:Subscribe": lambda c: [c.params["TopicArn"]],
     "cloudwatch:PutMetricAlarm": lambda c: [c.arn("cloudwatch", f"alarm:{c.params['AlarmName']}")],
+    "cloudwatch:TagResource": lambda c: [c.arn("cloudwatch", f"alarm:{c.params['AlarmName']}")],  # PutMetricAlarm's
     "cloudwatch:EnableAlarmActions": lambda c: [c.arn("cloudwatch", f"alarm:{n}") for n in c.params["AlarmNames"]],
     "cloudtrail:UpdateTrail": partial(_trail, param="Name"),
     "cloudtrail:StartLogging": partial(_trail, param="Name"),
     "cloudtrail:PutEventSelectors": partial(_trail, param="TrailName"),
     "iam:CreateRole": _role,
     "iam:PutRolePolicy": _role,
+    "iam:AttachRolePolicy": _role,
+    "iam:UpdateAssumeRolePolicy": _role,
     "iam:PassRole": lambda c: [c.params["CloudWatchLogsRoleArn"]],  # implied by UpdateTrail (iam_actions.IMPLIED)
 }
 
@@ -334,7 +365,7 @@ def test_remediate_policy_grants_exactly_the_remediators_operations():
 
 def test_remediate_grants_stop_at_what_rootwatch_creates():
     statements = _policy("remediate.json")["Statement"]
-    role = "arn:aws:iam::123456789012:role/CloudTrail_CloudWatchLogs_Role_rootwatch"
+    role = f"arn:aws:iam::123456789012:role/{DELIVERY_ROLE}"
     beyond = [Call("k", "us-east-1", "monitoring", "PutMetricAlarm", {"AlarmName": "billing-spike"}),
               Call("k", "us-east-1", "sns", "Subscribe", {"TopicArn": "arn:aws:sns:us-east-1:1:payments-events"}),
               Call("k", "us-east-1", "iam", "CreateRole", {"RoleName": "admin"}),
@@ -343,6 +374,25 @@ def test_remediate_grants_stop_at_what_rootwatch_creates():
     assert len(_denied(beyond, statements)) == 5  # the last: iam:PassRole of a role that is not rootwatch's
     passed = Call("k", "us-east-1", "cloudtrail", "UpdateTrail", {"Name": "t", "CloudWatchLogsRoleArn": role})
     assert _denied([passed], statements) == []
+
+
+def test_remediate_policy_can_neither_escalate_nor_switch_off_monitoring():
+    """Issue 15: iam:CreateRole + iam:PutRolePolicy let a holder make a role trusted by anyone with any
+    policy. Now IAM grants are a read of the one delivery role and passing it to CloudTrail alone."""
+    statements = _policy("remediate.json")["Statement"]
+    assert {a for a in _granted(statements) if a.startswith("iam:")} == {"iam:GetRole", "iam:PassRole"}
+    for s in statements:
+        for resource in _listed(s["Resource"]):
+            assert not (resource.startswith("arn:aws:iam::") and resource.endswith("*")), s["Sid"]
+    [passing] = [s for s in statements if "iam:PassRole" in _listed(s["Action"])]
+    assert passing["Condition"] == {"StringEquals": {"iam:PassedToService": "cloudtrail.amazonaws.com"}}
+    switch_off = [Call("k", "us-east-1", service, operation, params) for service, operation, params in SWITCH_OFF]
+    assert [c for c in switch_off if not _denied([c], statements)] == []
+
+
+def test_every_remediate_statement_is_documented():
+    readme = (POLICIES / "README.md").read_text(encoding="utf-8")
+    assert [s["Sid"] for s in _policy("remediate.json")["Statement"] if f"`{s['Sid']}`" not in readme] == []
 
 
 def test_every_catalog_alarm_name_fits_the_alarm_grant(catalog):
@@ -372,6 +422,7 @@ def remediation(request) -> tuple[Any, CallLog, str]:
     from rootwatch import remediate
 
     sandbox = request.getfixturevalue("sandbox_process")
+    out = request.getfixturevalue("tmp_path_factory").mktemp("remediation") / "run"
     with pytest.MonkeyPatch.context() as env:
         for key in [k for k in os.environ if k.startswith("AWS_")]:
             env.delenv(key)  # a real account's profile or keys must never mix with the sandbox's
@@ -381,8 +432,10 @@ def remediation(request) -> tuple[Any, CallLog, str]:
         with recording() as log:
             result = remediate.start({"source": "aws", "accounts": sorted(sandbox.members.values()),
                                       "regions": ["us-east-1"], "window": "last-90-days", "controls": "all"},
-                                     notify=[NOTIFY], apply=True)
+                                     notify=[NOTIFY], apply=True, out=out, delivery_role=DELIVERY_ROLE)
     assert result.changes and not result.failed, result.failed
+    assert {"FAIL"} == {f.status for f in result.before if f.account_id == DRIFTED}
+    assert {"PASS"} == {f.status for f in result.after or [] if f.account_id == DRIFTED}
     return result, log, sandbox.exports["AWS_ACCESS_KEY_ID"]
 
 

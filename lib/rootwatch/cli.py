@@ -206,10 +206,8 @@ def _remediate(args: argparse.Namespace) -> Exit:
     from rootwatch import remediate
     from rootwatch.params import RUN_KEYS, apply_sets, load_file
 
-    mapping = {k: v for k, v in apply_sets(load_file(args.params), args.sets).items() if k not in RUN_KEYS}
-    out = Path(args.out) if args.out else None
-    if out is not None and out.exists():
-        raise ParameterError(f"--out {out} already exists", "rootwatch never writes into an existing directory")
+    loaded = apply_sets(load_file(args.params), args.sets)
+    mapping = {k: v for k, v in loaded.items() if k not in RUN_KEYS}
     bad = [a for a in args.notify if not NOTIFY.match(a)]
     if bad:
         raise ParameterError(f"--notify {bad[0]!r} is not an email address, https:// URL or phone number",
@@ -217,18 +215,31 @@ def _remediate(args: argparse.Namespace) -> Exit:
     if args.apply and not args.yes and not sys.stdin.isatty():
         raise ParameterError("--apply would change AWS accounts and this run cannot ask for confirmation",
                              "add --yes to apply without asking, or run without --apply for the plan")
-    result = remediate.start(mapping, args.notify, apply=args.apply and (args.yes or _confirm(mapping)))
-    directory = remediate.write(result, out)
-    print(result.cli())
-    for plan in result.plans:
-        for note in plan.notes:
-            print(f"# note, {plan.label}: {note}")
+
+    def review(result: remediate.Remediation) -> bool:
+        """The plan, written and printed before anything changes; then the go-ahead."""
+        print(result.cli())
+        for plan in result.plans:
+            for note in plan.notes:
+                print(f"# note, {plan.label}: {note}")
+        sys.stdout.flush()
+        return bool(args.apply and result.changes) and (args.yes or _confirm(mapping))
+
+    try:
+        result = remediate.start(mapping, args.notify, apply=args.apply,
+                                 out=Path(args.out) if args.out else remediate.unused_directory(),
+                                 delivery_role=remediate.delivery_role(loaded.get("remediate")), review=review)
+    except OSError as exc:
+        print(f"rootwatch: could not write the remediation record ({exc.strerror or exc}: {exc.filename or ''}); "
+              "nothing was changed after that, and the changes made before it (if any) are listed in the "
+              "directory's changes.jsonl; free space or fix permissions and run again", file=sys.stderr)
+        return Exit.INCOMPLETE
     print(result.comparison().to_string(index=False), file=sys.stderr)
     for failure in result.failed:
         print(f"rootwatch remediate: refused: {failure}", file=sys.stderr)
     made = len([c for c in result.calls if c.operation not in ("AssumeRole",) and not c.error])
-    print(f"rootwatch remediate: {result.changes} change(s) planned, {made} made; plan and evidence in {directory}",
-          file=sys.stderr)
+    print(f"rootwatch remediate: {result.changes} change(s) planned, {made} made; plan and evidence in "
+          f"{result.directory}", file=sys.stderr)
     statuses = result.statuses()
     return Exit.FAIL if "FAIL" in statuses or result.failed else Exit.GAP if "GAP" in statuses else Exit.PASS
 

@@ -30,10 +30,13 @@ UNAUTHORIZED: frozenset[tuple[str, str]] = frozenset({("sts", "GetCallerIdentity
 
 # (IAM prefix, operation) -> {request parameter: action}: actions a call needs besides its own when it
 # carries that parameter. Handing CloudTrail a role for CloudWatch Logs delivery is an iam:PassRole of
-# that role, checked by IAM but never a call of its own, so no recorder can see it.
+# that role, and tagging a resource as it is created a TagResource of it: checked by IAM but never a
+# call of its own, so no recorder can see them.
 IMPLIED: Mapping[tuple[str, str], Mapping[str, str]] = MappingProxyType({
     ("cloudtrail", "CreateTrail"): {"CloudWatchLogsRoleArn": "iam:PassRole"},
     ("cloudtrail", "UpdateTrail"): {"CloudWatchLogsRoleArn": "iam:PassRole"},
+    ("cloudwatch", "PutMetricAlarm"): {"Tags": "cloudwatch:TagResource"},
+    ("sns", "CreateTopic"): {"Tags": "sns:TagResource"},
 })
 
 

@@ -262,14 +262,31 @@ def _management(ev: AccountEvidence, trail: dict) -> Link:
         return Link(LINKS[2], GAP, f"event selectors unreadable: {_gap_text(_gap(ev, 'GetEventSelectors', files))}",
                     name, files)
     for s in sel.get("EventSelectors") or []:
-        if s.get("IncludeManagementEvents", True) and s.get("ReadWriteType", "All") == "All":
-            return Link(LINKS[2], PASS, "a basic selector includes management events, read and write", name, files)
+        if basic_captures_all(s):
+            return Link(LINKS[2], PASS, "a basic selector includes management events, read and write, no source "
+                                        "excluded", name, files)
     for s in sel.get("AdvancedEventSelectors") or []:
-        fields = {f["Field"]: f for f in s.get("FieldSelectors", [])}
-        if "Management" in fields.get("eventCategory", {}).get("Equals", []) and "readOnly" not in fields:
+        if advanced_captures_all(s):
             return Link(LINKS[2], PASS, f"advanced selector {s.get('Name', '')!r} captures all management events",
                         name, files)
-    return Link(LINKS[2], FAIL, "no selector captures all management events (read and write)", name, files)
+    return Link(LINKS[2], FAIL, "no selector captures all management events (read and write, no event source "
+                                "excluded)", name, files)
+
+
+def basic_captures_all(selector: dict) -> bool:
+    """A basic event selector that logs every management event: included, read and write, and no
+    event source excluded (``ExcludeManagementEventSources`` drops KMS or RDS Data API events, and
+    with them what CIS 4.7 watches)."""
+    return (selector.get("IncludeManagementEvents", True) and selector.get("ReadWriteType", "All") == "All"
+            and not selector.get("ExcludeManagementEventSources"))
+
+
+def advanced_captures_all(selector: dict) -> bool:
+    """An advanced event selector that logs every management event: ``eventCategory`` equals
+    ``Management`` and nothing else narrows it (a ``readOnly`` or ``eventSource`` condition drops
+    reads, writes or whole services)."""
+    fields = selector.get("FieldSelectors", [])
+    return [f.get("Field") for f in fields] == ["eventCategory"] and "Management" in fields[0].get("Equals", [])
 
 
 def _log_group(ev: AccountEvidence, group: LogGroupRef) -> tuple[Link, bool]:

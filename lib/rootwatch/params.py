@@ -19,7 +19,7 @@ from rootwatch.errors import ParameterError
 from rootwatch.models import Window
 
 SOURCES = ("sandbox", "aws")
-RUN_KEYS = ("signing", "pdf", "archive")  # read by `rootwatch run`, never passed to the notebook
+RUN_KEYS = ("signing", "pdf", "archive", "remediate")  # read by `rootwatch run` or remediate, never by the notebook
 DEFAULTS: dict[str, Any] = {"profile": None, "accounts": [], "organization": None, "controls": ["4.3"],
                             "benchmark": None, "out_dir": None, "event_source": "logs"}
 EVENT_SOURCES = ("logs", "archive")  # the log group (or event history), or the trails' S3 log files

@@ -23,7 +23,7 @@ from rootwatch.remediate import render
 from rootwatch.remediate.actions import (
     ALARM,
     ALARM_ACTIONS,
-    DELIVERY_ROLE,
+    CREATED_BY,
     LOG_GROUP,
     METRIC_FILTER,
     SUBSCRIPTION,
@@ -34,6 +34,7 @@ from rootwatch.remediate.actions import (
     Action,
     logical_id,
 )
+from rootwatch.remediate.existing import DeliveryRole, Existing
 from rootwatch.remediate.plan import plan_account
 
 ACCOUNT, REGION = "222222222222", "us-east-1"
@@ -54,11 +55,12 @@ TRAIL_FACTS = {"S3BucketName": "drifted-cloudtrail-logs", "IncludeGlobalServiceE
                                    "DataResources": [{"Type": "AWS::S3::Object",
                                                       "Values": ["arn:aws:s3:::drifted-payroll/"]}],
                                    "ExcludeManagementEventSources": []}]}
-TRUST = json.dumps({"Version": "2012-10-17", "Statement": [{
-    "Effect": "Allow", "Principal": {"Service": "cloudtrail.amazonaws.com"}, "Action": "sts:AssumeRole"}]})
-DELIVERY = json.dumps({"Version": "2012-10-17", "Statement": [{
-    "Effect": "Allow", "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
-    "Resource": f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:{GROUP}:log-stream:*"}]})
+ADVANCED = [{"Name": "payroll objects", "FieldSelectors": [
+    {"Field": "eventCategory", "Equals": ["Data"]}, {"Field": "resources.type", "Equals": ["AWS::S3::Object"]},
+    {"Field": "resources.ARN", "StartsWith": ["arn:aws:s3:::drifted-payroll/"]},
+    {"Field": "eventName", "NotEquals": ["GetObjectAcl"]}]}]
+MANAGEMENT = {"Name": "All management events (rootwatch)",
+              "FieldSelectors": [{"Field": "eventCategory", "Equals": ["Management"]}]}
 TOPIC_ARN = f"arn:aws:sns:{REGION}:{ACCOUNT}:{TOPIC_NAME}"
 
 
@@ -80,15 +82,15 @@ def _alarm(topic_refs: dict | None = None, region: str = REGION) -> Action:
         "AlarmName": ALARM_NAME, "AlarmDescription": "CIS 4.3: root account usage (rootwatch)",
         "MetricName": "RootAccountUsage", "Namespace": "CISBenchmark", "Statistic": "Sum", "Period": 300,
         "EvaluationPeriods": 1, "Threshold": 1.0, "ComparisonOperator": "GreaterThanOrEqualToThreshold",
-        "TreatMissingData": "notBreaching", "ActionsEnabled": True, "AlarmActions": [TOPIC_ARN]}, ALARM, ALARM_NAME,
+        "TreatMissingData": "notBreaching", "ActionsEnabled": True, "AlarmActions": [TOPIC_ARN],
+        "Tags": [CREATED_BY]}, ALARM, ALARM_NAME,
         refs=topic_refs, region=region)
 
 
 def full_plan(pattern: str = ROOT_PATTERN) -> list[Action]:
-    """Every kind: a trail to fix and to deliver to a new log group through a new role, the four
-    benchmark steps on that group, and an existing alarm whose actions were switched off."""
-    group_id, role_id, topic_id = logical_id(LOG_GROUP, GROUP), logical_id(DELIVERY_ROLE, ROLE), logical_id(TOPIC,
-                                                                                                            TOPIC_NAME)
+    """Every kind: a trail to fix and to deliver to a new log group through the account's delivery
+    role, the four benchmark steps on that group, and an existing alarm whose actions were switched off."""
+    group_id, topic_id = logical_id(LOG_GROUP, GROUP), logical_id(TOPIC, TOPIC_NAME)
     trail = {"facts": TRAIL_FACTS, "creates": False}
     return [
         act("cloudtrail", "StartLogging", {"Name": TRAIL}, TRAIL_LOGGING, TRAIL, **trail),
@@ -96,16 +98,13 @@ def full_plan(pattern: str = ROOT_PATTERN) -> list[Action]:
             {"ReadWriteType": "All", "IncludeManagementEvents": True}]}, TRAIL_SELECTORS, TRAIL, **trail),
         act("logs", "CreateLogGroup", {"logGroupName": GROUP}, LOG_GROUP, GROUP),
         act("logs", "PutRetentionPolicy", {"logGroupName": GROUP, "retentionInDays": 365}, LOG_GROUP, GROUP),
-        act("iam", "CreateRole", {"RoleName": ROLE, "AssumeRolePolicyDocument": TRUST}, DELIVERY_ROLE, ROLE),
-        act("iam", "PutRolePolicy", {"RoleName": ROLE, "PolicyName": "cloudtrail-to-cloudwatch-logs",
-                                     "PolicyDocument": DELIVERY}, DELIVERY_ROLE, ROLE),
         act("cloudtrail", "UpdateTrail", {
             "Name": TRAIL, "IsMultiRegionTrail": True,
             "CloudWatchLogsLogGroupArn": f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:{GROUP}:*",
             "CloudWatchLogsRoleArn": f"arn:aws:iam::{ACCOUNT}:role/{ROLE}"}, TRAIL_SETTINGS, TRAIL,
-            refs={"CloudWatchLogsLogGroupArn": group_id, "CloudWatchLogsRoleArn": role_id}, **trail),
+            refs={"CloudWatchLogsLogGroupArn": group_id}, **trail),
         _filter(pattern, refs={"logGroupName": group_id}),
-        act("sns", "CreateTopic", {"Name": TOPIC_NAME}, TOPIC, TOPIC_NAME),
+        act("sns", "CreateTopic", {"Name": TOPIC_NAME, "Tags": [CREATED_BY]}, TOPIC, TOPIC_NAME),
         act("sns", "Subscribe", {"TopicArn": TOPIC_ARN, "Protocol": "email", "Endpoint": EMAIL}, SUBSCRIPTION,
             f"{TOPIC_NAME} {EMAIL}", refs={"TopicArn": topic_id}),
         _alarm({"AlarmActions": topic_id}),
@@ -132,7 +131,16 @@ def two_region_plan() -> list[Action]:
             topic, _alarm({"AlarmActions": topic.logical_id}, region=west)]
 
 
-PLANS = {"every kind": full_plan, "existing chain": existing_chain_plan, "two regions": two_region_plan}
+def advanced_selector_plan() -> list[Action]:
+    """A trail on advanced selectors: its data-event selector kept, a management selector added."""
+    facts = {**TRAIL_FACTS, "IsMultiRegionTrail": True, "AdvancedEventSelectors": ADVANCED}
+    del facts["EventSelectors"]
+    return [act("cloudtrail", "PutEventSelectors", {"TrailName": TRAIL, "AdvancedEventSelectors": [
+        *ADVANCED, MANAGEMENT]}, TRAIL_SELECTORS, TRAIL, creates=False, facts=facts)]
+
+
+PLANS = {"every kind": full_plan, "existing chain": existing_chain_plan, "two regions": two_region_plan,
+         "advanced selectors": advanced_selector_plan}
 
 
 def _terraform(actions: list[Action]) -> dict:
@@ -172,7 +180,6 @@ def test_cloudformation_declares_every_created_resource_with_references():
     resources = render.cloudformation(full_plan())["Resources"]
     assert {name: r["Type"] for name, r in resources.items()} == {
         "TrailMainTrail": "AWS::CloudTrail::Trail", "LogGroupAwsCloudtrailLogsDrifted": "AWS::Logs::LogGroup",
-        "DeliveryRoleCloudTrailCloudWatchLogsRole": "AWS::IAM::Role",
         "MetricFilterCis43RootAccountUsage": "AWS::Logs::MetricFilter",
         "TopicCisMonitoringAlerts": "AWS::SNS::Topic",
         "SubscriptionCisMonitoringAlertsSecopsExampleCom": "AWS::SNS::Subscription",
@@ -185,10 +192,7 @@ def test_cloudformation_declares_every_created_resource_with_references():
         "Ref": "TopicCisMonitoringAlerts"}
     alarm = resources["AlarmCis43RootAccountUsage"]["Properties"]
     assert alarm["AlarmActions"] == [{"Ref": "TopicCisMonitoringAlerts"}] and alarm["Threshold"] == 1.0
-    role = resources["DeliveryRoleCloudTrailCloudWatchLogsRole"]["Properties"]
-    assert role == {"RoleName": ROLE, "AssumeRolePolicyDocument": json.loads(TRUST),  # one role, policy inline
-                    "Policies": [{"PolicyName": "cloudtrail-to-cloudwatch-logs",
-                                  "PolicyDocument": json.loads(DELIVERY)}]}
+    assert alarm["Tags"] == resources["TopicCisMonitoringAlerts"]["Properties"]["Tags"] == [CREATED_BY]
     assert resources["LogGroupAwsCloudtrailLogsDrifted"]["Properties"] == {"LogGroupName": GROUP,
                                                                           "RetentionInDays": 365}
 
@@ -202,7 +206,7 @@ def test_the_existing_trail_is_one_imported_resource_with_what_it_has_and_the_fi
         "IsMultiRegionTrail": True, "EnableLogFileValidation": True, "TrailName": TRAIL,
         "EventSelectors": [{"ReadWriteType": "All", "IncludeManagementEvents": True}],
         "CloudWatchLogsLogGroupArn": {"Fn::GetAtt": ["LogGroupAwsCloudtrailLogsDrifted", "Arn"]},
-        "CloudWatchLogsRoleArn": {"Fn::GetAtt": ["DeliveryRoleCloudTrailCloudWatchLogsRole", "Arn"]}}
+        "CloudWatchLogsRoleArn": f"arn:aws:iam::{ACCOUNT}:role/{ROLE}"}  # the account's role: never created
     kept = render.cloudformation(existing_chain_plan())["Resources"]["TrailMainTrail"]["Properties"]
     assert kept["EventSelectors"][0]["DataResources"] == TRAIL_FACTS["EventSelectors"][0]["DataResources"]
 
@@ -225,22 +229,19 @@ def test_terraform_parses_and_declares_the_cloudformation_resources(plan):
     assert _references(list(declared.values())) | {tuple(i[2:-1].split(".")) for i in imports} <= set(declared)
 
 
-def test_terraform_points_at_resources_and_waits_for_the_role_policy():
+def test_terraform_points_at_resources():
     declared = _declared(_terraform(full_plan()))
     trail = declared["aws_cloudtrail", "TrailMainTrail"]
     assert trail["cloud_watch_logs_group_arn"] == "${aws_cloudwatch_log_group.LogGroupAwsCloudtrailLogsDrifted.arn}:*"
-    assert trail["cloud_watch_logs_role_arn"] == "${aws_iam_role.DeliveryRoleCloudTrailCloudWatchLogsRole.arn}"
-    assert trail["depends_on"] == ["${aws_iam_role_policy.DeliveryRoleCloudTrailCloudWatchLogsRole}"]
-    policy = declared["aws_iam_role_policy", "DeliveryRoleCloudTrailCloudWatchLogsRole"]
-    assert policy["role"] == "${aws_iam_role.DeliveryRoleCloudTrailCloudWatchLogsRole.name}"
-    assert json.loads(policy["policy"]) == json.loads(DELIVERY)
-    role = declared["aws_iam_role", "DeliveryRoleCloudTrailCloudWatchLogsRole"]
-    assert json.loads(role["assume_role_policy"]) == json.loads(TRUST) and "inline_policy" not in role
+    assert trail["cloud_watch_logs_role_arn"] == f"arn:aws:iam::{ACCOUNT}:role/{ROLE}"
+    assert not any(kind.startswith("aws_iam") for kind, _ in declared)
     assert declared["aws_cloudwatch_log_metric_filter", "MetricFilterCis43RootAccountUsage"]["log_group_name"] == (
         "${aws_cloudwatch_log_group.LogGroupAwsCloudtrailLogsDrifted.name}")
     alarm = declared["aws_cloudwatch_metric_alarm", "AlarmCis43RootAccountUsage"]
     assert alarm["alarm_actions"] == ["${aws_sns_topic.TopicCisMonitoringAlerts.arn}"]
     assert (alarm["threshold"], alarm["period"], alarm["actions_enabled"]) == (1.0, 300, True)
+    assert alarm["tags"] == declared["aws_sns_topic", "TopicCisMonitoringAlerts"]["tags"] == {
+        CREATED_BY["Key"]: CREATED_BY["Value"]}
     assert declared["aws_sns_topic_subscription", "SubscriptionCisMonitoringAlertsSecopsExampleCom"]["topic_arn"] == (
         "${aws_sns_topic.TopicCisMonitoringAlerts.arn}")
 
@@ -256,6 +257,20 @@ def test_terraform_imports_the_existing_trail_with_the_desired_settings():
     assert selector["data_resource"][0]["values"] == ["arn:aws:s3:::drifted-payroll/"]  # kept, not dropped
     fixed = _declared(_terraform(full_plan()))["aws_cloudtrail", "TrailMainTrail"]["event_selector"]
     assert [(s["read_write_type"], s["include_management_events"]) for s in fixed] == [("All", True)]
+
+
+def test_advanced_selectors_are_declared_whole_in_both_templates():
+    """The trail's advanced selectors as they are, plus the added one: a template declaring fewer would drop them."""
+    expected = [*ADVANCED, MANAGEMENT]
+    properties = render.cloudformation(advanced_selector_plan())["Resources"]["TrailMainTrail"]["Properties"]
+    assert properties["AdvancedEventSelectors"] == expected and "EventSelectors" not in properties
+    trail = _declared(_terraform(advanced_selector_plan()))["aws_cloudtrail", "TrailMainTrail"]
+    assert "event_selector" not in trail
+    assert [{"name": s["name"], "field_selector": [{k: v for k, v in f.items() if k != "__is_block__"}
+                                                   for f in s["field_selector"]]}
+            for s in trail["advanced_event_selector"]] == [
+        {"name": s["Name"], "field_selector": [{xform_name(k): v for k, v in f.items()} for f in s["FieldSelectors"]]}
+        for s in expected]
 
 
 def test_terraform_has_a_provider_per_region_and_resources_use_theirs():
@@ -350,9 +365,10 @@ def test_cli_words_are_the_ones_the_aws_cli_documents():
                                          "--notification-endpoint", EMAIL]
     assert commands["put-metric-filter"][5:11] == ["--log-group-name", GROUP, "--filter-name", FILTER,
                                                    "--filter-pattern", ROOT_PATTERN]
-    assert json.loads(commands["put-metric-filter"][12]) == full_plan()[7].params["metricTransformations"]
+    assert json.loads(commands["put-metric-filter"][12]) == _filter(ROOT_PATTERN).params["metricTransformations"]
     alarm = commands["put-metric-alarm"]
-    assert "--actions-enabled" in alarm and alarm[alarm.index("--alarm-actions") + 1:] == [TOPIC_ARN]
+    assert "--actions-enabled" in alarm and alarm[alarm.index("--alarm-actions") + 1:-2] == [TOPIC_ARN]
+    assert alarm[-2:] == ["--tags", json.dumps([CREATED_BY])]
     assert commands["enable-alarm-actions"][5:] == ["--alarm-names", "RootUsage"]
     disabled = act("cloudwatch", "PutMetricAlarm", {"AlarmName": "a", "ActionsEnabled": False}, ALARM, "a")
     assert _commands([disabled])[0][-1] == "--no-actions-enabled"
@@ -385,7 +401,8 @@ def planned(evidence, catalog):
     del trail["CloudWatchLogsLogGroupArn"]
     broken.subscriptions = []
     controls = catalog.controls()
-    return [plan_account(ev, judge_all([ev], controls), {c.id: c for c in controls}, [EMAIL]).actions
+    role = Existing(role=DeliveryRole(ROLE, f"arn:aws:iam::{ACCOUNT}:role/{ROLE}"))
+    return [plan_account(ev, judge_all([ev], controls), {c.id: c for c in controls}, [EMAIL], role).actions
             for ev in (evidence[ACCOUNT], broken)]
 
 

@@ -12,19 +12,24 @@ from typing import Any
 # resource kinds, each with a CloudFormation type and a Terraform type (see remediate/render.py)
 METRIC_FILTER, TOPIC, SUBSCRIPTION, ALARM = "metric_filter", "topic", "subscription", "alarm"
 ALARM_ACTIONS = "alarm_actions"            # EnableAlarmActions on an existing alarm
-LOG_GROUP, DELIVERY_ROLE = "log_group", "delivery_role"
+LOG_GROUP = "log_group"
 TRAIL_SETTINGS, TRAIL_LOGGING, TRAIL_SELECTORS = "trail_settings", "trail_logging", "trail_selectors"
+
+# The tag on what rootwatch creates where AWS takes tags at creation (alarms, topics): the proof,
+# read back before a topic is reused, that rootwatch made it. Filters and subscriptions take no
+# tags; rootwatch never writes under a name already in use, so it never needs to prove it made them.
+CREATED_BY = {"Key": "rootwatch:created-by", "Value": "rootwatch remediate"}
 
 
 @dataclass(frozen=True)
 class Action:
     account_id: str
     region: str
-    service: str            # boto3 service name: logs, sns, cloudwatch, cloudtrail, iam
+    service: str            # boto3 service name: logs, sns, cloudwatch, cloudtrail
     operation: str          # API operation, e.g. PutMetricFilter
     params: dict[str, Any]  # the call's parameters, as boto3 takes them
     kind: str               # one of the resource kinds above
-    name: str               # the resource's name (filter, topic, alarm, trail, role, log group)
+    name: str               # the resource's name (filter, topic, alarm, trail, log group)
     why: str                # the failing link it fixes, for the plan and the evidence
     creates: bool = True    # a resource rootwatch makes (False: a setting of an existing one)
     refs: dict[str, str] = field(default_factory=dict)  # param -> logical_id of another action's resource it uses

@@ -1,27 +1,40 @@
 """What to change so every failing link passes: the benchmark's four steps with the account's real
 names, plus the trail fixes, as ``Action`` data.
 
-The plan only adds and strengthens. It never edits or deletes a filter, alarm or topic it did not
-create: a wrong filter gets a correct one beside it (under the catalog's names), wired to its own
-alarm; an alarm whose actions were switched off is switched back on; one topic serves every
-monitoring alarm (an existing topic with a confirmed subscriber is reused, as the benchmark
-advises). It is computed from fresh evidence, so after an apply the chain passes and the plan is
-empty — a second apply changes nothing. A subscription rootwatch created stays pending until its
-owner confirms it; the plan says so instead of subscribing again.
+The plan only adds. The events a trail captures only grow: its event selectors are merged, never
+replaced (every data-event selector and advanced selector stays as it was). It never writes under a
+name in use: ``existing`` (read from the account just before planning) and the audit's evidence
+say which alarm, filter, topic and log group names are taken, and a taken name is never reused
+unless the topic there carries rootwatch's tag. A wrong filter gets a correct one beside it, wired
+to its own alarm; an alarm whose actions were switched off is switched back on; one topic serves
+every monitoring alarm (an existing topic with a confirmed subscriber is reused, as the benchmark
+advises). CloudWatch Logs delivery goes through a role the account already has, named in the
+parameters: rootwatch creates no IAM role. It is computed from fresh evidence, so after an apply
+the chain passes and the plan is empty — a second apply changes nothing. A subscription rootwatch
+created stays pending until its owner confirms it; the plan says so instead of subscribing again.
 """
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 
 from rootwatch.catalog import Control
 from rootwatch.collect import AccountEvidence
-from rootwatch.judge import BENCHMARK_ALARM, CHAIN, FAIL, GAP, LINKS, Finding
+from rootwatch.judge import (
+    BENCHMARK_ALARM,
+    CHAIN,
+    FAIL,
+    GAP,
+    LINKS,
+    Anchor,
+    Finding,
+    advanced_captures_all,
+    basic_captures_all,
+)
 from rootwatch.remediate.actions import (
     ALARM,
     ALARM_ACTIONS,
-    DELIVERY_ROLE,
+    CREATED_BY,
     LOG_GROUP,
     METRIC_FILTER,
     SUBSCRIPTION,
@@ -32,10 +45,18 @@ from rootwatch.remediate.actions import (
     Action,
     logical_id,
 )
+from rootwatch.remediate.existing import Existing, Wanted, common_prefix, free_name
 
 TOPIC_NAME = "cis-monitoring-alerts"
-ROLE_NAME = "CloudTrail_CloudWatchLogs_Role_rootwatch"
+GROUP_PREFIX = "aws-cloudtrail-logs-"  # + account id: the log group a trail without one gets
 TRAIL_LINKS = set(LINKS[:3])
+ALL_MANAGEMENT = {"ReadWriteType": "All", "IncludeManagementEvents": True}
+MANAGEMENT_SELECTOR = {"Name": "All management events (rootwatch)",
+                       "FieldSelectors": [{"Field": "eventCategory", "Equals": ["Management"]}]}
+MAX_BASIC_SELECTORS = 5           # CloudTrail's quotas per trail, which cannot be raised
+MAX_ADVANCED_VALUES = 500
+ROLE_HINT = ("name a role CloudTrail can assume to write to CloudWatch Logs in the parameters "
+             "(remediate: {delivery_role: NAME}; policies/README.md, 'The delivery role'), then run again")
 
 
 @dataclass
@@ -54,146 +75,266 @@ class AccountPlan:
             self.actions.append(action)
 
 
-def plan_account(ev: AccountEvidence, findings: list[Finding], controls: dict[str, Control],
-                 notify: list[str]) -> AccountPlan:
+@dataclass(frozen=True)
+class _Group:
+    """The log group the chain's filters go on."""
+
+    name: str
+    region: str
+    planned: bool  # created by this plan: the filters refer to it
+
+
+def plan_account(ev: AccountEvidence, findings: list[Finding], controls: dict[str, Control], notify: list[str],
+                 existing: Existing | None = None) -> AccountPlan:
     """The plan for one account's failing chain findings (``notify``: who to subscribe, if a new
-    topic is needed)."""
+    topic is needed; ``existing``: the names in use that the evidence does not show, from
+    ``existing.read`` over ``wanted``; without it only the evidence's names count as taken, which
+    is enough to show a plan but not to make one)."""
+    existing = existing or Existing()
     plan = AccountPlan(ev.account_id, ev.label)
-    failing = [f for f in findings if f.account_id == ev.account_id and f.check == CHAIN and f.status != "PASS"]
-    topic = _Topic(plan, ev, notify)
-    for f in failing:
+    topic = _Topic(plan, ev, notify, existing)
+    for f in _failing(ev, findings):
         unread = [link.name for link in f.links if link.status == GAP]
         if unread:
             plan.note(f"CIS {f.control}: {', '.join(unread)} could not be read; nothing planned for them "
-                              "(see the evidence gaps)")
+                      "(see the evidence gaps)")
         bad = {link.name for link in f.links if link.status == FAIL}
-        if bad and not _trail_fixes(plan, ev, f, bad):
+        group = _trail_fixes(plan, ev, f, bad, existing) if bad else None
+        if group is None:
             continue
         owner = f.anchor.log_group_account
         if owner and owner != ev.account_id:
             plan.note(f"CIS {f.control}: log group {f.anchor.log_group} belongs to account {owner} (organization "
                       "trail): remediate that account")
         elif bad - TRAIL_LINKS:
-            _monitoring(plan, ev, f, controls[f.control], bad, topic)
+            _monitoring(plan, ev, f, controls[f.control], bad, topic, group, existing)
     return plan
 
 
-def _trail_fixes(plan: AccountPlan, ev: AccountEvidence, f: Finding, bad: set[str]) -> bool:
-    """Trail, logging, selectors and CloudWatch Logs delivery; False when there is no trail to fix."""
+def wanted(ev: AccountEvidence, findings: list[Finding], controls: dict[str, Control]) -> Wanted:
+    """Where ``plan_account`` could write for these findings, so that the names there can be read
+    before planning: the alarm and topic regions, and where a trail without a log group gets one."""
+    failing = [f for f in _failing(ev, findings)
+               if f.anchor.trail is not None and any(link.status == FAIL for link in f.links)]
+    if not failing:
+        return Wanted()
+    delivery = [f for f in failing if f.anchor.log_group is None]
+    return Wanted(frozenset(_monitoring_region(ev, f.anchor) for f in failing),
+                  common_prefix([controls[f.control].remediation.alarm_name for f in failing]), TOPIC_NAME,
+                  GROUP_PREFIX + ev.account_id if delivery else None,
+                  frozenset(_trail_region(ev, f.anchor) for f in delivery))
+
+
+def _failing(ev: AccountEvidence, findings: list[Finding]) -> list[Finding]:
+    return [f for f in findings if f.account_id == ev.account_id and f.check == CHAIN and f.status != "PASS"]
+
+
+def _trail_region(ev: AccountEvidence, a: Anchor) -> str:
+    return a.trail_region or ev.regions[0]
+
+
+def _monitoring_region(ev: AccountEvidence, a: Anchor) -> str:
+    return a.log_group_region or _trail_region(ev, a)
+
+
+def _trail_fixes(plan: AccountPlan, ev: AccountEvidence, f: Finding, bad: set[str],
+                 existing: Existing) -> _Group | None:
+    """Trail, logging, selectors and CloudWatch Logs delivery; the log group the chain continues on,
+    or None when nothing after the trail can be planned (no trail, or no way to deliver)."""
     a = f.anchor
     if a.trail is None:
         plan.note("no CloudTrail trail — create a multi-region trail with an S3 bucket (aws cloudtrail "
                   "create-trail), then run rootwatch remediate again")
-        return False
-    region = a.trail_region or ev.regions[0]
+        return None
+    region = _trail_region(ev, a)
     trail = next(t for t in ev.trails if t.get("Name") == a.trail)
     act = _actor(ev.account_id, region, _trail_facts(trail))
     if LINKS[1] in bad:
         plan.add(act("cloudtrail", "StartLogging", {"Name": a.trail}, TRAIL_LOGGING, a.trail, LINKS[1], creates=False))
     if LINKS[2] in bad:
-        plan.add(act("cloudtrail", "PutEventSelectors", {"TrailName": a.trail, "EventSelectors": [
-            {"ReadWriteType": "All", "IncludeManagementEvents": True}]}, TRAIL_SELECTORS, a.trail, LINKS[2],
-            creates=False))
-    settings: dict = {}
+        _selectors(plan, act, a.trail, trail.get("rw:selectors") or {})
+    settings: dict = {} if trail.get("IsMultiRegionTrail") else {"IsMultiRegionTrail": True}
     refs: dict[str, str] = {}
-    if not trail.get("IsMultiRegionTrail"):
-        settings["IsMultiRegionTrail"] = True
-    if a.log_group is None:
-        group = f"aws-cloudtrail-logs-{ev.account_id}"
-        plan.add(act("logs", "CreateLogGroup", {"logGroupName": group}, LOG_GROUP, group, LINKS[3], facts={}))
-        plan.add(act("iam", "CreateRole", {"RoleName": ROLE_NAME, "AssumeRolePolicyDocument": _trust()},
-                     DELIVERY_ROLE, ROLE_NAME, LINKS[3], facts={}))
-        plan.add(act("iam", "PutRolePolicy", {"RoleName": ROLE_NAME, "PolicyName": "cloudtrail-to-cloudwatch-logs",
-                                              "PolicyDocument": _delivery(ev.account_id, region, group)},
-                     DELIVERY_ROLE, ROLE_NAME, LINKS[3], facts={}))
-        settings["CloudWatchLogsLogGroupArn"] = f"arn:aws:logs:{region}:{ev.account_id}:log-group:{group}:*"
-        settings["CloudWatchLogsRoleArn"] = f"arn:aws:iam::{ev.account_id}:role/{ROLE_NAME}"
-        refs = {"CloudWatchLogsLogGroupArn": logical_id(LOG_GROUP, group), "CloudWatchLogsRoleArn": logical_id(DELIVERY_ROLE, ROLE_NAME)}
-    elif LINKS[3] in bad:
-        plan.add(act("logs", "CreateLogGroup", {"logGroupName": a.log_group}, LOG_GROUP, a.log_group, LINKS[3],
-                     facts={}))
+    if a.log_group is not None:
+        group = _Group(a.log_group, _monitoring_region(ev, a),
+                       LINKS[3] in bad and a.log_group_account in (None, ev.account_id))
+        if group.planned:  # the trail names a log group of its account that no longer exists: that name again
+            plan.add(act("logs", "CreateLogGroup", {"logGroupName": a.log_group}, LOG_GROUP, a.log_group, LINKS[3],
+                         facts={}))
+    else:
+        group = _delivery(plan, ev, a.trail, region, existing)
+        if group is not None:
+            plan.add(act("logs", "CreateLogGroup", {"logGroupName": group.name}, LOG_GROUP, group.name, LINKS[3],
+                         facts={}))
+            settings["CloudWatchLogsLogGroupArn"] = f"arn:aws:logs:{region}:{ev.account_id}:log-group:{group.name}:*"
+            settings["CloudWatchLogsRoleArn"] = existing.role.arn
+            refs = {"CloudWatchLogsLogGroupArn": logical_id(LOG_GROUP, group.name)}
     if settings:
         plan.add(act("cloudtrail", "UpdateTrail", {"Name": a.trail, **settings}, TRAIL_SETTINGS, a.trail, LINKS[0],
                      creates=False, refs=refs))
-    return True
+    return group
+
+
+def _delivery(plan: AccountPlan, ev: AccountEvidence, trail: str, region: str, existing: Existing) -> _Group | None:
+    """A new log group for a trail that delivers to none, under a free name, written to through the
+    named delivery role; None (and a note saying why) when that cannot be planned."""
+    role = existing.role
+    if role is None or role.problem:
+        why = "no delivery role is named" if role is None else f"delivery role {role.name} {role.problem}"
+        plan.note(f"trail {trail} delivers to no CloudWatch Logs group and {why}: no log group, filter or alarm "
+                  f"planned for it; {ROLE_HINT}")
+        return None
+    if (LOG_GROUP, region) in existing.unread:
+        plan.note(f"trail {trail}: the log groups of {region} could not be listed "
+                  f"({existing.unread[LOG_GROUP, region]}): no log group planned, lest it take a name in use")
+        return None
+    return _Group(free_name(GROUP_PREFIX + ev.account_id, existing.taken(LOG_GROUP, region)), region, True)
+
+
+def _selectors(plan: AccountPlan, act, name: str, current: dict) -> None:
+    """Merge a selector capturing every management event into the trail's own, in the kind it uses
+    (PutEventSelectors with one kind replaces all selectors, and switching kinds drops the other's).
+    A management-only selector narrowed only to reads or writes is widened in place; otherwise a
+    selector is added beside the others — also beside one that excludes event sources, which stays
+    as it was: CloudTrail logs an event that matches any selector, so the trail then captures every
+    management event and still everything it captured before."""
+    advanced = current.get("AdvancedEventSelectors") or []
+    if advanced:
+        merged = _widened(advanced, _widen_advanced)
+        if merged is None and _values(advanced) + 1 > MAX_ADVANCED_VALUES:
+            plan.note(f"trail {name}: its advanced event selectors hold {_values(advanced)} condition values and one "
+                      f"more would pass CloudTrail's limit of {MAX_ADVANCED_VALUES}: no selector change planned; make "
+                      "room, then run again")
+            return
+        key, selectors = "AdvancedEventSelectors", merged or [*advanced, MANAGEMENT_SELECTOR]
+    else:
+        basic = current.get("EventSelectors") or []
+        merged = _widened(basic, _widen_basic)
+        if merged is None and len(basic) >= MAX_BASIC_SELECTORS:
+            plan.note(f"trail {name}: it has {len(basic)} basic event selectors, CloudTrail's limit, and none is a "
+                      "management-only selector to widen: no selector change planned; make room (e.g. merge two "
+                      "data-event selectors), then run again")
+            return
+        key, selectors = "EventSelectors", merged or [*basic, ALL_MANAGEMENT]
+    plan.add(act("cloudtrail", "PutEventSelectors", {"TrailName": name, key: selectors}, TRAIL_SELECTORS, name,
+                 LINKS[2], creates=False))
+
+
+def _widened(selectors: list[dict], widen) -> list[dict] | None:
+    """The selectors with the first one ``widen`` can widen widened, the others as they are."""
+    for i, s in enumerate(selectors):
+        wider = widen(s)
+        if wider is not None:
+            return [*selectors[:i], wider, *selectors[i + 1:]]
+    return None
+
+
+def _widen_basic(s: dict) -> dict | None:
+    """Management only (no data resources: their reads would come too) and narrowed by its read/write
+    type alone: the same selector with ``All``."""
+    wider = {**s, "ReadWriteType": "All"}
+    return wider if not s.get("DataResources") and basic_captures_all(wider) else None
+
+
+def _widen_advanced(s: dict) -> dict | None:
+    """Management events narrowed by ``readOnly`` alone: the same selector without that condition."""
+    fields = [f for f in s.get("FieldSelectors", []) if f.get("Field") != "readOnly"]
+    wider = {**s, "FieldSelectors": fields}
+    return wider if len(fields) < len(s.get("FieldSelectors", [])) and advanced_captures_all(wider) else None
+
+
+def _values(advanced: list[dict]) -> int:
+    """Condition values across the advanced selectors, as CloudTrail counts them against its limit."""
+    return sum(len(v) for s in advanced for f in s.get("FieldSelectors", []) for k, v in f.items()
+               if k != "Field" and isinstance(v, list))
 
 
 class _Topic:
     """The account's one monitoring topic, chosen (or planned) once for all alarms."""
 
-    def __init__(self, plan: AccountPlan, ev: AccountEvidence, notify: list[str]) -> None:
-        self.plan, self.ev, self.notify, self.arn, self.ref = plan, ev, notify, "", ""
+    def __init__(self, plan: AccountPlan, ev: AccountEvidence, notify: list[str], existing: Existing) -> None:
+        self.plan, self.ev, self.notify, self.existing = plan, ev, notify, existing
+        self.chosen, self.arn, self.ref = False, "", ""
+        self.subscriptions = ev.subscriptions + existing.subscriptions
 
     def arn_for(self, region: str) -> tuple[str, str]:
-        if not self.arn:
+        """The topic's ARN ("" when none can be planned: a note says why) and its logical id when
+        this plan creates it."""
+        if not self.chosen:
+            self.chosen = True
             self._choose(region)
         return self.arn, self.ref
 
     def _choose(self, region: str) -> None:
-        confirmed = sorted({s["rw:topicArn"] for s in self.ev.subscriptions
+        confirmed = sorted({s["rw:topicArn"] for s in self.subscriptions
                             if s.get("SubscriptionArn", "").startswith("arn:")},
-                           key=lambda arn: (not arn.endswith(f":{TOPIC_NAME}"), arn))
+                           key=lambda arn: (arn not in self.existing.ours, arn))
         if confirmed:
             self.arn = confirmed[0]
             return
-        self.arn = f"arn:aws:sns:{region}:{self.ev.account_id}:{TOPIC_NAME}"
-        existing = [s for s in self.ev.subscriptions if s["rw:topicArn"] == self.arn]
+        if (TOPIC, region) in self.existing.unread:
+            self.plan.note(f"the topics of {region} could not be listed ({self.existing.unread[TOPIC, region]}): no "
+                           "topic or alarm planned, lest it take a name in use")
+            return
+        taken = self.existing.taken(TOPIC, region)
+        theirs = {n for n in taken if f"arn:aws:sns:{region}:{self.ev.account_id}:{n}" not in self.existing.ours}
+        name = free_name(TOPIC_NAME, theirs)
+        self.arn = f"arn:aws:sns:{region}:{self.ev.account_id}:{name}"
         act = _actor(self.ev.account_id, region)
-        if not existing and not any(self.arn in a.get("AlarmActions", []) for a in self.ev.alarms):
-            self.plan.add(act("sns", "CreateTopic", {"Name": TOPIC_NAME}, TOPIC, TOPIC_NAME, LINKS[6]))
-            self.ref = logical_id(TOPIC, TOPIC_NAME)
-        subscribed = {s.get("Endpoint") for s in existing}
+        if name not in taken:
+            self.plan.add(act("sns", "CreateTopic", {"Name": name, "Tags": [CREATED_BY]}, TOPIC, name, LINKS[6]))
+            self.ref = logical_id(TOPIC, name)
+        subscribed = {s.get("Endpoint") for s in self.subscriptions if s["rw:topicArn"] == self.arn}
         for endpoint in self.notify:
-            if endpoint in subscribed:
-                continue
-            self.plan.add(act("sns", "Subscribe", {"TopicArn": self.arn, "Protocol": _protocol(endpoint),
-                                                   "Endpoint": endpoint}, SUBSCRIPTION, f"{TOPIC_NAME} {endpoint}",
-                              LINKS[6], refs={"TopicArn": self.ref} if self.ref else {}))
+            if endpoint not in subscribed:
+                self.plan.add(act("sns", "Subscribe", {"TopicArn": self.arn, "Protocol": _protocol(endpoint),
+                                                       "Endpoint": endpoint}, SUBSCRIPTION, f"{name} {endpoint}",
+                                  LINKS[6], refs={"TopicArn": self.ref} if self.ref else {}))
         pending = sorted(subscribed | set(self.notify))
         if pending:
-            self.plan.note(f"topic {TOPIC_NAME}: subscription(s) of {', '.join(pending)} stay pending until "
-                                   "each owner confirms (the subscriber link passes only then)")
+            self.plan.note(f"topic {name}: subscription(s) of {', '.join(pending)} stay pending until each owner "
+                           "confirms (the subscriber link passes only then)")
         else:
-            self.plan.note(f"topic {TOPIC_NAME} has no subscriber: run again with --notify ADDRESS")
+            self.plan.note(f"topic {name} has no subscriber: run again with --notify ADDRESS")
 
 
 def _monitoring(plan: AccountPlan, ev: AccountEvidence, f: Finding, control: Control, bad: set[str],
-                topic: _Topic) -> None:
+                topic: _Topic, group: _Group, existing: Existing) -> None:
     """The benchmark's four steps for the links after the log group."""
     a, rem = f.anchor, control.remediation
-    group = a.log_group or f"aws-cloudtrail-logs-{ev.account_id}"
-    region = a.log_group_region or a.trail_region or ev.regions[0]
-    act = _actor(ev.account_id, region)
+    act = _actor(ev.account_id, group.region)
     metric = a.metric
     if LINKS[4] in bad or metric is None:
         metric = (rem.namespace, rem.metric_name)
-        name = _free_name(rem.filter_name, {f.get("filterName") for f in ev.metric_filters
-                                            if f.get("logGroupName") == group})
+        taken = {x.get("filterName") for x in ev.metric_filters
+                 if x.get("logGroupName") == group.name and x.get("rw:region") == group.region}
+        name = free_name(rem.filter_name, taken)
         plan.add(act("logs", "PutMetricFilter", {
-            "logGroupName": group, "filterName": name, "filterPattern": control.intended.canonical,
+            "logGroupName": group.name, "filterName": name, "filterPattern": control.intended.canonical,
             "metricTransformations": [{"metricName": rem.metric_name, "metricNamespace": rem.namespace,
                                        "metricValue": "1"}]}, METRIC_FILTER, name, LINKS[4],
-            refs={"logGroupName": logical_id(LOG_GROUP, group)} if a.log_group is None else {}))
+            refs={"logGroupName": logical_id(LOG_GROUP, group.name)} if group.planned else {}))
     elif a.alarm and LINKS[6] not in bad and not _enabled(ev, a.alarm):
         plan.add(act("cloudwatch", "EnableAlarmActions", {"AlarmNames": [a.alarm]}, ALARM_ACTIONS, a.alarm,
                      LINKS[5], creates=False))
         return
-    arn, ref = topic.arn_for(region)
-    if any(x["AlarmName"] in (rem.alarm_name, f"{rem.alarm_name}-rootwatch") and arn in x.get("AlarmActions", [])
+    arn, ref = topic.arn_for(group.region)
+    if not arn:
+        return
+    if any(arn in x.get("AlarmActions", []) and x.get("ActionsEnabled") and x.get("rw:region") == group.region
            and (x.get("Namespace"), x.get("MetricName")) == metric for x in ev.alarms):
-        return  # rootwatch's alarm is in place; only its subscriber's confirmation is missing (see notes)
-    alarm = _free_name(rem.alarm_name, {x["AlarmName"] for x in ev.alarms})
+        return  # an alarm on the metric already notifies the topic; only its subscriber's confirmation is missing
+    if (ALARM, group.region) in existing.unread:
+        plan.note(f"CIS {control.id}: the alarms of {group.region} could not be listed "
+                  f"({existing.unread[ALARM, group.region]}): no alarm planned, lest it replace one")
+        return
+    taken = {x["AlarmName"] for x in ev.alarms} | existing.taken(ALARM, group.region)
+    alarm = free_name(rem.alarm_name, taken)
     plan.add(act("cloudwatch", "PutMetricAlarm", {
         "AlarmName": alarm, "AlarmDescription": f"CIS {control.id}: {control.title} (rootwatch)",
         "MetricName": metric[1], "Namespace": metric[0], **BENCHMARK_ALARM, "TreatMissingData": "notBreaching",
-        "ActionsEnabled": True, "AlarmActions": [arn]}, ALARM, alarm, LINKS[5],
+        "ActionsEnabled": True, "AlarmActions": [arn], "Tags": [CREATED_BY]}, ALARM, alarm, LINKS[5],
         refs={"AlarmActions": ref} if ref else {}))
-
-
-def _free_name(name: str, taken: set) -> str:
-    """The catalog's name, or ``<name>-rootwatch`` when a filter or alarm of someone else's already
-    has it: PutMetricFilter and PutMetricAlarm on an existing name silently replace what is there."""
-    return name if name not in taken else f"{name}-rootwatch"
 
 
 def _enabled(ev: AccountEvidence, alarm: str) -> bool:
@@ -215,22 +356,14 @@ TRAIL_FACTS = ("S3BucketName", "S3KeyPrefix", "IncludeGlobalServiceEvents", "IsM
 
 
 def _trail_facts(trail: dict) -> dict:
-    """The trail's settings as DescribeTrails reports them, and its selectors: a template that takes
-    the trail over must declare them, or applying it would drop them."""
+    """The trail's settings as DescribeTrails reports them, and its selectors of the kind it uses: a
+    template that takes the trail over must declare them, or applying it would drop them."""
     facts = {k: trail[k] for k in TRAIL_FACTS if trail.get(k) is not None}
-    return {**facts, "EventSelectors": (trail.get("rw:selectors") or {}).get("EventSelectors") or []}
+    selectors = trail.get("rw:selectors") or {}
+    advanced = selectors.get("AdvancedEventSelectors") or []
+    return {**facts, **({"AdvancedEventSelectors": advanced} if advanced else
+                        {"EventSelectors": selectors.get("EventSelectors") or []})}
 
 
 def _protocol(endpoint: str) -> str:
     return "email" if "@" in endpoint else "https" if endpoint.startswith("https://") else "sms"
-
-
-def _trust() -> str:
-    return json.dumps({"Version": "2012-10-17", "Statement": [{
-        "Effect": "Allow", "Principal": {"Service": "cloudtrail.amazonaws.com"}, "Action": "sts:AssumeRole"}]})
-
-
-def _delivery(account_id: str, region: str, group: str) -> str:
-    arn = f"arn:aws:logs:{region}:{account_id}:log-group:{group}:log-stream:*"
-    return json.dumps({"Version": "2012-10-17", "Statement": [{
-        "Effect": "Allow", "Action": ["logs:CreateLogStream", "logs:PutLogEvents"], "Resource": arn}]})

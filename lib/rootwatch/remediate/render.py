@@ -4,8 +4,8 @@ One registry (``KINDS``) says, for each resource kind, its CloudFormation and Te
 which property and argument each call parameter becomes, so the forms cannot drift apart: a
 parameter the registry does not know is refused, never silently dropped.
 
-The calls that build one resource become one declaration: a role's CreateRole and PutRolePolicy
-one role with its inline policy; a trail's UpdateTrail, StartLogging and PutEventSelectors one trail.
+The calls that build one resource become one declaration: a trail's UpdateTrail, StartLogging and
+PutEventSelectors one trail.
 A trail is an existing resource (``creates=False``) that a stack or a Terraform state can change only
 after taking it over, so it is declared with everything it has now (``Action.facts``) plus the fixes,
 marked for import (CloudFormation resource import, Terraform ``import`` block) and kept if the stack
@@ -32,7 +32,6 @@ from botocore import xform_name
 from rootwatch.remediate.actions import (
     ALARM,
     ALARM_ACTIONS,
-    DELIVERY_ROLE,
     LOG_GROUP,
     METRIC_FILTER,
     SUBSCRIPTION,
@@ -45,16 +44,6 @@ ARN, NAME = "arn", "name"  # what a parameter pointing at another resource takes
 
 
 @dataclass(frozen=True)
-class Companion:
-    """Structures Terraform declares as resources of their own beside their parent, with the parent's
-    label: the AWS provider deprecates a role's ``inline_policy`` blocks for ``aws_iam_role_policy``."""
-
-    tf_type: str
-    parent_arg: str   # the argument that names the parent
-    parent_attr: str  # ARN or NAME: which of the parent's attributes it takes
-
-
-@dataclass(frozen=True)
 class Field:
     """One call parameter (as the API names it), and the Terraform argument and CloudFormation
     property it becomes."""
@@ -63,9 +52,8 @@ class Field:
     tf: str
     cfn_name: str = ""              # when the property is not named like the parameter (logs' camelCase)
     parts: tuple[Field, ...] = ()   # a list of structures: CloudFormation objects, Terraform nested blocks
-    policy: bool = False            # IAM policy JSON text: an object in CloudFormation, text elsewhere
+    tags: bool = False              # [{Key, Value}] in the API and CloudFormation, a map in Terraform
     wants: str = ARN                # what it takes of a resource it points at (``Action.refs``)
-    companion: Companion | None = None
 
     @property
     def cfn(self) -> str:
@@ -98,6 +86,10 @@ EVENT_SELECTOR = (Field("ReadWriteType", "read_write_type"),
                   Field("IncludeManagementEvents", "include_management_events"),
                   Field("ExcludeManagementEventSources", "exclude_management_event_sources"),
                   Field("DataResources", "data_resource", parts=(Field("Type", "type"), Field("Values", "values"))))
+ADVANCED_SELECTOR = (Field("Name", "name"), Field("FieldSelectors", "field_selector", parts=tuple(
+    Field(api, xform_name(api)) for api in ("Field", "Equals", "StartsWith", "EndsWith", "NotEquals", "NotStartsWith",
+                                            "NotEndsWith"))))
+TAGS = Field("Tags", "tags", tags=True)
 ALARM_ARGUMENTS = (("AlarmName", "alarm_name"), ("AlarmDescription", "alarm_description"),
                    ("ActionsEnabled", "actions_enabled"), ("AlarmActions", "alarm_actions"),
                    ("MetricName", "metric_name"), ("Namespace", "namespace"), ("Statistic", "statistic"),
@@ -116,34 +108,32 @@ KINDS: dict[str, Kind] = {
         Field("logGroupName", "log_group_name", "LogGroupName", wants=NAME),
         Field("filterPattern", "pattern", "FilterPattern"),
         Field("metricTransformations", "metric_transformation", "MetricTransformations", parts=TRANSFORMATION))),
-    TOPIC: Kind("AWS::SNS::Topic", "aws_sns_topic", (Field("Name", "name", "TopicName"),),
+    TOPIC: Kind("AWS::SNS::Topic", "aws_sns_topic", (Field("Name", "name", "TopicName"), TAGS),
                 {ARN: Attribute("", "arn")}),
     SUBSCRIPTION: Kind("AWS::SNS::Subscription", "aws_sns_topic_subscription", (
         Field("TopicArn", "topic_arn"), Field("Protocol", "protocol"), Field("Endpoint", "endpoint"))),
     ALARM: Kind("AWS::CloudWatch::Alarm", "aws_cloudwatch_metric_alarm",
-                tuple(Field(api, tf) for api, tf in ALARM_ARGUMENTS)),
+                (*(Field(api, tf) for api, tf in ALARM_ARGUMENTS), TAGS)),
     LOG_GROUP: Kind("AWS::Logs::LogGroup", "aws_cloudwatch_log_group", (
         Field("logGroupName", "name", "LogGroupName"), Field("retentionInDays", "retention_in_days", "RetentionInDays")),
         {NAME: Attribute("", "name"), ARN: Attribute("Arn", "arn", ":*")}, kept=True),
-    DELIVERY_ROLE: Kind("AWS::IAM::Role", "aws_iam_role", (
-        Field("RoleName", "name"), Field("AssumeRolePolicyDocument", "assume_role_policy", policy=True),
-        Field("Policies", "", parts=(Field("PolicyName", "name"), Field("PolicyDocument", "policy", policy=True)),
-              companion=Companion("aws_iam_role_policy", "role", NAME))),
-        {NAME: Attribute("", "name"), ARN: Attribute("Arn", "arn")}),
     **dict.fromkeys(TRAIL_KINDS, Kind("AWS::CloudTrail::Trail", "aws_cloudtrail", (
         Field("Name", "name", "TrailName"), Field("IsLogging", "enable_logging"),
         *(Field(api, tf) for api, tf in TRAIL_ARGUMENTS),
         Field("LogFileValidationEnabled", "enable_log_file_validation", "EnableLogFileValidation"),
-        Field("EventSelectors", "event_selector", parts=EVENT_SELECTOR)), desired={"IsLogging": True})),
+        Field("EventSelectors", "event_selector", parts=EVENT_SELECTOR),
+        Field("AdvancedEventSelectors", "advanced_event_selector", parts=ADVANCED_SELECTOR)),
+        desired={"IsLogging": True})),
 }
 UNDECLARED = {ALARM_ACTIONS: "an existing alarm: no template form without its whole definition"}
 
 
-def _inline_policy(state: dict, p: dict) -> dict:
-    """PutRolePolicy adds one of the role's inline policies, or replaces the one of that name."""
-    others = [q for q in state.get("Policies", []) if q["PolicyName"] != p["PolicyName"]]
-    return {"RoleName": p["RoleName"],
-            "Policies": [*others, {"PolicyName": p["PolicyName"], "PolicyDocument": p["PolicyDocument"]}]}
+def _selectors(state: dict, p: dict) -> dict:
+    """PutEventSelectors sets the selectors of the kind it names; the trail has one kind at a time."""
+    kind = "AdvancedEventSelectors" if "AdvancedEventSelectors" in p else "EventSelectors"
+    other = "EventSelectors" if kind == "AdvancedEventSelectors" else "AdvancedEventSelectors"
+    state.pop(other, None)
+    return {"Name": p["TrailName"], kind: p[kind]}
 
 
 def _as_is(state: dict, p: dict) -> dict:
@@ -152,9 +142,8 @@ def _as_is(state: dict, p: dict) -> dict:
 
 # how a call's parameters change the resource, as the API describes it (any other call: ``_as_is``)
 MERGES: dict[str, Callable[[dict, dict], dict]] = {
-    "PutRolePolicy": _inline_policy,
     "StartLogging": lambda state, p: {"Name": p["Name"]},  # IsLogging: every declared trail logs
-    "PutEventSelectors": lambda state, p: {"Name": p["TrailName"], "EventSelectors": p["EventSelectors"]},
+    "PutEventSelectors": _selectors,
 }
 
 
@@ -300,9 +289,17 @@ def cloudformation(actions: list[Action]) -> dict:
     return template
 
 
+class _Dumper(yaml.SafeDumper):
+    """YAML without anchors and aliases: CloudFormation rejects them (one tag list shared by two
+    resources would otherwise be written once and referred to)."""
+
+    def ignore_aliases(self, data: Any) -> bool:
+        return True
+
+
 def cloudformation_yaml(actions: list[Action]) -> str:
     """The template as YAML, in declaration order (``cfn-lint`` and the console read it as is)."""
-    return yaml.safe_dump(cloudformation(actions), sort_keys=False, allow_unicode=True, width=120)
+    return yaml.dump(cloudformation(actions), Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=120)
 
 
 def _cfn_resource(res: _Resource) -> dict:
@@ -323,8 +320,6 @@ def _cfn_properties(fields: tuple[Field, ...], structure: dict) -> dict:
 def _cfn_value(f: Field, value: Any) -> Any:
     if f.parts:
         return [_cfn_properties(f.parts, item) for item in value]
-    if f.policy:
-        return json.loads(value)
     if isinstance(value, list):
         return [_cfn_ref(v) if isinstance(v, Ref) else v for v in value]
     return _cfn_ref(value) if isinstance(value, Ref) else value
@@ -370,53 +365,34 @@ def terraform(actions: list[Action]) -> str:
     parts += [_block('provider "aws"', [*([("alias", alias)] if alias else []), ("region", region)])
               for region, alias in aliases.items()]
     parts += [f"# not declared here: {note}" for note in _notes(actions)]
-    resources = _resources(actions)
-    for res in resources:
+    for res in _resources(actions):
         provider = Expr(f"aws.{aliases[res.region]}") if aliases[res.region] else None
-        parts += _tf_resource(res, provider, _companions_of(res, resources))
+        parts += _tf_resource(res, provider)
     return "\n\n".join(parts) + "\n"
 
 
-def _tf_resource(res: _Resource, provider: Expr | None, depends_on: list[Expr]) -> list[str]:
-    """The import block (an existing resource), the resource, and its companion resources."""
+def _tf_resource(res: _Resource, provider: Expr | None) -> list[str]:
+    """The import block (an existing resource), then the resource."""
     meta = [("provider", provider)] if provider else []
     address = f"{res.kind.tf_type}.{res.logical_id}"
     blocks = [_block("import", [("to", Expr(address)), ("id", res.name), *meta])] if res.imported else []
-    trailing = [("depends_on", depends_on)] if depends_on else []
-    trailing += [("lifecycle", Block([("prevent_destroy", True)]))] if res.kept else []
+    trailing = [("lifecycle", Block([("prevent_destroy", True)]))] if res.kept else []
     blocks.append(_block(f'resource "{res.kind.tf_type}" "{res.logical_id}"',
                          [*meta, *_tf_pairs(res.kind.fields, res.state), *trailing]))
-    for f, item in _companion_items(res):
-        parent = (f.companion.parent_arg, _tf_value(Ref(res.logical_id, res.kind, f.companion.parent_attr)))
-        blocks.append(_block(f'resource "{f.companion.tf_type}" "{res.logical_id}"',
-                             [*meta, parent, *_tf_pairs(f.parts, item)]))
     return blocks
-
-
-def _companion_items(res: _Resource) -> list[tuple[Field, dict]]:
-    """The structures declared as companion resources: each takes its parent's label, so one per field."""
-    items = [(f, item) for f in res.kind.fields if f.companion for item in res.state.get(f.api, [])]
-    if len({f.api for f, _ in items}) != len(items):
-        raise ValueError(f"{res.logical_id}: one {items[0][0].companion.tf_type} per resource")
-    return items
-
-
-def _companions_of(res: _Resource, resources: list[_Resource]) -> list[Expr]:
-    """The companions of the resources ``res`` points at: a trail must wait for its role's policy, or
-    CloudTrail refuses the role as unable to write to the log group."""
-    targets = [r for r in resources if r.logical_id in res.refs.values()]
-    return [Expr(f"{f.companion.tf_type}.{t.logical_id}") for t in targets for f, _ in _companion_items(t)]
 
 
 def _tf_pairs(fields: tuple[Field, ...], structure: dict) -> list[tuple[str, Any]]:
     _known(fields, structure)
     pairs: list[tuple[str, Any]] = []
     for f in fields:
-        if f.api not in structure or f.companion:
+        if f.api not in structure:
             continue
         value = structure[f.api]
-        pairs += ([(f.tf, Block(_tf_pairs(f.parts, item))) for item in value] if f.parts
-                  else [(f.tf, _tf_value(value))])
+        if f.parts:
+            pairs += [(f.tf, Block(_tf_pairs(f.parts, item))) for item in value]
+        else:
+            pairs.append((f.tf, {t["Key"]: t["Value"] for t in value} if f.tags else _tf_value(value)))
     return pairs
 
 
@@ -461,6 +437,8 @@ def _hcl(value: Any) -> str:
         return repr(value)
     if isinstance(value, list):
         return "[" + ", ".join(_hcl(v) for v in value) + "]"
+    if isinstance(value, dict):
+        return "{ " + ", ".join(f"{_hcl(k)} = {_hcl(v)}" for k, v in value.items()) + " }"
     return f'"{_hcl_text(value)}"'
 
 
