@@ -30,7 +30,7 @@ import pandas as pd
 
 from rootwatch.catalog import Catalog, Control, load_catalog
 from rootwatch.collect import AccountEvidence, Target, assume, collect
-from rootwatch.collect.evidence import RawCall, Recorder, write_raw
+from rootwatch.collect.evidence import RawCall, Recorder, path_component, write_raw
 from rootwatch.collect.session import Clients
 from rootwatch.errors import ParameterError
 from rootwatch.judge import CHAIN, Finding, judge_all
@@ -219,7 +219,7 @@ def _write_plan(result: Remediation, scope: Scope) -> None:
     (directory / "plan.sh").write_text(result.cli() + "\n", encoding="utf-8")
     for plan in result.plans:
         if plan.actions:
-            folder = directory / plan.account_id
+            folder = directory / path_component(plan.account_id)
             folder.mkdir()
             (folder / "cloudformation.yaml").write_text(result.cloudformation(plan), encoding="utf-8")
             (folder / "main.tf").write_text(result.terraform(plan), encoding="utf-8")
