@@ -13,17 +13,19 @@ from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from rootwatch.archive import ArchiveScan
-from rootwatch.catalog import Control
-from rootwatch.collect import AccountEvidence
 from rootwatch.credentials import ROOT_USAGE, parse_credential_report, root_usage
 from rootwatch.errors import PatternSyntaxError
 from rootwatch.patterns import FilterPattern, compile_pattern, failing_clauses
 from rootwatch.untrusted import encodable, spreadsheet_cell
+
+if TYPE_CHECKING:  # annotations only: 'rootwatch events' writes frames without boto3 or the collector
+    from rootwatch.archive import ArchiveScan
+    from rootwatch.catalog import Control
+    from rootwatch.collect import AccountEvidence
 
 TIME = "datetime64[ns, UTC]"
 
