@@ -41,6 +41,9 @@ if TYPE_CHECKING:
 
 NOTEBOOK = "root_usage_evidence.ipynb"
 KERNEL_LOG = "kernel.log"  # what the notebook's kernel printed: kept beside a failed run only
+# KERNEL_SHUTDOWN: the kernel is stopped at once when the notebook is done (its outputs are all in hand,
+# and what it holds is in memory: the sandbox, frames): asked to exit, a kernel with pandas, matplotlib and
+# moto loaded takes 2.5 s to wind down, and the report waited for it.
 TITLE = "Root account usage is monitored — evidence report"
 PACKAGES = ("rootwatch", "boto3", "botocore", "pandas", "pyarrow", "matplotlib", "papermill", "nbconvert",
             "weasyprint", "pyhanko", "cryptography", "moto")
@@ -293,6 +296,7 @@ def _notebook(plan: Plan, staging: Path, progress: bool) -> list[dict[str, Any]]
             papermill.execute_notebook(str(notebooks_dir() / NOTEBOOK), str(output),
                                        parameters={**plan.notebook_parameters, "out_dir": str(staging)},
                                        progress_bar=progress, kernel_name="python3", cwd=str(staging),
+                                       shutdown_kernel="immediate",  # see KERNEL_SHUTDOWN
                                        kernel_manager_class=_local_kernel_manager(
                                            kernel_output, _prepare_rendering(plan.options.renderer)))
     except PapermillExecutionError as exc:

@@ -29,9 +29,10 @@ def credential_report(rec: Recorder, region: str, polls: int = POLLS, interval: 
     """The report as CSV text, or None where a call failed (the Recorder keeps the gap).
 
     IAM only serves a report it has finished, so generation is polled (``polls`` times at most,
-    first ``interval`` seconds apart, then twice as long each time up to ``MAX_INTERVAL``). A report still unfinished after that is asked for anyway: IAM's
-    ``ReportInProgress`` refusal is then recorded as the gap, in IAM's own words. ``started``: the
-    answer of ``start_credential_report``, the first poll, made long enough ago to poll again at once."""
+    first ``interval`` seconds apart, then twice as long each time up to ``MAX_INTERVAL``). A report
+    still unfinished after that is asked for anyway: IAM's ``ReportInProgress`` refusal is then
+    recorded as the gap, in IAM's own words. ``started``: the answer of ``start_credential_report``,
+    the first poll, made long enough ago to poll again at once."""
     for poll in range(polls):
         early = poll == 0 and started is not None
         generated = started if early else rec.call(region, "iam", "GenerateCredentialReport", LINK)

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any, Self
 
 import boto3
+import botocore.loaders
 import botocore.session
 import yaml
 from botocore.config import Config
@@ -75,6 +76,8 @@ class Sandbox:
         self.faults = faults if faults is not None else load_faults(path) if path else []
         self.state = SandboxState(now=self.now)
         self._archives: dict[str, tuple[str, list[dict]]] = {}  # account -> (trail bucket, records) to file in S3
+        # botocore's JSON models, parsed once for every session made here (seeding's, the auditor's, the members')
+        self._loader = botocore.loaders.create_loader(os.environ.get("AWS_DATA_PATH"))
         self._server: BaseWSGIServer | None = None
         self._thread: threading.Thread | None = None
 
@@ -140,6 +143,7 @@ class Sandbox:
 
     def _session(self, **credentials: str) -> boto3.Session:
         core = botocore.session.Session()
+        core.register_component("data_loader", self._loader)
         holds = self.state.faults.holds
         if holds:
             core.set_default_client_config(Config(read_timeout=min(holds) / 3))
