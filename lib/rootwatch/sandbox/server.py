@@ -234,7 +234,8 @@ class Sandbox:
         history = self.state.history.setdefault((spec["id"], self.region), [])
         for alarm in spec["alarms"]:
             f = next(f for f in spec["filters"] if (f["metric"], f["namespace"]) == (alarm["metric"], alarm["namespace"]))
-            counted = [r for r in records if compile_pattern(f["pattern"]).matches(r)]
+            matches = compile_pattern(f["pattern"]).matches
+            counted = [r for r in records if matches(r)]
             topic = topics[alarm["topic"]]
             cw.put_metric_alarm(AlarmName=alarm["name"], MetricName=alarm["metric"], Namespace=alarm["namespace"],
                                 Statistic="Sum", Period=300, EvaluationPeriods=1, Threshold=1.0,
