@@ -87,12 +87,12 @@ class Sandbox:
         from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 
         moto_api_backend.reset()  # moto keeps its state per process: start from empty
-        moto = DomainDispatcherApplication(create_backend_app)
+        dispatcher = DomainDispatcherApplication(create_backend_app)
         # moto lists its package directory (some 180 entries) on every request to find the backend of a
         # host, under a lock all requests share: a quarter of its time per request. The answer never
         # changes while it runs, so it is kept per host (a few per service and region).
-        moto.get_backend_for_host = lru_cache(maxsize=512)(moto.get_backend_for_host)
-        app = Bridge(moto, self.state)
+        dispatcher.get_backend_for_host = lru_cache(maxsize=512)(dispatcher.get_backend_for_host)
+        app = Bridge(dispatcher, self.state)
         self._server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=_QuietHandler)
         self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05},
                                         name="rootwatch-sandbox", daemon=True)
