@@ -21,7 +21,7 @@ EXTRAS_lab := pdf x509 sandbox lab
 EXTRAS_dev := dev
 DEMO_PARAMS := parameters/sandbox.yaml
 
-.PHONY: install demo lab test lock bench bench-run bench-org bench-archive clean
+.PHONY: install demo lab test lock bench bench-run bench-org bench-archive bench-startup clean
 
 install: $(VENV)/.installed-host
 test: $(VENV)/.installed-dev $(VENV)/wheelhouse/.complete
@@ -73,6 +73,9 @@ bench-org: $(VENV)/.installed-dev
 
 bench-archive: $(VENV)/.installed-dev
 	$(BIN)/python bench/scan_archive.py
+
+bench-startup: $(VENV)/.installed-dev
+	$(BIN)/python bench/startup.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis build

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import pytest
 import yaml
 
@@ -99,3 +102,17 @@ def _write(tmp_path, mutate):
 def test_broken_catalog_is_rejected_before_use(tmp_path, mutate, message):
     with pytest.raises(CatalogError, match=message):
         load_catalog(_write(tmp_path, mutate))
+
+
+
+def test_loading_the_catalog_does_not_compile_jsonschemas_iri_grammars():
+    """jsonschema imports rfc3987_syntax (39 Earley grammars, about a second) when it is installed; the
+    catalog needs none of it, so no command or kernel pays for it, and it stays importable."""
+    code = ("import importlib.util, sys\n"
+            "from rootwatch.catalog import load_catalog\n"
+            "load_catalog()\n"
+            "print('rfc3987_syntax' in sys.modules)\n"
+            "if importlib.util.find_spec('rfc3987_syntax'):\n"
+            "    import rfc3987_syntax\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.split() == ["False"]

@@ -13,17 +13,19 @@ from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from rootwatch.archive import ArchiveScan
-from rootwatch.catalog import Control
-from rootwatch.collect import AccountEvidence
 from rootwatch.credentials import ROOT_USAGE, parse_credential_report, root_usage
 from rootwatch.errors import PatternSyntaxError
 from rootwatch.patterns import FilterPattern, compile_pattern, failing_clauses
 from rootwatch.untrusted import encodable, spreadsheet_cell
+
+if TYPE_CHECKING:  # annotations only: 'rootwatch events' writes frames without boto3 or the collector
+    from rootwatch.archive import ArchiveScan
+    from rootwatch.catalog import Control
+    from rootwatch.collect import AccountEvidence
 
 TIME = "datetime64[ns, UTC]"
 
@@ -476,21 +478,24 @@ def alarm_coverage(frames: dict[str, pd.DataFrame]) -> pd.DataFrame:
     filter's metric go to ALARM within the alarm's period × evaluation periods (plus CloudTrail's
     delivery delay) and notify its topic — or was it already in ALARM? A chain configured but broken
     (alarm disabled for a week, actions off, topic deleted) shows up here as uncovered events."""
-    filters, alarms, history = frames["metric_filters"], frames["alarms"], frames["alarm_history"].sort_values("time")
+    filters, alarms = list(frames["metric_filters"].itertuples()), list(frames["alarms"].itertuples())
+    history = frames["alarm_history"].sort_values("time")
+    by_alarm = {key: (own, own[own.item_type == "StateUpdate"])  # each alarm's history split once, not per event
+                for key, own in history.groupby(["account_id", "alarm_name"], sort=False)}
     rows = []
     for e in frames["root_events"][frames["root_events"].counted].itertuples():
         names = set(str(e.counted_by).split(","))
-        metrics = {(f.metric_namespace, f.metric_name) for f in filters.itertuples()
+        metrics = {(f.metric_namespace, f.metric_name) for f in filters
                    if f.account_id == e.account_id and f.filter_name in names}
-        watching = [a for a in alarms.itertuples()
+        watching = [a for a in alarms
                     if a.account_id == e.account_id and (a.namespace, a.metric_name) in metrics]
         row = {"time": e.time, "account_id": e.account_id, "region": e.region, "event_name": e.event_name,
                "event_id": e.event_id, "alarms": ",".join(a.alarm_name for a in watching), "covered": False,
                "alarm_time": None, "reason": "no alarm watches the metric of the filter that counts it"}
         reasons = []
         for a in watching:
-            own = history[(history.account_id == e.account_id) & (history.alarm_name == a.alarm_name)]
-            covered, when, reason = _alarm_answer(a, own, e.time)
+            own, updates = by_alarm.get((e.account_id, a.alarm_name), (history.iloc[:0], history.iloc[:0]))
+            covered, when, reason = _alarm_answer(a, own, updates, e.time)
             reasons.append(reason)
             if covered:
                 row.update(covered=True, alarm_time=when)
@@ -502,10 +507,10 @@ def alarm_coverage(frames: dict[str, pd.DataFrame]) -> pd.DataFrame:
     return frame("alarm_coverage", rows)
 
 
-def _alarm_answer(alarm: Any, history: pd.DataFrame, t: pd.Timestamp) -> tuple[bool, pd.Timestamp | None, str]:
+def _alarm_answer(alarm: Any, history: pd.DataFrame, updates: pd.DataFrame,
+                  t: pd.Timestamp) -> tuple[bool, pd.Timestamp | None, str]:
     """Did ``alarm`` answer an event at ``t``: in ALARM already (and that ALARM was notified), or to
-    ALARM in time and notified?"""
-    updates = history[history.item_type == "StateUpdate"]
+    ALARM in time and notified? ``updates``: its history's StateUpdate items."""
     before = updates[updates.time <= t]
     if len(before) and before.new_state.iloc[-1] == "ALARM":
         when = before.time.iloc[-1]

@@ -9,6 +9,8 @@ never signed, never mistaken for evidence. An existing directory is never writte
 
 from __future__ import annotations
 
+import contextlib
+import importlib
 import itertools
 import json
 import os
@@ -23,7 +25,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 import yaml
 
@@ -35,11 +37,15 @@ from rootwatch.catalog import load_catalog
 from rootwatch.errors import Interrupted, ParameterError, RootwatchError
 from rootwatch.extras import require
 from rootwatch.params import RUN_KEYS, RunOptions, RunParams, apply_sets, load_file
-from rootwatch.pdf import PdfOutcome, render
-from rootwatch.report import Cover, write_html
+
+if TYPE_CHECKING:
+    from rootwatch.pdf import PdfOutcome
 
 NOTEBOOK = "root_usage_evidence.ipynb"
 KERNEL_LOG = "kernel.log"  # what the notebook's kernel printed: kept beside a failed run only
+# KERNEL_SHUTDOWN: the kernel is stopped at once when the notebook is done (its outputs are all in hand,
+# and what it holds is in memory: the sandbox, frames): asked to exit, a kernel with pandas, matplotlib and
+# moto loaded takes 2.5 s to wind down, and the report waited for it.
 TITLE = "Root account usage is monitored — evidence report"
 PACKAGES = ("rootwatch", "boto3", "botocore", "pandas", "pyarrow", "matplotlib", "papermill", "nbconvert",
             "weasyprint", "pyhanko", "cryptography", "moto")
@@ -315,6 +321,21 @@ def _execute(plan: Plan, staging: Path, progress: bool, on_stage: Callable[[str]
     return result
 
 
+def _prepare_rendering(renderer: str) -> Callable[[], None]:
+    """What imports the report's renderers (nbconvert, and WeasyPrint when it renders the PDF): called
+    once the kernel is launched, it runs while the kernel starts (a second on its own core) instead of
+    on the run's critical path. A module that cannot be imported fails quietly here, and again, with
+    its message, where it is used (pdf.render names what to install)."""
+    modules = ["rootwatch.report", "rootwatch.pdf", *(["weasyprint"] if renderer == "weasyprint" else [])]
+
+    def load() -> None:
+        for name in modules:
+            with contextlib.suppress(Exception):  # a missing or broken renderer is reported by pdf.render
+                importlib.import_module(name)
+
+    return load
+
+
 def _archive(plan: Plan) -> list[str]:
     from rootwatch.bundle.archive import upload
     from rootwatch.collect.session import make_session
@@ -378,7 +399,9 @@ def _notebook(plan: Plan, staging: Path, progress: bool) -> list[dict[str, Any]]
             papermill.execute_notebook(str(notebooks_dir() / NOTEBOOK), str(output),
                                        parameters={**plan.notebook_parameters, "out_dir": str(staging)},
                                        progress_bar=progress, kernel_name="python3", cwd=str(staging),
-                                       kernel_manager_class=_local_kernel_manager(kernel_output))
+                                       shutdown_kernel="immediate",  # see KERNEL_SHUTDOWN
+                                       kernel_manager_class=_local_kernel_manager(
+                                           kernel_output, _prepare_rendering(plan.options.renderer)))
     except PapermillExecutionError as exc:
         if exc.ename in ("ParameterError", "CredentialsError", "CatalogError"):
             problem, _, hint = exc.evalue.partition("; ")
@@ -394,11 +417,12 @@ def _notebook(plan: Plan, staging: Path, progress: bool) -> list[dict[str, Any]]
     return json.loads((staging / "findings.json").read_text(encoding="utf-8"))
 
 
-def _local_kernel_manager(output: IO[str]) -> type:
+def _local_kernel_manager(output: IO[str], launched: Callable[[], None]) -> type:
     """A kernel reached over Unix sockets (files only this user can open) rather than loopback TCP,
     which any local process could connect to, and whose own output goes to ``output``, not to the
     run's stdout (the one-line summary) and stderr (the run's log, JSON lines for machines) — a
-    kernel left starting by an interrupted run would otherwise write its farewell there."""
+    kernel left starting by an interrupted run would otherwise write its farewell there. ``launched``
+    runs once the kernel's process is started, while it starts up."""
     from jupyter_client.kernelspec import KernelSpec
     from jupyter_client.manager import KernelManager
     from traitlets import default
@@ -417,6 +441,7 @@ def _local_kernel_manager(output: IO[str]) -> type:
 
         async def _async_launch_kernel(self, kernel_cmd: list[str], **kw: Any) -> None:
             await super()._async_launch_kernel(kernel_cmd, **{**kw, "stdout": output, "stderr": output})
+            launched()
 
     return LocalKernelManager
 
@@ -429,7 +454,6 @@ class _Clock:
         self.on_stage = on_stage or (lambda stage: None)
 
     def __call__(self, stage: str) -> Any:
-        import contextlib
         import time
 
         @contextlib.contextmanager
@@ -445,6 +469,9 @@ class _Clock:
 
 def _render(plan: Plan, staging: Path, findings: list[dict[str, Any]], collection: dict[str, Any],
             clock: _Clock) -> PdfOutcome:
+    from rootwatch.pdf import render
+    from rootwatch.report import Cover, write_html
+
     p = plan.params
     scope = [("source", "embedded sandbox organisation" if p.source == "sandbox" else f"AWS profile {p.profile}"),
              ("window", f"{p.window_label} ({p.window})"), ("regions", ", ".join(p.regions)),

@@ -10,7 +10,7 @@ import pandas as pd
 from botocore.stub import Stubber
 
 from rootwatch.collect.evidence import Recorder, write_raw
-from rootwatch.collect.iam import INTERVAL, credential_report
+from rootwatch.collect.iam import INTERVAL, credential_report, start_credential_report
 from rootwatch.collect.session import Clients
 from rootwatch.credentials import ROOT_USER, parse_credential_report, root_usage
 from rootwatch.sandbox.events import event_time
@@ -80,6 +80,25 @@ def test_report_generation_is_polled_until_complete():
     assert slept == [INTERVAL, 2 * INTERVAL]  # backing off
     assert [c.operation for c in rec.calls] == ["GenerateCredentialReport"] * 3 + ["GetCredentialReport"]
     assert rec.gaps == []
+    stub.assert_no_pending_responses()
+
+
+def test_a_report_started_before_the_chain_is_read_without_waiting():
+    """The collector starts the report first and reads it last: the first poll is already made."""
+    session = boto3.Session(aws_access_key_id="AKIAEXAMPLE", aws_secret_access_key="secret", region_name="us-east-1")
+    clients = Clients(session)
+    stub = Stubber(clients.get("iam", "us-east-1"))
+    stub.add_response("generate_credential_report", {"State": "STARTED", "Description": "No report exists."})
+    stub.add_response("generate_credential_report", {"State": "COMPLETE"})
+    stub.add_response("get_credential_report", {"Content": REPORT, "ReportFormat": "text/csv",
+                                                "GeneratedTime": SANDBOX_NOW})
+    stub.activate()
+    slept: list[float] = []
+    rec = Recorder(clients, "999999999999")
+    started = start_credential_report(rec, "us-east-1")
+    assert credential_report(rec, "us-east-1", sleep=slept.append, started=started) == REPORT.decode()
+    assert slept == []
+    assert [c.operation for c in rec.calls] == ["GenerateCredentialReport"] * 2 + ["GetCredentialReport"]
     stub.assert_no_pending_responses()
 
 

@@ -172,14 +172,16 @@ def _merge_trails(per_region: list[list[dict]]) -> list[dict]:
 
 
 def _chain(rec: Recorder, ev: AccountEvidence, controls: list[Control], window: Window, archive: bool) -> None:
+    report = any(c.credential_report for c in controls)
+    started = iam.start_credential_report(rec, ev.regions[0]) if report else None  # built while the rest is read
     cloudtrail.trail_details(rec, ev.trails)
     groups = _log_groups(ev)
     for group in groups:
         for f in logs.metric_filters(rec, group.region, group.name) or []:
             ev.metric_filters.append({**f, "rw:region": group.region, "rw:accountId": group.account_id})
     _alarms(rec, ev, window)
-    if any(c.credential_report for c in controls):
-        ev.credential_report = iam.credential_report(rec, ev.regions[0])
+    if started is not None:  # a refused start is the gap already, not asked twice
+        ev.credential_report = iam.credential_report(rec, ev.regions[0], started=started)
     for control in controls:
         if archive:
             _archive_events(rec, ev, control, window)

@@ -12,7 +12,7 @@ import json
 import re
 import threading
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
@@ -44,7 +44,7 @@ class RawCall:
                 f"{self.seq:04d}-{self.service}.{self.operation}.json")
 
     def to_json(self) -> str:
-        call = {k: v for k, v in asdict(self).items() if k != "pages"}
+        call = {f.name: getattr(self, f.name) for f in fields(self) if f.name != "pages"}  # no deep copy of the pages
         return json.dumps({"call": call, "responses": self.pages}, indent=1, default=_jsonable, sort_keys=True)
 
 

@@ -22,6 +22,7 @@ import base64
 import io
 import json
 import re
+import threading
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -64,6 +65,15 @@ class SandboxState:
     faults: Faults = field(default_factory=Faults)  # armed once seeded (sandbox/faults.py)
     root: dict[str, RootCredentials] = field(default_factory=dict)  # account -> its root user (default: sound)
     organization: list[tuple[str, str]] = field(default_factory=list)  # (id, name), the management account first
+    seed_s3: Callable[[], None] | None = None  # writes the trails' S3 log files: once, before the first S3 request
+    _s3_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def before_s3(self) -> None:
+        """Run ``seed_s3`` if it has not run yet; concurrent first S3 requests wait for it."""
+        with self._s3_lock:
+            if self.seed_s3 is not None:
+                self.seed_s3()
+                self.seed_s3 = None
 
 
 class BridgeError(Exception):
@@ -84,6 +94,8 @@ class Bridge:
         }
 
     def __call__(self, environ: dict, start_response: StartResponse) -> Iterable[bytes]:
+        if self.state.seed_s3 is not None and _is_s3(environ):
+            self.state.before_s3()
         if self.state.latency:
             time.sleep(self.state.latency)
         if self.state.faults.armed:
@@ -290,6 +302,12 @@ def _scope(environ: dict) -> tuple[str, str, str]:
     match = ACCESS_KEY.search(environ.get("HTTP_AUTHORIZATION", ""))
     return (get_account_id_from(match.group(1)), match.group(2), match.group(3)) if match else \
         ("123456789012", "us-east-1", "")
+
+
+def _is_s3(environ: dict) -> bool:
+    """Signed for S3, in the Authorization header or a presigned URL's X-Amz-Credential."""
+    return "/s3/aws4_request" in environ.get("HTTP_AUTHORIZATION", "") or \
+        "%2Fs3%2Faws4_request" in environ.get("QUERY_STRING", "")
 
 
 def _described(environ: dict) -> Call:

