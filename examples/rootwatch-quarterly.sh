@@ -71,6 +71,13 @@ bin=${ROOTWATCH_BIN:-$(command -v rootwatch || printf '%s' "$(dirname "$here")/.
 [ -x "$bin" ] || command -v "$bin" >/dev/null 2>&1 ||
     usage_error "rootwatch not found ($bin); install it (make install) or set ROOTWATCH_BIN"
 
+# A pin that cannot be read is a setting to fix, found before the quarter's run rather than after it.
+for pin in ROOTWATCH_TRUSTED_KEY ROOTWATCH_TRUSTED_CA ROOTWATCH_TRUSTED_KMS; do
+    if [ -n "${!pin:-}" ] && [ ! -r "${!pin}" ]; then
+        usage_error "$pin=${!pin} cannot be read; give the signer's public key (or certificate) file, or unset it"
+    fi
+done
+
 # The previous quarter: a run on 2027-01-02 collects 2026-Q4. Scheduled on the 2nd, not the 1st, so
 # CloudTrail has delivered the quarter's last events (minutes late, more across regions).
 window=${ROOTWATCH_WINDOW:-}

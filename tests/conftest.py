@@ -1,3 +1,5 @@
+import os
+import tempfile
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -7,6 +9,12 @@ from rootwatch.models import Window
 
 SANDBOX_NOW = datetime(2026, 10, 2, tzinfo=UTC)
 pytest_plugins = ["tests.sandbox_process"]  # the `sandbox_process` fixture: `rootwatch sandbox` in its own process
+
+
+def pytest_configure(config):
+    """Each pytest process (every xdist worker) keeps the development signing key it makes in its own
+    config directory: never the user's ~/.config, and never two workers writing one key at once."""
+    os.environ["XDG_CONFIG_HOME"] = tempfile.mkdtemp(prefix="rootwatch-tests-config-")
 
 
 @pytest.fixture(scope="session")

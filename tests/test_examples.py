@@ -267,6 +267,11 @@ def test_wrapper_window_override_and_bad_input(tmp_path):
     assert _wrapper(tmp_path, "parameters/sandbox.yaml", ROOTWATCH_TODAY="2027-13-02").returncode == 2
     missing = _wrapper(tmp_path, "parameters/no-such.yaml")
     assert missing.returncode == 2 and "quarterly.example.yaml" in missing.stderr
+    # a pin that is not there: bad input before the run, not a run that "does not verify" (exit 4) after it
+    for pin in ("ROOTWATCH_TRUSTED_KEY", "ROOTWATCH_TRUSTED_CA", "ROOTWATCH_TRUSTED_KMS"):
+        unpinned = _wrapper(tmp_path, "parameters/sandbox.yaml", **{pin: str(tmp_path / "signer.pub")})
+        assert unpinned.returncode == 2, unpinned.stderr
+        assert unpinned.stderr.count("\n") == 1 and f"{pin}={tmp_path / 'signer.pub'} cannot be read" in unpinned.stderr
     assert not (tmp_path / "reports").exists()
 
 
@@ -334,14 +339,17 @@ def test_wrapper_verifies_the_bundle_prints_its_path_and_keeps_the_exit_code(tmp
 
 
 def test_wrapper_verifies_against_the_signer_it_is_given(tmp_path, stub):
-    done = _wrapper(tmp_path, "parameters/sandbox.yaml", ROOTWATCH_TRUSTED_KEY="/etc/rootwatch/signer.pub",
-                    ROOTWATCH_TRUSTED_CA="/etc/rootwatch/ca.pem", ROOTWATCH_TRUSTED_KMS="/etc/rootwatch/kms.der",
-                    **stub)
+    pins = {name: tmp_path / "etc" / name for name in ("signer.pub", "ca.pem", "kms.der")}
+    for pin in pins.values():
+        pin.parent.mkdir(exist_ok=True)
+        pin.write_text("given to the auditor out of band\n")
+    done = _wrapper(tmp_path, "parameters/sandbox.yaml", ROOTWATCH_TRUSTED_KEY=str(pins["signer.pub"]),
+                    ROOTWATCH_TRUSTED_CA=str(pins["ca.pem"]), ROOTWATCH_TRUSTED_KMS=str(pins["kms.der"]), **stub)
     assert done.returncode == 0, done.stderr
     path = done.stdout.splitlines()[-1]
     assert Path(stub["STUB_CALLS"]).read_text().splitlines()[1] == (
-        f"verify {path} --trusted-key /etc/rootwatch/signer.pub --trusted-ca /etc/rootwatch/ca.pem "
-        "--trusted-kms /etc/rootwatch/kms.der")
+        f"verify {path} --trusted-key {pins['signer.pub']} --trusted-ca {pins['ca.pem']} "
+        f"--trusted-kms {pins['kms.der']}")
     assert f"bundle {path} verified" in done.stderr and _log(_outputs(tmp_path)["log"])[-1]["pinned"] is True
 
 
@@ -412,7 +420,9 @@ def test_wrapper_passes_a_signal_on_once_and_exits_with_rootwatchs_code(tmp_path
 def test_wrapper_end_to_end_on_the_sandbox(tmp_path):
     """The real thing: the sandbox's drifted account FAILs, so exit 1, with a signed bundle that
     verifies and a JSON log whose summary record matches the summary line and findings.json."""
-    dev_key = tmp_path / "config" / "rootwatch" / "signing" / "dev_ed25519.pub"  # made by the run: the signer
+    dev_key = tmp_path / "config" / "rootwatch" / "signing" / "dev_ed25519.pub"  # the signer, pinned beforehand
+    subprocess.run([sys.executable, "-c", "from rootwatch.bundle.sign import SshSigner; SshSigner.development()"],
+                   env={**os.environ, "XDG_CONFIG_HOME": str(tmp_path / "config")}, check=True, timeout=60)
     done = _wrapper(tmp_path, "parameters/sandbox.yaml", inherit=True, ROOTWATCH_BIN=str(ROOTWATCH),
                     ROOTWATCH_WINDOW="last-90-days", ROOTWATCH_TRUSTED_KEY=str(dev_key),
                     ROOTWATCH_OUTPUT_FILE=str(tmp_path / "outputs"), XDG_CONFIG_HOME=str(tmp_path / "config"))

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import io
 import shutil
 import subprocess
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -11,7 +13,7 @@ from botocore.exceptions import ClientError
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from rootwatch.bundle import manifest as mf
-from rootwatch.bundle.archive import upload
+from rootwatch.bundle.archive import upload, zip_bundle
 from rootwatch.bundle.readme import readme
 from rootwatch.bundle.sign import KmsSigner
 from rootwatch.bundle.verify import Trust, Verdict, verify_bundle
@@ -91,6 +93,17 @@ def test_object_lock_upload_cannot_be_deleted(tmp_path, client):
             s3.delete_object(Bucket="evidence-vault", Key=key, VersionId=head["VersionId"])
     body = s3.get_object(Bucket="evidence-vault", Key=keys[1])["Body"].read()
     assert body == (bundle / "manifest.json").read_bytes()
+
+
+def test_the_retained_zip_holds_the_bundles_files_and_nothing_a_symlink_points_to(tmp_path):
+    bundle = _bundle(tmp_path)
+    secret = tmp_path / "elsewhere.txt"
+    secret.write_text("not part of the evidence")
+    (bundle / "data").mkdir(exist_ok=True)
+    (bundle / "data" / "planted.txt").symlink_to(secret)
+    with zipfile.ZipFile(io.BytesIO(zip_bundle(bundle))) as archive:
+        names = set(archive.namelist())
+    assert f"{bundle.name}/manifest.json" in names and f"{bundle.name}/data/planted.txt" not in names
 
 
 def test_bucket_without_object_lock_is_refused(tmp_path, client):

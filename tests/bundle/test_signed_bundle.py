@@ -31,6 +31,9 @@ def test_layout_and_manifest_list_every_other_file_and_nothing_else(signed_run):
     on_disk = {p.relative_to(bundle).as_posix() for p in bundle.rglob("*") if p.is_file()}
     assert listed == on_disk - {"manifest.json"} - {p for p in on_disk if p.startswith("signatures/")}
     assert all(len(f["sha256"]) == 64 and f["size"] > 0 for f in manifest["files"])
+    contents = (bundle / "README.txt").read_text().partition("Contents")[2]
+    for part in {p.relative_to(bundle).parts[0] for p in bundle.rglob("*")}:
+        assert f"  {part}" in contents, f"README.txt does not say what {part} is"
     env = json.loads((bundle / "environment.json").read_text())
     assert env["pdf"]["produced"] and {s["kind"] for s in env["signers"]} == {"ssh", "x509"}
     assert env["git"]["commit"] and env["caller_identities"]["111111111111"].startswith("arn:aws:sts::111111111111:")

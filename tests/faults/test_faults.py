@@ -19,7 +19,20 @@ CASES = {c["id"]: c for c in cases()}
 
 
 @pytest.fixture(scope="module")
-def outcomes(sandbox, window, catalog):
+def quick_backoff():
+    """botocore's retries as they are (the same attempts, the same retry conditions), with their sleeps
+    a thousandth as long: what a case asserts is which call was retried how often, and a case that
+    gives up after ten attempts would otherwise sleep for up to a minute."""
+    from botocore.retries.standard import ExponentialBackoff
+
+    quick = {name: scale / 1000 for name, scale in ExponentialBackoff._DEFAULT_BACKOFF_CONFIG.items()}
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(ExponentialBackoff, "_DEFAULT_BACKOFF_CONFIG", quick)
+        yield
+
+
+@pytest.fixture(scope="module")
+def outcomes(sandbox, window, catalog, quick_backoff):
     """Every case collected once: {case id: (evidence, {check key: finding})}."""
     control = catalog.control("4.3")
     done = {}

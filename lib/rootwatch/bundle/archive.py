@@ -4,6 +4,7 @@ Object Lock, so neither can be changed or deleted before the retention date."""
 from __future__ import annotations
 
 import io
+import stat
 import zipfile
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -14,10 +15,12 @@ from rootwatch.errors import RootwatchError
 
 
 def zip_bundle(bundle: Path) -> bytes:
+    """The bundle's regular files only: a symlink in it (which `rootwatch verify` refuses) would
+    otherwise put whatever it points to into the retained copy."""
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
         for path in sorted(bundle.rglob("*")):
-            if path.is_file():
+            if stat.S_ISREG(path.lstat().st_mode):
                 archive.write(path, f"{bundle.name}/{path.relative_to(bundle).as_posix()}")
     return buffer.getvalue()
 

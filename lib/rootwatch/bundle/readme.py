@@ -12,10 +12,13 @@ from rootwatch.bundle.sign import FILES
 
 PARTS = """\
 Contents
+  README.txt                  this file: what each part is, and how to verify the bundle by hand
   report.html                 the evidence report (self-contained; open in any browser)
   report.pdf                  the same report as PDF{pdf_note}
   root_usage_evidence.ipynb   the executed notebook the report was made from
   findings.json               one record per account x control: status PASS/FAIL/GAP and each link's reason
+  findings.ocsf.json          the same findings as OCSF 1.1 Compliance Findings (class 2003), for SIEMs
+  findings.csv                the same findings in the column layout of CIS compliance CSVs
   data/*.csv, data/*.parquet  every evidence table (trails, filters, alarms, subscriptions, history, root events...)
   raw/<account>/<region>/     every AWS API response, with the call (service, operation, parameters) that produced it
   collection.json             when the evidence was collected and by which AWS identities
