@@ -28,8 +28,10 @@ SANDBOX = ROOT / "parameters" / "sandbox.yaml"
 class Run:
     """`rootwatch run ... --quiet --log-format json`, its stderr records read as they come."""
 
-    def __init__(self, params: Path, out: Path, env: dict[str, str]) -> None:
-        self.process = subprocess.Popen([ROOTWATCH, "run", str(params), "--set", "accounts=[healthy]", "--out",
+    def __init__(self, params: Path, out: Path, env: dict[str, str], pdf: bool = False) -> None:
+        """``pdf``: render the PDF (its cost, some seconds, only where the PDF stage is the point)."""
+        sets = ["--set", "accounts=[healthy]", *([] if pdf else ["--set", "pdf={renderer: none}"])]
+        self.process = subprocess.Popen([ROOTWATCH, "run", str(params), *sets, "--out",
                                          str(out), "--quiet", "--log-format", "json"], cwd=ROOT, env=env,
                                         stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                         text=True)
@@ -122,7 +124,7 @@ def test_a_run_stopped_by_a_signal_is_left_incomplete_unsigned_and_a_rerun_start
     if faults:
         (tmp_path / "faults.yaml").write_text(faults)
         env["ROOTWATCH_SANDBOX_FAULTS"] = str(tmp_path / "faults.yaml")
-    run = Run(SANDBOX, out, env)
+    run = Run(SANDBOX, out, env, pdf=stage == "PDF")
     run.until_stage(stage)
     time.sleep(delay)
     kernels = run.children()
@@ -184,7 +186,7 @@ def small_disk(tmp_path):
 
 def test_a_full_disk_leaves_the_run_incomplete_unsigned_and_says_so(tmp_path, small_disk):
     out = small_disk / "bundle"
-    run = Run(SANDBOX, out, run_env(tmp_path))
+    run = Run(SANDBOX, out, run_env(tmp_path), pdf=True)  # with its PDF, the bundle is sure not to fit
     code = run.finish()
     errors = [r for r in run.records if r["level"] == "error"]
     assert code == 4 and len(errors) == 1 and errors[0]["event"] == "incomplete", run.records

@@ -129,7 +129,8 @@ def org_run(tmp_path_factory):
     from tests.test_run import ROOT, _run
 
     out = tmp_path_factory.mktemp("org") / "bundle"
-    done = _run(str(ROOT / "parameters" / "sandbox.yaml"), "--set", "controls=all", "--out", str(out))
+    done = _run(str(ROOT / "parameters" / "sandbox.yaml"), "--set", "controls=all", "--set", "pdf={renderer: none}",
+                "--out", str(out))
     return done, out
 
 

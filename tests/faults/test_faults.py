@@ -120,7 +120,7 @@ def test_a_run_meeting_faults_completes_signed_and_counts_its_gaps(tmp_path):
     rootwatch = str(Path(sys.executable).with_name("rootwatch"))
     env = child_environment(ROOTWATCH_SANDBOX_FAULTS=str(faults), XDG_CONFIG_HOME=str(tmp_path / "config"))
     done = subprocess.run([rootwatch, "run", str(ROOT / "parameters" / "sandbox.yaml"), "--set", "accounts=[healthy]",
-                           "--out", str(out), "--quiet", "--log-format", "json"], cwd=ROOT, env=env,
+                           "--set", "pdf={renderer: none}", "--out", str(out), "--quiet", "--log-format", "json"], cwd=ROOT, env=env,
                           capture_output=True, text=True, timeout=300, check=False)
     assert done.returncode == 3, done.stderr
     summary = next(json.loads(line) for line in done.stderr.splitlines() if '"summary"' in line)
