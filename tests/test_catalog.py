@@ -105,14 +105,16 @@ def test_broken_catalog_is_rejected_before_use(tmp_path, mutate, message):
 
 
 
-def test_loading_the_catalog_does_not_compile_jsonschemas_iri_grammars():
-    """jsonschema imports rfc3987_syntax (39 Earley grammars, about a second) when it is installed; the
-    catalog needs none of it, so no command or kernel pays for it, and it stays importable."""
+@pytest.mark.parametrize("entry", ["from rootwatch.catalog import load_catalog; load_catalog()",
+                                   "import rootwatch.runner",  # rootwatch run (the bundle manifest's schema)
+                                   "import rootwatch.bundle.verify"])  # rootwatch verify
+def test_no_command_compiles_jsonschemas_iri_grammars(entry):
+    """jsonschema imports rfc3987_syntax (39 Earley grammars, about a second) when it is installed;
+    rootwatch's schemas need none of it, so no command or kernel pays for it, and it stays importable."""
     code = ("import importlib.util, sys\n"
-            "from rootwatch.catalog import load_catalog\n"
-            "load_catalog()\n"
-            "print('rfc3987_syntax' in sys.modules)\n"
+            f"{entry}\n"
+            "print('jsonschema' in sys.modules, 'rfc3987_syntax' in sys.modules)\n"
             "if importlib.util.find_spec('rfc3987_syntax'):\n"
             "    import rfc3987_syntax\n")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
-    assert out.split() == ["False"]
+    assert out.split() == ["True", "False"]

@@ -21,8 +21,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from jsonschema import Draft202012Validator
-from jsonschema.exceptions import best_match
+from rootwatch.jsonschemas import jsonschema
+
 
 FORMAT = "rootwatch-manifest/1"
 MANIFEST = "manifest.json"
@@ -49,7 +49,7 @@ SCHEMA = {
                            "size": {"type": "integer", "minimum": 0}}}},
     },
 }
-_VALIDATOR = Draft202012Validator(SCHEMA)
+_VALIDATOR = jsonschema.Draft202012Validator(SCHEMA)
 # names sha256sum would escape and a terminal would act on: never in a name rootwatch writes
 _UNSHOWABLE = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
 
@@ -191,7 +191,7 @@ def parse(raw: bytes) -> Manifest:
         raise
     except (ValueError, RecursionError) as exc:
         raise ManifestError(f"not JSON ({type(exc).__name__}: {exc})") from None
-    error = best_match(_VALIDATOR.iter_errors(data))
+    error = jsonschema.exceptions.best_match(_VALIDATOR.iter_errors(data))
     if error is not None:
         where = "/".join(str(part) for part in error.absolute_path) or "the top level"
         raise ManifestError(f"{where}: {error.message}")
