@@ -35,7 +35,7 @@ from rootwatch.bundle.readme import readme
 from rootwatch.bundle.sign import KmsSigner, Signer, SshSigner, X509Signer
 from rootwatch.catalog import load_catalog
 from rootwatch.errors import Interrupted, ParameterError, RootwatchError
-from rootwatch.extras import require
+from rootwatch.extras import installed, require
 from rootwatch.params import RUN_KEYS, RunOptions, RunParams, apply_sets, load_file
 
 if TYPE_CHECKING:
@@ -395,13 +395,13 @@ def _notebook(plan: Plan, staging: Path, progress: bool) -> list[dict[str, Any]]
 
     output, log = staging / NOTEBOOK, staging / KERNEL_LOG
     try:
-        with log.open("w", encoding="utf-8") as kernel_output:
+        with log.open("w", encoding="utf-8") as kernel_output, _sandbox(plan) as kernel_env:
             papermill.execute_notebook(str(notebooks_dir() / NOTEBOOK), str(output),
                                        parameters={**plan.notebook_parameters, "out_dir": str(staging)},
                                        progress_bar=progress, kernel_name="python3", cwd=str(staging),
                                        shutdown_kernel="immediate",  # see KERNEL_SHUTDOWN
                                        kernel_manager_class=_local_kernel_manager(
-                                           kernel_output, _prepare_rendering(plan.options.renderer)))
+                                           kernel_output, _prepare_rendering(plan.options.renderer), kernel_env))
     except PapermillExecutionError as exc:
         if exc.ename in ("ParameterError", "CredentialsError", "CatalogError"):
             problem, _, hint = exc.evalue.partition("; ")
@@ -417,12 +417,27 @@ def _notebook(plan: Plan, staging: Path, progress: bool) -> list[dict[str, Any]]
     return json.loads((staging / "findings.json").read_text(encoding="utf-8"))
 
 
-def _local_kernel_manager(output: IO[str], launched: Callable[[], None]) -> type:
+@contextlib.contextmanager
+def _sandbox(plan: Plan) -> Iterator[dict[str, str]]:
+    """For ``source: sandbox``, the sandbox served from this process while the notebook runs (its
+    environment for the kernel): seeded while the kernel starts rather than after, by a process
+    that is otherwise waiting on the kernel. Without the sandbox extra the kernel says what to
+    install, as it would with its own sandbox."""
+    if plan.params.source != "sandbox" or not installed("sandbox"):
+        yield {}
+        return
+    from rootwatch.sandbox import served
+
+    with served(plan.params.window.end) as kernel_env:
+        yield kernel_env
+
+
+def _local_kernel_manager(output: IO[str], launched: Callable[[], None], env: dict[str, str]) -> type:
     """A kernel reached over Unix sockets (files only this user can open) rather than loopback TCP,
     which any local process could connect to, and whose own output goes to ``output``, not to the
     run's stdout (the one-line summary) and stderr (the run's log, JSON lines for machines) — a
     kernel left starting by an interrupted run would otherwise write its farewell there. ``launched``
-    runs once the kernel's process is started, while it starts up."""
+    runs once the kernel's process is started, while it starts up; ``env`` is added to its environment."""
     from jupyter_client.kernelspec import KernelSpec
     from jupyter_client.manager import KernelManager
     from traitlets import default
@@ -440,6 +455,7 @@ def _local_kernel_manager(output: IO[str], launched: Callable[[], None]) -> type
             return "ipc"
 
         async def _async_launch_kernel(self, kernel_cmd: list[str], **kw: Any) -> None:
+            kw["env"] = {**kw.get("env", os.environ), **env}
             await super()._async_launch_kernel(kernel_cmd, **{**kw, "stdout": output, "stderr": output})
             launched()
 

@@ -325,10 +325,14 @@ def opened(params: RunParams) -> Iterator[Scope]:
     """The run's scope, with the sandbox served while the block runs when the source is the sandbox."""
     if params.source == "sandbox":
         require("sandbox", "source: sandbox")
-        from rootwatch.sandbox import Sandbox
+        from rootwatch.sandbox import Sandbox, served_endpoint
 
-        with Sandbox(now=params.window.end) as sb:
+        sb, endpoint = Sandbox(now=params.window.end), served_endpoint()  # `rootwatch run` serves it itself
+        try:
+            sb.attach(endpoint) if endpoint else sb.start()
             yield _sandbox_scope(params, sb)
+        finally:
+            sb.stop()
         return
     yield _aws_scope(params)
 

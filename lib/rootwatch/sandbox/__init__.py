@@ -3,6 +3,6 @@
 The sandbox is an edge module: the core (collect, frames, judge, render, bundle) never imports it.
 """
 
-from rootwatch.sandbox.server import Sandbox, SandboxAccount
+from rootwatch.sandbox.server import Sandbox, SandboxAccount, served, served_endpoint
 
-__all__ = ["Sandbox", "SandboxAccount"]
+__all__ = ["Sandbox", "SandboxAccount", "served", "served_endpoint"]

@@ -52,6 +52,10 @@ class RootCredentials:
     created: datetime = ACCOUNT_OPENED
 
 
+READY_PATH = "/rootwatch-sandbox/ready"  # not an AWS path: no client of AWS APIs asks for it
+READY_TIMEOUT = 120.0  # seconds a readiness question waits for seeding
+
+
 @dataclass
 class SandboxState:
     """What the sandbox knows beyond moto: seeded records, alarm history, unconfirmed subscriptions,
@@ -66,6 +70,8 @@ class SandboxState:
     root: dict[str, RootCredentials] = field(default_factory=dict)  # account -> its root user (default: sound)
     organization: list[tuple[str, str]] = field(default_factory=list)  # (id, name), the management account first
     seed_s3: Callable[[], None] | None = None  # writes the trails' S3 log files: once, before the first S3 request
+    seeded: threading.Event = field(default_factory=threading.Event, repr=False)  # set once seeded, or failed
+    failure: str | None = None  # why seeding failed
     _s3_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def before_s3(self) -> None:
@@ -94,6 +100,8 @@ class Bridge:
         }
 
     def __call__(self, environ: dict, start_response: StartResponse) -> Iterable[bytes]:
+        if environ.get("PATH_INFO") == READY_PATH:
+            return self._ready(start_response)
         if self.state.seed_s3 is not None and _is_s3(environ):
             self.state.before_s3()
         if self.state.latency:
@@ -117,6 +125,16 @@ class Bridge:
                 account = _caller(environ)[0]
                 return self._rewrite(environ, start_response, lambda body: self._add_root_row(account, body))
         return self.app(environ, start_response)
+
+    def _ready(self, start_response: StartResponse) -> Iterable[bytes]:
+        """Answered once seeding has ended: a sandbox served by `rootwatch run` seeds while the kernel
+        starts, and the kernel asks here before its first AWS call."""
+        done = self.state.seeded.wait(READY_TIMEOUT)
+        status = "200 OK" if done and self.state.failure is None else "503 Service Unavailable"
+        body = (b"seeded" if status.startswith("200") else
+                (self.state.failure or "still seeding").encode("utf-8", "replace"))
+        start_response(status, [("Content-Type", "text/plain"), ("Content-Length", str(len(body)))])
+        return [body]
 
     # --- plumbing ---------------------------------------------------------------------
     def _json(self, operation: str, environ: dict, start_response: StartResponse) -> Iterable[bytes]:

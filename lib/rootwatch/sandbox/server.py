@@ -12,11 +12,16 @@ from __future__ import annotations
 import copy
 import os
 import threading
+import urllib.error
+import urllib.request
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import cache, lru_cache, partial
 from pathlib import Path
 from typing import Any, Self
+from urllib.parse import urlsplit
 
 import boto3
 import botocore.loaders
@@ -27,13 +32,14 @@ from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
 from rootwatch.patterns import compile_pattern
 from rootwatch.sandbox import events as ev
-from rootwatch.sandbox.bridge import Bridge, RootCredentials, SandboxState
+from rootwatch.sandbox.bridge import READY_PATH, READY_TIMEOUT, Bridge, RootCredentials, SandboxState
 from rootwatch.sandbox.faults import Fault
 from rootwatch.sandbox.faults import load as load_faults
 
 ORGANISATION = Path(__file__).with_name("organisation.yaml")
 DRIFT = Path(__file__).with_name("drift.yaml")
 FAULTS_VARIABLE = "ROOTWATCH_SANDBOX_FAULTS"
+SERVED_VARIABLE = "ROOTWATCH_SANDBOX_SERVED"  # the loopback endpoint of the sandbox `rootwatch run` serves
 BASE_CREDENTIALS = {"aws_access_key_id": "AKIAROOTWATCHSANDBOX", "aws_secret_access_key": "sandbox-secret"}
 
 
@@ -42,6 +48,33 @@ class _QuietHandler(WSGIRequestHandler):
 
     def log_request(self, *args: Any, **kwargs: Any) -> None:
         pass
+
+
+@contextmanager
+def served(now: datetime) -> Iterator[dict[str, str]]:
+    """The sandbox of a run, served from this process and seeded in a thread while the block runs:
+    `rootwatch run` starts it before the notebook's kernel, so seeding overlaps the kernel's start and
+    the server's work leaves the kernel's core. Yields the kernel's environment (``SERVED_VARIABLE``)."""
+    sandbox = Sandbox(now=now).serve()
+    seeding = threading.Thread(target=_quietly(sandbox.prepare), name="rootwatch-sandbox-seeding", daemon=True)
+    seeding.start()
+    try:
+        yield {SERVED_VARIABLE: sandbox.endpoint}
+    finally:
+        sandbox.stop()
+
+
+def served_endpoint() -> str | None:
+    """Where the run serves the sandbox, when it does (``served``)."""
+    return os.environ.get(SERVED_VARIABLE) or None
+
+
+def _quietly(work: Callable[[], None]) -> Callable[[], None]:
+    """``work`` without a traceback on stderr when it fails: its failure is the readiness answer."""
+    def run() -> None:
+        with suppress(BaseException):
+            work()
+    return run
 
 
 @dataclass(frozen=True)
@@ -80,9 +113,17 @@ class Sandbox:
         self._loader = botocore.loaders.create_loader(os.environ.get("AWS_DATA_PATH"))
         self._server: BaseWSGIServer | None = None
         self._thread: threading.Thread | None = None
+        self._endpoint = ""  # where another process serves it (``attach``)
 
     # --- lifecycle ------------------------------------------------------------------------
     def start(self) -> Sandbox:
+        """Serve and seed: on return the sandbox answers as the organisation it describes."""
+        self.serve()
+        self.prepare()
+        return self
+
+    def serve(self) -> Sandbox:
+        """Listen on loopback, not seeded yet (``prepare`` seeds; ``READY_PATH`` answers once it has)."""
         from moto.moto_api._internal.models import moto_api_backend
         from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 
@@ -97,9 +138,35 @@ class Sandbox:
         self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05},
                                         name="rootwatch-sandbox", daemon=True)
         self._thread.start()
-        self._seed()
-        self.state.seed_s3 = self._seed_archives  # armed once seeded: seeding's own S3 calls find no files yet
-        self.state.latency = self.latency
+        return self
+
+    def prepare(self) -> None:
+        """Seed the organisation, then arm latency and faults. Readiness is answered when this ends,
+        whether it succeeded or not (a failure is the answer's text)."""
+        try:
+            self._seed()
+            self.state.seed_s3 = self._seed_archives  # armed once seeded: seeding's own S3 calls find no files yet
+            self.state.latency = self.latency
+            self.state.faults.set(self.faults)
+        except BaseException as exc:
+            self.state.failure = f"seeding the sandbox failed: {type(exc).__name__}: {exc}"
+            raise
+        finally:
+            self.state.seeded.set()
+
+    def attach(self, endpoint: str) -> Sandbox:
+        """This organisation served by another process (``served``): its accounts and sessions here,
+        once that process has seeded it. A timeout fault shortens this side's read timeout as it would
+        for an embedded sandbox (``_session``), so the faults file is read here too."""
+        if urlsplit(endpoint).hostname != "127.0.0.1":
+            raise ValueError(f"{SERVED_VARIABLE}={endpoint!r} is not a loopback endpoint")
+        no_proxy = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+        try:
+            with no_proxy.open(endpoint + READY_PATH, timeout=READY_TIMEOUT + 10) as answer:
+                answer.read()
+        except urllib.error.HTTPError as exc:
+            raise RuntimeError(exc.read().decode("utf-8", "replace")) from None
+        self._endpoint = endpoint
         self.state.faults.set(self.faults)
         return self
 
@@ -118,6 +185,8 @@ class Sandbox:
 
     @property
     def endpoint(self) -> str:
+        if self._server is None:
+            return self._endpoint
         host, port = self._server.server_address[:2]
         return f"http://{host}:{port}"
 
