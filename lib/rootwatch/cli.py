@@ -271,7 +271,7 @@ def _events(args: argparse.Namespace) -> Exit:
     print(f"rootwatch events: {result.archive} {start:%Y-%m-%d %H:%M} – {end:%Y-%m-%d %H:%M} UTC, "
           f"{result.stats.files_listed:,} files listed")
     print(f"rootwatch events: {result.stats.line()} -> {out}")
-    return Exit.GAP if result.stats.warnings else Exit.PASS
+    return Exit.GAP if result.stats.warned else Exit.PASS
 
 
 def _events_scan(args: argparse.Namespace, pattern, start, end):
@@ -284,8 +284,14 @@ def _events_scan(args: argparse.Namespace, pattern, start, end):
         session = make_session(args.profile)
     source = archive.open_archive(args.archive, session)
     result = archive.scan(source, pattern, start, end, cache=None if args.no_cache else args.cache)
-    for warning in result.stats.warnings:
-        print(f"rootwatch events: skipped {warning}", file=sys.stderr)
+    if result.stats.warned:
+        from rootwatch.untrusted import terminal
+
+        stats = result.stats
+        shown = f"the first {len(stats.examples)}" if stats.unnamed else "each"
+        print(f"rootwatch events: skipped {stats.counts()} (an evidence gap: exit 3); {shown}:", file=sys.stderr)
+        for example in stats.examples:  # S3 keys are anyone's text who can write to the bucket
+            print(f"rootwatch events:   {terminal(example)}", file=sys.stderr)
     return result
 
 

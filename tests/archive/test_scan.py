@@ -115,60 +115,97 @@ def test_only_the_records_around_a_hit_are_parsed(tmp_path):
     assert result.stats.records_read == 42 and result.stats.records_skipped == 41
 
 
-def damaged_archive(root: Path) -> Path:
+DAMAGED = {  # file: what is wrong with it, as the scan names it
+    "bad-second-member.json.gz": "corrupt gzip (Compressed file ended before the end-of-stream marker was reached)",
+    "corrupt.json.gz": "corrupt gzip (Compressed file ended before the end-of-stream marker was reached)",
+    "other.json.gz": "not a CloudTrail log file (no Records list)",
+    "trailing-garbage.json.gz": "corrupt gzip (Not a gzipped file (b'no'))",
+    "truncated.json.gz": "not JSON (unexpected end of data: line 1 column 40 (char 39))",
+}
+
+
+def damaged_archive(root: Path, only: str | None = None) -> Path:
     """A day of log files with every kind of damage beside good records: a gzip stream cut short,
     a good gzip member followed by garbage, a good member followed by a broken one, truncated JSON,
-    a JSON file that is not a CloudTrail log, and records that are not objects or name no one."""
+    a JSON file that is not a CloudTrail log, and records that are not objects (``only``: that file
+    alone). A record without ``userIdentity`` is no damage: AWS writes such records."""
     good = gzip.compress(json.dumps({"Records": [_event(eventID="in-damaged-member", userIdentity={"type": "Root"})]})
                          .encode())
-    anonymous = _event(eventID="anonymous", eventName="Root")  # holds the literal: parsed, then refused
+    anonymous = _event(eventID="anonymous", eventName="Root")  # holds the literal: parsed, then not matched
     del anonymous["userIdentity"]
-    _file(root, [_event(eventID="ok", userIdentity={"type": "Root"})], name="ok.json.gz")
-    _file(root, [_event(eventID="before", userIdentity={"type": "Root"}), anonymous, "Root", None,
-                 _event(eventID="after", userIdentity={"type": "Root"})], name="anonymous.json.gz")
-    return _write(root, [(f"{DAY}/corrupt.json.gz", gzip.compress(b'{"Records":[]}')[:-9]),
-                         (f"{DAY}/trailing-garbage.json.gz", good + b"not gzip at all"),
-                         (f"{DAY}/bad-second-member.json.gz", good + gzip.compress(b'{"Records":[]}')[:-12]),
-                         (f"{DAY}/other.json.gz", gzip.compress(b'{"hello": "Root"}')),
-                         (f"{DAY}/truncated.json.gz", gzip.compress(b'{"Records":[{"eventVersion":"1.0","Root'))])
+    before, after = (_event(eventID=i, userIdentity={"type": "Root"}) for i in ("before", "after"))
+    files = [(f"{DAY}/ok.json.gz", _body([_event(eventID="ok", userIdentity={"type": "Root"})])),
+             (f"{DAY}/anonymous.json.gz", _body([before, anonymous, "Root", None, after])),
+             (f"{DAY}/corrupt.json.gz", gzip.compress(b'{"Records":[]}')[:-9]),
+             (f"{DAY}/trailing-garbage.json.gz", good + b"not gzip at all"),
+             (f"{DAY}/bad-second-member.json.gz", good + gzip.compress(b'{"Records":[]}')[:-12]),
+             (f"{DAY}/other.json.gz", gzip.compress(b'{"hello": "Root"}')),
+             (f"{DAY}/truncated.json.gz", gzip.compress(b'{"Records":[{"eventVersion":"1.0","Root'))]
+    return _write(root, [(key, body) for key, body in files if only is None or key.endswith(f"/{only}")])
 
 
-def test_broken_files_and_records_are_named_and_counted_never_fatal(tmp_path):
+def _body(records: list) -> bytes:
+    return gzip.compress(json.dumps({"Records": records}, separators=(",", ":")).encode())
+
+
+def test_broken_files_and_records_are_counted_the_first_few_named_never_fatal(tmp_path):
     result = scan(LocalArchive(damaged_archive(tmp_path)), ROOT, START, END)
     assert _ids(result.events) == ["after", "before", "ok"]  # the good records, even beside broken ones
     s = result.stats
     assert (s.files_listed, s.files_read, s.files_unreadable) == (7, 2, 5)
-    assert (s.records_read, s.records_malformed, s.records_matched) == (6, 3, 3)
-    assert sorted(w.removeprefix(f"{DAY}/") for w in s.warnings) == [
-        "anonymous.json.gz: Records[1]: no userIdentity",
+    assert (s.records_read, s.records_malformed, s.records_matched) == (6, 2, 3)
+    assert [w.removeprefix(f"{DAY}/") for w in s.examples] == [  # in the files' order, the first five
         "anonymous.json.gz: Records[2]: not a JSON object (str)",
         "anonymous.json.gz: Records[3]: not a JSON object (NoneType)",
-        "bad-second-member.json.gz: corrupt gzip (Compressed file ended before the end-of-stream marker was reached)",
-        "corrupt.json.gz: corrupt gzip (Compressed file ended before the end-of-stream marker was reached)",
-        "other.json.gz: not a CloudTrail log file (no Records list)",
-        "trailing-garbage.json.gz: corrupt gzip (Not a gzipped file (b'no'))",
-        "truncated.json.gz: not JSON (unexpected end of data: line 1 column 40 (char 39))",
+        f"bad-second-member.json.gz: {DAMAGED['bad-second-member.json.gz']}",
+        f"corrupt.json.gz: {DAMAGED['corrupt.json.gz']}",
+        f"other.json.gz: {DAMAGED['other.json.gz']}",
     ]
-    assert "5 unreadable; 6 records read (0 skipped unparsed, 3 malformed), 3 matched" in s.line()
+    assert s.counts() == "5 unreadable files and 2 malformed records"
+    assert s.warning().startswith("5 unreadable files and 2 malformed records skipped: ")
+    assert s.warning().endswith("; and 2 more")
+    assert "5 unreadable; 6 records read (0 skipped unparsed, 2 malformed), 3 matched" in s.line()
 
 
-def test_a_record_without_user_identity_is_named_by_its_index_whichever_way_the_file_is_read(tmp_path):
-    anonymous = _event(eventID="anonymous", userAgent="Root")
-    del anonymous["userIdentity"]
-    records = [_event(eventID=str(i)) for i in range(5)] + [anonymous, _event(eventID="root", userIdentity={"type": "Root"})]
+@pytest.mark.parametrize("name", DAMAGED)
+def test_each_broken_file_is_named_with_what_is_wrong(tmp_path, name):
+    stats = scan(LocalArchive(damaged_archive(tmp_path, only=name)), ROOT, START, END).stats
+    assert stats.examples == [f"{DAY}/{name}: {DAMAGED[name]}"] and stats.files_unreadable == 1
+
+
+def test_records_without_user_identity_are_ordinary_records_whichever_way_the_file_is_read(tmp_path):
+    """AWS's own service events and Insights events carry no ``userIdentity``: the root pattern does
+    not match them, as CloudWatch Logs would not, and nothing is wrong with the file."""
+    service = _event(eventID="service", eventType="AwsServiceEvent", userAgent="Root",
+                     serviceEventDetails={"snapshotId": "Root"})
+    insight = {"eventVersion": "1.08", "eventTime": "2026-09-01T11:00:00Z", "awsRegion": "us-east-1",
+               "eventID": "insight", "eventType": "AwsCloudTrailInsight", "recipientAccountId": "111111111111",
+               "sharedEventID": "s-1", "insightDetails": {"state": "Start", "eventName": "ListRoots"},
+               "eventCategory": "Insight"}
+    del service["userIdentity"]
+    records = [_event(eventID=str(i)) for i in range(5)] + [service, insight,
+                                                            _event(eventID="root", userIdentity={"type": "Root"})]
     _file(tmp_path, records, name="sliced.json.gz")  # CloudTrail's layout: only the records with "Root" are parsed
     _file(tmp_path, [], name="whole.json.gz", body=json.dumps({"Records": records}, indent=1).encode())  # parsed whole
     result = scan(LocalArchive(tmp_path), ROOT, START, END)
     assert _ids(result.events) == ["root", "root"]
-    assert sorted(result.stats.warnings) == [f"{DAY}/sliced.json.gz: Records[5]: no userIdentity",
-                                             f"{DAY}/whole.json.gz: Records[5]: no userIdentity"]
+    assert not result.stats.warned and result.stats.examples == [] and result.stats.records_malformed == 0
+    assert result.stats.records_read == 16
+
+
+def test_a_thousand_malformed_records_are_counted_and_five_named(tmp_path):
+    _file(tmp_path, [_event(eventID="root", userIdentity={"type": "Root"}), *range(1000)])
+    stats = scan(LocalArchive(tmp_path), ROOT, START, END).stats
+    assert stats.records_malformed == 1000 and len(stats.examples) == 5
+    assert stats.examples[0].endswith("Records[1]: not a JSON object (int)")
+    assert stats.warning().endswith("; and 995 more")
 
 
 def test_a_day_with_a_warning_is_never_answered_silently_from_the_cache(tmp_path):
     archive, cache = LocalArchive(damaged_archive(tmp_path / "archive")), tmp_path / "cache"
     first = scan(archive, ROOT, START, END, cache=cache)
     again = scan(archive, ROOT, START, END, cache=cache)
-    assert again.stats.files_cached == 0 and again.stats.warnings == first.stats.warnings
+    assert again.stats.files_cached == 0 and again.stats.examples == first.stats.examples
     assert _ids(again.events) == _ids(first.events)
 
 
@@ -183,7 +220,7 @@ def test_invalid_utf8_and_lone_surrogates_cost_only_their_own_bytes(tmp_path):
     result = scan(LocalArchive(root), ROOT, START, END)
     expected = [r["eventID"] for r in records if ROOT.matches(r) and START <= ev.event_time(r) < END]
     assert _ids(result.events) == sorted([*expected, "escaped-surrogate", "neighbour"])
-    assert result.stats.warnings == [] and result.stats.files_unreadable == 0
+    assert not result.stats.warned and result.stats.files_unreadable == 0
     agents = {e["eventID"]: e.get("userAgent") for e in result.events}
     surrogate = next(r["eventID"] for r in records if r["userAgent"] == "lone \ud800 surrogate")
     assert agents[surrogate] == "lone \ufffd\ufffd\ufffd surrogate"  # the three invalid bytes, each replaced

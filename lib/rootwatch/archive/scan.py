@@ -11,9 +11,10 @@ twice zlib's speed) and search, at most two files per worker in memory at once.
 
 Log files are written by AWS but carry text any caller chose, and copies can be damaged. A file
 that cannot be inflated or parsed, or is not a CloudTrail log file, is skipped and named; a parsed
-record that is not an object with a ``userIdentity`` is skipped and named by its index
-(``Records[3]: no userIdentity``); invalid UTF-8 or a lone ``\\ud800`` escape inside a record
-costs that file the fast parser only (it is parsed again leniently), never its other records.
+record that is not a JSON object is skipped and named by its index (``Records[3]: not a JSON
+object (str)``). Any JSON object is a record, judged by the pattern as CloudWatch Logs would judge
+it (AWS's own service and Insights events carry no ``userIdentity``: the root pattern simply does
+not match them). Both kinds of warning are counted, and only the first few are named.
 """
 
 from __future__ import annotations
@@ -43,6 +44,7 @@ MARK = b'{"eventVersion"'
 HEAD, TAIL = b'{"Records"', b"]}"  # a file that does not start and end so is parsed whole (and named if broken)
 PROCESS_THRESHOLD = 256
 CHUNK = 8  # files per task sent to a process: fewer round trips, memory still bounded
+EXAMPLES = 5  # warnings named one by one (on stderr, in a gap's message); the rest are counted
 T = TypeVar("T")
 R = TypeVar("R")
 
@@ -60,7 +62,8 @@ class FileResult:
     parsed: int = 0
     matches: list[dict] = field(default_factory=list)
     warning: str | None = None  # why the whole file was skipped
-    malformed: list[str] = field(default_factory=list)  # the records skipped, each with why
+    malformed: int = 0  # records skipped (not JSON objects)
+    examples: list[str] = field(default_factory=list)  # the first EXAMPLES of them, each with its index and why
 
     @property
     def skipped(self) -> bool:
@@ -68,7 +71,12 @@ class FileResult:
 
     @property
     def warned(self) -> bool:
-        return self.warning is not None or bool(self.malformed)
+        return self.warning is not None or self.malformed > 0
+
+    def refuse(self, index: int, why: str) -> None:
+        self.malformed += 1
+        if len(self.examples) < EXAMPLES:
+            self.examples.append(f"Records[{index}]: {why}")
 
 
 @dataclass
@@ -77,27 +85,53 @@ class ScanStats:
     files_read: int = 0
     files_skipped: int = 0     # read, but without the pattern's literals: never parsed
     files_cached: int = 0      # answered from the Parquet cache: not read at all
-    files_unreadable: int = 0  # each named in ``warnings``
+    files_unreadable: int = 0  # counted; the first few named in ``examples``
     records_read: int = 0
     records_skipped: int = 0   # in files read, never parsed
     records_cached: int = 0
-    records_malformed: int = 0  # parsed, but not a record with a userIdentity: each named in ``warnings``
+    records_malformed: int = 0  # parsed, but not JSON objects: counted; the first few named in ``examples``
     records_matched: int = 0
     bytes_read: int = 0
-    warnings: list[str] = field(default_factory=list)
+    examples: list[str] = field(default_factory=list)  # "<key>: <why>" of the first EXAMPLES files and records
 
     def add(self, result: FileResult) -> None:
         if result.warning:
             self.files_unreadable += 1
-            self.warnings.append(f"{result.log.key}: {result.warning}")
+            self._example(f"{result.log.key}: {result.warning}")
             return
         self.files_read += 1
         self.files_skipped += result.skipped
         self.records_read += result.records
         self.records_skipped += result.records - result.parsed
-        self.records_malformed += len(result.malformed)
-        self.warnings += [f"{result.log.key}: {why}" for why in result.malformed]
+        self.records_malformed += result.malformed
+        for why in result.examples:
+            self._example(f"{result.log.key}: {why}")
         self.bytes_read += result.log.size
+
+    def _example(self, text: str) -> None:
+        if len(self.examples) < EXAMPLES:
+            self.examples.append(text)
+
+    @property
+    def warned(self) -> bool:
+        """Whether some evidence could not be read: an evidence gap, never a silent hole."""
+        return self.files_unreadable > 0 or self.records_malformed > 0
+
+    def counts(self) -> str:
+        """``2 unreadable files and 1 malformed record``: what ``examples`` begins to name."""
+        return " and ".join(f"{n:,} {what}{'s' if n != 1 else ''}" for n, what in
+                            ((self.files_unreadable, "unreadable file"), (self.records_malformed, "malformed record"))
+                            if n)
+
+    @property
+    def unnamed(self) -> int:
+        """Unreadable files and malformed records beyond ``examples``."""
+        return self.files_unreadable + self.records_malformed - len(self.examples)
+
+    def warning(self) -> str:
+        """The unreadable files and records as one line (a gap's message): counts, then the first few."""
+        more = f"; and {self.unnamed:,} more" if self.unnamed else ""
+        return f"{self.counts()} skipped: " + "; ".join(self.examples) + more
 
     def line(self) -> str:
         return (f"{self.files_read:,} files read ({self.files_skipped:,} skipped unparsed), "
@@ -154,21 +188,14 @@ class Matcher:
         return self._match(list(enumerate(records)), result)
 
     def _match(self, records: list[tuple[int, object]], result: FileResult) -> FileResult:
-        """The records (with their index in ``Records``) the pattern matches; a record that is not an
-        object with a ``userIdentity`` cannot be attributed to anyone: skipped and named."""
+        """The records (with their index in ``Records``) the pattern matches; a record that is not a
+        JSON object is no CloudTrail record at all: skipped, counted, and named among the first few."""
         for index, record in records:
-            why = _malformed(record)
-            if why:
-                result.malformed.append(f"Records[{index}]: {why}")
+            if type(record) is not dict:
+                result.refuse(index, f"not a JSON object ({type(record).__name__})")
             elif self.pattern.matches(record):
                 result.matches.append(record)
         return result
-
-
-def _malformed(record: object) -> str | None:
-    if not isinstance(record, dict):
-        return f"not a JSON object ({type(record).__name__})"
-    return None if isinstance(record.get("userIdentity"), dict) else "no userIdentity"
 
 
 def _document(raw: bytes) -> object:
