@@ -77,12 +77,13 @@ def test_damaged_files_and_records_are_counted_on_stderr_the_first_five_named_an
                  "2026-09-30", "--out", str(out), "--no-cache"]) == 3  # an evidence gap, not a failure
     printed = capsys.readouterr()
     head, *named = printed.err.splitlines()
-    assert head == ("rootwatch events: skipped 5 unreadable files and 2 malformed records (an evidence gap: "
+    assert head == ("rootwatch events: skipped 7 unreadable files and 2 malformed records (an evidence gap: "
                     "exit 3); the first 5:")
     assert [line.removeprefix(f"rootwatch events:   {DAY}/").split(":")[0] for line in named] == [
-        "anonymous.json.gz", "anonymous.json.gz", "bad-second-member.json.gz", "corrupt.json.gz", "other.json.gz"]
+        "anonymous.json.gz", "anonymous.json.gz", "bad-checksum.json.gz", "bad-second-member.json.gz",
+        "corrupt.json.gz"]
     assert "anonymous.json.gz: Records[2]: not a JSON object (str)" in named[0]
-    assert "5 unreadable; 6 records read (0 skipped unparsed, 2 malformed), 3 matched" in printed.out
+    assert "7 unreadable; 6 records read (0 skipped unparsed, 2 malformed), 3 matched" in printed.out
     assert sorted(pd.read_parquet(out).event_id) == ["after", "before", "ok"]
 
 

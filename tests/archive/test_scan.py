@@ -116,10 +116,12 @@ def test_only_the_records_around_a_hit_are_parsed(tmp_path):
 
 
 DAMAGED = {  # file: what is wrong with it, as the scan names it
-    "bad-second-member.json.gz": "corrupt gzip (Compressed file ended before the end-of-stream marker was reached)",
-    "corrupt.json.gz": "corrupt gzip (Compressed file ended before the end-of-stream marker was reached)",
+    "bad-second-member.json.gz": "corrupt gzip (cut short before the end of a member)",
+    "bad-checksum.json.gz": "corrupt gzip (Error -6 Incorrect checksum found)",
+    "corrupt.json.gz": "corrupt gzip (cut short before the end of a member)",
+    "not-gzip.json.gz": "not gzip",
     "other.json.gz": "not a CloudTrail log file (no Records list)",
-    "trailing-garbage.json.gz": "corrupt gzip (Not a gzipped file (b'no'))",
+    "trailing-garbage.json.gz": "corrupt gzip (bytes after the last member are not gzip)",
     "truncated.json.gz": "not JSON (unexpected end of data: line 1 column 40 (char 39))",
 }
 
@@ -137,6 +139,8 @@ def damaged_archive(root: Path, only: str | None = None) -> Path:
     files = [(f"{DAY}/ok.json.gz", _body([_event(eventID="ok", userIdentity={"type": "Root"})])),
              (f"{DAY}/anonymous.json.gz", _body([before, anonymous, "Root", None, after])),
              (f"{DAY}/corrupt.json.gz", gzip.compress(b'{"Records":[]}')[:-9]),
+             (f"{DAY}/bad-checksum.json.gz", good[:-8] + bytes(8)),
+             (f"{DAY}/not-gzip.json.gz", b'{"Records":[]}'),
              (f"{DAY}/trailing-garbage.json.gz", good + b"not gzip at all"),
              (f"{DAY}/bad-second-member.json.gz", good + gzip.compress(b'{"Records":[]}')[:-12]),
              (f"{DAY}/other.json.gz", gzip.compress(b'{"hello": "Root"}')),
@@ -152,19 +156,19 @@ def test_broken_files_and_records_are_counted_the_first_few_named_never_fatal(tm
     result = scan(LocalArchive(damaged_archive(tmp_path)), ROOT, START, END)
     assert _ids(result.events) == ["after", "before", "ok"]  # the good records, even beside broken ones
     s = result.stats
-    assert (s.files_listed, s.files_read, s.files_unreadable) == (7, 2, 5)
+    assert (s.files_listed, s.files_read, s.files_unreadable) == (9, 2, 7)
     assert (s.records_read, s.records_malformed, s.records_matched) == (6, 2, 3)
     assert [w.removeprefix(f"{DAY}/") for w in s.examples] == [  # in the files' order, the first five
         "anonymous.json.gz: Records[2]: not a JSON object (str)",
         "anonymous.json.gz: Records[3]: not a JSON object (NoneType)",
+        f"bad-checksum.json.gz: {DAMAGED['bad-checksum.json.gz']}",
         f"bad-second-member.json.gz: {DAMAGED['bad-second-member.json.gz']}",
         f"corrupt.json.gz: {DAMAGED['corrupt.json.gz']}",
-        f"other.json.gz: {DAMAGED['other.json.gz']}",
     ]
-    assert s.counts() == "5 unreadable files and 2 malformed records"
-    assert s.warning().startswith("5 unreadable files and 2 malformed records skipped: ")
-    assert s.warning().endswith("; and 2 more")
-    assert "5 unreadable; 6 records read (0 skipped unparsed, 2 malformed), 3 matched" in s.line()
+    assert s.counts() == "7 unreadable files and 2 malformed records"
+    assert s.warning().startswith("7 unreadable files and 2 malformed records skipped: ")
+    assert s.warning().endswith("; and 4 more")
+    assert "7 unreadable; 6 records read (0 skipped unparsed, 2 malformed), 3 matched" in s.line()
 
 
 @pytest.mark.parametrize("name", DAMAGED)

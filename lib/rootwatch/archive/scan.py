@@ -6,8 +6,9 @@ decompressed and its bytes searched for the literals the pattern requires
 records around each hit are sliced out (CloudTrail writes each record as ``{"eventVersion":...``)
 and parsed. Anything unusual (another layout, a slice that is not one record) falls back to
 parsing the whole file, so skipping never changes the answer (``patterns.literals`` states the one
-assumption: letters are not written as ``\\u`` escapes). Files stream through a bounded pipeline: threads read (S3 latency), processes inflate (ISA-L's igzip, about
-twice zlib's speed) and search, at most two files per worker in memory at once.
+assumption: letters are not written as ``\\u`` escapes). Files stream through a bounded pipeline:
+threads read (S3 latency), processes inflate (ISA-L, about twice zlib's speed) and search, at most
+two files per worker in memory at once, and no file beyond ``MAX_INFLATED`` bytes inflated.
 
 Log files are written by AWS but carry text any caller chose, and copies can be damaged. A file
 that cannot be inflated or parsed, or is not a CloudTrail log file, is skipped and named; a parsed
@@ -34,7 +35,7 @@ from pathlib import Path
 from typing import TypeVar
 
 import orjson
-from isal import igzip
+from isal import isal_zlib
 
 from rootwatch.archive.sources import Archive, LocalArchive, LogFile
 from rootwatch.patterns import FilterPattern, compile_pattern
@@ -44,6 +45,12 @@ MARK = b'{"eventVersion"'
 HEAD, TAIL = b'{"Records"', b"]}"  # a file that does not start and end so is parsed whole (and named if broken)
 PROCESS_THRESHOLD = 256
 CHUNK = 8  # files per task sent to a process: fewer round trips, memory still bounded
+# The most one log file may inflate to. A five-minute CloudTrail file is usually well under 10 MB
+# (the benchmark's average is 0.7 MB); a gzip bomb inflates a thousandfold. A file over it is named
+# and skipped, and the scan goes on. ``scan(..., max_inflated=...)`` sets another limit.
+MAX_INFLATED = 256 * 1024 * 1024
+STEP = 16 * 1024 * 1024  # bytes inflated per call: a file over the limit costs at most this beyond it
+GZIP_MAGIC = b"\x1f\x8b"
 EXAMPLES = 5  # warnings named one by one (on stderr, in a gap's message); the rest are counted
 T = TypeVar("T")
 R = TypeVar("R")
@@ -260,18 +267,57 @@ def _unwrap_last(piece: bytes) -> bytes:
     return piece.removesuffix(b"]").rstrip()
 
 
-def scan_file(log: LogFile, data: bytes | None, error: str | None, pattern_text: str) -> FileResult:
+@dataclass(frozen=True)
+class Job:
+    """What every file of one scan is searched for, and the most a file may inflate to: plain
+    values, sent to each scanning process."""
+
+    pattern: str
+    max_inflated: int = MAX_INFLATED
+
+
+def scan_file(log: LogFile, data: bytes | None, error: str | None, job: Job) -> FileResult:
     """Inflate and scan one file's bytes (``error``: why they could not be read). A module-level
     function of plain values, so a process pool can run it."""
     result = FileResult(log, warning=error)
     if data is None:
         return result
     try:
-        raw = igzip.decompress(data) if log.key.endswith(".gz") else data  # every member, as gzip allows
-    except (EOFError, OSError, igzip.BadGzipFile) as exc:
-        result.warning = f"corrupt gzip ({exc})"
+        raw = inflate(data, job.max_inflated) if log.key.endswith(".gz") else data
+    except ValueError as exc:
+        result.warning = str(exc)
         return result
-    return _matcher(pattern_text).scan(raw, result)
+    return _matcher(job.pattern).scan(raw, result)
+
+
+def inflate(data: bytes, limit: int) -> bytes | bytearray:
+    """Every gzip member of ``data`` (as gzip allows), inflated at most ``STEP`` bytes at a time so
+    that a file inflating beyond ``limit`` costs about ``limit`` bytes of memory, not what it would
+    inflate to (a 2 MB gzip file can hold 2 GB). ValueError: why the file cannot be read."""
+    out: bytes | bytearray = b""
+    rest = data
+    while True:
+        if not rest.startswith(GZIP_MAGIC):
+            raise ValueError("not gzip" if rest is data else "corrupt gzip (bytes after the last member are not gzip)")
+        member = isal_zlib.decompressobj(31)  # one member, its header and CRC checked
+        while not member.eof:
+            try:
+                piece = member.decompress(rest, min(STEP, limit + 1 - len(out)))
+            except isal_zlib.error as exc:
+                raise ValueError(f"corrupt gzip ({exc})") from None
+            rest = member.unconsumed_tail
+            if len(out) + len(piece) > limit:
+                raise ValueError(f"over the {limit:,}-byte limit once inflated: not scanned")
+            if not piece and not rest:
+                raise ValueError("corrupt gzip (cut short before the end of a member)")
+            if not out:
+                out = piece
+            else:
+                out = out if isinstance(out, bytearray) else bytearray(out)
+                out += piece
+        rest = member.unused_data.lstrip(b"\0")  # gzip allows zero padding between members
+        if not rest:
+            return out
 
 
 @lru_cache(maxsize=16)
@@ -279,21 +325,22 @@ def _matcher(pattern_text: str) -> Matcher:
     return Matcher(compile_pattern(pattern_text))
 
 
-def read_bytes(archive: Archive, log: LogFile) -> tuple[LogFile, bytes | None, str | None]:
+def read_bytes(archive: Archive, job: Job, log: LogFile) -> tuple[LogFile, bytes | None, str | None]:
+    if log.size > job.max_inflated:  # larger than it may inflate to: never read into memory
+        return log, None, f"over the {job.max_inflated:,}-byte limit ({log.size:,} bytes): not read"
     try:
         return log, archive.read(log), None
     except Exception as exc:  # noqa: BLE001 - an unreadable file is a named warning, never the end of the scan
         return log, None, f"unreadable ({type(exc).__name__}: {exc})"
 
 
-def scan_files(archive: Archive, logs: list[LogFile], pattern: FilterPattern, workers: int,
-               processes: int) -> Iterator[FileResult]:
+def scan_files(archive: Archive, logs: list[LogFile], job: Job, workers: int, processes: int) -> Iterator[FileResult]:
     """Results in order. Reading runs on ``workers`` threads (S3 latency), or in the scanning
     processes themselves for a local folder; inflating and searching run on ``processes`` processes
     when given (the byte searches hold the GIL), else on the threads."""
     if processes < 2:
-        reads = bounded_map(partial(read_bytes, archive), logs, workers)
-        yield from bounded_map(lambda item: scan_file(*item, pattern.text), reads, workers)
+        reads = bounded_map(partial(read_bytes, archive, job), logs, workers)
+        yield from bounded_map(lambda item: scan_file(*item, job), reads, workers)
         return
     alone = threading.active_count() == 1  # forking is safe only with no other thread holding a lock
     context = multiprocessing.get_context("fork" if alone else "forkserver")
@@ -305,24 +352,24 @@ def scan_files(archive: Archive, logs: list[LogFile], pattern: FilterPattern, wo
             tasks: Iterable[tuple] = ((scan_local, archive.root, logs[i:i + CHUNK])
                                       for i in range(0, len(logs), CHUNK))
         else:
-            reads = bounded_map(partial(read_bytes, archive), logs, workers)
+            reads = bounded_map(partial(read_bytes, archive, job), logs, workers)
             tasks = ((scan_read, chunk) for chunk in iter(lambda: list(itertools.islice(reads, CHUNK)), []))
         pending: deque = deque()
         for fn, *args in tasks:
-            pending.append(pool.submit(fn, *args, pattern.text))
+            pending.append(pool.submit(fn, *args, job))
             if len(pending) >= 2 * processes:
                 yield from pending.popleft().result()
         while pending:
             yield from pending.popleft().result()
 
 
-def scan_local(root: Path, logs: list[LogFile], pattern_text: str) -> list[FileResult]:
+def scan_local(root: Path, logs: list[LogFile], job: Job) -> list[FileResult]:
     source = LocalArchive(root)
-    return [scan_file(*read_bytes(source, log), pattern_text) for log in logs]
+    return [scan_file(*read_bytes(source, job, log), job) for log in logs]
 
 
-def scan_read(items: list[tuple[LogFile, bytes | None, str | None]], pattern_text: str) -> list[FileResult]:
-    return [scan_file(*item, pattern_text) for item in items]
+def scan_read(items: list[tuple[LogFile, bytes | None, str | None]], job: Job) -> list[FileResult]:
+    return [scan_file(*item, job) for item in items]
 
 
 def bounded_map(fn: Callable[[T], R], items: Iterable[T], workers: int) -> Iterator[R]:
