@@ -53,3 +53,17 @@ def test_unreadable_files_and_records_are_one_gap_with_counts_and_the_first_five
                                   f"{DAY}/a.json.gz: Records[1]: not a JSON object (int); ")
     assert gap.message.endswith("; and 296 more") and gap.message.count("Records[") == 5
     assert [e["eventId"] for e in ev.events] == ["root"]
+
+
+def test_a_record_ten_thousand_levels_deep_is_a_gap_not_the_end_of_the_run(sandbox, window, catalog):
+    """It once raised RecursionError through the collector, and every archive run exited 4."""
+    root = _event(eventID="root", userIdentity={"type": "Root"}, recipientAccountId=ACCOUNT)
+    s3, bucket = _bucket(sandbox, {})
+    deep = '{"eventVersion":"1.09","a":' + '{"a":' * 10_000 + '"Root"' + "}" * 10_001
+    s3.put_object(Bucket=bucket, Key=f"{DAY}/deep.json.gz",
+                  Body=gzip.compress(f'{{"Records":[{json.dumps(root)},{deep}]}}'.encode()))
+    ev = _collect(s3, bucket, window, catalog)
+    [gap] = ev.gaps
+    assert gap.error_code == "LogRecordUnreadable" and "1 malformed record skipped" in gap.message
+    assert "Records[1]: unreadable JSON (depth limit exceeded" in gap.message
+    assert [e["eventId"] for e in ev.events] == ["root"]

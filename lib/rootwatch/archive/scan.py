@@ -21,9 +21,9 @@ not match them). Both kinds of warning are counted, and only the first few are n
 from __future__ import annotations
 
 import itertools
-import json
 import multiprocessing
 import os
+import re
 import threading
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
@@ -51,6 +51,7 @@ CHUNK = 8  # files per task sent to a process: fewer round trips, memory still b
 MAX_INFLATED = 256 * 1024 * 1024
 STEP = 16 * 1024 * 1024  # bytes inflated per call: a file over the limit costs at most this beyond it
 GZIP_MAGIC = b"\x1f\x8b"
+MAX_DEPTH = 64  # containers a kept record may nest: CloudTrail's nest a handful; orjson writes at most 255
 EXAMPLES = 5  # warnings named one by one (on stderr, in a gap's message); the rest are counted
 T = TypeVar("T")
 R = TypeVar("R")
@@ -183,39 +184,129 @@ class Matcher:
 
     def _parse_all(self, raw: bytes, result: FileResult) -> FileResult:
         try:
-            document = _document(raw)
+            records = _records(raw)
         except ValueError as exc:
             result.warning = str(exc)
-            return result
-        records = document.get("Records") if isinstance(document, dict) else None
-        if not isinstance(records, list):
-            result.warning = "not a CloudTrail log file (no Records list)"
             return result
         result.records = result.parsed = len(records)
         return self._match(list(enumerate(records)), result)
 
     def _match(self, records: list[tuple[int, object]], result: FileResult) -> FileResult:
         """The records (with their index in ``Records``) the pattern matches; a record that is not a
-        JSON object is no CloudTrail record at all: skipped, counted, and named among the first few."""
+        JSON object is no CloudTrail record at all: skipped, counted, and named among the first few.
+        A match is kept only if it nests at most ``MAX_DEPTH`` levels: the evidence's writers (the
+        cache's, JSON's, Parquet's) recurse, and a record they cannot write is no evidence."""
         for index, record in records:
             if type(record) is not dict:
-                result.refuse(index, f"not a JSON object ({type(record).__name__})")
+                result.refuse(index, record.why if isinstance(record, Unreadable) else
+                              f"not a JSON object ({type(record).__name__})")
             elif self.pattern.matches(record):
-                result.matches.append(record)
+                if _nests_deeper(record, MAX_DEPTH):
+                    result.refuse(index, f"nested deeper than {MAX_DEPTH} levels")
+                else:
+                    result.matches.append(record)
         return result
 
 
-def _document(raw: bytes) -> object:
-    """The parsed file (ValueError: why it is not JSON). orjson refuses invalid UTF-8 and lone
-    surrogate escapes; the standard parser then reads the file with U+FFFD for the invalid bytes,
-    so one hostile record does not cost its file."""
+@dataclass(frozen=True)
+class Unreadable:
+    """A record orjson refuses even alone: in place of the record, why."""
+
+    why: str
+
+
+def _records(raw: bytes | bytearray) -> list[object]:
+    """The file's records, parsed in one go by orjson, which never recurses in Python and refuses
+    nesting beyond 1,024 levels. What it refuses is read again with invalid UTF-8 and lone surrogate
+    escapes (``\\ud800``: JSON, but no character) replaced by U+FFFD, so no record carries text
+    that UTF-8 writers (the cache, Parquet) cannot hold; what it still refuses is parsed record by
+    record, so that one record (ten thousand levels deep, an infinite number) costs itself only.
+    ValueError: why the file is no CloudTrail log file."""
     try:
-        return orjson.loads(raw)
+        document = orjson.loads(raw)
     except orjson.JSONDecodeError as strict:
+        repaired = _repaired(raw)
         try:
-            return json.loads(raw.decode("utf-8", "replace"))
-        except ValueError:
-            raise ValueError(f"not JSON ({strict})") from None
+            document = orjson.loads(repaired)
+        except orjson.JSONDecodeError:
+            return _one_by_one(repaired, strict)
+    records = document.get("Records") if isinstance(document, dict) else None
+    if not isinstance(records, list):
+        raise ValueError("not a CloudTrail log file (no Records list)")
+    return records
+
+
+# a \u escape of a surrogate that is not half of a pair, after an even run of backslashes (an odd one
+# would make the backslash itself the escaped character)
+_LONE_SURROGATE = re.compile(rb"(?<!\\)((?:\\\\)*)\\u([dD][89abAB][0-9a-fA-F]{2}\\u[dD][c-fC-F][0-9a-fA-F]{2}"
+                             rb"|[dD][89a-fA-F][0-9a-fA-F]{2})")
+_TOKEN = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"|[][{},]', re.DOTALL)  # strings, brackets, commas
+_OPEN, _CLOSE, _QUOTE, _COMMA = frozenset(b"[{"), frozenset(b"]}"), ord('"'), ord(",")
+
+
+def _repaired(raw: bytes | bytearray) -> bytes:
+    text = raw.decode("utf-8", "replace").encode()
+    return _LONE_SURROGATE.sub(lambda m: m[0] if len(m[2]) > 4 else m[1] + b"\\ufffd", text)
+
+
+def _one_by_one(raw: bytes, strict: orjson.JSONDecodeError) -> list[object]:
+    """The Records array's elements, each parsed alone; ValueError when the array cannot be found
+    or every element parses (the damage is elsewhere in the file)."""
+    elements = _elements(raw)
+    if elements is None:
+        raise ValueError(f"not JSON ({strict})")
+    records: list[object] = []
+    for element in elements:
+        try:
+            records.append(orjson.loads(element))
+        except orjson.JSONDecodeError as exc:
+            records.append(Unreadable(f"unreadable JSON ({exc})"))
+    if not any(isinstance(r, Unreadable) for r in records):
+        raise ValueError(f"not JSON ({strict})")
+    return records
+
+
+def _elements(raw: bytes) -> list[bytes] | None:
+    """The bytes of each element of the top-level ``Records`` array, found by the brackets and commas
+    outside strings, without parsing (and so without any limit on depth); None when the file has no
+    such array or its brackets do not close."""
+    depth, elements, start, key = 0, [], -1, False
+    for token in _TOKEN.finditer(raw):
+        at = token.start()
+        char = raw[at]
+        if char == _QUOTE:
+            key = depth == 1 and token[0] == b'"Records"'
+            continue
+        if char in _OPEN:
+            if depth == 1 and key and char == ord("[") and start == -1:
+                start = token.end()
+            depth += 1
+        elif char in _CLOSE:
+            depth -= 1
+            if depth == 1 and start >= 0:
+                if raw[start:at].strip() or elements:
+                    elements.append(raw[start:at])
+                start = -2  # the array is done: a second one is not looked for
+            if depth < 0:
+                return None
+        elif char == _COMMA and depth == 2 and start >= 0:
+            elements.append(raw[start:at])
+            start = token.end()
+        key = False
+    return elements if depth == 0 and start == -2 else None
+
+
+def _nests_deeper(value: object, limit: int) -> bool:
+    """Whether ``value`` holds containers more than ``limit`` deep (itself counted), found without
+    recursion."""
+    stack = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if depth > limit:
+            return True
+        children = item.values() if isinstance(item, dict) else item if isinstance(item, list) else ()
+        stack.extend((child, depth + 1) for child in children if isinstance(child, (dict, list)))
+    return False
 
 
 def _hits(raw: bytes, clauses: list[Clause]) -> list[int]:
