@@ -37,7 +37,7 @@ from typing import TypeVar
 import orjson
 from isal import isal_zlib
 
-from rootwatch.archive.sources import Archive, LocalArchive, LogFile
+from rootwatch.archive.sources import Archive, LocalArchive, LogFile, failure
 from rootwatch.patterns import FilterPattern, compile_pattern
 from rootwatch.patterns.literals import Clause, required, satisfied
 
@@ -422,7 +422,7 @@ def read_bytes(archive: Archive, job: Job, log: LogFile) -> tuple[LogFile, bytes
     try:
         return log, archive.read(log), None
     except Exception as exc:  # noqa: BLE001 - an unreadable file is a named warning, never the end of the scan
-        return log, None, f"unreadable ({type(exc).__name__}: {exc})"
+        return log, None, f"unreadable ({failure(exc)})"
 
 
 def scan_files(archive: Archive, logs: list[LogFile], job: Job, workers: int, processes: int) -> Iterator[FileResult]:
