@@ -17,7 +17,7 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any, Protocol
 
-from rootwatch.errors import ArchiveError
+from rootwatch.errors import ArchiveError, botocore_message
 
 ACCOUNT = re.compile(r"^\d{12}$")
 ORG = re.compile(r"^o-[a-z0-9]{10,32}$")
@@ -173,11 +173,7 @@ def failure(exc: Exception) -> str:
     except the output of a credential provider, which may hold the very keys it handles."""
     from botocore.exceptions import BotoCoreError
 
-    if isinstance(exc, BotoCoreError):
-        from rootwatch.collect.session import describe
-
-        return f"{type(exc).__name__}: {describe(exc)}"
-    return f"{type(exc).__name__}: {exc}"
+    return f"{type(exc).__name__}: {botocore_message(exc) if isinstance(exc, BotoCoreError) else exc}"
 
 
 def open_archive(location: str, session: Any = None, endpoint_url: str | None = None) -> Archive:
