@@ -249,8 +249,12 @@ def _confirm(mapping: dict) -> bool:
     return answer.strip().lower() in ("y", "yes")
 
 
+LEFTOVER = "remove it if no rootwatch events is writing it"
+
+
 def _events(args: argparse.Namespace) -> Exit:
     from rootwatch import frames
+    from rootwatch.outputs import new_file, refuse_existing, usable_output
     from rootwatch.params import instant_range
 
     pattern = _events_pattern(args)
@@ -261,12 +265,13 @@ def _events(args: argparse.Namespace) -> Exit:
     if not args.out:
         raise ParameterError("--out is missing", "name the Parquet file to write, e.g. --out root.parquet")
     out = Path(args.out)
-    if out.exists():
-        raise ParameterError(f"{out} already exists", "choose a new --out file; rootwatch never overwrites results")
+    partial = out.with_name(f".{out.name}.partial")
+    usable_output(out, "--out")
+    refuse_existing(partial, "the partial file", LEFTOVER)  # a symlink planted there would be followed
     result = _events_query(args, pattern, start, end) if args.athena or args.lake else \
         _events_scan(args, pattern, start, end)
-    partial = out.with_name(f".{out.name}.partial")
-    frames.archive_matches(result).to_parquet(partial, index=False)
+    with new_file(partial, "the partial file", LEFTOVER) as handle:
+        frames.archive_matches(result).to_parquet(handle, index=False)
     partial.replace(out)
     print(f"rootwatch events: {result.archive} {start:%Y-%m-%d %H:%M} – {end:%Y-%m-%d %H:%M} UTC, "
           f"{result.stats.files_listed:,} files listed")
