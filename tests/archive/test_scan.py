@@ -305,3 +305,33 @@ def test_processes_read_s3_on_threads_and_scan_elsewhere(sandbox):
     on_threads = scan(archive, ROOT, START, END, processes=0)
     on_processes = scan(archive, ROOT, START, END, processes=2)
     assert _ids(on_processes.events) == _ids(on_threads.events) and len(on_threads.events) > 20
+
+
+def _reexported(record: dict, order: int) -> dict:
+    """``record`` as a SIEM writes it back: vendor fields added, keys in another order (``order`` 0:
+    ``eventVersion`` first, as CloudTrail writes it; else somewhere after it)."""
+    record = {**record, "@timestamp": record["eventTime"], "@version": "1", "siem": {"pipeline": "cloudtrail-s3"}}
+    keys = sorted(k for k in record if k != "eventVersion")
+    keys = keys[order % len(keys):] + keys[:order % len(keys)]
+    keys.insert(0 if order == 0 else 1 + order % (len(keys) - 1), "eventVersion")
+    return {key: record[key] for key in keys}
+
+
+def test_records_in_another_key_order_with_vendor_fields_are_scanned_and_counted_alike(tmp_path):
+    """What a SIEM re-export holds: no record begins with ``eventVersion`` (or only some do), so no
+    slice can be trusted: a file with the literal is parsed whole; one without is still skipped, its
+    records counted by their ``eventVersion`` keys."""
+    root = _event(eventID="root", userIdentity={"type": "Root"})
+    relayed = _event(eventID="relayed", userIdentity={"type": "Root", "invokedBy": "signin.amazonaws.com"})
+    ordinary = [_event(eventID=str(i), eventName="AssumeRoot" if i % 7 == 0 else "GetObject") for i in range(60)]
+    layouts = {"shuffled": lambda i: 1 + i % 9, "first-in-order": lambda i: 0 if i == 0 else 1 + i % 9}
+    for name, order in layouts.items():
+        records = [*ordinary[:30], root, relayed, *ordinary[30:]]
+        _file(tmp_path, [_reexported(r, order(i)) for i, r in enumerate(records)], name=f"{name}-with-root.json.gz")
+        _file(tmp_path, [_reexported(r, order(i)) for i, r in enumerate(ordinary)], name=f"{name}-without.json.gz")
+    assert not any(json.dumps(_reexported(root, o)).startswith('{"eventVersion"') for o in range(1, 10))
+    result = scan(LocalArchive(tmp_path), ROOT, START, END)
+    assert _ids(result.events) == ["root", "root"]
+    s = result.stats
+    assert (s.files_read, s.files_skipped, s.records_read, s.records_skipped) == (4, 2, 4 * 60 + 2 * 2, 2 * 60)
+    assert not s.warned

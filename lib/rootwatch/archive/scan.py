@@ -4,11 +4,13 @@ Decompression is the floor; JSON parsing is what a naive scan pays on top. So ea
 decompressed and its bytes searched for the literals the pattern requires
 (``patterns.literals``): a file without them is skipped unparsed, and in a file with them only the
 records around each hit are sliced out (CloudTrail writes each record as ``{"eventVersion":...``)
-and parsed. Anything unusual (another layout, a slice that is not one record) falls back to
-parsing the whole file, so skipping never changes the answer (``patterns.literals`` states the one
-assumption: letters are not written as ``\\u`` escapes). Files stream through a bounded pipeline:
-threads read (S3 latency), processes inflate (ISA-L, about twice zlib's speed) and search, at most
-two files per worker in memory at once, and no file beyond ``MAX_INFLATED`` bytes inflated.
+and parsed. Anything unusual (a slice that is not one record; records in another key order or with
+vendor fields, as a SIEM re-exports them) falls back to parsing the whole file, so skipping never
+changes the answer (``patterns.literals`` states the one assumption: letters are not written as
+``\\u`` escapes). A file skipped unparsed counts its records by their ``"eventVersion"`` keys,
+whatever the order. Files stream through a bounded pipeline: threads read (S3 latency), processes
+inflate (ISA-L, about twice zlib's speed) and search, at most two files per worker in memory at
+once, and no file beyond ``MAX_INFLATED`` bytes inflated.
 
 Log files are written by AWS but carry text any caller chose, and copies can be damaged. A file
 that cannot be inflated or parsed, or is not a CloudTrail log file, is skipped and named; a parsed
@@ -41,8 +43,10 @@ from rootwatch.archive.sources import Archive, LocalArchive, LogFile, failure
 from rootwatch.patterns import FilterPattern, compile_pattern
 from rootwatch.patterns.literals import Clause, required, satisfied
 
-MARK = b'{"eventVersion"'
-HEAD, TAIL = b'{"Records"', b"]}"  # a file that does not start and end so is parsed whole (and named if broken)
+MARK = b'{"eventVersion"'  # how CloudTrail begins each record: it bounds the slices
+KEY = MARK[1:]  # every record holds it once, first in CloudTrail's own files, anywhere in a re-export
+# how a log file begins and ends: a file that does not is parsed whole (and named if broken)
+HEAD, TAIL = re.compile(rb'\s*\{"Records"\s*:\s*\['), b"]}"
 PROCESS_THRESHOLD = 256
 CHUNK = 8  # files per task sent to a process: fewer round trips, memory still bounded
 # The most one log file may inflate to. A five-minute CloudTrail file is usually well under 10 MB
@@ -170,13 +174,17 @@ class Matcher:
         self.clauses = required(pattern.tree)
 
     def scan(self, raw: bytes, result: FileResult) -> FileResult:
-        result.records = raw.count(MARK)
-        if not self.clauses or not raw[:64].lstrip().startswith(HEAD) or not raw[-64:].rstrip().endswith(TAIL):
+        """A file framed as a log file without the pattern's literals is skipped, its records counted
+        by their ``eventVersion`` keys (every CloudTrail record has one, whatever the key order);
+        with them, only the records around each hit are parsed, if every record begins with its
+        ``eventVersion`` (CloudTrail's own order); else, and for a file not framed so, every record."""
+        if not self.clauses or not HEAD.match(raw, 0, 64) or not raw[-64:].rstrip().endswith(TAIL):
             return self._parse_all(raw, result)
         hits = _hits(raw, self.clauses)
+        result.records = raw.count(KEY)
         if not hits:
             return result
-        records = _around(raw, hits)
+        records = _around(raw, hits) if raw.count(MARK) == result.records else None
         if records is None:
             return self._parse_all(raw, result)
         result.parsed = len(records)
@@ -189,18 +197,19 @@ class Matcher:
             result.warning = str(exc)
             return result
         result.records = result.parsed = len(records)
-        return self._match(list(enumerate(records)), result)
+        return self._match(enumerate(records), result)
 
-    def _match(self, records: list[tuple[int, object]], result: FileResult) -> FileResult:
+    def _match(self, records: Iterable[tuple[int, object]], result: FileResult) -> FileResult:
         """The records (with their index in ``Records``) the pattern matches; a record that is not a
         JSON object is no CloudTrail record at all: skipped, counted, and named among the first few.
         A match is kept only if it nests at most ``MAX_DEPTH`` levels: the evidence's writers (the
         cache's, JSON's, Parquet's) recurse, and a record they cannot write is no evidence."""
+        matches = self.pattern.matches
         for index, record in records:
             if type(record) is not dict:
                 result.refuse(index, record.why if isinstance(record, Unreadable) else
                               f"not a JSON object ({type(record).__name__})")
-            elif self.pattern.matches(record):
+            elif matches(record):
                 if _nests_deeper(record, MAX_DEPTH):
                     result.refuse(index, f"nested deeper than {MAX_DEPTH} levels")
                 else:
