@@ -44,7 +44,8 @@ from rootwatch.patterns import FilterPattern, compile_pattern
 from rootwatch.patterns.literals import Clause, required, satisfied
 
 MARK = b'{"eventVersion"'  # how CloudTrail begins each record: it bounds the slices
-KEY = MARK[1:]  # every record holds it once, first in CloudTrail's own files, anywhere in a re-export
+KEY = MARK[1:]  # every record holds it once, first in CloudTrail's own files, anywhere in a re-export:
+# it counts the records (a key inside a string would be spelled \"eventVersion\", never so)
 # how a log file begins and ends: a file that does not is parsed whole (and named if broken)
 HEAD, TAIL = re.compile(rb'\s*\{"Records"\s*:\s*\['), b"]}"
 PROCESS_THRESHOLD = 256
@@ -176,15 +177,15 @@ class Matcher:
     def scan(self, raw: bytes, result: FileResult) -> FileResult:
         """A file framed as a log file without the pattern's literals is skipped, its records counted
         by their ``eventVersion`` keys (every CloudTrail record has one, whatever the key order);
-        with them, only the records around each hit are parsed, if every record begins with its
-        ``eventVersion`` (CloudTrail's own order); else, and for a file not framed so, every record."""
+        with them, only the records around each hit are parsed when each slice from one MARK to the
+        next is one record (CloudTrail's own order); else, and for a file not framed so, every record."""
         if not self.clauses or not HEAD.match(raw, 0, 64) or not raw[-64:].rstrip().endswith(TAIL):
             return self._parse_all(raw, result)
-        hits = _hits(raw, self.clauses)
         result.records = raw.count(KEY)
+        hits = _hits(raw, self.clauses)
         if not hits:
             return result
-        records = _around(raw, hits) if raw.count(MARK) == result.records else None
+        records = _around(raw, hits)
         if records is None:
             return self._parse_all(raw, result)
         result.parsed = len(records)
@@ -346,7 +347,7 @@ def _around(raw: bytes, hits: list[int]) -> list[tuple[int, dict]] | None:
         end = following if following >= 0 else len(raw)
         if start < 0:
             return None
-        index += raw.count(MARK, counted_to, start)
+        index += raw.count(KEY, counted_to, start)  # each record before holds one, wherever it holds it
         counted_to = start
         piece = raw[start:end].rstrip()
         piece = piece[:-1] if following >= 0 and piece.endswith(b",") else _unwrap_last(piece)
