@@ -8,6 +8,7 @@ sign-ins, API calls, one relayed by ``signin.amazonaws.com`` with ``invokedBy``,
 records) plus AWS's documentation examples. Account, region, time and ids vary per record.
 Some ordinary records spell ``Root`` outside ``userIdentity`` (AssumeRoot, ListRoots, CloudFront's
 defaultRootObject) as real trails do, so a byte pre-filter cannot dismiss every record unparsed.
+``Spec(layout="reexport")`` writes the same records as a SIEM exports them back (``reexported``).
 
 Generating 1 M records takes about 30 s on 2 cores, so the archive is cached in its folder and made again
 only when its manifest is missing or was written for other settings. The manifest holds the
@@ -53,6 +54,7 @@ class Spec:
     root_rate: float = 0.001
     decoy_rate: float = 0.005
     seed: int = 20250101
+    layout: str = "cloudtrail"  # or "reexport": each record as a SIEM writes it back (see ``reexported``)
 
 
 @dataclass(frozen=True)
@@ -218,12 +220,26 @@ def write_file(folder: Path, samples: Path, spec: Spec, plan: FilePlan) -> FileC
         records.append(template.text % {"a": plan.account, "g": plan.region, "t": f"{when:%Y-%m-%dT%H:%M:%SZ}",
                                         "e": f"{uid[:8]}-{uid[8:12]}-4{uid[13:16]}-{uid[16:20]}-{uid[20:]}",
                                         "r": f"{rng.getrandbits(64):016X}"})
+    if spec.layout == "reexport":
+        records = [reexported(text, rng) for text in records]
     body = ('{"Records":[' + ",".join(records) + "]}").encode()
     data = gzip.compress(body, compresslevel=6, mtime=0)
     path = folder / file_key(plan, rng)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(data)
     return FileCounts(plan.records, roots, expected, decoys, len(body), len(data))
+
+
+def reexported(text: str, rng: random.Random) -> str:
+    """A record as a SIEM (a Logstash pipeline, say) exports it back: its fields in the order of the
+    exporter's hash table, not CloudTrail's, with the pipeline's own fields added (the OTRF sample
+    of the CloudTrail samples is such an export)."""
+    record = json.loads(text)
+    record.update({"@timestamp": record["eventTime"], "@version": "1",
+                   "siem": {"pipeline": "cloudtrail-s3", "ingested": record["eventTime"], "tags": ["aws"]}})
+    items = list(record.items())
+    rng.shuffle(items)
+    return json.dumps(dict(items), separators=(",", ":"))
 
 
 def generate(folder: Path, spec: Spec, samples: Path) -> Manifest:

@@ -10,6 +10,10 @@ then times in the same run, over the same files, for CIS 4.3's root-usage patter
 - DuckDB on 2 threads in its two fast forms (``duckdb_sql``), the faster being the baseline:
   ``read_json`` told the one column it needs, and ``read_json_objects`` + ``from_json``;
 - jq behind zcat; pandas (``json_normalize`` per file) only with ``--with-pandas``: it takes minutes.
+``--layout reexport`` times the same on the records as a SIEM exports them back (another key order
+per record, vendor fields: bench/.archive-reexport), where no record can be sliced out by its first
+key. ``--bomb`` instead scans a 2 MB gzip bomb (2 GB inflated) beside one good file, in a fresh
+process, and reports its time, peak RSS and what it said of the bomb.
 Each contender runs in a fresh process (best of ``--repeat`` rounds; slow ones once), which reports
 wall and CPU time without interpreter start and imports, and its own peak RSS (jq: the larger of
 zcat and jq). Every contender must count the records the generator planted (checked). Goals: rootwatch
@@ -38,6 +42,9 @@ PATTERN = '{ $.userIdentity.type = "Root" && $.userIdentity.invokedBy NOT EXISTS
 GOAL_FLOOR, GOAL_DUCKDB, GOAL_PEAK_MB = 1.5, 1.5, 300
 BUSY = 0.2  # cores kept busy by other work above which the timings are skewed
 DEFAULT_DIR = Path(__file__).resolve().parent / ".archive"
+LAYOUT_DIRS = {"cloudtrail": DEFAULT_DIR, "reexport": DEFAULT_DIR.with_name(".archive-reexport")}
+BOMB_DIR = DEFAULT_DIR.with_name(".bomb")
+BOMB_DAY = "AWSLogs/402913786551/CloudTrail/us-east-1/2025/01/01"
 GLOB = "AWSLogs/*/CloudTrail/*/*/*/*/*.json.gz"
 MAX_OBJECT = 256 * 1024 * 1024  # one log file is one JSON object; DuckDB's default limit is 16 MiB
 # SQL NULL semantics give the pattern's: a missing invokedBy is NULL, and a missing eventType makes
@@ -309,7 +316,7 @@ def verdicts(timings: dict[str, Timing]) -> dict[str, str]:
 
 
 def print_report(manifest: Manifest, made: bool, folder: Path, busy: float, timings: dict[str, Timing]) -> None:
-    print(f"{manifest.records:,} records in {manifest.files:,} files ({manifest.raw_bytes / 1e6:,.0f} MB of JSON, "
+    print(f"{manifest.records:,} records ({manifest.spec.layout} layout) in {manifest.files:,} files ({manifest.raw_bytes / 1e6:,.0f} MB of JSON, "
           f"{manifest.gz_bytes / 1e6:,.0f} MB gzip) in {folder}, "
           + (f"made in {manifest.seconds:.0f} s" if made else "reused"))
     print(f"{manifest.roots:,} root records, {manifest.expected:,} match CIS 4.3; {os.cpu_count()} cores, "
@@ -330,9 +337,60 @@ def print_report(manifest: Manifest, made: bool, folder: Path, busy: float, timi
     print("goals: " + ", ".join(f"{goal}: {verdict}" for goal, verdict in verdicts(timings).items()))
 
 
+def make_bomb(folder: Path) -> int:
+    """A 2 MB gzip file that inflates to about 2 GB (gzip allows member after member: 1 MiB of
+    spaces is about 1 KB compressed) beside a good file with one root record; the bytes it inflates to."""
+    import gzip
+
+    member = gzip.compress(b" " * 2**20, compresslevel=9, mtime=0)
+    members = 2_000_000 // len(member)
+    day = folder / BOMB_DAY
+    day.mkdir(parents=True, exist_ok=True)
+    (day / "402913786551_CloudTrail_us-east-1_20250101T0005Z_bomb000000000000.json.gz").write_bytes(member * members)
+    root = {"eventVersion": "1.09", "userIdentity": {"type": "Root"}, "eventTime": "2025-01-01T00:01:00Z",
+            "eventType": "AwsApiCall", "eventName": "ConsoleLogin", "eventID": "good"}
+    (day / "402913786551_CloudTrail_us-east-1_20250101T0005Z_good000000000000.json.gz").write_bytes(
+        gzip.compress(json.dumps({"Records": [root]}).encode()))
+    return members * 2**20
+
+
+def bomb_child(folder: Path) -> dict:
+    """The child's side of ``--bomb``: one scan with the default limit, its own peak RSS."""
+    from datetime import UTC, datetime
+
+    from rootwatch.archive import LocalArchive, scan
+
+    pattern = compile_pattern(PATTERN)
+    start = time.perf_counter()
+    result = scan(LocalArchive(folder), pattern, datetime(2025, 1, 1, tzinfo=UTC), datetime(2025, 1, 2, tzinfo=UTC))
+    return {"seconds": time.perf_counter() - start, "matches": len(result.events),
+            "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, "said": result.stats.examples}
+
+
+def bomb_report() -> int:
+    inflated = make_bomb(BOMB_DIR)
+    bomb = next((BOMB_DIR / BOMB_DAY).glob("*bomb*"))
+    child = subprocess.run([sys.executable, __file__, "--bomb-child", str(BOMB_DIR)], check=False,
+                           capture_output=True, text=True)
+    if child.returncode:
+        raise SystemExit(f"the bomb scan failed:\n{child.stderr}")
+    got = json.loads(child.stdout.splitlines()[-1])
+    baseline = json.loads(subprocess.run([sys.executable, "-c", "import json, resource, rootwatch.archive; print("
+                                          "resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)"],
+                                         check=True, capture_output=True, text=True).stdout)
+    print(f"gzip bomb: {bomb.stat().st_size / 1e6:.1f} MB inflating to {inflated / 1e9:.1f} GB, beside one good file")
+    print(f"rootwatch scan: {got['seconds']:.2f} s, peak RSS {got['peak_mb']:.0f} MB (an idle process with "
+          f"rootwatch.archive imported: {baseline:.0f} MB), {got['matches']} match(es)")
+    print(f"it said: {'; '.join(got['said'])}")
+    return 0 if got["matches"] == 1 and got["said"] else 1
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--dir", type=Path, default=DEFAULT_DIR, help="where the archive is made and kept")
+    parser.add_argument("--dir", type=Path, help="where the archive is made and kept (default: by --layout)")
+    parser.add_argument("--layout", choices=list(LAYOUT_DIRS), default="cloudtrail",
+                        help="records as CloudTrail writes them, or as a SIEM exports them back")
+    parser.add_argument("--bomb", action="store_true", help="scan a 2 MB gzip bomb instead: time and peak RSS")
     parser.add_argument("--events", type=int, default=Spec.events)
     parser.add_argument("--files", type=int, default=Spec.files)
     parser.add_argument("--repeat", type=int, default=3, help="runs of each fast contender (best is kept)")
@@ -341,11 +399,18 @@ def main() -> int:
     parser.add_argument("--with-pandas", action="store_true", help="also time pandas (minutes)")
     parser.add_argument("--json", action="store_true")
     parser.add_argument("--contender", choices=list(CONTENDERS), help=argparse.SUPPRESS)  # a child's one run
+    parser.add_argument("--bomb-child", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    args.dir = args.dir or LAYOUT_DIRS[args.layout]
     if args.contender:
         print(json.dumps(run_contender(args.contender, args.dir)))
         return 0
-    manifest, made = ensure_archive(args.dir, Spec(events=args.events, files=args.files))
+    if args.bomb_child:
+        print(json.dumps(bomb_child(args.bomb_child)))
+        return 0
+    if args.bomb:
+        return bomb_report()
+    manifest, made = ensure_archive(args.dir, Spec(events=args.events, files=args.files, layout=args.layout))
     busy = busy_cores()
     names = args.only.split(",") if args.only else [n for n in CONTENDERS if n != "pandas" or args.with_pandas]
     timings = measure(names, args.dir, args.repeat, args.repeat_slow)

@@ -249,8 +249,12 @@ def _confirm(mapping: dict) -> bool:
     return answer.strip().lower() in ("y", "yes")
 
 
+LEFTOVER = "remove it if no rootwatch events is writing it"
+
+
 def _events(args: argparse.Namespace) -> Exit:
     from rootwatch import frames
+    from rootwatch.outputs import new_file, refuse_existing, usable_output
     from rootwatch.params import instant_range
 
     pattern = _events_pattern(args)
@@ -261,17 +265,18 @@ def _events(args: argparse.Namespace) -> Exit:
     if not args.out:
         raise ParameterError("--out is missing", "name the Parquet file to write, e.g. --out root.parquet")
     out = Path(args.out)
-    if out.exists():
-        raise ParameterError(f"{out} already exists", "choose a new --out file; rootwatch never overwrites results")
+    partial = out.with_name(f".{out.name}.partial")
+    usable_output(out, "--out")
+    refuse_existing(partial, "the partial file", LEFTOVER)  # a symlink planted there would be followed
     result = _events_query(args, pattern, start, end) if args.athena or args.lake else \
         _events_scan(args, pattern, start, end)
-    partial = out.with_name(f".{out.name}.partial")
-    frames.archive_matches(result).to_parquet(partial, index=False)
+    with new_file(partial, "the partial file", LEFTOVER) as handle:
+        frames.archive_matches(result).to_parquet(handle, index=False)
     partial.replace(out)
     print(f"rootwatch events: {result.archive} {start:%Y-%m-%d %H:%M} – {end:%Y-%m-%d %H:%M} UTC, "
           f"{result.stats.files_listed:,} files listed")
     print(f"rootwatch events: {result.stats.line()} -> {out}")
-    return Exit.GAP if result.stats.warnings else Exit.PASS
+    return Exit.GAP if result.stats.warned else Exit.PASS
 
 
 def _events_scan(args: argparse.Namespace, pattern, start, end):
@@ -284,8 +289,14 @@ def _events_scan(args: argparse.Namespace, pattern, start, end):
         session = make_session(args.profile)
     source = archive.open_archive(args.archive, session)
     result = archive.scan(source, pattern, start, end, cache=None if args.no_cache else args.cache)
-    for warning in result.stats.warnings:
-        print(f"rootwatch events: skipped {warning}", file=sys.stderr)
+    if result.stats.warned:
+        from rootwatch.untrusted import terminal
+
+        stats = result.stats
+        shown = f"the first {len(stats.examples)}" if stats.unnamed else "each"
+        print(f"rootwatch events: skipped {stats.counts()} (an evidence gap: exit 3); {shown}:", file=sys.stderr)
+        for example in stats.examples:  # S3 keys are anyone's text who can write to the bucket
+            print(f"rootwatch events:   {terminal(example)}", file=sys.stderr)
     return result
 
 

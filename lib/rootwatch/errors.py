@@ -99,3 +99,17 @@ class Interrupted(BaseException):
         self.signum = signum
         self.name = signal.Signals(signum).name
         super().__init__(f"interrupted by {self.name}")
+
+
+def botocore_message(exc: Exception) -> str:
+    """botocore's message, except the text a credential provider returned: a credential_process's
+    stderr (or a container endpoint's reply) may hold the very keys it handles, and the message
+    goes to the terminal, the notebook and the bundle's gap records."""
+    from botocore.exceptions import BotoCoreError, CredentialRetrievalError
+
+    if isinstance(exc, CredentialRetrievalError):
+        return f"{exc.kwargs.get('provider', 'the credential provider')} failed (its output is not shown: it may " \
+               "hold secrets)"
+    if not isinstance(exc, BotoCoreError):  # a credential_process that printed something other than JSON
+        return "the credential provider's output is not the JSON botocore expects (not shown: it may hold secrets)"
+    return str(exc)

@@ -19,7 +19,6 @@ import re
 import socket
 import subprocess
 import sys
-import tempfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -36,6 +35,7 @@ from rootwatch.bundle.sign import KmsSigner, Signer, SshSigner, X509Signer
 from rootwatch.catalog import load_catalog
 from rootwatch.errors import Interrupted, ParameterError, RootwatchError
 from rootwatch.extras import installed, require
+from rootwatch.outputs import usable_output
 from rootwatch.params import RUN_KEYS, RunOptions, RunParams, apply_sets, load_file
 
 if TYPE_CHECKING:
@@ -154,33 +154,6 @@ def prepare(params_file: str | Path, sets: list[str], out: str | Path | None,
     if options.kms is not None:
         signers.append(_kms_signer(options, session, params))
     return Plan(notebook, params, options, signers, target.resolve(), mapping)
-
-
-def usable_output(target: Path, what: str) -> None:
-    """Refuse, before anything is written, an output that is already there (a symlink too, even dangling:
-    it would be followed), or whose directory cannot take it (missing, not a directory, read-only, /proc)."""
-    if target.is_symlink() or target.exists():
-        raise ParameterError(f"{what} {target} already exists{' (a symlink)' if target.is_symlink() else ''}",
-                             "rootwatch never writes into an existing path; choose a new one")
-    parent = target.absolute().parent
-    if not parent.is_dir() and not (what == "the run directory" and not parent.exists()):
-        raise ParameterError(f"{what} {target}: {parent} is not an existing directory",
-                             "create the directory first, or choose another path")
-    probe = parent if parent.exists() else next(p for p in parent.parents if p.exists())
-    if not os.access(probe, os.W_OK | os.X_OK) or not _writable_filesystem(probe):
-        raise ParameterError(f"{what} {target}: {probe} cannot be written to", "choose a directory you can write")
-
-
-def _writable_filesystem(directory: Path) -> bool:
-    """Whether files can be made in ``directory``: root passes every permission check, yet /proc and
-    read-only mounts refuse to create anything."""
-    try:
-        handle, name = tempfile.mkstemp(prefix=".rootwatch-probe-", dir=directory)
-    except OSError:
-        return False
-    os.close(handle)
-    os.unlink(name)
-    return True
 
 
 def _local_signers(options: RunOptions) -> list[Signer]:

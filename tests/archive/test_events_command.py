@@ -6,7 +6,7 @@ import pandas as pd
 
 from rootwatch.cli import main
 from rootwatch.sandbox import events as ev
-from tests.archive.test_scan import DAY, damaged_archive
+from tests.archive.test_scan import DAY, _event, _file, damaged_archive
 
 ACCOUNT = "111111111111"
 
@@ -71,15 +71,69 @@ def test_print_sql_needs_a_query_service(tmp_path, capsys):
     assert "--print-sql needs --athena or --lake" in capsys.readouterr().err
 
 
-def test_damaged_files_and_records_are_named_on_stderr_and_exit_3(tmp_path, capsys):
+def test_damaged_files_and_records_are_counted_on_stderr_the_first_five_named_and_exit_3(tmp_path, capsys):
     archive, out = damaged_archive(tmp_path / "archive"), tmp_path / "root.parquet"
     assert main(["events", "--archive", str(archive), "--control", "4.3", "--start", "2026-08-01", "--end",
                  "2026-09-30", "--out", str(out), "--no-cache"]) == 3  # an evidence gap, not a failure
     printed = capsys.readouterr()
-    skipped = sorted(line.removeprefix(f"rootwatch events: skipped {DAY}/") for line in printed.err.splitlines())
-    assert [line.split(":")[0] for line in skipped] == [
-        "anonymous.json.gz", "anonymous.json.gz", "anonymous.json.gz", "bad-second-member.json.gz", "corrupt.json.gz",
-        "other.json.gz", "trailing-garbage.json.gz", "truncated.json.gz"]
-    assert "anonymous.json.gz: Records[1]: no userIdentity" in skipped
-    assert "5 unreadable; 6 records read (0 skipped unparsed, 3 malformed), 3 matched" in printed.out
+    head, *named = printed.err.splitlines()
+    assert head == ("rootwatch events: skipped 7 unreadable files and 2 malformed records (an evidence gap: "
+                    "exit 3); the first 5:")
+    assert [line.removeprefix(f"rootwatch events:   {DAY}/").split(":")[0] for line in named] == [
+        "anonymous.json.gz", "anonymous.json.gz", "bad-checksum.json.gz", "bad-second-member.json.gz",
+        "corrupt.json.gz"]
+    assert "anonymous.json.gz: Records[2]: not a JSON object (str)" in named[0]
+    assert "7 unreadable; 6 records read (0 skipped unparsed, 2 malformed), 3 matched" in printed.out
     assert sorted(pd.read_parquet(out).event_id) == ["after", "before", "ok"]
+
+
+def test_a_clean_archive_of_real_shaped_records_exits_0_with_one_summary(tmp_path, capsys):
+    """Service and Insights events without ``userIdentity`` beside ordinary and root records: nothing
+    is wrong, so nothing is on stderr, and the exit code says so."""
+    records = [_event(eventID=str(i)) for i in range(300)]
+    service = _event(eventID="service", eventType="AwsServiceEvent", eventName="RotateKey",
+                     eventSource="kms.amazonaws.com", serviceEventDetails={"keyId": "Root"})
+    del service["userIdentity"]
+    insight = {"eventVersion": "1.08", "eventTime": "2026-09-01T11:05:00Z", "awsRegion": "us-east-1",
+               "eventID": "insight", "eventType": "AwsCloudTrailInsight", "recipientAccountId": ACCOUNT,
+               "insightDetails": {"state": "Start", "eventSource": "iam.amazonaws.com"}, "eventCategory": "Insight"}
+    root = _event(eventID="root", eventName="ConsoleLogin",
+                  userIdentity={"type": "Root", "arn": f"arn:aws:iam::{ACCOUNT}:root"})
+    _file(tmp_path / "archive", [*records[:150], service, insight, root, *records[150:]])
+    out = tmp_path / "root.parquet"
+    assert main(["events", "--archive", str(tmp_path / "archive"), "--control", "4.3", "--start", "2026-08-01",
+                 "--end", "2026-09-30", "--out", str(out), "--no-cache"]) == 0
+    printed = capsys.readouterr()
+    assert printed.err == ""
+    assert "0 unreadable; 303 records read (301 skipped unparsed, 0 malformed), 1 matched" in printed.out
+    assert list(pd.read_parquet(out).event_id) == ["root"]
+
+
+def test_a_thousand_malformed_records_print_six_lines_not_a_thousand(tmp_path, capsys):
+    _file(tmp_path / "archive", [_event(eventID="root", userIdentity={"type": "Root"}), *(["Root"] * 1000)])
+    assert main(["events", "--archive", str(tmp_path / "archive"), "--control", "4.3", "--start", "2026-08-01",
+                 "--end", "2026-09-30", "--out", str(tmp_path / "root.parquet"), "--no-cache"]) == 3
+    err = capsys.readouterr().err.splitlines()
+    assert len(err) == 6 and err[0].startswith("rootwatch events: skipped 1,000 malformed records")
+
+
+def test_a_symlink_planted_while_the_archive_is_scanned_is_never_followed(tmp_path, monkeypatch, capsys):
+    """The checks before the scan pass; the partial file is then created exclusively, never through a
+    symlink that appeared meanwhile, so its target is never written."""
+    import rootwatch.archive
+
+    archive, out, target = damaged_archive(tmp_path / "archive", only="ok.json.gz"), tmp_path / "root.parquet", \
+        tmp_path / "precious"
+    target.write_bytes(b"someone else's file")
+    scan = rootwatch.archive.scan
+
+    def scan_then_plant(*args, **kwargs):
+        (tmp_path / ".root.parquet.partial").symlink_to(target)
+        return scan(*args, **kwargs)
+
+    monkeypatch.setattr(rootwatch.archive, "scan", scan_then_plant)
+    assert main(["events", "--archive", str(archive), "--control", "4.3", "--start", "2026-08-01", "--end",
+                 "2026-09-30", "--out", str(out), "--no-cache"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "root.parquet.partial already exists (a symlink)" in err
+    assert target.read_bytes() == b"someone else's file" and not out.exists()

@@ -115,67 +115,108 @@ def test_only_the_records_around_a_hit_are_parsed(tmp_path):
     assert result.stats.records_read == 42 and result.stats.records_skipped == 41
 
 
-def damaged_archive(root: Path) -> Path:
+DAMAGED = {  # file: what is wrong with it, as the scan names it
+    "bad-second-member.json.gz": "corrupt gzip (cut short before the end of a member)",
+    "bad-checksum.json.gz": "corrupt gzip (Error -6 Incorrect checksum found)",
+    "corrupt.json.gz": "corrupt gzip (cut short before the end of a member)",
+    "not-gzip.json.gz": "not gzip",
+    "other.json.gz": "not a CloudTrail log file (no Records list)",
+    "trailing-garbage.json.gz": "corrupt gzip (bytes after the last member are not gzip)",
+    "truncated.json.gz": "not JSON (unexpected end of data: line 1 column 40 (char 39))",
+}
+
+
+def damaged_archive(root: Path, only: str | None = None) -> Path:
     """A day of log files with every kind of damage beside good records: a gzip stream cut short,
     a good gzip member followed by garbage, a good member followed by a broken one, truncated JSON,
-    a JSON file that is not a CloudTrail log, and records that are not objects or name no one."""
+    a JSON file that is not a CloudTrail log, and records that are not objects (``only``: that file
+    alone). A record without ``userIdentity`` is no damage: AWS writes such records."""
     good = gzip.compress(json.dumps({"Records": [_event(eventID="in-damaged-member", userIdentity={"type": "Root"})]})
                          .encode())
-    anonymous = _event(eventID="anonymous", eventName="Root")  # holds the literal: parsed, then refused
+    anonymous = _event(eventID="anonymous", eventName="Root")  # holds the literal: parsed, then not matched
     del anonymous["userIdentity"]
-    _file(root, [_event(eventID="ok", userIdentity={"type": "Root"})], name="ok.json.gz")
-    _file(root, [_event(eventID="before", userIdentity={"type": "Root"}), anonymous, "Root", None,
-                 _event(eventID="after", userIdentity={"type": "Root"})], name="anonymous.json.gz")
-    return _write(root, [(f"{DAY}/corrupt.json.gz", gzip.compress(b'{"Records":[]}')[:-9]),
-                         (f"{DAY}/trailing-garbage.json.gz", good + b"not gzip at all"),
-                         (f"{DAY}/bad-second-member.json.gz", good + gzip.compress(b'{"Records":[]}')[:-12]),
-                         (f"{DAY}/other.json.gz", gzip.compress(b'{"hello": "Root"}')),
-                         (f"{DAY}/truncated.json.gz", gzip.compress(b'{"Records":[{"eventVersion":"1.0","Root'))])
+    before, after = (_event(eventID=i, userIdentity={"type": "Root"}) for i in ("before", "after"))
+    files = [(f"{DAY}/ok.json.gz", _body([_event(eventID="ok", userIdentity={"type": "Root"})])),
+             (f"{DAY}/anonymous.json.gz", _body([before, anonymous, "Root", None, after])),
+             (f"{DAY}/corrupt.json.gz", gzip.compress(b'{"Records":[]}')[:-9]),
+             (f"{DAY}/bad-checksum.json.gz", good[:-8] + bytes(8)),
+             (f"{DAY}/not-gzip.json.gz", b'{"Records":[]}'),
+             (f"{DAY}/trailing-garbage.json.gz", good + b"not gzip at all"),
+             (f"{DAY}/bad-second-member.json.gz", good + gzip.compress(b'{"Records":[]}')[:-12]),
+             (f"{DAY}/other.json.gz", gzip.compress(b'{"hello": "Root"}')),
+             (f"{DAY}/truncated.json.gz", gzip.compress(b'{"Records":[{"eventVersion":"1.0","Root'))]
+    return _write(root, [(key, body) for key, body in files if only is None or key.endswith(f"/{only}")])
 
 
-def test_broken_files_and_records_are_named_and_counted_never_fatal(tmp_path):
+def _body(records: list) -> bytes:
+    return gzip.compress(json.dumps({"Records": records}, separators=(",", ":")).encode())
+
+
+def test_broken_files_and_records_are_counted_the_first_few_named_never_fatal(tmp_path):
     result = scan(LocalArchive(damaged_archive(tmp_path)), ROOT, START, END)
     assert _ids(result.events) == ["after", "before", "ok"]  # the good records, even beside broken ones
     s = result.stats
-    assert (s.files_listed, s.files_read, s.files_unreadable) == (7, 2, 5)
-    assert (s.records_read, s.records_malformed, s.records_matched) == (6, 3, 3)
-    assert sorted(w.removeprefix(f"{DAY}/") for w in s.warnings) == [
-        "anonymous.json.gz: Records[1]: no userIdentity",
+    assert (s.files_listed, s.files_read, s.files_unreadable) == (9, 2, 7)
+    assert (s.records_read, s.records_malformed, s.records_matched) == (6, 2, 3)
+    assert [w.removeprefix(f"{DAY}/") for w in s.examples] == [  # in the files' order, the first five
         "anonymous.json.gz: Records[2]: not a JSON object (str)",
         "anonymous.json.gz: Records[3]: not a JSON object (NoneType)",
-        "bad-second-member.json.gz: corrupt gzip (Compressed file ended before the end-of-stream marker was reached)",
-        "corrupt.json.gz: corrupt gzip (Compressed file ended before the end-of-stream marker was reached)",
-        "other.json.gz: not a CloudTrail log file (no Records list)",
-        "trailing-garbage.json.gz: corrupt gzip (Not a gzipped file (b'no'))",
-        "truncated.json.gz: not JSON (unexpected end of data: line 1 column 40 (char 39))",
+        f"bad-checksum.json.gz: {DAMAGED['bad-checksum.json.gz']}",
+        f"bad-second-member.json.gz: {DAMAGED['bad-second-member.json.gz']}",
+        f"corrupt.json.gz: {DAMAGED['corrupt.json.gz']}",
     ]
-    assert "5 unreadable; 6 records read (0 skipped unparsed, 3 malformed), 3 matched" in s.line()
+    assert s.counts() == "7 unreadable files and 2 malformed records"
+    assert s.warning().startswith("7 unreadable files and 2 malformed records skipped: ")
+    assert s.warning().endswith("; and 4 more")
+    assert "7 unreadable; 6 records read (0 skipped unparsed, 2 malformed), 3 matched" in s.line()
 
 
-def test_a_record_without_user_identity_is_named_by_its_index_whichever_way_the_file_is_read(tmp_path):
-    anonymous = _event(eventID="anonymous", userAgent="Root")
-    del anonymous["userIdentity"]
-    records = [_event(eventID=str(i)) for i in range(5)] + [anonymous, _event(eventID="root", userIdentity={"type": "Root"})]
+@pytest.mark.parametrize("name", DAMAGED)
+def test_each_broken_file_is_named_with_what_is_wrong(tmp_path, name):
+    stats = scan(LocalArchive(damaged_archive(tmp_path, only=name)), ROOT, START, END).stats
+    assert stats.examples == [f"{DAY}/{name}: {DAMAGED[name]}"] and stats.files_unreadable == 1
+
+
+def test_records_without_user_identity_are_ordinary_records_whichever_way_the_file_is_read(tmp_path):
+    """AWS's own service events and Insights events carry no ``userIdentity``: the root pattern does
+    not match them, as CloudWatch Logs would not, and nothing is wrong with the file."""
+    service = _event(eventID="service", eventType="AwsServiceEvent", userAgent="Root",
+                     serviceEventDetails={"snapshotId": "Root"})
+    insight = {"eventVersion": "1.08", "eventTime": "2026-09-01T11:00:00Z", "awsRegion": "us-east-1",
+               "eventID": "insight", "eventType": "AwsCloudTrailInsight", "recipientAccountId": "111111111111",
+               "sharedEventID": "s-1", "insightDetails": {"state": "Start", "eventName": "ListRoots"},
+               "eventCategory": "Insight"}
+    del service["userIdentity"]
+    records = [_event(eventID=str(i)) for i in range(5)] + [service, insight,
+                                                            _event(eventID="root", userIdentity={"type": "Root"})]
     _file(tmp_path, records, name="sliced.json.gz")  # CloudTrail's layout: only the records with "Root" are parsed
     _file(tmp_path, [], name="whole.json.gz", body=json.dumps({"Records": records}, indent=1).encode())  # parsed whole
     result = scan(LocalArchive(tmp_path), ROOT, START, END)
     assert _ids(result.events) == ["root", "root"]
-    assert sorted(result.stats.warnings) == [f"{DAY}/sliced.json.gz: Records[5]: no userIdentity",
-                                             f"{DAY}/whole.json.gz: Records[5]: no userIdentity"]
+    assert not result.stats.warned and result.stats.examples == [] and result.stats.records_malformed == 0
+    assert result.stats.records_read == 16
+
+
+def test_a_thousand_malformed_records_are_counted_and_five_named(tmp_path):
+    _file(tmp_path, [_event(eventID="root", userIdentity={"type": "Root"}), *range(1000)])
+    stats = scan(LocalArchive(tmp_path), ROOT, START, END).stats
+    assert stats.records_malformed == 1000 and len(stats.examples) == 5
+    assert stats.examples[0].endswith("Records[1]: not a JSON object (int)")
+    assert stats.warning().endswith("; and 995 more")
 
 
 def test_a_day_with_a_warning_is_never_answered_silently_from_the_cache(tmp_path):
     archive, cache = LocalArchive(damaged_archive(tmp_path / "archive")), tmp_path / "cache"
     first = scan(archive, ROOT, START, END, cache=cache)
     again = scan(archive, ROOT, START, END, cache=cache)
-    assert again.stats.files_cached == 0 and again.stats.warnings == first.stats.warnings
+    assert again.stats.files_cached == 0 and again.stats.examples == first.stats.examples
     assert _ids(again.events) == _ids(first.events)
 
 
 def test_invalid_utf8_and_lone_surrogates_cost_only_their_own_bytes(tmp_path):
     """The hostile sandbox account's log files hold a lone surrogate as invalid UTF-8 (as a damaged
     or hostile file would); a ``\\ud800`` escape is the same in JSON's own spelling. Neither costs
-    the file: every record is still read, the bad bytes read as U+FFFD."""
+    the file: every record is still read, the bad bytes and the escape read as U+FFFD."""
     records = ev.account_events("111111111111", "us-east-1", 11, SANDBOX_NOW, hostile=True)
     root = _write(tmp_path, ev.log_files("111111111111", records))
     escaped = _event(eventID="escaped-surrogate", userIdentity={"type": "Root"}, userAgent="lone \ud800")
@@ -183,13 +224,13 @@ def test_invalid_utf8_and_lone_surrogates_cost_only_their_own_bytes(tmp_path):
     result = scan(LocalArchive(root), ROOT, START, END)
     expected = [r["eventID"] for r in records if ROOT.matches(r) and START <= ev.event_time(r) < END]
     assert _ids(result.events) == sorted([*expected, "escaped-surrogate", "neighbour"])
-    assert result.stats.warnings == [] and result.stats.files_unreadable == 0
+    assert not result.stats.warned and result.stats.files_unreadable == 0
     agents = {e["eventID"]: e.get("userAgent") for e in result.events}
     surrogate = next(r["eventID"] for r in records if r["userAgent"] == "lone \ud800 surrogate")
     assert agents[surrogate] == "lone \ufffd\ufffd\ufffd surrogate"  # the three invalid bytes, each replaced
-    assert agents["escaped-surrogate"] == "lone \ud800"  # valid JSON text; frames make it writable
-    matches = archive_matches(result)  # writable: the frame holds U+FFFD, its JSON evidence the escape
-    assert "lone \ufffd" in set(matches.user_agent) and '"lone \\ud800"' in "".join(matches.event)
+    assert agents["escaped-surrogate"] == "lone \ufffd"  # valid JSON text, but no character: replaced as read
+    matches = archive_matches(result)
+    assert "lone \ufffd" in set(matches.user_agent) and "ud800" not in "".join(matches.event)
     matches.to_parquet(tmp_path / "root.parquet")
 
 
@@ -264,3 +305,33 @@ def test_processes_read_s3_on_threads_and_scan_elsewhere(sandbox):
     on_threads = scan(archive, ROOT, START, END, processes=0)
     on_processes = scan(archive, ROOT, START, END, processes=2)
     assert _ids(on_processes.events) == _ids(on_threads.events) and len(on_threads.events) > 20
+
+
+def _reexported(record: dict, order: int) -> dict:
+    """``record`` as a SIEM writes it back: vendor fields added, keys in another order (``order`` 0:
+    ``eventVersion`` first, as CloudTrail writes it; else somewhere after it)."""
+    record = {**record, "@timestamp": record["eventTime"], "@version": "1", "siem": {"pipeline": "cloudtrail-s3"}}
+    keys = sorted(k for k in record if k != "eventVersion")
+    keys = keys[order % len(keys):] + keys[:order % len(keys)]
+    keys.insert(0 if order == 0 else 1 + order % (len(keys) - 1), "eventVersion")
+    return {key: record[key] for key in keys}
+
+
+def test_records_in_another_key_order_with_vendor_fields_are_scanned_and_counted_alike(tmp_path):
+    """What a SIEM re-export holds: no record begins with ``eventVersion`` (or only some do), so no
+    slice can be trusted: a file with the literal is parsed whole; one without is still skipped, its
+    records counted by their ``eventVersion`` keys."""
+    root = _event(eventID="root", userIdentity={"type": "Root"})
+    relayed = _event(eventID="relayed", userIdentity={"type": "Root", "invokedBy": "signin.amazonaws.com"})
+    ordinary = [_event(eventID=str(i), eventName="AssumeRoot" if i % 7 == 0 else "GetObject") for i in range(60)]
+    layouts = {"shuffled": lambda i: 1 + i % 9, "first-in-order": lambda i: 0 if i == 0 else 1 + i % 9}
+    for name, order in layouts.items():
+        records = [*ordinary[:30], root, relayed, *ordinary[30:]]
+        _file(tmp_path, [_reexported(r, order(i)) for i, r in enumerate(records)], name=f"{name}-with-root.json.gz")
+        _file(tmp_path, [_reexported(r, order(i)) for i, r in enumerate(ordinary)], name=f"{name}-without.json.gz")
+    assert not any(json.dumps(_reexported(root, o)).startswith('{"eventVersion"') for o in range(1, 10))
+    result = scan(LocalArchive(tmp_path), ROOT, START, END)
+    assert _ids(result.events) == ["root", "root"]
+    s = result.stats
+    assert (s.files_read, s.files_skipped, s.records_read, s.records_skipped) == (4, 2, 4 * 60 + 2 * 2, 2 * 60)
+    assert not s.warned

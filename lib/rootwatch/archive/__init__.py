@@ -15,8 +15,10 @@ from pathlib import Path
 
 from rootwatch.archive.cache import ParquetCache
 from rootwatch.archive.scan import (
+    MAX_INFLATED,
     ArchiveScan,
     FileResult,
+    Job,
     Match,
     ScanStats,
     default_processes,
@@ -33,9 +35,10 @@ Day = tuple[str, str, object]  # account, region, delivery day
 
 def scan(archive: Archive, pattern: FilterPattern, start: datetime, end: datetime, cache: str | Path | None = None,
          workers: int | None = None, processes: int | None = None,
-         progress: Callable[[int, int], None] | None = None) -> ArchiveScan:
+         progress: Callable[[int, int], None] | None = None, max_inflated: int = MAX_INFLATED) -> ArchiveScan:
     """Every event in [start, end) the pattern matches, with what was read, skipped and matched.
-    ``workers``: reading threads; ``processes``: scanning processes (default: by the file count)."""
+    ``workers``: reading threads; ``processes``: scanning processes (default: by the file count);
+    ``max_inflated``: the bytes one log file may inflate to (a file over it is named and skipped)."""
     files = archive.files(start, end)
     days: dict[Day, list[LogFile]] = defaultdict(list)
     for log in files:
@@ -52,7 +55,7 @@ def scan(archive: Archive, pattern: FilterPattern, start: datetime, end: datetim
         stats.records_cached += hit.records
         found += hit.matches
     per_day: dict[Day, list[FileResult]] = defaultdict(list)
-    results = scan_files(archive, todo, pattern, workers or archive.workers,
+    results = scan_files(archive, todo, Job(pattern.text, max_inflated), workers or archive.workers,
                          default_processes(len(todo)) if processes is None else processes)
     for done, result in enumerate(results, 1):
         stats.add(result)

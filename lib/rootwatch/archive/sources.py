@@ -17,7 +17,7 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any, Protocol
 
-from rootwatch.errors import ArchiveError
+from rootwatch.errors import ArchiveError, botocore_message
 
 ACCOUNT = re.compile(r"^\d{12}$")
 ORG = re.compile(r"^o-[a-z0-9]{10,32}$")
@@ -159,9 +159,21 @@ class S3Archive:
 
         try:
             yield from self.client.get_paginator("list_objects_v2").paginate(Bucket=self.bucket, **params)
-        except (ClientError, BotoCoreError) as exc:
+        except ClientError as exc:
             raise ArchiveError(f"cannot list {self.label}: {exc}",
                                "check the bucket name and s3:ListBucket permission") from None
+        except BotoCoreError as exc:
+            raise ArchiveError(f"cannot list {self.label}: {failure(exc)}",
+                               "check the AWS credentials (run a credential_process yourself to see its error) "
+                               "and the network") from None
+
+
+def failure(exc: Exception) -> str:
+    """What went wrong reading an archive, fit to print and to keep in a bundle: botocore's words,
+    except the output of a credential provider, which may hold the very keys it handles."""
+    from botocore.exceptions import BotoCoreError
+
+    return f"{type(exc).__name__}: {botocore_message(exc) if isinstance(exc, BotoCoreError) else exc}"
 
 
 def open_archive(location: str, session: Any = None, endpoint_url: str | None = None) -> Archive:

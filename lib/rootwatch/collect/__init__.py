@@ -255,9 +255,10 @@ def _archive_events(rec: Recorder, ev: AccountEvidence, control: Control, window
             rec.gaps.append(Gap(ev.account_id, region, "root-events", "s3", "ListObjectsV2", "ArchiveUnreadable",
                                 exc.message, ""))
             continue
-        for warning in result.stats.warnings:  # a whole file, or one record of it ("<key>: Records[3]: ...")
-            code = "LogRecordUnreadable" if ": Records[" in warning else "LogFileUnreadable"
-            rec.gaps.append(Gap(ev.account_id, region, "root-events", "s3", "GetObject", code, warning, ""))
+        if result.stats.warned:  # one gap per scan: counts and the first few files and records by name
+            code = "LogFileUnreadable" if result.stats.files_unreadable else "LogRecordUnreadable"
+            rec.gaps.append(Gap(ev.account_id, region, "root-events", "s3", "GetObject", code,
+                                f"{source.label}: {result.stats.warning()}", ""))
         ev.archive_scans.append({"control": control.id, "archive": source.label, **vars(result.stats)})
         for m in result.matches:
             if m.event.get("recipientAccountId", ev.account_id) == ev.account_id:

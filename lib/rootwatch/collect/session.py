@@ -14,13 +14,12 @@ from botocore.exceptions import (
     BotoCoreError,
     ClientError,
     ConnectionError,
-    CredentialRetrievalError,
     HTTPClientError,
     ProfileNotFound,
 )
 
 from rootwatch import __version__
-from rootwatch.errors import CredentialsError, Unreachable
+from rootwatch.errors import CredentialsError, Unreachable, botocore_message
 
 RETRIES = Config(retries={"mode": "adaptive", "max_attempts": 10}, user_agent_extra=f"rootwatch/{__version__}")
 # one question before anything is written — are these credentials good, and is AWS there? — answered
@@ -40,25 +39,13 @@ def make_session(profile: str | None = None, region: str | None = None) -> boto3
     try:
         credentials = session.get_credentials()
     except (BotoCoreError, ValueError) as exc:  # a failing credential_process, partial keys, an expired SSO token
-        raise CredentialsError(f"AWS credentials from {where} cannot be loaded: {describe(exc)}",
+        raise CredentialsError(f"AWS credentials from {where} cannot be loaded: {botocore_message(exc)}",
                                "check the profile or the AWS_* variables (run a credential_process yourself to "
                                "see its error)") from None
     if credentials is None:
         raise CredentialsError(f"no AWS credentials found in {where}",
                                "set a profile or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, or 'aws sso login'")
     return session
-
-
-def describe(exc: Exception) -> str:
-    """botocore's message, except the text a credential provider returned: a credential_process's
-    stderr (or a container endpoint's reply) may hold the very keys it handles, and the message
-    goes to the terminal, the notebook and the bundle's gap records."""
-    if isinstance(exc, CredentialRetrievalError):
-        return f"{exc.kwargs.get('provider', 'the credential provider')} failed (its output is not shown: it may " \
-               "hold secrets)"
-    if not isinstance(exc, BotoCoreError):  # a credential_process that printed something other than JSON
-        return "the credential provider's output is not the JSON botocore expects (not shown: it may hold secrets)"
-    return str(exc)
 
 
 def preflight(session: boto3.Session, where: str) -> str:
@@ -81,7 +68,7 @@ def preflight(session: boto3.Session, where: str) -> str:
                           "check the network, proxy or AWS_ENDPOINT_URL, then run again (a scheduler should "
                           "retry)") from None
     except BotoCoreError as exc:
-        raise CredentialsError(f"AWS credentials from {where} cannot be used: {describe(exc)}",
+        raise CredentialsError(f"AWS credentials from {where} cannot be used: {botocore_message(exc)}",
                                "check the profile or the AWS_* variables") from None
 
 
@@ -143,5 +130,5 @@ def error_of(exc: Exception) -> tuple[str, str]:
         err = exc.response.get("Error", {})
         return err.get("Code", "ClientError"), err.get("Message", str(exc))
     if isinstance(exc, BotoCoreError):
-        return type(exc).__name__, describe(exc)
+        return type(exc).__name__, botocore_message(exc)
     raise exc
