@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -115,6 +116,41 @@ def test_every_column_of_every_table_is_on_the_printed_page(demo_run):
     landscape = [p for p in pages if float(re.search(r'width="([\d.]+)"', p).group(1)) >
                  float(re.search(r'height="([\d.]+)"', p).group(1))]
     assert landscape and all(any(word in p for p in landscape) for word in (">counted<", ">why<", ">user_agent<"))
+
+
+@pytest.mark.skipif(shutil.which("pdftotext") is None, reason="poppler-utils is not installed")
+def test_a_sandbox_report_says_so_on_every_page_and_its_cover_names_who_and_how_to_verify(demo_run):
+    """The PDF is what auditors are usually handed, alone: every page of a sandbox run says it is not
+    evidence, and the cover names the edition's control, rootwatch's version and commit, the people
+    (or that they were not named) and the bundle it belongs to with how to verify it."""
+    _, out = demo_run
+    text = subprocess.run(["pdftotext", str(out / "report.pdf"), "-"], capture_output=True, text=True,
+                          check=True).stdout
+    pages = text.split("\f")[:-1]
+    assert len(pages) > 5 and all("SANDBOX — not evidence of any AWS account" in page for page in pages)
+    html = (out / "report.html").read_text()
+    assert '<div class="banner">SANDBOX — not evidence of any AWS account</div>' in html
+    cover = " ".join(pages[0].split())
+    assert "Usage of the 'root' account is monitored — evidence report, CIS Amazon Web Services Foundations " \
+           "Benchmark v5.0.0 4.3" in cover
+    assert "prepared by not named (report.preparer in the parameter file)" in cover
+    assert re.search(r"rootwatch version \S+, commit [0-9a-f]{12}", cover)
+    assert f"belongs to the evidence bundle {out.name}: rootwatch verify {out.name}" in cover
+    assert f"belongs to the evidence bundle {out.name}: rootwatch verify {out.name} --trusted-key" in html
+    assert not re.search(r"\d\d:\d\d:\d\d\.\d{6}", cover), "times to the second, no microseconds"
+
+
+def test_the_cover_names_the_organisation_preparer_and_reviewer_given(tmp_path):
+    params = tmp_path / "named.yaml"
+    params.write_text((ROOT / "parameters" / "sandbox.yaml").read_text() + (
+        "report: {organisation: Example Corp, preparer: A. Preparer (GRC), reviewer: <b>R. Reviewer</b>}\n"
+        "pdf: {renderer: none}\n"))
+    done = _run(str(params), "--set", "accounts=[healthy]", "--out", str(tmp_path / "bundle"), "--quiet")
+    assert done.returncode in (0, 1), done.stderr
+    html = (tmp_path / "bundle" / "report.html").read_text()
+    for label, value in (("organisation", "Example Corp"), ("prepared by", "A. Preparer (GRC)"),
+                         ("reviewed by", "&lt;b&gt;R. Reviewer&lt;/b&gt;")):
+        assert f"<tr><th>{label}</th><td>{value}</td></tr>" in html
 
 
 @pytest.mark.skipif(CHROMIUM is None, reason="Debian's chromium is not installed (.ci/run installs it)")

@@ -19,7 +19,8 @@ from rootwatch.errors import ParameterError
 from rootwatch.models import Window
 
 SOURCES = ("sandbox", "aws")
-RUN_KEYS = ("signing", "pdf", "archive", "remediate")  # read by `rootwatch run` or remediate, never by the notebook
+RUN_KEYS = ("signing", "pdf", "archive", "remediate", "report")  # read by `rootwatch run` or remediate, never by
+# the notebook
 DEFAULTS: dict[str, Any] = {"profile": None, "accounts": [], "organization": None, "controls": ["4.3"],
                             "benchmark": None, "out_dir": None, "event_source": "logs"}
 EVENT_SOURCES = ("logs", "archive")  # the log group (or event history), or the trails' S3 log files
@@ -333,6 +334,32 @@ class Archive:
 
 
 @dataclass(frozen=True)
+class Attribution:
+    """Who the report is for and who stands behind it, as the cover names them: an auditor's working
+    paper names its preparer and reviewer; rootwatch cannot know them, so it says when they are not
+    given rather than leaving the line out."""
+
+    organisation: str | None = None  # the audited entity (not the AWS organization: see ``organization``)
+    preparer: str | None = None
+    reviewer: str | None = None
+
+    @classmethod
+    def from_mapping(cls, report: dict[str, Any]) -> Attribution:
+        return cls(**{key: _name(report.get(key), f"report.{key}") for key in ATTRIBUTION})
+
+
+ATTRIBUTION = ("organisation", "preparer", "reviewer")
+
+
+def _name(value: Any, key: str) -> str | None:
+    if value is None:
+        return None
+    if not isinstance(value, str) or not value.strip() or len(value) > 200 or not value.isprintable():
+        raise ParameterError(f"{key} must be a name of at most 200 printable characters", HINT)
+    return value.strip()
+
+
+@dataclass(frozen=True)
 class RunOptions:
     """How `rootwatch run` finishes a bundle: PDF, signatures, archive. Credentials never appear:
     keys are paths, passphrases are names of environment variables."""
@@ -343,16 +370,19 @@ class RunOptions:
     renderer: str = "weasyprint"
     paper: str = "A4"
     archive: Archive | None = None
+    attribution: Attribution = Attribution()
 
     @classmethod
     def from_mapping(cls, mapping: dict[str, Any]) -> RunOptions:
         signing = _section(mapping, "signing", ("ssh", "x509", "kms"))
         pdf = _section(mapping, "pdf", ("renderer", "paper"))
         archive = _section(mapping, "archive", ("bucket", "prefix", "mode", "days", "region"))
+        report = _section(mapping, "report", ATTRIBUTION)
         ssh = signing.get("ssh", "dev" if not signing else None)
         return cls(ssh=_ssh(ssh), x509=_pkcs12(signing.get("x509")), kms=_kms(signing.get("kms")),
                    renderer=_choice(pdf.get("renderer", "weasyprint"), RENDERERS, "pdf.renderer"),
-                   paper=_choice(pdf.get("paper", "A4"), PAPERS, "pdf.paper"), archive=_archive(archive))
+                   paper=_choice(pdf.get("paper", "A4"), PAPERS, "pdf.paper"), archive=_archive(archive),
+                   attribution=Attribution.from_mapping(report))
 
 
 def _section(mapping: dict[str, Any], key: str, allowed: tuple[str, ...]) -> dict[str, Any]:

@@ -49,6 +49,7 @@ class Cover:
     signers: list[str]
     findings: list[dict]
     paper: str = "A4"
+    banner: str | None = None  # on every page (a sandbox run: not evidence of any account)
 
 
 def notebook_html(notebook: Path, cover: Cover) -> str:
@@ -61,7 +62,8 @@ def notebook_html(notebook: Path, cover: Cover) -> str:
     findings = [{**f, "failing": ", ".join(link["name"] for link in f["links"] if link["status"] != "PASS") or "—"}
                 for f in cover.findings]
     return page.render(title=cover.title, run_id=cover.run_id, scope=cover.scope, signers=cover.signers,
-                       findings=findings, paper=cover.paper, version=__version__, body=Markup(sanitize(body)))
+                       findings=findings, paper=cover.paper, version=__version__, banner=cover.banner,
+                       body=Markup(sanitize(body)))
 
 
 def write_html(notebook: Path, target: Path, cover: Cover) -> Path:

@@ -46,7 +46,7 @@ KERNEL_LOG = "kernel.log"  # what the notebook's kernel printed: kept beside a f
 # KERNEL_SHUTDOWN: the kernel is stopped at once when the notebook is done (its outputs are all in hand,
 # and what it holds is in memory: the sandbox, frames): asked to exit, a kernel with pandas, matplotlib and
 # moto loaded takes 2.5 s to wind down, and the report waited for it.
-TITLE = "Root account usage is monitored — evidence report"
+SANDBOX_BANNER = "SANDBOX — not evidence of any AWS account"  # on every page of a sandbox run's report
 PACKAGES = ("rootwatch", "boto3", "botocore", "pandas", "pyarrow", "matplotlib", "papermill", "nbconvert",
             "weasyprint", "pyhanko", "cryptography", "moto")
 
@@ -466,10 +466,22 @@ def _render(plan: Plan, staging: Path, findings: list[dict[str, Any]], collectio
              ("window", f"{p.window_label} ({p.window})"), ("regions", ", ".join(p.regions)),
              ("controls", ", ".join(p.controls) + f" ({findings[0]['benchmark'] if findings else '-'})"),
              ("caller identities", ", ".join(v or "?" for v in collection["caller_identities"].values())),
-             ("collected", (f"{collection['started']} – {collection['finished']}, {collection['api_calls']} API "
+             ("collected", (f"{_utc(collection['started'])} – {_utc(collection['finished'])}, "
+                            f"{collection['api_calls']} API "
                             f"calls, {collection.get('retried_calls', 0)} retried, "
                             f"{collection.get('gaps', 0)} evidence gap(s)"))]
-    cover = Cover(TITLE, plan.directory.name, scope, [s.identity for s in plan.signers], findings, plan.options.paper)
+    people = plan.options.attribution
+    scope = [("organisation", people.organisation or "not named (report.organisation in the parameter file)"),
+             *scope,
+             ("prepared by", people.preparer or "not named (report.preparer in the parameter file)"),
+             ("reviewed by", people.reviewer or "no reviewer named (report.reviewer in the parameter file)"),
+             ("rootwatch", _made_by()),
+             ("verify", f"this report belongs to the evidence bundle {plan.directory.name}: rootwatch verify "
+                        f"{plan.directory.name} --trusted-key <the signer's public key>, or by hand as its "
+                        "README.txt says; the report alone proves nothing")]
+    cover = Cover(report_title(p.controls, p.benchmark), plan.directory.name, scope,
+                  [s.identity for s in plan.signers], findings, plan.options.paper,
+                  SANDBOX_BANNER if p.source == "sandbox" else None)
     with clock("HTML report"):
         html = write_html(staging / NOTEBOOK, staging / "report.html", cover)
     pdf = staging / "report.pdf"
@@ -480,6 +492,31 @@ def _render(plan: Plan, staging: Path, findings: list[dict[str, Any]], collectio
                 if isinstance(signer, X509Signer):
                     signer.sign_pdf(pdf)
     return outcome
+
+
+def _utc(stamp: str) -> str:
+    """An ISO time as an auditor reads it: UTC, to the second."""
+    return datetime.fromisoformat(stamp).astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
+def report_title(controls: tuple[str, ...], benchmark: str | None) -> str:
+    """The report's title, true of the selection: one control is named by its own title, several by
+    their edition and numbers (a run over every monitoring control is not "root usage")."""
+    catalog = load_catalog()
+    chosen = catalog.select(controls, benchmark)
+    edition = catalog.benchmarks[chosen[0].benchmark]
+    if len(chosen) == 1:
+        claim = chosen[0].title.removeprefix("Ensure ")
+        return f"{claim[0].upper()}{claim[1:]} — evidence report, {edition} {chosen[0].id}"
+    return f"{len(chosen)} monitoring controls ({', '.join(c.id for c in chosen)}) — evidence report, {edition}"
+
+
+def _made_by() -> str:
+    git = _git()
+    commit = git.get("commit")
+    if not commit:
+        return f"version {__version__}"
+    return f"version {__version__}, commit {commit[:12]}" + (" (with uncommitted changes)" if git.get("dirty") else "")
 
 
 def _write_context(plan: Plan, staging: Path, started: datetime, pdf: PdfOutcome, collection: dict[str, Any]) -> None:

@@ -275,8 +275,7 @@ def start(parameters: dict[str, Any]) -> EvidenceRun:
     """Validate the parameters, collect every account, build the frames and judge."""
     params = RunParams.from_mapping(parameters)
     catalog = load_catalog()
-    controls = catalog.controls(params.benchmark) if params.controls == ("all",) else \
-        [catalog.control(c, params.benchmark) for c in params.controls]
+    controls = catalog.select(params.controls, params.benchmark)
     started = datetime.now(UTC)
     with opened(params) as scope:
         evidence = collect(scope.targets, scope.regions, params.window, controls, endpoint_url=scope.endpoint,

@@ -100,6 +100,12 @@ class Catalog:
             raise CatalogError(f"unknown control {control_id!r} for {benchmark}",
                                f"use one of {', '.join(known)}") from None
 
+    def select(self, ids: tuple[str, ...], benchmark: str | None = None) -> list[Control]:
+        """The controls a run's ``controls:`` parameter names: ``("all",)`` is every control of the edition."""
+        if ids == ("all",):
+            return self.controls(benchmark)
+        return [self.control(c, benchmark) for c in ids]
+
     def controls(self, benchmark: str | None = None) -> list[Control]:
         benchmark = self.benchmark(benchmark)
         return sorted((c for (_, b), c in self.entries.items() if b == benchmark), key=lambda c: _id_key(c.id))
