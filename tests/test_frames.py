@@ -92,7 +92,7 @@ def test_alarm_coverage_finds_the_root_event_no_alarm_caught(built):
     missed = healthy[~healthy.covered]
     assert len(missed) == 1  # the sandbox's healthy alarm history lacks exactly one transition
     assert missed.iloc[0].time == healthy.time.max()  # the last one the root filter counts
-    assert "did not go to ALARM within" in missed.iloc[0].reason
+    assert "did not go to ALARM within 20 minutes (period × evaluation periods + delivery)" in missed.iloc[0].reason
     caught = healthy[healthy.covered]
     assert caught.reason.str.contains("went to ALARM .* and notified|already in ALARM").all()
     assert (caught.alarm_time >= caught.time - pd.Timedelta(minutes=10)).all()

@@ -21,6 +21,7 @@ from rootwatch.credentials import ROOT_USAGE, parse_credential_report, root_usag
 from rootwatch.errors import PatternSyntaxError
 from rootwatch.patterns import FilterPattern, compile_pattern, failing_clauses
 from rootwatch.untrusted import encodable, spreadsheet_cell
+from rootwatch.words import duration
 
 if TYPE_CHECKING:  # annotations only: 'rootwatch events' writes frames without boto3 or the collector
     from rootwatch.archive import ArchiveScan
@@ -520,8 +521,8 @@ def _alarm_answer(alarm: Any, history: pd.DataFrame, updates: pd.DataFrame,
             + DELIVERY_ALLOWANCE
         fired = updates[(updates.time > t) & (updates.time <= deadline) & (updates.new_state == "ALARM")]
         if not len(fired):
-            return False, None, (f"{alarm.alarm_name} did not go to ALARM within {deadline - t} "
-                                 "(period x evaluation periods + delivery)")
+            return False, None, (f"{alarm.alarm_name} did not go to ALARM within {duration(deadline - t)} "
+                                 "(period × evaluation periods + delivery)")
         when = fired.time.iloc[0]
         went = f"{alarm.alarm_name} went to ALARM {(when - t).total_seconds() / 60:.0f} min later"
     notified, why = _notified(alarm, history, when)

@@ -462,7 +462,8 @@ def _render(plan: Plan, staging: Path, findings: list[dict[str, Any]], collectio
     from rootwatch.report import Cover, write_html
 
     p = plan.params
-    scope = [("source", "embedded sandbox organisation" if p.source == "sandbox" else f"AWS profile {p.profile}"),
+    scope = [("source", "embedded sandbox organisation" if p.source == "sandbox" else f"AWS profile {p.profile}"
+                        if p.profile else "AWS, the default credential chain (no profile named)"),
              ("window", f"{p.window_label} ({p.window})"), ("regions", ", ".join(p.regions)),
              ("controls", ", ".join(p.controls) + f" ({findings[0]['benchmark'] if findings else '-'})"),
              ("caller identities", ", ".join(v or "?" for v in collection["caller_identities"].values())),

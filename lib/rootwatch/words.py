@@ -1,0 +1,18 @@
+"""Values as a report's reader reads them: a duration in words, not Python's ``0 days 00:20:00``."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+UNITS = (("day", 86400), ("hour", 3600), ("minute", 60), ("second", 1))
+
+
+def duration(delta: timedelta) -> str:
+    """``timedelta(minutes=20)`` → "20 minutes"; ``timedelta(days=1, minutes=5)`` → "1 day 5 minutes"."""
+    seconds = round(abs(delta.total_seconds()))
+    parts = []
+    for name, size in UNITS:
+        count, seconds = divmod(seconds, size)
+        if count:
+            parts.append(f"{count} {name}{'s' if count != 1 else ''}")
+    return " ".join(parts) or "0 seconds"
