@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from rootwatch.simulate.datapoints import CannotSimulate, Datapoint, NoDatapoint, Transformation, datapoint
+from rootwatch.simulate import CannotSimulate, Datapoint, NoDatapoint, Transformation, datapoint
+from rootwatch.simulate.datapoints import MetricKey
 
 EVENT = {"userIdentity": {"type": "Root"}, "requestParameters": {"count": 3, "zero": 0, "text": "three",
                                                                  "digits": "3", "flag": True, "none": None},
@@ -20,7 +21,7 @@ def _t(**fields) -> Transformation:
     ("$.items[0].n", 2.0)])
 def test_metric_value_publishes_a_number(value, published):
     point = datapoint(_t(metricValue=value), EVENT)
-    assert point == Datapoint(_t().metric, published, "None")
+    assert point == Datapoint(MetricKey("CIS", "Root"), published, "None")
 
 
 @pytest.mark.parametrize(("value", "said"), [

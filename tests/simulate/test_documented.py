@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from rootwatch.simulate.alarm import Rule, State, Treatment, evaluate, points
+from rootwatch.simulate import Rule, State, Treatment, evaluate, points
 
 CASES = yaml.safe_load((Path(__file__).parent / "cases" / "documented.yaml").read_text())
 

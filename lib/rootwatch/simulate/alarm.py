@@ -62,11 +62,6 @@ class Comparison(str, Enum):
     def symbol(self) -> str:
         return {Comparison.GE: ">=", Comparison.GT: ">", Comparison.LT: "<", Comparison.LE: "<="}[self]
 
-    @property
-    def upward(self) -> bool:
-        """More events raise a count further into breach only for the "greater" operators."""
-        return self in (Comparison.GE, Comparison.GT)
-
 
 ANOMALY_BANDS = ("LessThanLowerOrGreaterThanUpperThreshold", "LessThanLowerThreshold", "GreaterThanUpperThreshold")
 

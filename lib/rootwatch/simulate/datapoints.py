@@ -66,21 +66,15 @@ class Transformation:
     unit: str
 
     @classmethod
-    def from_api(cls, raw: Mapping[str, Any]) -> Transformation:
+    def from_api(cls, raw: Any) -> Transformation:
+        raw = mapping(raw, "metricTransformations")
         default = raw.get("defaultValue")
+        dimensions = mapping(raw.get("dimensions") or {}, "dimensions")
         return cls(namespace=str(raw.get("metricNamespace", "")), name=str(raw.get("metricName", "")),
                    value=str(raw.get("metricValue", "1")).strip(),
                    default=None if default is None else _number(default, "defaultValue"),
-                   dimensions=tuple(sorted((str(k), str(v)) for k, v in (raw.get("dimensions") or {}).items())),
+                   dimensions=tuple(sorted((str(k), str(v)) for k, v in dimensions.items())),
                    unit=str(raw.get("unit") or UNIT_NONE))
-
-    @property
-    def metric(self) -> MetricKey:
-        """The metric without dimension values (those come from each event)."""
-        return MetricKey(self.namespace, self.name)
-
-    def with_value(self, value: str) -> Transformation:
-        return Transformation(self.namespace, self.name, value, self.default, self.dimensions, self.unit)
 
 
 @dataclass(frozen=True)
@@ -112,6 +106,23 @@ def datapoint(transformation: Transformation, event: Mapping[str, Any]) -> Datap
     return Datapoint(MetricKey(transformation.namespace, transformation.name, dims), value, transformation.unit)
 
 
+def mapping(raw: Any, setting: str) -> Mapping[str, Any]:
+    """``raw`` when it is a JSON object. API shapes come from AWS, a bundle or a sandbox: a malformed
+    one is a gap in the evidence, never a crash of the scan."""
+    if not isinstance(raw, Mapping):
+        raise CannotSimulate(f"{setting} is not an object", setting)
+    return raw
+
+
+def mappings(raw: Any, setting: str) -> list[Mapping[str, Any]]:
+    """A JSON array of objects (absent: empty), as ``mapping``."""
+    if raw is None:
+        return []
+    if not isinstance(raw, list):
+        raise CannotSimulate(f"{setting} is not a list", setting)
+    return [mapping(item, setting) for item in raw]
+
+
 def selector_path(text: str) -> Path | None:
     """``$.a.b[0]`` as a path, read by the filter-pattern lexer (one grammar for selectors), or
     ``None`` when ``text`` is not exactly one JSON selector."""
@@ -140,7 +151,11 @@ def _metric_value(text: str, event: Mapping[str, Any]) -> float | NoDatapoint:
     if isinstance(found, bool) or not isinstance(found, int | float):
         return NoDatapoint(f"metricValue {text} is {_kind(found)} on the event, not a number, so it publishes "
                            "no datapoint")
-    return as_double(found)
+    value = as_double(found)
+    if math.isnan(value):
+        raise CannotSimulate(f"metricValue {text} is NaN on the event; what CloudWatch publishes then is not "
+                             "documented", "metricValue")
+    return value
 
 
 def _dimension_value(name: str, selector: str, event: Mapping[str, Any]) -> str:
@@ -173,4 +188,4 @@ def _kind(value: Any) -> str:
         return "an object"
     if isinstance(value, list):
         return "an array"
-    return "a string" if isinstance(value, str) else type(value).__name__
+    return "a string" if isinstance(value, str) else "a number"
