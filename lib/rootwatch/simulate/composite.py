@@ -1,7 +1,9 @@
 """A composite alarm over its children's outcomes, where its rule is one child or children joined by
 OR (``ALARM("a") OR ALARM("b")``): it goes to ALARM with the first child that does, and stays in
-ALARM while any child is. ``AND``, ``NOT``, ``OK(...)``, ``INSUFFICIENT_DATA(...)``, ``TRUE`` /
-``FALSE`` and an ``ActionsSuppressor`` depend on the children's joint history: not simulated."""
+ALARM while any child is (so a child that may sit in ALARM leaves the answer open, unless the
+composite's own ``StateValue`` says it is not in ALARM). ``AND``, ``NOT``, ``OK(...)``,
+``INSUFFICIENT_DATA(...)``, ``TRUE`` / ``FALSE`` and an ``ActionsSuppressor`` depend on the
+children's joint history: not simulated."""
 
 from __future__ import annotations
 
@@ -39,15 +41,16 @@ def composite_fires(alarm: Any, children: Mapping[str, Outcome]) -> Outcome:
                                               f"{alarm['ActionsSuppressor']} can suppress its actions "
                                               "(ActionsSuppressor)", prevented_by=("ActionsSuppressor",))
     outcomes = {n: children.get(n) or Outcome(Fires.CANNOT_SIMULATE, f"child alarm {n} was not simulated",
-                                              prevented_by=("AlarmRule",)) for n in names}
+                                              prevented_by=("AlarmRule",), in_alarm_before=None) for n in names}
     stuck = [n for n, o in outcomes.items() if o.in_alarm_before]
     if stuck:
         return Outcome(Fires.NEVER, f"composite alarm {name} is in ALARM before any event, because child "
                                     f"{stuck[0]} is ({outcomes[stuck[0]].reason}), so the event changes nothing",
                        outcomes[stuck[0]].datapoints, prevented_by=outcomes[stuck[0]].prevented_by,
                        in_alarm_before=True)
+    # a child that may sit in ALARM would keep the composite there, unless the composite is not in ALARM now
     maybe = [n for n, o in outcomes.items() if o.in_alarm_before is None]
-    if maybe:
+    if maybe and alarm.get("StateValue") not in ("OK", "INSUFFICIENT_DATA"):
         return Outcome(Fires.UNKNOWN, f"composite alarm {name} may be in ALARM before any event, as child "
                                       f"{maybe[0]} may be ({outcomes[maybe[0]].reason})", outcomes[maybe[0]].datapoints,
                        prevented_by=outcomes[maybe[0]].prevented_by, in_alarm_before=None)

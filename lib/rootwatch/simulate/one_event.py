@@ -226,7 +226,7 @@ def fires_on_one_event(metric_filter: Mapping[str, Any], alarm: Mapping[str, Any
     except CannotSimulate as error:
         name = alarm.get("AlarmName", "") if isinstance(alarm, Mapping) else ""
         return Outcome(Fires.CANNOT_SIMULATE, f"alarm {name} cannot be simulated: {error.reason}",
-                       prevented_by=(error.setting,))
+                       prevented_by=(error.setting,), in_alarm_before=None)
 
 
 def _transformation(metric_filter: Any) -> Transformation:
@@ -242,7 +242,8 @@ def _simulate(model: AlarmModel, t: Transformation, event: Mapping[str, Any]) ->
     point = datapoint(t, event)
     if isinstance(point, NoDatapoint):
         return Outcome(Fires.NEVER, f"one event cannot bring alarm {model.name} to ALARM: {point.reason}",
-                       "the event publishes no datapoint", prevented_by=(point.setting,))
+                       "the event publishes no datapoint", prevented_by=(point.setting,),
+                       in_alarm_before=_silent_alarm(model, t))
     sim = _Sim(model, t, point)
     if not any(sim.receives):
         return _unseen(sim)
@@ -326,10 +327,21 @@ def _unseen(sim: _Sim) -> Outcome:
         setting, detail = "Unit", (f"the alarm reads Unit {op.unit}, the filter publishes Unit {point.unit}: "
                                    "the alarm's series never has a datapoint")
     silent = evaluate([None] * sim.model.rule.span, sim.model.rule, sim.model.state or State.INSUFFICIENT_DATA)
-    return Outcome(Fires.NEVER, f"one event cannot bring alarm {sim.model.name} to ALARM ({setting}): {detail}, "
-                                f"so it stays {silent.state.value}",
+    # the series the alarm reads is not this filter's: what else publishes to it is not known
+    return Outcome(Fires.NEVER, f"one event cannot bring alarm {sim.model.name} to ALARM (prevented by "
+                                f"{setting}): {detail}, so it stays {silent.state.value}",
                    f"[{render([None] * sim.model.rule.span)}] -> {silent.state.value}", prevented_by=(setting,),
-                   in_alarm_before=silent.state is State.ALARM)
+                   in_alarm_before=None)
+
+
+def _silent_alarm(model: AlarmModel, t: Transformation) -> bool | None:
+    """Is the alarm in ALARM while its filter's metric publishes nothing? None when the metric may
+    carry other datapoints (a defaultValue, a sum's other metrics) or ignore keeps an unknown state."""
+    if t.default is not None or len(model.operands) > 1 or (
+            model.rule.treatment is Treatment.IGNORE and model.state is None):
+        return None
+    silent = evaluate([None] * model.rule.span, model.rule, model.state or State.INSUFFICIENT_DATA)
+    return silent.state is State.ALARM
 
 
 Config = tuple[AlarmModel, Transformation]

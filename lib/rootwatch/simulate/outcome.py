@@ -14,7 +14,7 @@ class Fires(Enum):
     AS_BENCHMARK = "fires as the benchmark's alarm would"
     DIFFERENTLY = "fires, but not as the benchmark's alarm would"
     NEVER = "cannot fire on one event"
-    UNKNOWN = "fires or not depending on what else the log group receives"
+    UNKNOWN = "fires in some of the cases the configuration leaves open, not in all"
     CANNOT_SIMULATE = "cannot be simulated"
 
 
