@@ -113,7 +113,7 @@ SCHEMAS: dict[str, dict[str, tuple[str, str]]] = {
     "gaps": {
         "account_id": ("string", "account"),
         "region": ("string", "region of the call"),
-        "link": ("string", "chain link left unproven"),
+        "link": ("string", "what the gap leaves unproven: a link of the chain, or evidence beside it (models.Link id)"),
         "service": ("string", "AWS service"),
         "operation": ("string", "API operation"),
         "error_code": ("string", "error code"),
@@ -327,7 +327,7 @@ def metric_datapoints(evidence: Iterable[AccountEvidence]) -> pd.DataFrame:
 
 
 def gaps(evidence: Iterable[AccountEvidence]) -> pd.DataFrame:
-    return frame("gaps", _each(evidence, lambda ev: (vars(g) for g in ev.gaps)))
+    return frame("gaps", _each(evidence, lambda ev: ({**vars(g), "link": g.link.id} for g in ev.gaps)))
 
 
 def api_calls(evidence: Iterable[AccountEvidence]) -> pd.DataFrame:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from enum import Enum
 
 
 @dataclass(frozen=True)
@@ -25,3 +26,48 @@ class Window:
 
     def __str__(self) -> str:
         return f"{self.start:%Y-%m-%d %H:%M} – {self.end:%Y-%m-%d %H:%M} UTC"
+
+
+class Link(Enum):
+    """What a piece of evidence proves: each link of the CIS chain, and the evidence beside it. The id
+    is what a gap records; the title is how reports name it. Collectors, the judge, frames and the
+    remediation planner all name links by member, so a misspelt link is an error where it is
+    written, not a gap the judge never routes."""
+
+    def __new__(cls, id: str, title: str) -> Link:  # noqa: A002 - the link's id, as recorded
+        member = object.__new__(cls)
+        member._value_ = id
+        member.title = title
+        return member
+
+    title: str
+
+    TRAIL = "trail", "multi-region trail"
+    LOGGING = "logging", "logging"
+    MANAGEMENT_EVENTS = "management-events", "management events"
+    LOG_GROUP = "log-group", "log group"
+    METRIC_FILTER = "metric-filter", "metric filter"
+    ALARM = "alarm", "alarm"
+    SUBSCRIBER = "subscriber", "confirmed subscriber"
+    # beside the chain
+    IDENTITY = "identity", "account identity"
+    ORGANIZATION = "organization", "organization's accounts"
+    REGIONS = "regions", "enabled regions"
+    ROOT_EVENTS = "root-events", "the control's events"
+    ALARM_HISTORY = "alarm-history", "alarm history"
+    METRIC_DATA = "metric-data", "metric datapoints"
+    CREDENTIAL_REPORT = "credential-report", "IAM credential report"
+    ALARM_COVERAGE = "alarm-coverage", "alarm coverage"
+    NAMES_IN_USE = "names-in-use", "names in use"
+    REMEDIATION = "remediation", "remediation change"
+
+    @property
+    def id(self) -> str:
+        return self.value
+
+    def __str__(self) -> str:
+        return self.value
+
+
+CHAIN_LINKS = (Link.TRAIL, Link.LOGGING, Link.MANAGEMENT_EVENTS, Link.LOG_GROUP, Link.METRIC_FILTER, Link.ALARM,
+               Link.SUBSCRIBER)  # in the order evidence flows: each link needs the ones before it

@@ -27,6 +27,7 @@ from rootwatch.display import heading, show, show_figure
 from rootwatch.errors import ParameterError
 from rootwatch.extras import require
 from rootwatch.judge import CHAIN, Finding, judge_alarm_coverage, judge_all
+from rootwatch.models import Link
 from rootwatch.params import RunParams
 
 # Root events in two tables of eight columns each: fourteen side by side do not fit a printed page
@@ -91,7 +92,7 @@ class EvidenceRun:
 
     def remediation(self, account: str, control: str | None = None) -> pd.DataFrame:
         steps = self.finding(account, control).remediation
-        return pd.DataFrame([(s.link, s.title, s.command) for s in steps], columns=["link", "step", "command"])
+        return pd.DataFrame([(s.link.title, s.title, s.command) for s in steps], columns=["link", "step", "command"])
 
     def root_activity(self, account: str) -> pd.DataFrame:
         columns = list(dict.fromkeys(c for view in ROOT_ACTIVITY.values() for c in view))
@@ -110,7 +111,7 @@ class EvidenceRun:
         history = self.frame("alarm_history", account)
         account_id = self._account_id(account)
         judged = dict.fromkeys(link.subject for f in self.findings if f.account_id == account_id
-                               for link in f.links if link.name == "alarm" and link.subject)
+                               for link in f.links if link.link is Link.ALARM and link.subject)
         return [charts.alarm_timeline(history, name, self.params.window) for name in judged]
 
     def chart_root_per_day(self, account: str):
@@ -215,7 +216,8 @@ class EvidenceRun:
         bad.sort(key=lambda f: (f.status != "FAIL", -sum(link.status == "FAIL" for link in f.links),
                                 f.account_id, f.key))
         return pd.DataFrame([(f.account_label, f.account_id, f.key, f.status,
-                              "; ".join(f"{link.name}: {link.reason}" for link in f.failing)) for f in bad[:limit]],
+                              "; ".join(f"{link.link.title}: {link.reason}" for link in f.failing))
+                             for f in bad[:limit]],
                             columns=["account", "account_id", "control", "status", "what fails or is unreadable"])
 
     def show_organization(self) -> None:
@@ -237,9 +239,9 @@ class EvidenceRun:
         findings = [{"account_id": f.account_id, "account_label": f.account_label, "control": f.control,
                      "check": f.check, "key": f.key,
                      "benchmark": f.benchmark, "title": f.title, "level": f.level, "status": f.status,
-                     "links": [{"name": link.name, "status": link.status, "reason": link.reason,
+                     "links": [{"name": link.link.title, "status": link.status, "reason": link.reason,
                                 "evidence": list(link.evidence)} for link in f.links],
-                     "notes": f.notes, "remediation": [vars(s) for s in f.remediation],
+                     "notes": f.notes, "remediation": [{**vars(s), "link": s.link.title} for s in f.remediation],
                      "coverage": f.coverage.to_dict() if f.coverage else None} for f in self.findings]
         (out / "findings.json").write_text(json.dumps(findings, indent=2, default=str), encoding="utf-8")
         title = load_catalog().benchmarks[self.controls[0].benchmark]
@@ -387,7 +389,7 @@ def _progress_bars() -> Any:
 
 
 def _links(f: Finding) -> pd.DataFrame:
-    return pd.DataFrame([(link.name, link.status, link.reason, "\n".join(link.evidence)) for link in f.links],
+    return pd.DataFrame([(link.link.title, link.status, link.reason, "\n".join(link.evidence)) for link in f.links],
                         columns=["link", "status", "reason", "evidence"])
 
 

@@ -12,6 +12,7 @@ from rootwatch.collect import AccountEvidence, Target, collect_account
 from rootwatch.collect.evidence import write_raw
 from rootwatch.collect.session import Clients, make_session
 from rootwatch.errors import CredentialsError
+from rootwatch.models import Link
 
 HEALTHY, DRIFTED = "111111111111", "222222222222"
 
@@ -66,7 +67,7 @@ def test_access_denied_on_one_call_becomes_a_gap_and_the_rest_is_collected(sandb
     session.events.register("before-call.sns.ListSubscriptionsByTopic", deny)
     ev = collect_account(Target("drifted", session), ["us-east-1"], window, [catalog.control("4.3")],
                          endpoint_url=sandbox.endpoint)
-    assert {(g.link, g.service, g.operation, g.error_code) for g in ev.gaps} == {
+    assert {(g.link.id, g.service, g.operation, g.error_code) for g in ev.gaps} == {
         ("subscriber", "sns", "ListSubscriptionsByTopic", "AccessDenied")}  # one per topic
     gap = ev.gaps[0]
     assert "not authorized" in gap.message and gap.evidence.endswith("sns.ListSubscriptionsByTopic.json")
@@ -112,7 +113,7 @@ def test_organization_trail_in_another_account_and_advanced_selectors(window, ca
         stub.activate()
     ev = collect_account(Target("member", session), ["eu-west-1"], window, [catalog.control("4.3")], clients=clients)
     assert isinstance(ev, AccountEvidence)
-    assert not [g for g in ev.gaps if g.link == "log-group"]  # not read here: judged with the owner's evidence
+    assert not [g for g in ev.gaps if g.link is Link.LOG_GROUP]  # not read here: judged with the owner's evidence
     from rootwatch.judge import judge_account
 
     finding = judge_account(ev, catalog.control("4.3"), catalog)

@@ -26,7 +26,7 @@ from rootwatch.collect import cloudtrail, cloudwatch, iam, logs, sns
 from rootwatch.collect.evidence import Gap, RawCall, Recorder
 from rootwatch.collect.session import Clients
 from rootwatch.errors import ArchiveError
-from rootwatch.models import Window
+from rootwatch.models import Link, Window
 
 Progress = Callable[[str, int, int], None]  # (stage, done, total)
 
@@ -131,7 +131,7 @@ def _stage(pool: ThreadPoolExecutor, name: str, say: Progress, tasks: list[Calla
 def _identity(rec: Recorder, target: Target, region: str, endpoint_url: str | None) -> dict | None:
     if target.role_arn is not None and not assume(rec, target, region, endpoint_url):
         return None
-    identity = rec.call(region, "sts", "GetCallerIdentity", "identity")
+    identity = rec.call(region, "sts", "GetCallerIdentity", Link.IDENTITY)
     if identity:
         rec.account_id = identity["Account"]
         for call in rec.calls:  # the first calls were made before the account id was known
@@ -144,7 +144,7 @@ def assume(rec: Recorder, target: Target, region: str, endpoint_url: str | None)
     params = {"RoleArn": target.role_arn, "RoleSessionName": target.session_name}
     if target.external_id:
         params["ExternalId"] = target.external_id
-    response = rec.call(region, "sts", "AssumeRole", "identity", **params)
+    response = rec.call(region, "sts", "AssumeRole", Link.IDENTITY, **params)
     if response is None:
         return False
     creds = response["Credentials"]
@@ -155,7 +155,7 @@ def assume(rec: Recorder, target: Target, region: str, endpoint_url: str | None)
 
 
 def _describe_trails(rec: Recorder, region: str) -> list[dict]:
-    page = rec.call(region, "cloudtrail", "DescribeTrails", "trail", includeShadowTrails=True)
+    page = rec.call(region, "cloudtrail", "DescribeTrails", Link.TRAIL, includeShadowTrails=True)
     return [{**t, "rw:seenIn": [region]} for t in (page or {}).get("trailList", [])]
 
 
@@ -225,7 +225,7 @@ def _events(rec: Recorder, ev: AccountEvidence, control: Control, groups: list[L
                                       "logGroup": group.name, "eventId": item.get("eventId"), "event": event})
         return
     if control.lookup is None:
-        rec.gaps.append(Gap(ev.account_id, ev.regions[0], "events", "cloudtrail", "LookupEvents", "NoLogGroup",
+        rec.gaps.append(Gap(ev.account_id, ev.regions[0], Link.ROOT_EVENTS, "cloudtrail", "LookupEvents", "NoLogGroup",
                             f"no trail delivers to CloudWatch Logs and event history cannot be narrowed to "
                             f"{control.subject}", ""))
         return
@@ -252,12 +252,12 @@ def _archive_events(rec: Recorder, ev: AccountEvidence, control: Control, window
         try:
             result = scan(source, control.evidence_query, window.start, window.end)
         except ArchiveError as exc:
-            rec.gaps.append(Gap(ev.account_id, region, "root-events", "s3", "ListObjectsV2", "ArchiveUnreadable",
+            rec.gaps.append(Gap(ev.account_id, region, Link.ROOT_EVENTS, "s3", "ListObjectsV2", "ArchiveUnreadable",
                                 exc.message, ""))
             continue
         for warning in result.stats.warnings:  # a whole file, or one record of it ("<key>: Records[3]: ...")
             code = "LogRecordUnreadable" if ": Records[" in warning else "LogFileUnreadable"
-            rec.gaps.append(Gap(ev.account_id, region, "root-events", "s3", "GetObject", code, warning, ""))
+            rec.gaps.append(Gap(ev.account_id, region, Link.ROOT_EVENTS, "s3", "GetObject", code, warning, ""))
         ev.archive_scans.append({"control": control.id, "archive": source.label, **vars(result.stats)})
         for m in result.matches:
             if m.event.get("recipientAccountId", ev.account_id) == ev.account_id:

@@ -34,13 +34,13 @@ from rootwatch.collect.evidence import RawCall, Recorder, path_component, write_
 from rootwatch.collect.session import Clients
 from rootwatch.errors import ParameterError
 from rootwatch.judge import CHAIN, Finding, judge_all
+from rootwatch.models import Link
 from rootwatch.params import RunParams
 from rootwatch.remediate import existing, render
 from rootwatch.remediate.actions import Action
 from rootwatch.remediate.plan import AccountPlan, plan_account, wanted
 from rootwatch.workbook import Scope, opened
 
-LINK = "remediation"
 CHANGES = "changes.jsonl"
 OPTIONS = ("delivery_role",)  # the parameter file's ``remediate:`` section
 ROLE_NAME = re.compile(r"^[\w+=,.@-]{1,64}$")  # IAM's role names
@@ -231,7 +231,8 @@ def _write_plan(result: Remediation, scope: Scope) -> None:
 def _write_findings(folder: Path, evidence: list[AccountEvidence], findings: list[Finding],
                     reads: Sequence[RawCall] = ()) -> None:
     folder.mkdir()
-    (folder / "findings.json").write_text(json.dumps([f.to_dict() for f in findings], indent=1), encoding="utf-8")
+    (folder / "findings.json").write_text(json.dumps([f.to_dict() for f in findings], indent=1, default=str),
+                                          encoding="utf-8")
     write_raw([*reads, *(c for ev in evidence for c in ev.calls)], folder / "raw")
 
 
@@ -248,7 +249,8 @@ def _apply(scope: Scope, result: Remediation) -> None:
             write_raw(rec.calls, result.directory / "raw")
             for action in plan.actions if ok else []:
                 _journal(journal, "intent", action, params=action.params, why=action.why)
-                made = rec.call(action.region, action.service, action.operation, LINK, **action.params) is not None
+                made = rec.call(action.region, action.service, action.operation, Link.REMEDIATION,
+                                **action.params) is not None
                 call = rec.calls[-1]
                 write_raw([call], result.directory / "raw")
                 _journal(journal, "made" if made else "refused", action, evidence=f"raw/{call.filename}",

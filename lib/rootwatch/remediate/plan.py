@@ -25,12 +25,12 @@ from rootwatch.judge import (
     CHAIN,
     FAIL,
     GAP,
-    LINKS,
     Anchor,
     Finding,
     advanced_captures_all,
     basic_captures_all,
 )
+from rootwatch.models import Link
 from rootwatch.remediate.actions import (
     ALARM,
     ALARM_ACTIONS,
@@ -49,7 +49,7 @@ from rootwatch.remediate.existing import Existing, Wanted, common_prefix, free_n
 
 TOPIC_NAME = "cis-monitoring-alerts"
 GROUP_PREFIX = "aws-cloudtrail-logs-"  # + account id: the log group a trail without one gets
-TRAIL_LINKS = set(LINKS[:3])
+TRAIL_LINKS = {Link.TRAIL, Link.LOGGING, Link.MANAGEMENT_EVENTS}
 ALL_MANAGEMENT = {"ReadWriteType": "All", "IncludeManagementEvents": True}
 MANAGEMENT_SELECTOR = {"Name": "All management events (rootwatch)",
                        "FieldSelectors": [{"Field": "eventCategory", "Equals": ["Management"]}]}
@@ -94,11 +94,11 @@ def plan_account(ev: AccountEvidence, findings: list[Finding], controls: dict[st
     plan = AccountPlan(ev.account_id, ev.label)
     topic = _Topic(plan, ev, notify, existing)
     for f in _failing(ev, findings):
-        unread = [link.name for link in f.links if link.status == GAP]
+        unread = [link.link.title for link in f.links if link.status == GAP]
         if unread:
             plan.note(f"CIS {f.control}: {', '.join(unread)} could not be read; nothing planned for them "
                       "(see the evidence gaps)")
-        bad = {link.name for link in f.links if link.status == FAIL}
+        bad = {link.link for link in f.links if link.status == FAIL}
         group = _trail_fixes(plan, ev, f, bad, existing) if bad else None
         if group is None:
             continue
@@ -137,7 +137,7 @@ def _monitoring_region(ev: AccountEvidence, a: Anchor) -> str:
     return a.log_group_region or _trail_region(ev, a)
 
 
-def _trail_fixes(plan: AccountPlan, ev: AccountEvidence, f: Finding, bad: set[str],
+def _trail_fixes(plan: AccountPlan, ev: AccountEvidence, f: Finding, bad: set[Link],
                  existing: Existing) -> _Group | None:
     """Trail, logging, selectors and CloudWatch Logs delivery; the log group the chain continues on,
     or None when nothing after the trail can be planned (no trail, or no way to deliver)."""
@@ -149,28 +149,29 @@ def _trail_fixes(plan: AccountPlan, ev: AccountEvidence, f: Finding, bad: set[st
     region = _trail_region(ev, a)
     trail = next(t for t in ev.trails if t.get("Name") == a.trail)
     act = _actor(ev.account_id, region, _trail_facts(trail))
-    if LINKS[1] in bad:
-        plan.add(act("cloudtrail", "StartLogging", {"Name": a.trail}, TRAIL_LOGGING, a.trail, LINKS[1], creates=False))
-    if LINKS[2] in bad:
+    if Link.LOGGING in bad:
+        plan.add(act("cloudtrail", "StartLogging", {"Name": a.trail}, TRAIL_LOGGING, a.trail, Link.LOGGING,
+                     creates=False))
+    if Link.MANAGEMENT_EVENTS in bad:
         _selectors(plan, act, a.trail, trail.get("rw:selectors") or {})
     settings: dict = {} if trail.get("IsMultiRegionTrail") else {"IsMultiRegionTrail": True}
     refs: dict[str, str] = {}
     if a.log_group is not None:
         group = _Group(a.log_group, _monitoring_region(ev, a),
-                       LINKS[3] in bad and a.log_group_account in (None, ev.account_id))
+                       Link.LOG_GROUP in bad and a.log_group_account in (None, ev.account_id))
         if group.planned:  # the trail names a log group of its account that no longer exists: that name again
-            plan.add(act("logs", "CreateLogGroup", {"logGroupName": a.log_group}, LOG_GROUP, a.log_group, LINKS[3],
-                         facts={}))
+            plan.add(act("logs", "CreateLogGroup", {"logGroupName": a.log_group}, LOG_GROUP, a.log_group,
+                         Link.LOG_GROUP, facts={}))
     else:
         group = _delivery(plan, ev, a.trail, region, existing)
         if group is not None:
-            plan.add(act("logs", "CreateLogGroup", {"logGroupName": group.name}, LOG_GROUP, group.name, LINKS[3],
+            plan.add(act("logs", "CreateLogGroup", {"logGroupName": group.name}, LOG_GROUP, group.name, Link.LOG_GROUP,
                          facts={}))
             settings["CloudWatchLogsLogGroupArn"] = f"arn:aws:logs:{region}:{ev.account_id}:log-group:{group.name}:*"
             settings["CloudWatchLogsRoleArn"] = existing.role.arn
             refs = {"CloudWatchLogsLogGroupArn": logical_id(LOG_GROUP, group.name)}
     if settings:
-        plan.add(act("cloudtrail", "UpdateTrail", {"Name": a.trail, **settings}, TRAIL_SETTINGS, a.trail, LINKS[0],
+        plan.add(act("cloudtrail", "UpdateTrail", {"Name": a.trail, **settings}, TRAIL_SETTINGS, a.trail, Link.TRAIL,
                      creates=False, refs=refs))
     return group
 
@@ -217,7 +218,7 @@ def _selectors(plan: AccountPlan, act, name: str, current: dict) -> None:
             return
         key, selectors = "EventSelectors", merged or [*basic, ALL_MANAGEMENT]
     plan.add(act("cloudtrail", "PutEventSelectors", {"TrailName": name, key: selectors}, TRAIL_SELECTORS, name,
-                 LINKS[2], creates=False))
+                 Link.MANAGEMENT_EVENTS, creates=False))
 
 
 def _widened(selectors: list[dict], widen) -> list[dict] | None:
@@ -282,14 +283,14 @@ class _Topic:
         self.arn = f"arn:aws:sns:{region}:{self.ev.account_id}:{name}"
         act = _actor(self.ev.account_id, region)
         if name not in taken:
-            self.plan.add(act("sns", "CreateTopic", {"Name": name, "Tags": [CREATED_BY]}, TOPIC, name, LINKS[6]))
+            self.plan.add(act("sns", "CreateTopic", {"Name": name, "Tags": [CREATED_BY]}, TOPIC, name, Link.SUBSCRIBER))
             self.ref = logical_id(TOPIC, name)
         subscribed = {s.get("Endpoint") for s in self.subscriptions if s["rw:topicArn"] == self.arn}
         for endpoint in self.notify:
             if endpoint not in subscribed:
                 self.plan.add(act("sns", "Subscribe", {"TopicArn": self.arn, "Protocol": _protocol(endpoint),
                                                        "Endpoint": endpoint}, SUBSCRIPTION, f"{name} {endpoint}",
-                                  LINKS[6], refs={"TopicArn": self.ref} if self.ref else {}))
+                                  Link.SUBSCRIBER, refs={"TopicArn": self.ref} if self.ref else {}))
         pending = sorted(subscribed | set(self.notify))
         if pending:
             self.plan.note(f"topic {name}: subscription(s) of {', '.join(pending)} stay pending until each owner "
@@ -298,13 +299,13 @@ class _Topic:
             self.plan.note(f"topic {name} has no subscriber: run again with --notify ADDRESS")
 
 
-def _monitoring(plan: AccountPlan, ev: AccountEvidence, f: Finding, control: Control, bad: set[str],
+def _monitoring(plan: AccountPlan, ev: AccountEvidence, f: Finding, control: Control, bad: set[Link],
                 topic: _Topic, group: _Group, existing: Existing) -> None:
     """The benchmark's four steps for the links after the log group."""
     a, rem = f.anchor, control.remediation
     act = _actor(ev.account_id, group.region)
     metric = a.metric
-    if LINKS[4] in bad or metric is None:
+    if Link.METRIC_FILTER in bad or metric is None:
         metric = (rem.namespace, rem.metric_name)
         taken = {x.get("filterName") for x in ev.metric_filters
                  if x.get("logGroupName") == group.name and x.get("rw:region") == group.region}
@@ -312,11 +313,11 @@ def _monitoring(plan: AccountPlan, ev: AccountEvidence, f: Finding, control: Con
         plan.add(act("logs", "PutMetricFilter", {
             "logGroupName": group.name, "filterName": name, "filterPattern": control.intended.canonical,
             "metricTransformations": [{"metricName": rem.metric_name, "metricNamespace": rem.namespace,
-                                       "metricValue": "1"}]}, METRIC_FILTER, name, LINKS[4],
+                                       "metricValue": "1"}]}, METRIC_FILTER, name, Link.METRIC_FILTER,
             refs={"logGroupName": logical_id(LOG_GROUP, group.name)} if group.planned else {}))
-    elif a.alarm and LINKS[6] not in bad and not _enabled(ev, a.alarm):
+    elif a.alarm and Link.SUBSCRIBER not in bad and not _enabled(ev, a.alarm):
         plan.add(act("cloudwatch", "EnableAlarmActions", {"AlarmNames": [a.alarm]}, ALARM_ACTIONS, a.alarm,
-                     LINKS[5], creates=False))
+                     Link.ALARM, creates=False))
         return
     arn, ref = topic.arn_for(group.region)
     if not arn:
@@ -333,7 +334,7 @@ def _monitoring(plan: AccountPlan, ev: AccountEvidence, f: Finding, control: Con
     plan.add(act("cloudwatch", "PutMetricAlarm", {
         "AlarmName": alarm, "AlarmDescription": f"CIS {control.id}: {control.title} (rootwatch)",
         "MetricName": metric[1], "Namespace": metric[0], **BENCHMARK_ALARM, "TreatMissingData": "notBreaching",
-        "ActionsEnabled": True, "AlarmActions": [arn], "Tags": [CREATED_BY]}, ALARM, alarm, LINKS[5],
+        "ActionsEnabled": True, "AlarmActions": [arn], "Tags": [CREATED_BY]}, ALARM, alarm, Link.ALARM,
         refs={"AlarmActions": ref} if ref else {}))
 
 
@@ -343,10 +344,10 @@ def _enabled(ev: AccountEvidence, alarm: str) -> bool:
 
 def _actor(account_id: str, region: str, facts: dict | None = None):
     """A maker of this account's and region's actions (``facts``: the trail's, for trail actions)."""
-    def act(service: str, operation: str, params: dict, kind: str, name: str, why: str, creates: bool = True,
+    def act(service: str, operation: str, params: dict, kind: str, name: str, why: Link, creates: bool = True,
             refs: dict[str, str] | None = None, facts: dict | None = facts) -> Action:
-        return Action(account_id, region, service, operation, params, kind, name, f"fixes the {why} link", creates,
-                      refs or {}, facts or {})
+        return Action(account_id, region, service, operation, params, kind, name, f"fixes the {why.title} link",
+                      creates, refs or {}, facts or {})
     return act
 
 
