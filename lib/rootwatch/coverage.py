@@ -16,9 +16,10 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from rootwatch.catalog import Catalog, Control, load_catalog
+from rootwatch.models import Status
 from rootwatch.patterns import FilterPattern, Relation, compare, compile_pattern, describe_event
 
-PASS, FAIL = "PASS", "FAIL"
+PASS, FAIL = Status.PASS, Status.FAIL
 
 
 # A pattern whose events relate so to the reference's is meant for the control (it counts a subset or
@@ -32,7 +33,7 @@ class Coverage:
     benchmark: str
     pattern: str
     canonical: str
-    status: str  # PASS or FAIL
+    status: Status  # PASS or FAIL
     rule: str  # blind-spot | benchmark-text | broader-quiet | broader-noisy
     relation: str  # how the pattern relates to the printed reference
     reason: str

@@ -20,9 +20,9 @@ from rootwatch.collect.evidence import Gap
 from rootwatch.coverage import MEANT_FOR, Coverage
 from rootwatch.coverage import judge as judge_pattern
 from rootwatch.errors import PatternSyntaxError
-from rootwatch.models import CHAIN_LINKS, Link
+from rootwatch.models import CHAIN_LINKS, Link, Status, roll_up
 
-PASS, FAIL, GAP = "PASS", "FAIL", "GAP"
+PASS, FAIL, GAP = Status.PASS, Status.FAIL, Status.GAP
 CHAIN, ALARM_COVERAGE = "chain", "alarm coverage"
 BENCHMARK_ALARM = {"Statistic": "Sum", "Period": 300, "Threshold": 1.0,
                    "ComparisonOperator": "GreaterThanOrEqualToThreshold", "EvaluationPeriods": 1}
@@ -31,7 +31,7 @@ BENCHMARK_ALARM = {"Statistic": "Sum", "Period": 300, "Threshold": 1.0,
 @dataclass(frozen=True)
 class LinkVerdict:
     link: Link
-    status: str
+    status: Status
     reason: str
     subject: str = ""  # the object judged (trail, filter, alarm name ...)
     evidence: tuple[str, ...] = ()  # raw call files behind the verdict
@@ -70,7 +70,7 @@ class Finding:
     benchmark: str
     title: str
     level: int
-    status: str
+    status: Status
     links: list[LinkVerdict]
     notes: list[str] = field(default_factory=list)
     remediation: list[Step] = field(default_factory=list)
@@ -115,8 +115,7 @@ def judge_account(ev: AccountEvidence, control: Control, catalog: Catalog | None
         if control.caveat:
             finding.notes.append(f"caveat of the benchmark's pattern: {control.caveat}")
         finding.remediation = _remediation(ev, control, best)
-    statuses = {link.status for link in finding.links}
-    finding.status = FAIL if FAIL in statuses else GAP if GAP in statuses else PASS
+    finding.status = roll_up(link.status for link in finding.links)
     return finding
 
 
@@ -505,5 +504,5 @@ def judge_alarm_coverage(ev: AccountEvidence, control: Control, rows: list[dict]
                                      "no counted root event in the window: none was missed", "", files)]
     finding.notes = [f"uncovered: {r['time']} {r['event_name']} (eventID {r['event_id']}): {r['reason']}"
                      for r in uncovered]
-    finding.status = finding.links[0].status
+    finding.status = roll_up(link.status for link in finding.links)
     return finding

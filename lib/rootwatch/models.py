@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from enum import Enum
+from enum import Enum, StrEnum
 
 
 @dataclass(frozen=True)
@@ -26,6 +27,21 @@ class Window:
 
     def __str__(self) -> str:
         return f"{self.start:%Y-%m-%d %H:%M} – {self.end:%Y-%m-%d %H:%M} UTC"
+
+
+class Status(StrEnum):
+    """A verdict. A string, so records, frames and JSON hold the word itself."""
+
+    PASS = "PASS"
+    FAIL = "FAIL"  # a definite no about the audited account
+    GAP = "GAP"  # could not be read: never a PASS, never a silent FAIL
+
+
+def roll_up(statuses: Iterable[str]) -> Status:
+    """The one verdict of several (a finding's links, a run's findings): any FAIL fails; else any
+    GAP leaves it unproven; else it passes (nothing judged is nothing failed)."""
+    seen = set(statuses)
+    return Status.FAIL if Status.FAIL in seen else Status.GAP if Status.GAP in seen else Status.PASS
 
 
 class Link(Enum):

@@ -36,6 +36,7 @@ from rootwatch.bundle.sign import KmsSigner, Signer, SshSigner, X509Signer
 from rootwatch.catalog import load_catalog
 from rootwatch.errors import Interrupted, ParameterError, RootwatchError
 from rootwatch.extras import require
+from rootwatch.models import Status
 from rootwatch.params import RUN_KEYS, RunOptions, RunParams, apply_sets, load_file
 
 if TYPE_CHECKING:
@@ -76,7 +77,7 @@ class RunResult:
         return [f"  {label} ({account}): {', '.join(verdicts)}" for (label, account), verdicts in by_account.items()]
 
     def counts(self) -> dict[str, int]:
-        return {s: sum(f["status"] == s for f in self.findings) for s in ("PASS", "FAIL", "GAP")}
+        return {s: sum(f["status"] == s for f in self.findings) for s in Status}
 
     def summary(self) -> str:
         counts = self.counts()

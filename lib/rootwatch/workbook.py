@@ -27,7 +27,7 @@ from rootwatch.display import heading, show, show_figure
 from rootwatch.errors import ParameterError
 from rootwatch.extras import require
 from rootwatch.judge import CHAIN, Finding, judge_alarm_coverage, judge_all
-from rootwatch.models import Link
+from rootwatch.models import Link, Status
 from rootwatch.params import RunParams
 
 # Root events in two tables of eight columns each: fourteen side by side do not fit a printed page
@@ -66,7 +66,7 @@ class EvidenceRun:
         return pd.DataFrame(rows, columns=["item", "value"]).set_index("item")
 
     def summary_line(self) -> str:
-        counts = {s: sum(f.status == s for f in self.findings) for s in ("PASS", "FAIL", "GAP")}
+        counts = {s: sum(f.status == s for f in self.findings) for s in Status}
         return (f"{len(self.findings)} finding(s) over {len(self.evidence)} account(s), window "
                 f"{self.params.window_label}: {counts['PASS']} PASS, {counts['FAIL']} FAIL, {counts['GAP']} GAP; "
                 f"{self.reading()}")
@@ -207,13 +207,13 @@ class EvidenceRun:
     def counts(self) -> pd.DataFrame:
         """Per control: how many accounts PASS, FAIL, GAP."""
         matrix = self.status_matrix()
-        return pd.DataFrame({c: matrix[c].value_counts().reindex(["PASS", "FAIL", "GAP"], fill_value=0)
+        return pd.DataFrame({c: matrix[c].value_counts().reindex(list(Status), fill_value=0)
                              for c in matrix.columns}).T.rename_axis("control").reset_index()
 
     def worst(self, limit: int = 20) -> pd.DataFrame:
         """FAIL first (most failing links first), then GAP: what to fix first."""
-        bad = [f for f in self.findings if f.status != "PASS"]
-        bad.sort(key=lambda f: (f.status != "FAIL", -sum(link.status == "FAIL" for link in f.links),
+        bad = [f for f in self.findings if f.status != Status.PASS]
+        bad.sort(key=lambda f: (f.status != Status.FAIL, -sum(link.status == Status.FAIL for link in f.links),
                                 f.account_id, f.key))
         return pd.DataFrame([(f.account_label, f.account_id, f.key, f.status,
                               "; ".join(f"{link.link.title}: {link.reason}" for link in f.failing))

@@ -25,6 +25,7 @@ from rootwatch.judge import (
     CHAIN,
     FAIL,
     GAP,
+    PASS,
     Anchor,
     Finding,
     advanced_captures_all,
@@ -126,7 +127,7 @@ def wanted(ev: AccountEvidence, findings: list[Finding], controls: dict[str, Con
 
 
 def _failing(ev: AccountEvidence, findings: list[Finding]) -> list[Finding]:
-    return [f for f in findings if f.account_id == ev.account_id and f.check == CHAIN and f.status != "PASS"]
+    return [f for f in findings if f.account_id == ev.account_id and f.check == CHAIN and f.status != PASS]
 
 
 def _trail_region(ev: AccountEvidence, a: Anchor) -> str:
