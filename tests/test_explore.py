@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from rootwatch import charts, frames
-from rootwatch.explore import SLICES, RootActivity
+from rootwatch.explore import SLICES, RootActivity, start
 from rootwatch.judge import judge_all
 from rootwatch.params import RunParams
 from rootwatch.workbook import EvidenceRun
@@ -28,6 +28,16 @@ def activity(evidence, catalog):
     now = datetime.now(UTC)
     return RootActivity(EvidenceRun(params, controls, accounts, built, judge_all(accounts, controls), now, now,
                                     {}, []))
+
+
+@pytest.mark.parametrize("benchmark", ["cis-v6.0", "cis-v7.0"])
+def test_exploration_runs_under_editions_that_renumber_root_usage(benchmark):
+    """v6.0 and v7.0 number the root-usage control 5.3: the exploration asks the catalog by role."""
+    explored = start({"source": "sandbox", "accounts": ["healthy"], "regions": ["us-east-1"],
+                      "window": "last-30-days", "benchmark": benchmark})
+    assert [(c.id, c.benchmark) for c in explored.run.controls] == [("5.3", benchmark)]
+    assert len(explored.events) > 0 and set(explored.events.account_id) == {HEALTHY}
+    assert [f.key for f in explored.run.findings] == ["5.3", "5.3 alarm coverage"]
 
 
 @pytest.mark.parametrize("column", SLICES)

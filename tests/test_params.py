@@ -16,7 +16,7 @@ GOOD = {"source": "sandbox", "regions": ["us-east-1"], "window": "2026-Q3"}
 def test_defaults_and_quarter():
     p = RunParams.from_mapping(GOOD, NOW)
     assert p.window.start == datetime(2026, 7, 1, tzinfo=UTC) and p.window.end == datetime(2026, 10, 1, tzinfo=UTC)
-    assert p.controls == ("4.3",) and p.accounts == () and p.profile is None and p.window_label == "2026-Q3"
+    assert p.controls == () and p.accounts == () and p.profile is None and p.window_label == "2026-Q3"
 
 
 @pytest.mark.parametrize(("window", "start", "end", "label"), [

@@ -17,14 +17,15 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
+from rootwatch.catalog import Control, load_catalog, with_role
 from rootwatch.credentials import ROOT_USAGE, parse_credential_report, root_usage
 from rootwatch.errors import PatternSyntaxError
+from rootwatch.models import Role
 from rootwatch.patterns import FilterPattern, compile_pattern, failing_clauses
 from rootwatch.untrusted import encodable, spreadsheet_cell
 
 if TYPE_CHECKING:  # annotations only: 'rootwatch events' writes frames without boto3 or the collector
     from rootwatch.archive import ArchiveScan
-    from rootwatch.catalog import Control
     from rootwatch.collect import AccountEvidence
 
 TIME = "datetime64[ns, UTC]"
@@ -390,7 +391,6 @@ def _meant_for(control_id: str, benchmark: str, text: str) -> bool:
     """Whether a filter is meant for the control (counts a subset or a superset of the reference's
     events): only its missing clauses explain a blind spot; the other controls' filters on the group,
     even those sharing some events with it, are beside the point."""
-    from rootwatch.catalog import load_catalog
     from rootwatch.coverage import MEANT_FOR, judge
 
     return judge(load_catalog().control(control_id, benchmark), text).relation in MEANT_FOR
@@ -434,9 +434,6 @@ BUILDERS: dict[str, Callable[[list[AccountEvidence]], pd.DataFrame]] = {
 }
 
 
-ROOT_SUBJECT = "root account usage"
-
-
 def archive_matches(result: ArchiveScan) -> pd.DataFrame:
     """An archive scan's matches, one row each: the fields analysts slice by, the file it came
     from, and the record itself as JSON."""
@@ -457,7 +454,7 @@ def build_all(evidence: list[AccountEvidence], controls: list[Control]) -> dict[
     """Every frame for a run: the link frames, plus the root events when the root-usage control
     (4.3, or 5.3 from v6.0) is among the controls."""
     out = {name: build(evidence) for name, build in BUILDERS.items()}
-    root = next((c for c in controls if c.subject == ROOT_SUBJECT), None)
+    root = with_role(controls, Role.ROOT_USAGE)
     out["root_events"] = root_events(evidence, root) if root else frame("root_events", [])
     out["alarm_coverage"] = alarm_coverage(out)
     out["root_credentials"] = root_credentials(evidence)

@@ -44,6 +44,12 @@ def roll_up(statuses: Iterable[str]) -> Status:
     return Status.FAIL if Status.FAIL in seen else Status.GAP if Status.GAP in seen else Status.PASS
 
 
+class Role(StrEnum):
+    """What code asks the catalog for by meaning, never by number: CIS v6.0 renumbers 4.3 as 5.3."""
+
+    ROOT_USAGE = "root-usage"  # its events are the root-activity tables; its alarm's response is judged too
+
+
 class Link(Enum):
     """What a piece of evidence proves: each link of the CIS chain, and the evidence beside it. The id
     is what a gap records; the title is how reports name it. Collectors, the judge, frames and the

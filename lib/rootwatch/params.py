@@ -20,7 +20,7 @@ from rootwatch.models import Window
 
 SOURCES = ("sandbox", "aws")
 RUN_KEYS = ("signing", "pdf", "archive", "remediate")  # read by `rootwatch run` or remediate, never by the notebook
-DEFAULTS: dict[str, Any] = {"profile": None, "accounts": [], "organization": None, "controls": ["4.3"],
+DEFAULTS: dict[str, Any] = {"profile": None, "accounts": [], "organization": None, "controls": None,
                             "benchmark": None, "out_dir": None, "event_source": "logs"}
 EVENT_SOURCES = ("logs", "archive")  # the log group (or event history), or the trails' S3 log files
 REQUIRED = ("source", "regions", "window")
@@ -44,7 +44,7 @@ class RunParams:
     profile: str | None = None
     accounts: tuple[str, ...] = ()  # account ids / aliases (sandbox); role ARNs or profile:NAME (aws)
     organization: dict[str, Any] | None = None  # aws: list the organization's accounts, assume `role` in each
-    controls: tuple[str, ...] = ("4.3",)
+    controls: tuple[str, ...] = ()  # ("all",): every control; (): the edition's root-usage control
     benchmark: str | None = None
     out_dir: str | None = None
     event_source: str = "logs"
@@ -288,6 +288,8 @@ def _accounts(value: Any) -> tuple[str, ...]:
 
 def _strings(values: dict[str, Any], key: str) -> tuple[str, ...]:
     value = values[key]
+    if value is None:
+        return ()  # the catalog's default: the root-usage control, whatever the edition numbers it
     if value == "all":
         return ("all",)  # every control of the benchmark
     items = [value] if isinstance(value, (str, int, float)) else value

@@ -117,12 +117,7 @@ def prepare(params_file: str | Path, sets: list[str], out: str | Path | None,
         raise ParameterError("out_dir is chosen by rootwatch run", "use --out DIR instead")
     notebook = {k: v for k, v in mapping.items() if k not in RUN_KEYS}
     params = RunParams.from_mapping(notebook)
-    catalog = load_catalog()
-    if params.controls != ("all",):
-        for control in params.controls:
-            catalog.control(control, params.benchmark)  # an unknown id or edition fails here, not in the kernel
-    else:
-        catalog.benchmark(params.benchmark)
+    load_catalog().select(params.controls, params.benchmark)  # an unknown id or edition fails here, not in the kernel
     options = RunOptions.from_mapping(mapping)
     if params.source == "sandbox":
         require("sandbox", "source: sandbox")
@@ -476,7 +471,8 @@ def _render(plan: Plan, staging: Path, findings: list[dict[str, Any]], collectio
     p = plan.params
     scope = [("source", "embedded sandbox organisation" if p.source == "sandbox" else f"AWS profile {p.profile}"),
              ("window", f"{p.window_label} ({p.window})"), ("regions", ", ".join(p.regions)),
-             ("controls", ", ".join(p.controls) + f" ({findings[0]['benchmark'] if findings else '-'})"),
+             ("controls", ", ".join(p.controls or dict.fromkeys(f["control"] for f in findings))
+              + f" ({findings[0]['benchmark'] if findings else '-'})"),
              ("caller identities", ", ".join(v or "?" for v in collection["caller_identities"].values())),
              ("collected", (f"{collection['started']} – {collection['finished']}, {collection['api_calls']} API "
                             f"calls, {collection.get('retried_calls', 0)} retried, "

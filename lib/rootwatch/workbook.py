@@ -18,7 +18,7 @@ from typing import Any
 import pandas as pd
 
 from rootwatch import charts, exports, frames
-from rootwatch.catalog import Catalog, Control, load_catalog
+from rootwatch.catalog import Catalog, Control, load_catalog, with_role
 from rootwatch.collect import AccountEvidence, Target, collect
 from rootwatch.collect.evidence import RawCall, Recorder, write_raw
 from rootwatch.collect.organization import organization_scope, resolve_regions
@@ -27,7 +27,7 @@ from rootwatch.display import heading, show, show_figure
 from rootwatch.errors import ParameterError
 from rootwatch.extras import require
 from rootwatch.judge import CHAIN, Finding, judge_alarm_coverage, judge_all
-from rootwatch.models import Link, Status
+from rootwatch.models import Link, Role, Status
 from rootwatch.params import RunParams
 
 # Root events in two tables of eight columns each: fourteen side by side do not fit a printed page
@@ -277,8 +277,7 @@ def start(parameters: dict[str, Any]) -> EvidenceRun:
     """Validate the parameters, collect every account, build the frames and judge."""
     params = RunParams.from_mapping(parameters)
     catalog = load_catalog()
-    controls = catalog.controls(params.benchmark) if params.controls == ("all",) else \
-        [catalog.control(c, params.benchmark) for c in params.controls]
+    controls = catalog.select(params.controls, params.benchmark)
     started = datetime.now(UTC)
     with opened(params) as scope:
         evidence = collect(scope.targets, scope.regions, params.window, controls, endpoint_url=scope.endpoint,
@@ -298,7 +297,7 @@ def judged(evidence: list[AccountEvidence], controls: list[Control],
 def _with_alarm_coverage(findings: list[Finding], evidence: list[AccountEvidence], controls: list[Control],
                          built: dict[str, pd.DataFrame]) -> list[Finding]:
     """Each account's alarm-coverage finding right after its root-usage finding."""
-    root = next((c for c in controls if c.subject == frames.ROOT_SUBJECT), None)
+    root = with_role(controls, Role.ROOT_USAGE)
     if root is None:
         return findings
     cov = built["alarm_coverage"]

@@ -166,8 +166,7 @@ def start(parameters: dict[str, Any], notify: list[str] | None = None, apply: bo
     params = RunParams.from_mapping(parameters)
     role = _role_name(delivery_role)
     catalog = load_catalog()
-    controls = catalog.controls(params.benchmark) if params.controls == ("all",) else \
-        [catalog.control(c, params.benchmark) for c in params.controls]
+    controls = catalog.select(params.controls, params.benchmark)
     directory = new_directory(out or unused_directory()) if out or apply else None
     try:
         with opened(params) as scope:
