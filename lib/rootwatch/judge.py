@@ -12,86 +12,19 @@ never a silent FAIL.
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 
 from rootwatch.catalog import Catalog, Control, load_catalog
 from rootwatch.collect import AccountEvidence, LogGroupRef
 from rootwatch.collect.evidence import Gap
-from rootwatch.coverage import MEANT_FOR, Coverage
+from rootwatch.coverage import MEANT_FOR
 from rootwatch.coverage import judge as judge_pattern
 from rootwatch.errors import PatternSyntaxError
-from rootwatch.models import CHAIN_LINKS, Link, Status, roll_up
+from rootwatch.models import CHAIN_LINKS, Anchor, Check, Coverage, Finding, Link, LinkVerdict, Status, Step, roll_up
 
 PASS, FAIL, GAP = Status.PASS, Status.FAIL, Status.GAP
-CHAIN, ALARM_COVERAGE = "chain", "alarm coverage"
 BENCHMARK_ALARM = {"Statistic": "Sum", "Period": 300, "Threshold": 1.0,
                    "ComparisonOperator": "GreaterThanOrEqualToThreshold", "EvaluationPeriods": 1}
-
-
-@dataclass(frozen=True)
-class LinkVerdict:
-    link: Link
-    status: Status
-    reason: str
-    subject: str = ""  # the object judged (trail, filter, alarm name ...)
-    evidence: tuple[str, ...] = ()  # raw call files behind the verdict
-
-
-@dataclass(frozen=True)
-class Step:
-    """One of the benchmark's remediation steps, with the account's real names filled in."""
-
-    link: Link
-    title: str
-    command: str
-
-
-@dataclass(frozen=True)
-class Anchor:
-    """Where the reported chain lives, by name: what a remediation plan acts on."""
-
-    trail: str | None = None            # trail name
-    trail_region: str | None = None     # its home region
-    trail_bucket: str | None = None
-    log_group: str | None = None
-    log_group_region: str | None = None
-    log_group_account: str | None = None
-    filter_name: str | None = None
-    metric: tuple[str, str] | None = None  # (namespace, name)
-    alarm: str | None = None
-    topics: tuple[str, ...] = ()
-
-
-@dataclass
-class Finding:
-    account_id: str
-    account_label: str
-    control: str
-    benchmark: str
-    title: str
-    level: int
-    status: Status
-    links: list[LinkVerdict]
-    notes: list[str] = field(default_factory=list)
-    remediation: list[Step] = field(default_factory=list)
-    coverage: Coverage | None = None  # the metric filter's verdict, with its deciding event
-    check: str = CHAIN  # or ALARM_COVERAGE: did the alarm fire for every counted event
-    anchor: Anchor = field(default_factory=Anchor)
-
-    @property
-    def key(self) -> str:
-        """The finding's name among an account's findings: the control id, plus the check when it
-        is not the chain itself (``4.3 alarm coverage``)."""
-        return self.control if self.check == CHAIN else f"{self.control} {self.check}"
-
-    @property
-    def failing(self) -> list[LinkVerdict]:
-        return [link for link in self.links if link.status != PASS]
-
-    def to_dict(self) -> dict:
-        data = asdict(self)
-        data["coverage"] = self.coverage.to_dict() if self.coverage else None
-        return data
 
 
 def judge_account(ev: AccountEvidence, control: Control, catalog: Catalog | None = None,
@@ -484,7 +417,7 @@ def judge_alarm_coverage(ev: AccountEvidence, control: Control, rows: list[dict]
     which the reason says)."""
     finding = Finding(ev.account_id, ev.label, control.id, control.benchmark,
                       f"{control.title}: the alarm fired for every root event counted", control.level, PASS, [],
-                      check=ALARM_COVERAGE)
+                      check=Check.ALARM_COVERAGE)
     alarms = {a for r in rows for a in str(r["alarms"]).split(",") if a}
     files = tuple(f"raw/{c.filename}" for c in ev.calls
                   if (c.operation == "DescribeAlarmHistory" and c.params.get("AlarmName") in alarms)

@@ -26,8 +26,8 @@ from rootwatch.collect.session import Clients, make_session, preflight
 from rootwatch.display import heading, show, show_figure
 from rootwatch.errors import ParameterError
 from rootwatch.extras import require
-from rootwatch.judge import CHAIN, Finding, judge_alarm_coverage, judge_all
-from rootwatch.models import Link, Role, Status
+from rootwatch.judge import judge_alarm_coverage, judge_all
+from rootwatch.models import Check, Finding, Link, Role, Status, dump_findings
 from rootwatch.params import RunParams
 
 # Root events in two tables of eight columns each: fourteen side by side do not fit a printed page
@@ -82,7 +82,7 @@ class EvidenceRun:
     def finding(self, account: str, control: str | None = None) -> Finding:
         control = control or self.controls[0].id
         return next(f for f in self.findings
-                    if account in (f.account_id, f.account_label) and f.control == control and f.check == CHAIN)
+                    if account in (f.account_id, f.account_label) and f.control == control and f.check == Check.CHAIN)
 
     def links(self, account: str, control: str | None = None) -> pd.DataFrame:
         return _links(self.finding(account, control))
@@ -183,7 +183,7 @@ class EvidenceRun:
         show(gaps if len(gaps) else pd.DataFrame({"gaps": ["none: every link could be read"]}))
 
     def show_remediation(self) -> None:
-        for f in (f for f in self.findings if f.check == CHAIN):
+        for f in (f for f in self.findings if f.check == Check.CHAIN):
             heading(f"{f.account_label} ({f.account_id}) — CIS {f.control}")
             steps = self.remediation(f.account_id, f.control)
             show(steps if len(steps) else pd.DataFrame({"remediation": ["nothing to do: every link passes"]}))
@@ -236,18 +236,11 @@ class EvidenceRun:
             frames.write_csv(df, data / f"{name}.csv")
             df.to_parquet(data / f"{name}.parquet", index=False)
         write_raw([*self.scope_calls, *(c for e in self.evidence for c in e.calls)], out / "raw")
-        findings = [{"account_id": f.account_id, "account_label": f.account_label, "control": f.control,
-                     "check": f.check, "key": f.key,
-                     "benchmark": f.benchmark, "title": f.title, "level": f.level, "status": f.status,
-                     "links": [{"name": link.link.title, "status": link.status, "reason": link.reason,
-                                "evidence": list(link.evidence)} for link in f.links],
-                     "notes": f.notes, "remediation": [{**vars(s), "link": s.link.title} for s in f.remediation],
-                     "coverage": f.coverage.to_dict() if f.coverage else None} for f in self.findings]
-        (out / "findings.json").write_text(json.dumps(findings, indent=2, default=str), encoding="utf-8")
+        (out / "findings.json").write_text(dump_findings(self.findings), encoding="utf-8")
         title = load_catalog().benchmarks[self.controls[0].benchmark]
-        (out / "findings.ocsf.json").write_text(json.dumps(exports.ocsf(findings, self.finished, title), indent=1),
-                                                encoding="utf-8")
-        (out / "findings.csv").write_text(exports.cis_csv(findings, self.finished, title, self.regions()),
+        (out / "findings.ocsf.json").write_text(json.dumps(exports.ocsf(self.findings, self.finished, title),
+                                                           indent=1), encoding="utf-8")
+        (out / "findings.csv").write_text(exports.cis_csv(self.findings, self.finished, title, self.regions()),
                                           encoding="utf-8")
         collection = {"started": self.started.isoformat(), "finished": self.finished.isoformat(),
                       "caller_identities": self.caller_arns, "api_calls": len(self.frames["api_calls"]),

@@ -33,8 +33,8 @@ from rootwatch.collect import AccountEvidence, Target, assume, collect
 from rootwatch.collect.evidence import RawCall, Recorder, path_component, write_raw
 from rootwatch.collect.session import Clients
 from rootwatch.errors import ParameterError
-from rootwatch.judge import CHAIN, Finding, judge_all
-from rootwatch.models import Link
+from rootwatch.judge import judge_all
+from rootwatch.models import Check, Finding, Link, dump_findings
 from rootwatch.params import RunParams
 from rootwatch.remediate import existing, render
 from rootwatch.remediate.actions import Action
@@ -78,7 +78,7 @@ class Remediation:
         """Each chain finding's verdict before, and after the changes when they were made."""
         after = {(f.account_id, f.control): f.status for f in self.after or []}
         rows = [(f.account_label, f.account_id, f.control, f.status, after.get((f.account_id, f.control), "—"))
-                for f in self.before if f.check == CHAIN]
+                for f in self.before if f.check == Check.CHAIN]
         return pd.DataFrame(rows, columns=["account", "account_id", "control", "before", "after"])
 
     # --- notebook sections ------------------------------------------------------------------
@@ -230,8 +230,7 @@ def _write_plan(result: Remediation, scope: Scope) -> None:
 def _write_findings(folder: Path, evidence: list[AccountEvidence], findings: list[Finding],
                     reads: Sequence[RawCall] = ()) -> None:
     folder.mkdir()
-    (folder / "findings.json").write_text(json.dumps([f.to_dict() for f in findings], indent=1, default=str),
-                                          encoding="utf-8")
+    (folder / "findings.json").write_text(dump_findings(findings), encoding="utf-8")
     write_raw([*reads, *(c for ev in evidence for c in ev.calls)], folder / "raw")
 
 

@@ -20,18 +20,8 @@ from dataclasses import dataclass, field
 
 from rootwatch.catalog import Control
 from rootwatch.collect import AccountEvidence
-from rootwatch.judge import (
-    BENCHMARK_ALARM,
-    CHAIN,
-    FAIL,
-    GAP,
-    PASS,
-    Anchor,
-    Finding,
-    advanced_captures_all,
-    basic_captures_all,
-)
-from rootwatch.models import Link
+from rootwatch.judge import BENCHMARK_ALARM, advanced_captures_all, basic_captures_all
+from rootwatch.models import Anchor, Check, Finding, Link, Status
 from rootwatch.remediate.actions import (
     ALARM,
     ALARM_ACTIONS,
@@ -95,11 +85,11 @@ def plan_account(ev: AccountEvidence, findings: list[Finding], controls: dict[st
     plan = AccountPlan(ev.account_id, ev.label)
     topic = _Topic(plan, ev, notify, existing)
     for f in _failing(ev, findings):
-        unread = [link.link.title for link in f.links if link.status == GAP]
+        unread = [link.link.title for link in f.links if link.status == Status.GAP]
         if unread:
             plan.note(f"CIS {f.control}: {', '.join(unread)} could not be read; nothing planned for them "
                       "(see the evidence gaps)")
-        bad = {link.link for link in f.links if link.status == FAIL}
+        bad = {link.link for link in f.links if link.status == Status.FAIL}
         group = _trail_fixes(plan, ev, f, bad, existing) if bad else None
         if group is None:
             continue
@@ -116,7 +106,7 @@ def wanted(ev: AccountEvidence, findings: list[Finding], controls: dict[str, Con
     """Where ``plan_account`` could write for these findings, so that the names there can be read
     before planning: the alarm and topic regions, and where a trail without a log group gets one."""
     failing = [f for f in _failing(ev, findings)
-               if f.anchor.trail is not None and any(link.status == FAIL for link in f.links)]
+               if f.anchor.trail is not None and any(link.status == Status.FAIL for link in f.links)]
     if not failing:
         return Wanted()
     delivery = [f for f in failing if f.anchor.log_group is None]
@@ -127,7 +117,7 @@ def wanted(ev: AccountEvidence, findings: list[Finding], controls: dict[str, Con
 
 
 def _failing(ev: AccountEvidence, findings: list[Finding]) -> list[Finding]:
-    return [f for f in findings if f.account_id == ev.account_id and f.check == CHAIN and f.status != PASS]
+    return [f for f in findings if f.account_id == ev.account_id and f.check == Check.CHAIN and f.status != Status.PASS]
 
 
 def _trail_region(ev: AccountEvidence, a: Anchor) -> str:
