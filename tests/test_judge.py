@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import json
 from datetime import UTC, datetime
 
 import pytest
@@ -186,6 +187,20 @@ def test_a_gap_beside_a_failure_is_still_a_failure(catalog):
                              ev.gaps.append(_gap(Link.SUBSCRIBER, "sns", "ListSubscriptionsByTopic", seq=7))))
     result = verdicts(ev, catalog)
     assert result["*"][0] == FAIL and result[Link.SUBSCRIBER][0] == GAP
+
+
+@pytest.mark.parametrize("partition", ["aws-us-gov", "aws-cn"])
+def test_a_chain_in_another_partition_passes(catalog, partition):
+    """GovCloud and China alarms notify arn:aws-us-gov:sns: and arn:aws-cn:sns: topics: still SNS topics."""
+    ev = healthy()
+    for raw in (ev.trails[0], ev.alarms[0], ev.subscriptions[0]):
+        text = json.dumps(raw).replace("arn:aws:", f"arn:{partition}:")
+        raw.clear()
+        raw.update(json.loads(text))
+    ev.calls[-1].params["TopicArn"] = ev.alarms[0]["AlarmActions"][0]
+    finding = judge_account(ev, catalog.control("4.3"), catalog)
+    assert finding.status == PASS, [(v.link.id, v.reason) for v in finding.failing]
+    assert finding.anchor.topics == (f"arn:{partition}:sns:{REGION}:{ACCOUNT}:alerts",)
 
 
 MANAGEMENT = "999999999999"

@@ -13,6 +13,7 @@ LIB = Path(__file__).resolve().parents[1] / "lib" / "rootwatch"
 FORBIDDEN = {
     "errors.py": {"rootwatch."},
     "models.py": {"rootwatch.", "pandas", "boto3"},
+    "resources.py": {"rootwatch.", "pandas", "boto3"},
     "patterns": {"rootwatch.catalog", "rootwatch.collect", "rootwatch.frames", "rootwatch.sandbox", "rootwatch.cli",
                  "pandas", "boto3"},
     "catalog": {"rootwatch.collect", "rootwatch.frames", "rootwatch.sandbox", "rootwatch.cli", "pandas", "boto3"},

@@ -22,6 +22,7 @@ from rootwatch.credentials import ROOT_USAGE, parse_credential_report, root_usag
 from rootwatch.errors import PatternSyntaxError
 from rootwatch.models import Role
 from rootwatch.patterns import FilterPattern, compile_pattern, failing_clauses
+from rootwatch.resources import Alarm, Selectors, Subscription, Trail
 from rootwatch.untrusted import encodable, spreadsheet_cell
 
 if TYPE_CHECKING:  # annotations only: 'rootwatch events' writes frames without boto3 or the collector
@@ -219,14 +220,13 @@ def _each(evidence: Iterable[AccountEvidence], rows: Callable[[AccountEvidence],
 
 def trails(evidence: Iterable[AccountEvidence]) -> pd.DataFrame:
     def rows(ev: AccountEvidence) -> Iterable[dict]:
-        for t in ev.trails:
-            status = t.get("rw:status") or {}
-            yield {"account_id": ev.account_id, "region": t.get("HomeRegion"), "name": t.get("Name"),
-                   "arn": t["TrailARN"],
-                   "home_region": t.get("HomeRegion"), "owner_account": t["TrailARN"].split(":")[4],
+        for trail in map(Trail, ev.trails):
+            t, status = trail.raw, trail.status or {}
+            yield {"account_id": ev.account_id, "region": trail.home_region, "name": trail.name, "arn": trail.arn,
+                   "home_region": trail.home_region, "owner_account": trail.owner,
                    "is_multi_region": t.get("IsMultiRegionTrail"), "is_organization_trail": t.get("IsOrganizationTrail"),
-                   "seen_in": ",".join(t["rw:seenIn"]), "log_group_arn": t.get("CloudWatchLogsLogGroupArn", ""),
-                   "is_logging": status.get("IsLogging") if t.get("rw:status") else None,
+                   "seen_in": ",".join(t["rw:seenIn"]), "log_group_arn": trail.log_group_arn or "",
+                   "is_logging": trail.logging,
                    "latest_cloudwatch_logs_delivery": status.get("LatestCloudWatchLogsDeliveryTime"),
                    "latest_delivery_error": status.get("LatestDeliveryError")}
     return frame("trails", _each(evidence, rows))
@@ -234,18 +234,18 @@ def trails(evidence: Iterable[AccountEvidence]) -> pd.DataFrame:
 
 def event_selectors(evidence: Iterable[AccountEvidence]) -> pd.DataFrame:
     def rows(ev: AccountEvidence) -> Iterable[dict]:
-        for t in ev.trails:
-            sel = t.get("rw:selectors") or {}
-            for s in sel.get("EventSelectors") or []:
-                yield {"account_id": ev.account_id, "region": t.get("HomeRegion"), "trail_arn": t["TrailARN"],
+        for trail in map(Trail, ev.trails):
+            sel = trail.selectors or Selectors({})
+            for s in sel.basic:
+                yield {"account_id": ev.account_id, "region": trail.home_region, "trail_arn": trail.arn,
                        "kind": "basic", "name": None,
                        "read_write_type": s.get("ReadWriteType", "All"),
                        "management_events": s.get("IncludeManagementEvents", True), "detail": json.dumps(s)}
-            for s in sel.get("AdvancedEventSelectors") or []:
+            for s in sel.advanced:
                 fields = {f["Field"]: f for f in s.get("FieldSelectors", [])}
                 category = fields.get("eventCategory", {}).get("Equals", [])
                 read_only = fields.get("readOnly", {}).get("Equals", [])
-                yield {"account_id": ev.account_id, "region": t.get("HomeRegion"), "trail_arn": t["TrailARN"],
+                yield {"account_id": ev.account_id, "region": trail.home_region, "trail_arn": trail.arn,
                        "kind": "advanced",
                        "name": s.get("Name"), "read_write_type": _read_write(read_only),
                        "management_events": "Management" in category, "detail": json.dumps(s)}
@@ -286,24 +286,23 @@ def _canonical(text: str) -> str:
 
 def alarms(evidence: Iterable[AccountEvidence]) -> pd.DataFrame:
     def rows(ev: AccountEvidence) -> Iterable[dict]:
-        for a in ev.alarms:
-            yield {"account_id": ev.account_id, "region": a["rw:region"], "alarm_name": a["AlarmName"],
+        for alarm in map(Alarm, ev.alarms):
+            a = alarm.raw
+            yield {"account_id": ev.account_id, "region": alarm.region, "alarm_name": alarm.name,
                    "alarm_arn": a.get("AlarmArn"), "namespace": a.get("Namespace"), "metric_name": a.get("MetricName"),
                    "statistic": a.get("Statistic"), "period": a.get("Period"),
                    "evaluation_periods": a.get("EvaluationPeriods"), "threshold": a.get("Threshold"),
                    "comparison": a.get("ComparisonOperator"), "actions_enabled": a.get("ActionsEnabled"),
-                   "sns_actions": ",".join(x for x in a.get("AlarmActions", []) if x.startswith("arn:aws:sns:")),
+                   "sns_actions": ",".join(alarm.topics),
                    "state": a.get("StateValue")}
     return frame("alarms", _each(evidence, rows))
 
 
 def subscriptions(evidence: Iterable[AccountEvidence]) -> pd.DataFrame:
     def rows(ev: AccountEvidence) -> Iterable[dict]:
-        for s in ev.subscriptions:
-            arn = s.get("SubscriptionArn", "")
-            yield {"account_id": ev.account_id, "region": s["rw:topicArn"].split(":")[3],
-                   "topic_arn": s["rw:topicArn"], "subscription_arn": arn,
-                   "protocol": s.get("Protocol"), "endpoint": s.get("Endpoint"), "confirmed": arn.startswith("arn:")}
+        for s in map(Subscription, ev.subscriptions):
+            yield {"account_id": ev.account_id, "region": s.region, "topic_arn": s.topic_arn, "subscription_arn": s.arn,
+                   "protocol": s.protocol, "endpoint": s.endpoint, "confirmed": s.confirmed}
     return frame("subscriptions", _each(evidence, rows))
 
 

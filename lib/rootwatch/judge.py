@@ -15,12 +15,13 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 
 from rootwatch.catalog import Catalog, Control, load_catalog
-from rootwatch.collect import AccountEvidence, LogGroupRef
+from rootwatch.collect import AccountEvidence
 from rootwatch.collect.evidence import Gap
 from rootwatch.coverage import MEANT_FOR
 from rootwatch.coverage import judge as judge_pattern
 from rootwatch.errors import PatternSyntaxError
 from rootwatch.models import CHAIN_LINKS, Anchor, Check, Coverage, Finding, Link, LinkVerdict, Status, Step, roll_up
+from rootwatch.resources import Alarm, LogGroupRef, MetricFilter, Subscription, Topic, Trail, partition_of
 
 PASS, FAIL, GAP = Status.PASS, Status.FAIL, Status.GAP
 BENCHMARK_ALARM = {"Statistic": "Sum", "Period": 300, "Threshold": 1.0,
@@ -68,11 +69,11 @@ def _unlisted(link: LinkVerdict, gaps: list[Gap]) -> LinkVerdict:
 
 
 def _anchor(chain: _Chain) -> Anchor:
-    trail, group, alarm = chain.trail or {}, chain.group, chain.alarm or {}
-    return Anchor(trail.get("Name"), trail.get("HomeRegion"), trail.get("S3BucketName"),
+    trail, group, alarm = chain.trail, chain.group, chain.alarm
+    return Anchor(trail.name if trail else None, trail.home_region if trail else None, trail.bucket if trail else None,
                   group.name if group else None, group.region if group else None,
-                  group.account_id if group else None, chain.filter_name, chain.metric, alarm.get("AlarmName"),
-                  tuple(a for a in alarm.get("AlarmActions", []) if a.startswith("arn:aws:sns:")))
+                  group.account_id if group else None, chain.filter_name, chain.metric,
+                  alarm.name if alarm else None, alarm.topics if alarm else ())
 
 
 RELEVANCE = {**dict.fromkeys(MEANT_FOR, 2), "overlapping": 1, "unrelated": 0}
@@ -93,10 +94,10 @@ class _Chain:
     links: list[LinkVerdict]
     notes: list[str] = field(default_factory=list)
     coverage: Coverage | None = None
-    trail: dict | None = None
+    trail: Trail | None = None
     group: LogGroupRef | None = None
     metric: tuple[str, str] | None = None  # (namespace, name) of the judged filter
-    alarm: dict | None = None
+    alarm: Alarm | None = None
     filter_name: str | None = None
 
 
@@ -113,28 +114,27 @@ def _chains(ev: AccountEvidence, control: Control, catalog: Catalog,
                           *_not_reached(Link.LOGGING, "there is no trail")])
         return
     for trail in ev.trails:
-        yield from _trail_chains(ev, control, catalog, trail, peers)
+        yield from _trail_chains(ev, control, catalog, Trail(trail), peers)
 
 
-def _trail_chains(ev: AccountEvidence, control: Control, catalog: Catalog, trail: dict,
+def _trail_chains(ev: AccountEvidence, control: Control, catalog: Catalog, trail: Trail,
                   peers: Mapping[str, AccountEvidence]) -> Iterator[_Chain]:
-    name = trail.get("Name", trail["TrailARN"])
+    name = trail.name
     described = _files(ev, "DescribeTrails")
-    group_arn = trail.get("CloudWatchLogsLogGroupArn")
-    if not trail.get("IsMultiRegionTrail"):
-        first = LinkVerdict(Link.TRAIL, FAIL, f"trail {name} records only its home region {trail.get('HomeRegion')}",
+    group = trail.log_group
+    if not trail.multi_region:
+        first = LinkVerdict(Link.TRAIL, FAIL, f"trail {name} records only its home region {trail.home_region}",
                             name, described)
-    elif not group_arn:
+    elif group is None:
         first = LinkVerdict(Link.TRAIL, FAIL, f"trail {name} is multi-region but delivers to no CloudWatch Logs group",
                             name, described)
     else:
         first = LinkVerdict(Link.TRAIL, PASS, f"trail {name} is multi-region and delivers to CloudWatch Logs", name,
                             described)
     links = [first, _logging(ev, trail), _management(ev, trail)]
-    if not group_arn:
+    if group is None:
         yield _Chain(links + _not_reached(Link.LOG_GROUP, f"trail {name} delivers to no log group"), trail=trail)
         return
-    group = LogGroupRef.from_arn(group_arn)
     src = ev if group.account_id == ev.account_id else peers.get(group.account_id)
     if src is None or not src.caller_arn:
         why = "was not part of this run" if src is None else \
@@ -161,7 +161,7 @@ def _trail_chains(ev: AccountEvidence, control: Control, catalog: Catalog, trail
         yield _Chain(links + _not_reached(Link.METRIC_FILTER, f"log group {group.name} does not exist"), trail=trail,
                      group=group)
         return
-    filters = [f for f in src.metric_filters if f.get("logGroupName") == group.name and f["rw:region"] == group.region]
+    filters = [f for f in map(MetricFilter, src.metric_filters) if f.on(group)]
     filter_files = _files(src, "DescribeMetricFilters", logGroupName=group.name)
     if not filters:
         reason = f"no metric filter on log group {group.name}"
@@ -170,62 +170,44 @@ def _trail_chains(ev: AccountEvidence, control: Control, catalog: Catalog, trail
         return
     for f in filters:
         link, coverage = _filter(control, catalog, f, filter_files)
-        for t in f.get("metricTransformations") or [{}]:
-            metric = (t.get("metricNamespace", ""), t.get("metricName", ""))
+        for metric in f.metrics:
             for tail in _alarm_chains(src, group, metric):
                 notes = ([coverage.warning] if coverage and coverage.warning else []) + (
-                    [f"{f['filterName']}: {coverage.reason}"] if coverage and coverage.rule == "broader-quiet" else [])
+                    [f"{f.name}: {coverage.reason}"] if coverage and coverage.rule == "broader-quiet" else [])
                 yield _Chain(links + [link] + tail.links, notes + tail.notes, coverage, trail, group, metric,
-                             tail.alarm, f.get("filterName"))
+                             tail.alarm, f.name)
 
 
-def _logging(ev: AccountEvidence, trail: dict) -> LinkVerdict:
-    name, arn = trail.get("Name", ""), trail["TrailARN"]
-    files = _files(ev, "GetTrailStatus", Name=arn)
-    status = trail.get("rw:status")
-    if status is None:
+def _logging(ev: AccountEvidence, trail: Trail) -> LinkVerdict:
+    name = trail.name
+    files = _files(ev, "GetTrailStatus", Name=trail.arn)
+    if trail.logging is None:
         return LinkVerdict(Link.LOGGING, GAP, f"status unreadable: {_gap_text(_gap(ev, Link.LOGGING, files))}", name,
                            files)
-    if not status.get("IsLogging"):
+    if not trail.logging:
         return LinkVerdict(Link.LOGGING, FAIL, f"trail {name} is not logging (IsLogging false)", name, files)
-    error = status.get("LatestDeliveryError") or status.get("LatestCloudWatchLogsDeliveryError")
+    error = trail.delivery_error
     extra = f"; latest delivery error: {error}" if error else ""
     return LinkVerdict(Link.LOGGING, PASS, f"trail {name} is logging{extra}", name, files)
 
 
-def _management(ev: AccountEvidence, trail: dict) -> LinkVerdict:
-    name, arn = trail.get("Name", ""), trail["TrailARN"]
-    files = _files(ev, "GetEventSelectors", TrailName=arn)
-    sel = trail.get("rw:selectors")
-    if sel is None:
+def _management(ev: AccountEvidence, trail: Trail) -> LinkVerdict:
+    name = trail.name
+    files = _files(ev, "GetEventSelectors", TrailName=trail.arn)
+    selectors = trail.selectors
+    if selectors is None:
         gap = _gap(ev, Link.MANAGEMENT_EVENTS, files)
         return LinkVerdict(Link.MANAGEMENT_EVENTS, GAP, f"event selectors unreadable: {_gap_text(gap)}", name, files)
-    for s in sel.get("EventSelectors") or []:
-        if basic_captures_all(s):
-            return LinkVerdict(Link.MANAGEMENT_EVENTS, PASS, "a basic selector includes management events, read and "
-                                                             "write, no source excluded", name, files)
-    for s in sel.get("AdvancedEventSelectors") or []:
-        if advanced_captures_all(s):
-            return LinkVerdict(Link.MANAGEMENT_EVENTS, PASS,
-                               f"advanced selector {s.get('Name', '')!r} captures all management events", name, files)
+    capturing = selectors.capturing_all()
+    if capturing in selectors.basic:
+        return LinkVerdict(Link.MANAGEMENT_EVENTS, PASS, "a basic selector includes management events, read and "
+                                                         "write, no source excluded", name, files)
+    if capturing is not None:
+        return LinkVerdict(Link.MANAGEMENT_EVENTS, PASS,
+                           f"advanced selector {capturing.get('Name', '')!r} captures all management events", name,
+                           files)
     return LinkVerdict(Link.MANAGEMENT_EVENTS, FAIL, "no selector captures all management events (read and write, no "
                                                      "event source excluded)", name, files)
-
-
-def basic_captures_all(selector: dict) -> bool:
-    """A basic event selector that logs every management event: included, read and write, and no
-    event source excluded (``ExcludeManagementEventSources`` drops KMS or RDS Data API events, and
-    with them what CIS 4.7 watches)."""
-    return (selector.get("IncludeManagementEvents", True) and selector.get("ReadWriteType", "All") == "All"
-            and not selector.get("ExcludeManagementEventSources"))
-
-
-def advanced_captures_all(selector: dict) -> bool:
-    """An advanced event selector that logs every management event: ``eventCategory`` equals
-    ``Management`` and nothing else narrows it (a ``readOnly`` or ``eventSource`` condition drops
-    reads, writes or whole services)."""
-    fields = selector.get("FieldSelectors", [])
-    return [f.get("Field") for f in fields] == ["eventCategory"] and "Management" in fields[0].get("Equals", [])
 
 
 def _log_group(ev: AccountEvidence, group: LogGroupRef) -> tuple[LinkVerdict, bool]:
@@ -243,11 +225,11 @@ def _log_group(ev: AccountEvidence, group: LogGroupRef) -> tuple[LinkVerdict, bo
                        files), True
 
 
-def _filter(control: Control, catalog: Catalog, f: dict,
+def _filter(control: Control, catalog: Catalog, f: MetricFilter,
             files: tuple[str, ...]) -> tuple[LinkVerdict, Coverage | None]:
-    name = f.get("filterName", "")
+    name = f.name
     try:
-        coverage = judge_pattern(control, f.get("filterPattern", ""), catalog)
+        coverage = judge_pattern(control, f.pattern, catalog)
     except PatternSyntaxError as exc:
         return LinkVerdict(Link.METRIC_FILTER, FAIL, f"filter {name}: {exc.reason}", name, files), None
     prefix = "covers" if coverage.covers else "does not cover"
@@ -260,7 +242,7 @@ def _filter(control: Control, catalog: Catalog, f: dict,
 class _Tail:
     links: list[LinkVerdict]
     notes: list[str] = field(default_factory=list)
-    alarm: dict | None = None
+    alarm: Alarm | None = None
 
 
 def _alarm_chains(ev: AccountEvidence, group: LogGroupRef, metric: tuple[str, str]) -> Iterator[_Tail]:
@@ -270,17 +252,15 @@ def _alarm_chains(ev: AccountEvidence, group: LogGroupRef, metric: tuple[str, st
     if gap:
         yield _Tail(_gap_after(Link.ALARM, f"alarms on {namespace}/{name} could not be read: {_gap_text(gap)}", files))
         return
-    alarms = [a for a in ev.alarms if (a.get("Namespace"), a.get("MetricName")) == metric
-              and a["rw:region"] == group.region]
+    alarms = [a for a in map(Alarm, ev.alarms) if a.metric == metric and a.region == group.region]
     if not alarms:
         yield _Tail([LinkVerdict(Link.ALARM, FAIL, f"no alarm on metric {namespace}/{name} in {group.region}", name,
                                  files),
                      *_not_reached(Link.SUBSCRIBER, "there is no alarm")])
         return
     for alarm in alarms:
-        topics = [a for a in alarm.get("AlarmActions", []) if a.startswith("arn:aws:sns:")]
-        label = alarm["AlarmName"]
-        if not alarm.get("ActionsEnabled"):
+        topics, label = alarm.topics, alarm.name
+        if not alarm.actions_enabled:
             link = LinkVerdict(Link.ALARM, FAIL, f"alarm {label} has its actions disabled (ActionsEnabled false)",
                                label, files)
         elif not topics:
@@ -291,29 +271,29 @@ def _alarm_chains(ev: AccountEvidence, group: LogGroupRef, metric: tuple[str, st
         yield _Tail([link, _subscriber(ev, label, topics)], _deviations(alarm), alarm)
 
 
-def _subscriber(ev: AccountEvidence, alarm: str, topics: list[str]) -> LinkVerdict:
+def _subscriber(ev: AccountEvidence, alarm: str, topics: tuple[str, ...]) -> LinkVerdict:
     if not topics:
         return LinkVerdict(Link.SUBSCRIBER, FAIL, f"alarm {alarm} notifies no SNS topic, so nobody is told", alarm)
     files = tuple(f for t in topics for f in _files(ev, "ListSubscriptionsByTopic", TopicArn=t))
-    subs = [s for s in ev.subscriptions if s["rw:topicArn"] in topics]
-    confirmed = [s for s in subs if s.get("SubscriptionArn", "").startswith("arn:")]
+    subs = [s for s in map(Subscription, ev.subscriptions) if s.topic_arn in topics]
+    confirmed = [s for s in subs if s.confirmed]
     if confirmed:
-        who = ", ".join(sorted({f"{s.get('Protocol')}:{s.get('Endpoint')}" for s in confirmed}))
+        who = ", ".join(sorted({f"{s.protocol}:{s.endpoint}" for s in confirmed}))
         return LinkVerdict(Link.SUBSCRIBER, PASS, f"{len(confirmed)} confirmed subscriber(s): {who}", topics[0], files)
     unreadable = _gap(ev, Link.SUBSCRIBER, files)
     if unreadable:
         return LinkVerdict(Link.SUBSCRIBER, GAP, f"subscriptions could not be read: {_gap_text(unreadable)}", topics[0],
                            files)
     if subs:
-        states = ", ".join(sorted({s.get("SubscriptionArn", "") for s in subs}))
+        states = ", ".join(sorted({s.arn for s in subs}))
         return LinkVerdict(Link.SUBSCRIBER, FAIL, f"no confirmed subscriber ({len(subs)} subscription(s): {states})",
                            topics[0], files)
     return LinkVerdict(Link.SUBSCRIBER, FAIL, "the alarm's topic(s) have no subscriber", topics[0], files)
 
 
-def _deviations(alarm: dict) -> list[str]:
-    return [f"alarm {alarm['AlarmName']}: {key} is {alarm.get(key)!r}, the benchmark uses {want!r}"
-            for key, want in BENCHMARK_ALARM.items() if alarm.get(key) != want]
+def _deviations(alarm: Alarm) -> list[str]:
+    return [f"alarm {alarm.name}: {key} is {alarm.raw.get(key)!r}, the benchmark uses {want!r}"
+            for key, want in BENCHMARK_ALARM.items() if alarm.raw.get(key) != want]
 
 
 def _remediation(ev: AccountEvidence, control: Control, chain: _Chain) -> list[Step]:
@@ -323,10 +303,10 @@ def _remediation(ev: AccountEvidence, control: Control, chain: _Chain) -> list[S
     if not failing:
         return []
     rem = control.remediation
-    trail = chain.trail or {}
-    region = chain.group.region if chain.group else (trail.get("HomeRegion") or ev.regions[0])
+    trail = chain.trail
+    region = chain.group.region if chain.group else ((trail and trail.home_region) or ev.regions[0])
     steps: list[Step] = []
-    name = trail.get("Name", "<trail>")
+    name = trail.name if trail else "<trail>"
     if Link.TRAIL in failing and trail:
         steps.append(Step(Link.TRAIL, "Record every region and deliver to CloudWatch Logs",
                           f"aws cloudtrail update-trail --region {region} --name {name} --is-multi-region-trail "
@@ -347,9 +327,9 @@ def _remediation(ev: AccountEvidence, control: Control, chain: _Chain) -> list[S
                           f"--filter-name {chain.filter_name or rem.filter_name} --metric-transformations "
                           f"metricName={metric},metricNamespace={namespace},metricValue=1 "
                           f"--filter-pattern '{control.intended.canonical}'"))
-    alarm = chain.alarm or {}
-    topic = next((a for a in alarm.get("AlarmActions", []) if a.startswith("arn:aws:sns:")), None)
-    target = topic or f"arn:aws:sns:{region}:{ev.account_id}:cis-monitoring-alerts"
+    alarm = chain.alarm
+    topic = alarm.topics[0] if alarm and alarm.topics else None
+    target = topic or Topic.arn_of(partition_of(ev.caller_arn), region, ev.account_id, "cis-monitoring-alerts")
     if Link.SUBSCRIBER in failing:
         if not topic:
             steps.append(Step(Link.SUBSCRIBER, "2. Create an SNS topic (reuse one topic for all monitoring alarms)",
@@ -357,13 +337,13 @@ def _remediation(ev: AccountEvidence, control: Control, chain: _Chain) -> list[S
         steps.append(Step(Link.SUBSCRIBER, "3. Subscribe someone who will act, and have them confirm",
                           f"aws sns subscribe --region {region} --topic-arn {target} --protocol email "
                           "--notification-endpoint <security-team@example.com>"))
-    if Link.ALARM in failing and alarm and topic and not alarm.get("ActionsEnabled"):
+    if Link.ALARM in failing and alarm and topic and not alarm.actions_enabled:
         steps.append(Step(Link.ALARM, "4. Re-enable the alarm's actions",
-                          f"aws cloudwatch enable-alarm-actions --region {region} --alarm-names {alarm['AlarmName']}"))
+                          f"aws cloudwatch enable-alarm-actions --region {region} --alarm-names {alarm.name}"))
     elif Link.ALARM in failing:
         steps.append(Step(Link.ALARM, "4. Create the alarm",
                           f"aws cloudwatch put-metric-alarm --region {region} "
-                          f"--alarm-name {alarm.get('AlarmName', rem.alarm_name)} --metric-name {metric} "
+                          f"--alarm-name {alarm.name if alarm else rem.alarm_name} --metric-name {metric} "
                           f"--namespace {namespace} --statistic Sum --period 300 --threshold 1 "
                           f"--comparison-operator GreaterThanOrEqualToThreshold --evaluation-periods 1 "
                           f"--alarm-actions {target}"))

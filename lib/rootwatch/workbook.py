@@ -29,6 +29,7 @@ from rootwatch.extras import require
 from rootwatch.judge import judge_alarm_coverage, judge_all
 from rootwatch.models import Check, Finding, Link, Role, Status, dump_findings
 from rootwatch.params import RunParams
+from rootwatch.resources import Arn
 
 # Root events in two tables of eight columns each: fourteen side by side do not fit a printed page
 # (the PDF would cut the verdict columns off), and a reader takes them as two questions anyway.
@@ -349,7 +350,7 @@ def _aws_scope(params: RunParams) -> Scope:
         return Scope(scope.targets, scope.regions, scope.calls)
     rec = Recorder(Clients(session), "scope")
     regions = resolve_regions(rec, _regions(params), session.region_name or "us-east-1")
-    targets = [Target(a.split(":")[4], session, a) if a.startswith("arn:") else
+    targets = [Target(arn.account, session, a) if (arn := Arn.parse(a)) else
                Target(a.removeprefix("profile:"), make_session(a.removeprefix("profile:"), home))
                for a in params.accounts]
     # without accounts the profile's own account, named by its profile or else by its id

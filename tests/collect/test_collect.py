@@ -13,6 +13,7 @@ from rootwatch.collect.evidence import write_raw
 from rootwatch.collect.session import Clients, make_session
 from rootwatch.errors import CredentialsError
 from rootwatch.models import Link
+from rootwatch.resources import Topic
 
 HEALTHY, DRIFTED = "111111111111", "222222222222"
 
@@ -207,7 +208,7 @@ def test_a_webhook_token_in_a_subscription_url_is_kept_out_of_the_evidence():
             {"SubscriptionArn": f"{topic}:2", "Owner": "111111111111", "Protocol": "email",
              "Endpoint": "secops@example.com", "TopicArn": topic}]}, {"TopicArn": topic})
         rec = Recorder(type("Clients", (), {"get": lambda self, service, region: client})(), "111111111111")
-        subs = sns.subscriptions(rec, topic)
+        subs = sns.subscriptions(rec, Topic.parse(topic))
     endpoints = [s["Endpoint"] for s in subs]
     assert endpoints[0].startswith("https://hooks.example.com/<redacted sha256:") and endpoints[1] == "secops@example.com"
     assert "s3cr3tT0k3n" not in rec.calls[0].to_json() and "auth=abc" not in rec.calls[0].to_json()

@@ -13,6 +13,7 @@ from rootwatch.collect.evidence import Gap, RawCall, Recorder
 from rootwatch.collect.session import Clients
 from rootwatch.errors import CredentialsError, ParameterError
 from rootwatch.models import Link
+from rootwatch.resources import Arn, partition_of
 
 
 @dataclass
@@ -53,9 +54,9 @@ def organization_scope(session: boto3.Session, role: str, regions: list[str] | s
     if not accounts:
         raise ParameterError("the organization lists no ACTIVE account matching organization.include and exclude",
                              "check the ids and names (wildcards * and ?) in the parameter file")
-    partition = identity["Arn"].split(":")[1]
+    partition = partition_of(identity["Arn"])
     targets = [Target(a.get("Name") or a["Id"], session, account_id=a["Id"]) if a["Id"] == identity["Account"] else
-               Target(a.get("Name") or a["Id"], session, f"arn:{partition}:iam::{a['Id']}:role/{role}",
+               Target(a.get("Name") or a["Id"], session, str(Arn(partition, "iam", "", a["Id"], f"role/{role}")),
                       external_id, session_name, a["Id"]) for a in sorted(accounts, key=lambda a: a["Id"])]
     return Scope(targets, resolve_regions(rec, regions, home), rec.calls, rec.gaps)
 

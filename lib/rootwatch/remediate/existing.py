@@ -20,6 +20,7 @@ from itertools import chain, count
 from rootwatch.collect.evidence import Gap, Recorder
 from rootwatch.models import Link
 from rootwatch.remediate.actions import ALARM, CREATED_BY, LOG_GROUP, TOPIC
+from rootwatch.resources import Topic
 
 CLOUDTRAIL = "cloudtrail.amazonaws.com"
 
@@ -110,9 +111,9 @@ def _topics(rec: Recorder, region: str, prefix: str, found: Existing) -> None:
     if pages is None:
         found.unread[TOPIC, region] = _why(rec)
         return
-    arns = [t["TopicArn"] for p in pages for t in p.get("Topics", [])]
-    found.names[TOPIC, region] = frozenset(a.split(":")[5] for a in arns)
-    for arn in (a for a in arns if a.split(":")[5].startswith(prefix)):
+    topics = [topic for p in pages for t in p.get("Topics", []) if (topic := Topic.parse(t.get("TopicArn")))]
+    found.names[TOPIC, region] = frozenset(t.name for t in topics)
+    for arn in (t.arn for t in topics if t.name.startswith(prefix)):
         tags = rec.call(region, "sns", "ListTagsForResource", Link.NAMES_IN_USE, ResourceArn=arn)
         if tags is not None and CREATED_BY in tags.get("Tags", []):
             found.ours |= {arn}

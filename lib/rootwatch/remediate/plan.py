@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 
 from rootwatch.catalog import Control
 from rootwatch.collect import AccountEvidence
-from rootwatch.judge import BENCHMARK_ALARM, advanced_captures_all, basic_captures_all
+from rootwatch.judge import BENCHMARK_ALARM
 from rootwatch.models import Anchor, Check, Finding, Link, Status
 from rootwatch.remediate.actions import (
     ALARM,
@@ -37,6 +37,18 @@ from rootwatch.remediate.actions import (
     logical_id,
 )
 from rootwatch.remediate.existing import Existing, Wanted, common_prefix, free_name
+from rootwatch.resources import (
+    Alarm,
+    LogGroupRef,
+    MetricFilter,
+    Selectors,
+    Subscription,
+    Topic,
+    Trail,
+    advanced_captures_all,
+    basic_captures_all,
+    partition_of,
+)
 
 TOPIC_NAME = "cis-monitoring-alerts"
 GROUP_PREFIX = "aws-cloudtrail-logs-"  # + account id: the log group a trail without one gets
@@ -138,14 +150,14 @@ def _trail_fixes(plan: AccountPlan, ev: AccountEvidence, f: Finding, bad: set[Li
                   "create-trail), then run rootwatch remediate again")
         return None
     region = _trail_region(ev, a)
-    trail = next(t for t in ev.trails if t.get("Name") == a.trail)
+    trail = next(t for t in map(Trail, ev.trails) if t.name == a.trail)
     act = _actor(ev.account_id, region, _trail_facts(trail))
     if Link.LOGGING in bad:
         plan.add(act("cloudtrail", "StartLogging", {"Name": a.trail}, TRAIL_LOGGING, a.trail, Link.LOGGING,
                      creates=False))
     if Link.MANAGEMENT_EVENTS in bad:
-        _selectors(plan, act, a.trail, trail.get("rw:selectors") or {})
-    settings: dict = {} if trail.get("IsMultiRegionTrail") else {"IsMultiRegionTrail": True}
+        _selectors(plan, act, a.trail, trail.selectors or Selectors({}))
+    settings: dict = {} if trail.multi_region else {"IsMultiRegionTrail": True}
     refs: dict[str, str] = {}
     if a.log_group is not None:
         group = _Group(a.log_group, _monitoring_region(ev, a),
@@ -158,7 +170,7 @@ def _trail_fixes(plan: AccountPlan, ev: AccountEvidence, f: Finding, bad: set[Li
         if group is not None:
             plan.add(act("logs", "CreateLogGroup", {"logGroupName": group.name}, LOG_GROUP, group.name, Link.LOG_GROUP,
                          facts={}))
-            settings["CloudWatchLogsLogGroupArn"] = f"arn:aws:logs:{region}:{ev.account_id}:log-group:{group.name}:*"
+            settings["CloudWatchLogsLogGroupArn"] = LogGroupRef(ev.account_id, region, group.name).arn(_partition(ev))
             settings["CloudWatchLogsRoleArn"] = existing.role.arn
             refs = {"CloudWatchLogsLogGroupArn": logical_id(LOG_GROUP, group.name)}
     if settings:
@@ -183,14 +195,14 @@ def _delivery(plan: AccountPlan, ev: AccountEvidence, trail: str, region: str, e
     return _Group(free_name(GROUP_PREFIX + ev.account_id, existing.taken(LOG_GROUP, region)), region, True)
 
 
-def _selectors(plan: AccountPlan, act, name: str, current: dict) -> None:
+def _selectors(plan: AccountPlan, act, name: str, current: Selectors) -> None:
     """Merge a selector capturing every management event into the trail's own, in the kind it uses
     (PutEventSelectors with one kind replaces all selectors, and switching kinds drops the other's).
     A management-only selector narrowed only to reads or writes is widened in place; otherwise a
     selector is added beside the others — also beside one that excludes event sources, which stays
     as it was: CloudTrail logs an event that matches any selector, so the trail then captures every
     management event and still everything it captured before."""
-    advanced = current.get("AdvancedEventSelectors") or []
+    advanced = current.advanced
     if advanced:
         merged = _widened(advanced, _widen_advanced)
         if merged is None and _values(advanced) + 1 > MAX_ADVANCED_VALUES:
@@ -200,7 +212,7 @@ def _selectors(plan: AccountPlan, act, name: str, current: dict) -> None:
             return
         key, selectors = "AdvancedEventSelectors", merged or [*advanced, MANAGEMENT_SELECTOR]
     else:
-        basic = current.get("EventSelectors") or []
+        basic = current.basic
         merged = _widened(basic, _widen_basic)
         if merged is None and len(basic) >= MAX_BASIC_SELECTORS:
             plan.note(f"trail {name}: it has {len(basic)} basic event selectors, CloudTrail's limit, and none is a "
@@ -247,7 +259,7 @@ class _Topic:
     def __init__(self, plan: AccountPlan, ev: AccountEvidence, notify: list[str], existing: Existing) -> None:
         self.plan, self.ev, self.notify, self.existing = plan, ev, notify, existing
         self.chosen, self.arn, self.ref = False, "", ""
-        self.subscriptions = ev.subscriptions + existing.subscriptions
+        self.subscriptions = [Subscription(s) for s in ev.subscriptions + existing.subscriptions]
 
     def arn_for(self, region: str) -> tuple[str, str]:
         """The topic's ARN ("" when none can be planned: a note says why) and its logical id when
@@ -258,8 +270,7 @@ class _Topic:
         return self.arn, self.ref
 
     def _choose(self, region: str) -> None:
-        confirmed = sorted({s["rw:topicArn"] for s in self.subscriptions
-                            if s.get("SubscriptionArn", "").startswith("arn:")},
+        confirmed = sorted({s.topic_arn for s in self.subscriptions if s.confirmed},
                            key=lambda arn: (arn not in self.existing.ours, arn))
         if confirmed:
             self.arn = confirmed[0]
@@ -269,14 +280,15 @@ class _Topic:
                            "topic or alarm planned, lest it take a name in use")
             return
         taken = self.existing.taken(TOPIC, region)
-        theirs = {n for n in taken if f"arn:aws:sns:{region}:{self.ev.account_id}:{n}" not in self.existing.ours}
+        partition = _partition(self.ev)
+        theirs = {n for n in taken if Topic.arn_of(partition, region, self.ev.account_id, n) not in self.existing.ours}
         name = free_name(TOPIC_NAME, theirs)
-        self.arn = f"arn:aws:sns:{region}:{self.ev.account_id}:{name}"
+        self.arn = Topic.arn_of(partition, region, self.ev.account_id, name)
         act = _actor(self.ev.account_id, region)
         if name not in taken:
             self.plan.add(act("sns", "CreateTopic", {"Name": name, "Tags": [CREATED_BY]}, TOPIC, name, Link.SUBSCRIBER))
             self.ref = logical_id(TOPIC, name)
-        subscribed = {s.get("Endpoint") for s in self.subscriptions if s["rw:topicArn"] == self.arn}
+        subscribed = {s.endpoint for s in self.subscriptions if s.topic_arn == self.arn}
         for endpoint in self.notify:
             if endpoint not in subscribed:
                 self.plan.add(act("sns", "Subscribe", {"TopicArn": self.arn, "Protocol": _protocol(endpoint),
@@ -298,8 +310,8 @@ def _monitoring(plan: AccountPlan, ev: AccountEvidence, f: Finding, control: Con
     metric = a.metric
     if Link.METRIC_FILTER in bad or metric is None:
         metric = (rem.namespace, rem.metric_name)
-        taken = {x.get("filterName") for x in ev.metric_filters
-                 if x.get("logGroupName") == group.name and x.get("rw:region") == group.region}
+        taken = {x.name for x in map(MetricFilter, ev.metric_filters)
+                 if x.log_group == group.name and x.region == group.region}
         name = free_name(rem.filter_name, taken)
         plan.add(act("logs", "PutMetricFilter", {
             "logGroupName": group.name, "filterName": name, "filterPattern": control.intended.canonical,
@@ -313,14 +325,14 @@ def _monitoring(plan: AccountPlan, ev: AccountEvidence, f: Finding, control: Con
     arn, ref = topic.arn_for(group.region)
     if not arn:
         return
-    if any(arn in x.get("AlarmActions", []) and x.get("ActionsEnabled") and x.get("rw:region") == group.region
-           and (x.get("Namespace"), x.get("MetricName")) == metric for x in ev.alarms):
+    if any(x.notifies(arn) and x.actions_enabled and x.region == group.region and x.metric == metric
+           for x in map(Alarm, ev.alarms)):
         return  # an alarm on the metric already notifies the topic; only its subscriber's confirmation is missing
     if (ALARM, group.region) in existing.unread:
         plan.note(f"CIS {control.id}: the alarms of {group.region} could not be listed "
                   f"({existing.unread[ALARM, group.region]}): no alarm planned, lest it replace one")
         return
-    taken = {x["AlarmName"] for x in ev.alarms} | existing.taken(ALARM, group.region)
+    taken = {x.name for x in map(Alarm, ev.alarms)} | existing.taken(ALARM, group.region)
     alarm = free_name(rem.alarm_name, taken)
     plan.add(act("cloudwatch", "PutMetricAlarm", {
         "AlarmName": alarm, "AlarmDescription": f"CIS {control.id}: {control.title} (rootwatch)",
@@ -330,7 +342,12 @@ def _monitoring(plan: AccountPlan, ev: AccountEvidence, f: Finding, control: Con
 
 
 def _enabled(ev: AccountEvidence, alarm: str) -> bool:
-    return any(x["AlarmName"] == alarm and x.get("ActionsEnabled") for x in ev.alarms)
+    return any(x.name == alarm and x.actions_enabled for x in map(Alarm, ev.alarms))
+
+
+def _partition(ev: AccountEvidence) -> str:
+    """The partition of the account's own ARNs (``aws-us-gov`` in GovCloud): the audited identity's."""
+    return partition_of(ev.caller_arn)
 
 
 def _actor(account_id: str, region: str, facts: dict | None = None):
@@ -347,14 +364,13 @@ TRAIL_FACTS = ("S3BucketName", "S3KeyPrefix", "IncludeGlobalServiceEvents", "IsM
                "IsOrganizationTrail", "SnsTopicName")
 
 
-def _trail_facts(trail: dict) -> dict:
+def _trail_facts(trail: Trail) -> dict:
     """The trail's settings as DescribeTrails reports them, and its selectors of the kind it uses: a
     template that takes the trail over must declare them, or applying it would drop them."""
-    facts = {k: trail[k] for k in TRAIL_FACTS if trail.get(k) is not None}
-    selectors = trail.get("rw:selectors") or {}
-    advanced = selectors.get("AdvancedEventSelectors") or []
-    return {**facts, **({"AdvancedEventSelectors": advanced} if advanced else
-                        {"EventSelectors": selectors.get("EventSelectors") or []})}
+    facts = {k: trail.raw[k] for k in TRAIL_FACTS if trail.raw.get(k) is not None}
+    selectors = trail.selectors or Selectors({})
+    return {**facts, **({"AdvancedEventSelectors": selectors.advanced} if selectors.advanced else
+                        {"EventSelectors": selectors.basic})}
 
 
 def _protocol(endpoint: str) -> str:
