@@ -3,6 +3,7 @@ and the root events the CIS filter leaves out, with why."""
 
 from __future__ import annotations
 
+import os
 from datetime import UTC, datetime
 
 import pandas as pd
@@ -30,11 +31,22 @@ def activity(evidence, catalog):
                                     {}, []))
 
 
+@pytest.fixture
+def as_aws(sandbox, monkeypatch):
+    """The session's sandbox, reached as an AWS endpoint (read only: a second in-process sandbox would
+    reset moto's state under the others)."""
+    for key in [k for k in os.environ if k.startswith("AWS_")]:
+        monkeypatch.delenv(key)
+    for key, value in {**sandbox.environment(), "NO_PROXY": "127.0.0.1,localhost", "no_proxy": "127.0.0.1"}.items():
+        monkeypatch.setenv(key, value)
+    return {a.account_id: a.role_arn for a in sandbox.accounts}
+
+
 @pytest.mark.parametrize("benchmark", ["cis-v6.0", "cis-v7.0"])
-def test_exploration_runs_under_editions_that_renumber_root_usage(benchmark):
+def test_exploration_runs_under_editions_that_renumber_root_usage(as_aws, benchmark):
     """v6.0 and v7.0 number the root-usage control 5.3: the exploration asks the catalog by role."""
-    explored = start({"source": "sandbox", "accounts": ["healthy"], "regions": ["us-east-1"],
-                      "window": "last-30-days", "benchmark": benchmark})
+    explored = start({"source": "aws", "accounts": [as_aws[HEALTHY]], "regions": ["us-east-1"],
+                      "window": {"start": "2026-09-01", "end": "2026-10-01"}, "benchmark": benchmark})
     assert [(c.id, c.benchmark) for c in explored.run.controls] == [("5.3", benchmark)]
     assert len(explored.events) > 0 and set(explored.events.account_id) == {HEALTHY}
     assert [f.key for f in explored.run.findings] == ["5.3", "5.3 alarm coverage"]
