@@ -3,7 +3,6 @@ and the root events the CIS filter leaves out, with why."""
 
 from __future__ import annotations
 
-import os
 from datetime import UTC, datetime
 
 import pandas as pd
@@ -29,17 +28,6 @@ def activity(evidence, catalog):
     now = datetime.now(UTC)
     return RootActivity(EvidenceRun(params, controls, accounts, built, judge_all(accounts, controls), now, now,
                                     {}, []))
-
-
-@pytest.fixture
-def as_aws(sandbox, monkeypatch):
-    """The session's sandbox, reached as an AWS endpoint (read only: a second in-process sandbox would
-    reset moto's state under the others)."""
-    for key in [k for k in os.environ if k.startswith("AWS_")]:
-        monkeypatch.delenv(key)
-    for key, value in {**sandbox.environment(), "NO_PROXY": "127.0.0.1,localhost", "no_proxy": "127.0.0.1"}.items():
-        monkeypatch.setenv(key, value)
-    return {a.account_id: a.role_arn for a in sandbox.accounts}
 
 
 @pytest.mark.parametrize("benchmark", ["cis-v6.0", "cis-v7.0"])

@@ -28,6 +28,7 @@ FORBIDDEN = {
                  "matplotlib"},
     "archive": {"rootwatch.collect", "rootwatch.frames", "rootwatch.judge", "rootwatch.sandbox", "rootwatch.cli",
                 "pandas", "boto3"},
+    "remediate": {"rootwatch.workbook", "rootwatch.explore", "rootwatch.sandbox", "rootwatch.cli"},
     "charts.py": {"rootwatch.collect", "rootwatch.judge", "rootwatch.sandbox", "boto3"},
 }
 

@@ -20,8 +20,8 @@ from rootwatch.collect.evidence import Gap
 from rootwatch.coverage import MEANT_FOR
 from rootwatch.coverage import judge as judge_pattern
 from rootwatch.errors import PatternSyntaxError
-from rootwatch.models import CHAIN_LINKS, Anchor, Check, Coverage, Finding, Link, LinkVerdict, Status, Step, roll_up
-from rootwatch.resources import Alarm, LogGroupRef, MetricFilter, Subscription, Topic, Trail, partition_of
+from rootwatch.models import CHAIN_LINKS, Anchor, Check, Coverage, Finding, Link, LinkVerdict, Status, roll_up
+from rootwatch.resources import Alarm, LogGroupRef, MetricFilter, Subscription, Trail
 
 PASS, FAIL, GAP = Status.PASS, Status.FAIL, Status.GAP
 BENCHMARK_ALARM = {"Statistic": "Sum", "Period": 300, "Threshold": 1.0,
@@ -48,7 +48,6 @@ def judge_account(ev: AccountEvidence, control: Control, catalog: Catalog | None
         finding.anchor = _anchor(best)
         if control.caveat:
             finding.notes.append(f"caveat of the benchmark's pattern: {control.caveat}")
-        finding.remediation = _remediation(ev, control, best)
     finding.status = roll_up(link.status for link in finding.links)
     return finding
 
@@ -294,60 +293,6 @@ def _subscriber(ev: AccountEvidence, alarm: str, topics: tuple[str, ...]) -> Lin
 def _deviations(alarm: Alarm) -> list[str]:
     return [f"alarm {alarm.name}: {key} is {alarm.raw.get(key)!r}, the benchmark uses {want!r}"
             for key, want in BENCHMARK_ALARM.items() if alarm.raw.get(key) != want]
-
-
-def _remediation(ev: AccountEvidence, control: Control, chain: _Chain) -> list[Step]:
-    """The benchmark's four steps (filter, topic, subscription, alarm) for the links that fail,
-    plus the trail fixes when the chain breaks before the log group."""
-    failing = {link.link for link in chain.links if link.status == FAIL}
-    if not failing:
-        return []
-    rem = control.remediation
-    trail = chain.trail
-    region = chain.group.region if chain.group else ((trail and trail.home_region) or ev.regions[0])
-    steps: list[Step] = []
-    name = trail.name if trail else "<trail>"
-    if Link.TRAIL in failing and trail:
-        steps.append(Step(Link.TRAIL, "Record every region and deliver to CloudWatch Logs",
-                          f"aws cloudtrail update-trail --region {region} --name {name} --is-multi-region-trail "
-                          f"--cloud-watch-logs-log-group-arn <log-group-arn> --cloud-watch-logs-role-arn <role-arn>"))
-    if Link.LOGGING in failing:
-        steps.append(Step(Link.LOGGING, "Turn logging on",
-                          f"aws cloudtrail start-logging --region {region} --name {name}"))
-    if Link.MANAGEMENT_EVENTS in failing:
-        steps.append(Step(Link.MANAGEMENT_EVENTS, "Capture all management events",
-                          f"aws cloudtrail put-event-selectors --region {region} --trail-name {name} --event-selectors "
-                          "'[{\"ReadWriteType\":\"All\",\"IncludeManagementEvents\":true}]'"))
-    group = chain.group.name if chain.group else "<log-group>"
-    # fix what exists under its own names (the alarm stays wired); create the catalog's otherwise
-    namespace, metric = chain.metric or (rem.namespace, rem.metric_name)
-    if Link.METRIC_FILTER in failing:
-        steps.append(Step(Link.METRIC_FILTER, "1. Create (or correct) the metric filter",
-                          f"aws logs put-metric-filter --region {region} --log-group-name {group} "
-                          f"--filter-name {chain.filter_name or rem.filter_name} --metric-transformations "
-                          f"metricName={metric},metricNamespace={namespace},metricValue=1 "
-                          f"--filter-pattern '{control.intended.canonical}'"))
-    alarm = chain.alarm
-    topic = alarm.topics[0] if alarm and alarm.topics else None
-    target = topic or Topic.arn_of(partition_of(ev.caller_arn), region, ev.account_id, "cis-monitoring-alerts")
-    if Link.SUBSCRIBER in failing:
-        if not topic:
-            steps.append(Step(Link.SUBSCRIBER, "2. Create an SNS topic (reuse one topic for all monitoring alarms)",
-                              f"aws sns create-topic --region {region} --name cis-monitoring-alerts"))
-        steps.append(Step(Link.SUBSCRIBER, "3. Subscribe someone who will act, and have them confirm",
-                          f"aws sns subscribe --region {region} --topic-arn {target} --protocol email "
-                          "--notification-endpoint <security-team@example.com>"))
-    if Link.ALARM in failing and alarm and topic and not alarm.actions_enabled:
-        steps.append(Step(Link.ALARM, "4. Re-enable the alarm's actions",
-                          f"aws cloudwatch enable-alarm-actions --region {region} --alarm-names {alarm.name}"))
-    elif Link.ALARM in failing:
-        steps.append(Step(Link.ALARM, "4. Create the alarm",
-                          f"aws cloudwatch put-metric-alarm --region {region} "
-                          f"--alarm-name {alarm.name if alarm else rem.alarm_name} --metric-name {metric} "
-                          f"--namespace {namespace} --statistic Sum --period 300 --threshold 1 "
-                          f"--comparison-operator GreaterThanOrEqualToThreshold --evaluation-periods 1 "
-                          f"--alarm-actions {target}"))
-    return steps
 
 
 # --- helpers ---------------------------------------------------------------------------------

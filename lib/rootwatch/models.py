@@ -141,7 +141,8 @@ class LinkVerdict:
 
 @dataclass(frozen=True)
 class Step:
-    """One remediation step for a failing link: a command with the account's real names."""
+    """One change of the remediation plan (``remediate.render.step``) for a failing link: what it is
+    for, and the AWS CLI command that makes it, with the account's real names."""
 
     link: Link
     title: str
@@ -175,7 +176,8 @@ class Finding:
     status: Status
     links: list[LinkVerdict]
     notes: list[str] = field(default_factory=list)
-    remediation: list[Step] = field(default_factory=list)
+    remediation: list[Step] = field(default_factory=list)  # the remediation plan's changes for it, as CLI commands
+    remediation_notes: list[str] = field(default_factory=list)  # what that plan cannot do, or waits for
     coverage: Coverage | None = None  # the metric filter's verdict, with its deciding event
     check: Check = Check.CHAIN
     anchor: Anchor = field(default_factory=Anchor)
@@ -201,6 +203,7 @@ class Finding:
                            "subject": v.subject, "evidence": list(v.evidence)} for v in self.links],
                 "notes": list(self.notes),
                 "remediation": [{"link": s.link.id, "title": s.title, "command": s.command} for s in self.remediation],
+                "remediation_notes": list(self.remediation_notes),
                 "coverage": self.coverage.to_dict() if self.coverage else None,
                 "anchor": asdict(self.anchor)}
 
@@ -213,6 +216,7 @@ class Finding:
                     for v in record["links"]],
                    list(record["notes"]),
                    [Step(Link(s["link"]), s["title"], s["command"]) for s in record["remediation"]],
+                   list(record["remediation_notes"]),
                    Coverage(**record["coverage"]) if record["coverage"] else None, Check(record["check"]),
                    Anchor(**{**anchor, "metric": tuple(anchor["metric"]) if anchor["metric"] else None,
                              "topics": tuple(anchor["topics"])}))

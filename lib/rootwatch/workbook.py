@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -19,17 +17,14 @@ import pandas as pd
 
 from rootwatch import charts, exports, frames
 from rootwatch.catalog import Catalog, Control, load_catalog, with_role
-from rootwatch.collect import AccountEvidence, Target, collect
-from rootwatch.collect.evidence import RawCall, Recorder, write_raw
-from rootwatch.collect.organization import organization_scope, resolve_regions
-from rootwatch.collect.session import Clients, make_session, preflight
+from rootwatch.collect import AccountEvidence, collect
+from rootwatch.collect.evidence import RawCall, write_raw
 from rootwatch.display import heading, show, show_figure
-from rootwatch.errors import ParameterError
-from rootwatch.extras import require
 from rootwatch.judge import judge_alarm_coverage, judge_all
 from rootwatch.models import Check, Finding, Link, Role, Status, dump_findings
 from rootwatch.params import RunParams
-from rootwatch.resources import Arn
+from rootwatch.remediate.plan import advise, plan_account
+from rootwatch.scope import opened
 
 # Root events in two tables of eight columns each: fourteen side by side do not fit a printed page
 # (the PDF would cut the verdict columns off), and a reader takes them as two questions anyway.
@@ -187,7 +182,10 @@ class EvidenceRun:
         for f in (f for f in self.findings if f.check == Check.CHAIN):
             heading(f"{f.account_label} ({f.account_id}) — CIS {f.control}")
             steps = self.remediation(f.account_id, f.control)
-            show(steps if len(steps) else pd.DataFrame({"remediation": ["nothing to do: every link passes"]}))
+            if len(steps) or not f.remediation_notes:
+                show(steps if len(steps) else pd.DataFrame({"remediation": ["nothing to do: every link passes"]}))
+            if f.remediation_notes:
+                show(pd.DataFrame({"note": f.remediation_notes}))
 
     # --- outputs ----------------------------------------------------------------------
     def accounts(self) -> list[str]:
@@ -283,9 +281,14 @@ def start(parameters: dict[str, Any]) -> EvidenceRun:
 
 def judged(evidence: list[AccountEvidence], controls: list[Control],
            catalog: Catalog) -> tuple[dict[str, pd.DataFrame], list[Finding]]:
-    """The frames of the evidence and every finding, alarm coverage included."""
+    """The frames of the evidence and every finding, alarm coverage included; each failing chain
+    finding with its part of the remediation plan (what ``rootwatch remediate`` would do)."""
     built = frames.build_all(evidence, controls)
-    return built, _with_alarm_coverage(judge_all(evidence, controls, catalog), evidence, controls, built)
+    findings = judge_all(evidence, controls, catalog)
+    by_id = {c.id: c for c in controls}
+    for ev in evidence:
+        advise(findings, plan_account(ev, findings, by_id, notify=[]))
+    return built, _with_alarm_coverage(findings, evidence, controls, built)
 
 
 def _with_alarm_coverage(findings: list[Finding], evidence: list[AccountEvidence], controls: list[Control],
@@ -303,63 +306,6 @@ def _with_alarm_coverage(findings: list[Finding], evidence: list[AccountEvidence
         if f.control == root.id:
             out.append(extra[f.account_id])
     return out
-
-
-@dataclass
-class Scope:
-    """The accounts and regions a run reads, and how to reach them (``endpoint``: the sandbox's)."""
-
-    targets: list[Target]
-    regions: list[str]
-    calls: list[RawCall]  # organization / region listing, evidence of what was in scope
-    endpoint: str | None = None
-
-
-@contextmanager
-def opened(params: RunParams) -> Iterator[Scope]:
-    """The run's scope, with the sandbox served while the block runs when the source is the sandbox."""
-    if params.source == "sandbox":
-        require("sandbox", "source: sandbox")
-        from rootwatch.sandbox import Sandbox
-
-        with Sandbox(now=params.window.end) as sb:
-            yield _sandbox_scope(params, sb)
-        return
-    yield _aws_scope(params)
-
-
-def _sandbox_scope(params: RunParams, sb: Any) -> Scope:
-    chosen = [a for a in sb.accounts if not params.accounts or {a.account_id, a.alias} & set(params.accounts)]
-    unknown = set(params.accounts) - {x for a in sb.accounts for x in (a.account_id, a.alias)}
-    if unknown:
-        raise ParameterError(f"the sandbox has no account {', '.join(sorted(unknown))}",
-                             f"use {', '.join(a.alias for a in sb.accounts)}")
-    base = sb.session()
-    rec = Recorder(Clients(base, sb.endpoint), "organization")
-    regions = resolve_regions(rec, _regions(params), sb.region)
-    return Scope([Target(a.alias, base, a.role_arn) for a in chosen], regions, rec.calls, sb.endpoint)
-
-
-def _aws_scope(params: RunParams) -> Scope:
-    home = params.home_region()
-    session = make_session(params.profile, home)
-    org = params.organization
-    if org:
-        scope = organization_scope(session, org["role"], _regions(params), org["include"], org["exclude"],
-                                   org["external_id"], org["session_name"])
-        return Scope(scope.targets, scope.regions, scope.calls)
-    rec = Recorder(Clients(session), "scope")
-    regions = resolve_regions(rec, _regions(params), session.region_name or "us-east-1")
-    targets = [Target(arn.account, session, a) if (arn := Arn.parse(a)) else
-               Target(a.removeprefix("profile:"), make_session(a.removeprefix("profile:"), home))
-               for a in params.accounts]
-    # without accounts the profile's own account, named by its profile or else by its id
-    return Scope(targets or [Target(params.profile or preflight(session, "the default credential chain"), session)],
-                 regions, rec.calls)
-
-
-def _regions(params: RunParams) -> list[str] | str:
-    return "all" if params.regions == ("all",) else list(params.regions)
 
 
 def _progress_bars() -> Any:

@@ -38,8 +38,8 @@ from rootwatch.models import Check, Finding, Link, dump_findings
 from rootwatch.params import RunParams
 from rootwatch.remediate import existing, render
 from rootwatch.remediate.actions import Action
-from rootwatch.remediate.plan import AccountPlan, plan_account, wanted
-from rootwatch.workbook import Scope, opened
+from rootwatch.remediate.plan import AccountPlan, advise, plan_account, wanted
+from rootwatch.scope import Scope, opened
 
 CHANGES = "changes.jsonl"
 OPTIONS = ("delivery_role",)  # the parameter file's ``remediate:`` section
@@ -209,6 +209,7 @@ def _plan(scope: Scope, params: RunParams, catalog: Catalog, controls: list[Cont
                 existing.unreadable(names, role, rec.gaps[-1])
             result.reads += rec.calls
         result.plans.append(plan_account(ev, before, by_id, notify, found))
+        advise(before, result.plans[-1])
     return result
 
 
@@ -222,9 +223,15 @@ def _write_plan(result: Remediation, scope: Scope) -> None:
             folder.mkdir()
             (folder / "cloudformation.yaml").write_text(result.cloudformation(plan), encoding="utf-8")
             (folder / "main.tf").write_text(result.terraform(plan), encoding="utf-8")
-    (directory / "plan.json").write_text(json.dumps([{**asdict(p), "actions": [asdict(a) for a in p.actions]}
-                                                     for p in result.plans], indent=1), encoding="utf-8")
+    (directory / "plan.json").write_text(json.dumps([_plan_record(p) for p in result.plans], indent=1),
+                                         encoding="utf-8")
     _write_findings(directory / "before", result.evidence, result.before, scope.calls + result.reads)
+
+
+def _plan_record(plan: AccountPlan) -> dict[str, Any]:
+    """An account's plan in plan.json: its changes in order (each with the link it fixes) and notes."""
+    return {"account_id": plan.account_id, "label": plan.label,
+            "actions": [{**asdict(a), "link": a.link.id, "why": a.why} for a in plan.actions], "notes": plan.notes}
 
 
 def _write_findings(folder: Path, evidence: list[AccountEvidence], findings: list[Finding],

@@ -22,6 +22,7 @@ from rootwatch.catalog import Control
 from rootwatch.collect import AccountEvidence
 from rootwatch.judge import BENCHMARK_ALARM
 from rootwatch.models import Anchor, Check, Finding, Link, Status
+from rootwatch.remediate import render
 from rootwatch.remediate.actions import (
     ALARM,
     ALARM_ACTIONS,
@@ -58,8 +59,19 @@ MANAGEMENT_SELECTOR = {"Name": "All management events (rootwatch)",
                        "FieldSelectors": [{"Field": "eventCategory", "Equals": ["Management"]}]}
 MAX_BASIC_SELECTORS = 5           # CloudTrail's quotas per trail, which cannot be raised
 MAX_ADVANCED_VALUES = 500
+PROVISIONAL = ("names checked against the audit's evidence only: rootwatch remediate reads the names in use "
+               "before it writes, and takes another free name where one is taken")
 ROLE_HINT = ("name a role CloudTrail can assume to write to CloudWatch Logs in the parameters "
              "(remediate: {delivery_role: NAME}; policies/README.md, 'The delivery role'), then run again")
+
+
+@dataclass
+class Advice:
+    """What the plan does for one finding: the actions it needs (some shared with other findings,
+    made once: the trail's fixes, the one topic) and what the plan cannot do for it."""
+
+    actions: list[Action] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -68,14 +80,24 @@ class AccountPlan:
     label: str
     actions: list[Action] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)  # what the plan cannot do, or waits for
+    advice: dict[str, Advice] = field(default_factory=dict)  # by finding key, in plan order
+    serving: str = ""  # the key of the finding being planned
 
     def note(self, text: str) -> None:
         if text not in self.notes:
             self.notes.append(text)
+        said = self.advice.setdefault(self.serving, Advice()).notes
+        if text not in said:
+            said.append(text)
 
     def add(self, action: Action) -> None:
-        if all((a.operation, a.name, a.params) != (action.operation, action.name, action.params) for a in self.actions):
+        same = next((a for a in self.actions if (a.operation, a.name, a.params) ==
+                     (action.operation, action.name, action.params)), None)
+        if same is None:
             self.actions.append(action)
+        needed = self.advice.setdefault(self.serving, Advice()).actions
+        if (same or action) not in needed:
+            needed.append(same or action)
 
 
 @dataclass(frozen=True)
@@ -92,11 +114,12 @@ def plan_account(ev: AccountEvidence, findings: list[Finding], controls: dict[st
     """The plan for one account's failing chain findings (``notify``: who to subscribe, if a new
     topic is needed; ``existing``: the names in use that the evidence does not show, from
     ``existing.read`` over ``wanted``; without it only the evidence's names count as taken, which
-    is enough to show a plan but not to make one)."""
-    existing = existing or Existing()
+    is enough to show a plan but not to make one: each finding it creates something for says so)."""
+    provisional, existing = existing is None, existing or Existing()
     plan = AccountPlan(ev.account_id, ev.label)
     topic = _Topic(plan, ev, notify, existing)
     for f in _failing(ev, findings):
+        plan.serving = f.key
         unread = [link.link.title for link in f.links if link.status == Status.GAP]
         if unread:
             plan.note(f"CIS {f.control}: {', '.join(unread)} could not be read; nothing planned for them "
@@ -111,7 +134,20 @@ def plan_account(ev: AccountEvidence, findings: list[Finding], controls: dict[st
                       "trail): remediate that account")
         elif bad - TRAIL_LINKS:
             _monitoring(plan, ev, f, controls[f.control], bad, topic, group, existing)
+    for key, advice in plan.advice.items() if provisional else ():
+        if any(a.creates for a in advice.actions) and PROVISIONAL not in advice.notes:
+            advice.notes.append(PROVISIONAL)
     return plan
+
+
+def advise(findings: list[Finding], plan: AccountPlan) -> None:
+    """Give each of the plan's findings its part of the plan, in the CLI form ``rootwatch remediate``
+    prints: the report advises exactly what the remediation would do, never another name."""
+    for f in findings:
+        advice = plan.advice.get(f.key) if f.account_id == plan.account_id else None
+        if advice is not None:
+            f.remediation = [render.step(a) for a in advice.actions]
+            f.remediation_notes = list(advice.notes)
 
 
 def wanted(ev: AccountEvidence, findings: list[Finding], controls: dict[str, Control]) -> Wanted:
@@ -260,6 +296,8 @@ class _Topic:
         self.plan, self.ev, self.notify, self.existing = plan, ev, notify, existing
         self.chosen, self.arn, self.ref = False, "", ""
         self.subscriptions = [Subscription(s) for s in ev.subscriptions + existing.subscriptions]
+        self.actions: list[Action] = []  # what choosing it planned, and said: every finding using it needs them
+        self.notes: list[str] = []
 
     def arn_for(self, region: str) -> tuple[str, str]:
         """The topic's ARN ("" when none can be planned: a note says why) and its logical id when
@@ -267,6 +305,10 @@ class _Topic:
         if not self.chosen:
             self.chosen = True
             self._choose(region)
+        for action in self.actions:
+            self.plan.add(action)
+        for text in self.notes:
+            self.plan.note(text)
         return self.arn, self.ref
 
     def _choose(self, region: str) -> None:
@@ -276,8 +318,8 @@ class _Topic:
             self.arn = confirmed[0]
             return
         if (TOPIC, region) in self.existing.unread:
-            self.plan.note(f"the topics of {region} could not be listed ({self.existing.unread[TOPIC, region]}): no "
-                           "topic or alarm planned, lest it take a name in use")
+            self.notes.append(f"the topics of {region} could not be listed ({self.existing.unread[TOPIC, region]}): "
+                              "no topic or alarm planned, lest it take a name in use")
             return
         taken = self.existing.taken(TOPIC, region)
         partition = _partition(self.ev)
@@ -286,20 +328,21 @@ class _Topic:
         self.arn = Topic.arn_of(partition, region, self.ev.account_id, name)
         act = _actor(self.ev.account_id, region)
         if name not in taken:
-            self.plan.add(act("sns", "CreateTopic", {"Name": name, "Tags": [CREATED_BY]}, TOPIC, name, Link.SUBSCRIBER))
+            self.actions.append(act("sns", "CreateTopic", {"Name": name, "Tags": [CREATED_BY]}, TOPIC, name,
+                                    Link.SUBSCRIBER))
             self.ref = logical_id(TOPIC, name)
         subscribed = {s.endpoint for s in self.subscriptions if s.topic_arn == self.arn}
         for endpoint in self.notify:
             if endpoint not in subscribed:
-                self.plan.add(act("sns", "Subscribe", {"TopicArn": self.arn, "Protocol": _protocol(endpoint),
-                                                       "Endpoint": endpoint}, SUBSCRIPTION, f"{name} {endpoint}",
-                                  Link.SUBSCRIBER, refs={"TopicArn": self.ref} if self.ref else {}))
+                self.actions.append(act("sns", "Subscribe", {"TopicArn": self.arn, "Protocol": _protocol(endpoint),
+                                                             "Endpoint": endpoint}, SUBSCRIPTION, f"{name} {endpoint}",
+                                        Link.SUBSCRIBER, refs={"TopicArn": self.ref} if self.ref else {}))
         pending = sorted(subscribed | set(self.notify))
         if pending:
-            self.plan.note(f"topic {name}: subscription(s) of {', '.join(pending)} stay pending until each owner "
-                           "confirms (the subscriber link passes only then)")
+            self.notes.append(f"topic {name}: subscription(s) of {', '.join(pending)} stay pending until each "
+                              "owner confirms (the subscriber link passes only then)")
         else:
-            self.plan.note(f"topic {name} has no subscriber: run again with --notify ADDRESS")
+            self.notes.append(f"topic {name} has no subscriber: run again with --notify ADDRESS")
 
 
 def _monitoring(plan: AccountPlan, ev: AccountEvidence, f: Finding, control: Control, bad: set[Link],
@@ -354,8 +397,8 @@ def _actor(account_id: str, region: str, facts: dict | None = None):
     """A maker of this account's and region's actions (``facts``: the trail's, for trail actions)."""
     def act(service: str, operation: str, params: dict, kind: str, name: str, why: Link, creates: bool = True,
             refs: dict[str, str] | None = None, facts: dict | None = facts) -> Action:
-        return Action(account_id, region, service, operation, params, kind, name, f"fixes the {why.title} link",
-                      creates, refs or {}, facts or {})
+        return Action(account_id, region, service, operation, params, kind, name, why, creates, refs or {},
+                      facts or {})
     return act
 
 
