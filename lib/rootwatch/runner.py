@@ -502,11 +502,11 @@ def _write_context(plan: Plan, staging: Path, started: datetime, pdf: PdfOutcome
                 "finished": datetime.now(UTC).isoformat(timespec="seconds")},
         "collection": {"started": collection["started"], "finished": collection["finished"]},
         "pdf": {"produced": pdf.produced, "renderer": pdf.renderer, "message": pdf.message},
-        "signers": [{"kind": s.kind, "identity": s.identity} for s in plan.signers],
+        "signers": [{"kind": s.KIND.kind, "identity": s.identity} for s in plan.signers],
     }
     (staging / "environment.json").write_text(json.dumps(environment, indent=2) + "\n", encoding="utf-8")
     (staging / "README.txt").write_text(readme(plan.directory.name, pdf.produced, pdf.message,
-                                               [s.kind for s in plan.signers]), encoding="utf-8")
+                                               [s.KIND.kind for s in plan.signers]), encoding="utf-8")
 
 
 def _git() -> dict[str, Any]:
