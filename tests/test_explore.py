@@ -85,3 +85,16 @@ def test_timeline_and_heat_map_show_every_event(activity):
     heat = charts.hour_weekday(events)
     assert heat.axes[0].images[0].get_array().sum() == len(events)
     assert len(events[events.account_id == HEALTHY]) > 0
+
+
+def test_alarm_coverage_lists_each_uncovered_event_once(activity, monkeypatch):
+    """The section is in every signed report: the uncovered events are one table, not the same twice."""
+    from rootwatch import workbook
+
+    shown = []
+    monkeypatch.setattr(workbook, "show", lambda df, title=None: shown.append(df))
+    activity.show_alarm_coverage()
+    uncovered = activity.run.uncovered()
+    assert len(uncovered) > 0
+    [table] = [df for df in shown if "event_id" in df.columns]
+    assert list(table.event_id) == list(uncovered.event_id)

@@ -171,8 +171,6 @@ class EvidenceRun:
         show(self.coverage_summary())
         uncovered = self.uncovered()
         show(uncovered if len(uncovered) else pd.DataFrame({"uncovered": ["none: every counted event raised an alarm"]}))
-        uncovered = self.frames["alarm_coverage"][~self.frames["alarm_coverage"].covered]
-        show(uncovered if len(uncovered) else pd.DataFrame({"uncovered": ["every counted root event raised an alarm"]}))
 
     def show_gaps(self) -> None:
         gaps = self.gaps()
