@@ -50,3 +50,15 @@ def evidence(sandbox, window, catalog):
     targets = [Target(a.alias, sandbox.session(a.account_id)) for a in sandbox.accounts]
     return {e.account_id: e for e in collect(targets, ["us-east-1"], window, [catalog.control("4.3")],
                                              endpoint_url=sandbox.endpoint)}
+
+
+@pytest.fixture
+def as_aws(sandbox, monkeypatch):
+    """The session's sandbox, reached as an AWS endpoint, as a shell pointed at it reaches it: for
+    library calls that take parameters (read only: a second in-process sandbox would reset moto's
+    state under the others). {account id: its audit role ARN}."""
+    for key in [k for k in os.environ if k.startswith("AWS_")]:
+        monkeypatch.delenv(key)
+    for key, value in {**sandbox.environment(), "NO_PROXY": "127.0.0.1,localhost", "no_proxy": "127.0.0.1"}.items():
+        monkeypatch.setenv(key, value)
+    return {a.account_id: a.role_arn for a in sandbox.accounts}

@@ -10,6 +10,7 @@ import yaml
 
 from rootwatch.catalog import DEFAULT_PATH, load_catalog
 from rootwatch.errors import CatalogError
+from rootwatch.models import Role
 from rootwatch.patterns import compare
 
 SECTION_4 = [f"4.{n}" for n in range(1, 16)]
@@ -83,6 +84,16 @@ def test_unknown_control_and_benchmark_name_the_known_ones(catalog):
         catalog.control("4.3", "cis-v9")
 
 
+@pytest.mark.parametrize("bench", ["cis-v3.0", "cis-v4.0.1", "cis-v5.0", "cis-v6.0", "cis-v7.0"])
+def test_every_edition_names_its_root_usage_control_by_role(catalog, bench):
+    """Code asks for the root-usage control by role: 4.3 until v5.0, 5.3 once v6.0 renumbers it."""
+    root = catalog.by_role(Role.ROOT_USAGE, bench)
+    assert root.id == ("5.3" if bench in ("cis-v6.0", "cis-v7.0") else "4.3") and root.subject == "root account usage"
+    assert [c.role for c in catalog.controls(bench)].count(Role.ROOT_USAGE) == 1
+    assert catalog.select((), bench) == [root]  # a run naming no control judges the root-usage control
+    assert catalog.select(("all",), bench) == catalog.controls(bench)
+
+
 def _write(tmp_path, mutate):
     data = yaml.safe_load(DEFAULT_PATH.read_text())
     mutate(data)
@@ -96,6 +107,8 @@ def _write(tmp_path, mutate):
     (lambda d: d["controls"]["4.3"]["editions"][0].update(reference="{ $.a == 1 }"), r"control 4\.3 \(cis-v3\.0\).*'=='"),
     (lambda d: d["controls"]["4.3"]["editions"][0].update(benchmarks=["cis-v8"]), r"unknown benchmark 'cis-v8'"),
     (lambda d: d.update(default_benchmark="cis-v8"), r"default benchmark 'cis-v8'"),
+    (lambda d: d["controls"]["4.3"].update(role="root-use"), r"control 4\.3: unknown role 'root-use'"),
+    (lambda d: d["controls"]["4.4"].update(role="root-usage"), r"two controls of cis-v3\.0 have the role root-usage"),
     (lambda d: d["controls"]["4.1"]["editions"][1]["variants"].append(
         dict(d["controls"]["4.1"]["editions"][1]["variants"][0])), "more than one variant as intended"),
 ])

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from rootwatch import charts, frames
-from rootwatch.explore import SLICES, RootActivity
+from rootwatch.explore import SLICES, RootActivity, start
 from rootwatch.judge import judge_all
 from rootwatch.params import RunParams
 from rootwatch.workbook import EvidenceRun
@@ -28,6 +28,16 @@ def activity(evidence, catalog):
     now = datetime.now(UTC)
     return RootActivity(EvidenceRun(params, controls, accounts, built, judge_all(accounts, controls), now, now,
                                     {}, []))
+
+
+@pytest.mark.parametrize("benchmark", ["cis-v6.0", "cis-v7.0"])
+def test_exploration_runs_under_editions_that_renumber_root_usage(as_aws, benchmark):
+    """v6.0 and v7.0 number the root-usage control 5.3: the exploration asks the catalog by role."""
+    explored = start({"source": "aws", "accounts": [as_aws[HEALTHY]], "regions": ["us-east-1"],
+                      "window": {"start": "2026-09-01", "end": "2026-10-01"}, "benchmark": benchmark})
+    assert [(c.id, c.benchmark) for c in explored.run.controls] == [("5.3", benchmark)]
+    assert len(explored.events) > 0 and set(explored.events.account_id) == {HEALTHY}
+    assert [f.key for f in explored.run.findings] == ["5.3", "5.3 alarm coverage"]
 
 
 @pytest.mark.parametrize("column", SLICES)
@@ -75,3 +85,16 @@ def test_timeline_and_heat_map_show_every_event(activity):
     heat = charts.hour_weekday(events)
     assert heat.axes[0].images[0].get_array().sum() == len(events)
     assert len(events[events.account_id == HEALTHY]) > 0
+
+
+def test_alarm_coverage_lists_each_uncovered_event_once(activity, monkeypatch):
+    """The section is in every signed report: the uncovered events are one table, not the same twice."""
+    from rootwatch import workbook
+
+    shown = []
+    monkeypatch.setattr(workbook, "show", lambda df, title=None: shown.append(df))
+    activity.show_alarm_coverage()
+    uncovered = activity.run.uncovered()
+    assert len(uncovered) > 0
+    [table] = [df for df in shown if "event_id" in df.columns]
+    assert list(table.event_id) == list(uncovered.event_id)

@@ -13,6 +13,7 @@ LIB = Path(__file__).resolve().parents[1] / "lib" / "rootwatch"
 FORBIDDEN = {
     "errors.py": {"rootwatch."},
     "models.py": {"rootwatch.", "pandas", "boto3"},
+    "resources.py": {"rootwatch.", "pandas", "boto3"},
     "patterns": {"rootwatch.catalog", "rootwatch.collect", "rootwatch.frames", "rootwatch.sandbox", "rootwatch.cli",
                  "pandas", "boto3"},
     "catalog": {"rootwatch.collect", "rootwatch.frames", "rootwatch.sandbox", "rootwatch.cli", "pandas", "boto3"},
@@ -27,6 +28,7 @@ FORBIDDEN = {
                  "matplotlib"},
     "archive": {"rootwatch.collect", "rootwatch.frames", "rootwatch.judge", "rootwatch.sandbox", "rootwatch.cli",
                 "pandas", "boto3"},
+    "remediate": {"rootwatch.workbook", "rootwatch.explore", "rootwatch.sandbox", "rootwatch.cli"},
     "charts.py": {"rootwatch.collect", "rootwatch.judge", "rootwatch.sandbox", "boto3"},
     # pure: the judge, the sandbox and the alarm-coverage check call it, it calls none of them (nor AWS)
     "simulate": {"rootwatch.catalog", "rootwatch.collect", "rootwatch.frames", "rootwatch.judge", "rootwatch.sandbox",

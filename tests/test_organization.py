@@ -30,9 +30,9 @@ def all_controls(sandbox, window, catalog):
 @pytest.mark.parametrize("control", [f"4.{n}" for n in range(1, 16)])
 def test_each_control_passes_in_healthy_and_fails_on_its_pattern_in_drifted(all_controls, control):
     healthy, drifted = all_controls[(HEALTHY, control)], all_controls[(DRIFTED, control)]
-    assert healthy.status == PASS, [(link.name, link.reason) for link in healthy.failing]
+    assert healthy.status == PASS, [(link.link.title, link.reason) for link in healthy.failing]
     assert drifted.status == FAIL
-    failing = [link.name for link in drifted.failing]
+    failing = [link.link.title for link in drifted.failing]
     assert failing[0] == "metric filter" and drifted.coverage is not None and drifted.coverage.event is not None
     if control != "4.3":  # the drifted account's other alarms are sound: the pattern alone fails
         assert failing == ["metric filter"]

@@ -6,8 +6,9 @@ from datetime import UTC, datetime
 
 import pytest
 
+from rootwatch import pdf
 from rootwatch.errors import ParameterError
-from rootwatch.params import RunParams, apply_sets, parse_window
+from rootwatch.params import KmsKey, Pkcs12, RunOptions, RunParams, SshKey, apply_sets, parse_window
 
 NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
 GOOD = {"source": "sandbox", "regions": ["us-east-1"], "window": "2026-Q3"}
@@ -16,7 +17,7 @@ GOOD = {"source": "sandbox", "regions": ["us-east-1"], "window": "2026-Q3"}
 def test_defaults_and_quarter():
     p = RunParams.from_mapping(GOOD, NOW)
     assert p.window.start == datetime(2026, 7, 1, tzinfo=UTC) and p.window.end == datetime(2026, 10, 1, tzinfo=UTC)
-    assert p.controls == ("4.3",) and p.accounts == () and p.profile is None and p.window_label == "2026-Q3"
+    assert p.controls == () and p.accounts == () and p.profile is None and p.window_label == "2026-Q3"
 
 
 @pytest.mark.parametrize(("window", "start", "end", "label"), [
@@ -63,3 +64,31 @@ def test_set_overrides_are_yaml_values():
     assert out["regions"] == ["us-east-1", "eu-west-1"] and out["window"] == "2025-Q4" and out["profile"] == "audit"
     with pytest.raises(ParameterError, match="is not key=value"):
         apply_sets(GOOD, ["window"])
+
+
+def test_the_renderers_a_run_may_name_are_the_registered_ones(monkeypatch):
+    """One list: pdf.RENDERERS, beside the renderers' code; a renderer registered there is a valid name."""
+    assert [RunOptions.from_mapping({"pdf": {"renderer": name}}).renderer for name in pdf.RENDERERS] == \
+        ["weasyprint", "chromium", "none"]
+    with pytest.raises(ParameterError, match="'word' is not one of weasyprint, chromium, none"):
+        RunOptions.from_mapping({"pdf": {"renderer": "word"}})
+    monkeypatch.setitem(pdf.RENDERERS, "word", lambda html, target: pdf.PdfOutcome(False, "word", "no PDF"))
+    assert RunOptions.from_mapping({"pdf": {"renderer": "word"}}).renderer == "word"
+
+
+def test_the_signers_a_run_may_name_are_the_declared_ones(monkeypatch):
+    """One declaration per signer kind (bundle.sign.SIGNERS): its settings are what the parameter file
+    may give it; verify checks and README.txt explains every declared kind."""
+    from rootwatch.bundle import readme, verify
+    from rootwatch.bundle.sign import SIGNERS, SignerKind
+
+    options = {"ssh": SshKey, "x509": Pkcs12, "kms": KmsKey}
+    assert list(SIGNERS) == list(options) == list(verify._CHECKS) == list(readme.ANCHORS)
+    for kind, declared in SIGNERS.items():
+        assert set(declared.required + declared.optional) == set(options[kind].__dataclass_fields__)
+    with pytest.raises(ParameterError, match=r"unknown signing setting\(s\): gpg; use ssh, x509, kms"):
+        RunOptions.from_mapping({"signing": {"gpg": {"key": "k"}}})
+    assert RunOptions.from_mapping({"signing": {"kms": {"key_id": "alias/evidence"}}}).kms == KmsKey("alias/evidence")
+    monkeypatch.setitem(SIGNERS, "kms", SignerKind("kms", SIGNERS["kms"].files, ("key_id", "region")))
+    with pytest.raises(ParameterError, match="signing.kms needs key_id, region"):
+        RunOptions.from_mapping({"signing": {"kms": {"key_id": "alias/evidence"}}})

@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import csv
 import io
+from dataclasses import replace
 from datetime import UTC, datetime
 
 import pandas as pd
 import pytest
 
 from rootwatch import exports, frames
+from rootwatch.models import Finding, Link, LinkVerdict, Status
 from rootwatch.untrusted import CELL_LIMIT, SPREADSHEET_LIMIT, encodable, html_cell, spreadsheet_cell, terminal, visible
 
 
@@ -78,9 +80,9 @@ def test_frame_csv_reads_back_cell_for_cell_with_formulas_neutralised(tmp_path):
 
 
 def test_findings_csv_neutralises_names_from_the_account():
-    finding = {"account_id": "111111111111", "control": "4.3", "status": "FAIL", "title": "Root usage",
-               "links": [{"name": "metric filter", "status": "FAIL", "reason": "x"}]}
-    named = {**finding, "title": "=HYPERLINK(\"http://evil.example\")"}
+    finding = Finding("111111111111", "acct", "4.3", "cis-v5.0", "Root usage", 1, Status.FAIL,
+                      [LinkVerdict(Link.METRIC_FILTER, Status.FAIL, "x")])
+    named = replace(finding, title="=HYPERLINK(\"http://evil.example\")")
     text = exports.cis_csv([finding, named], datetime(2026, 9, 1, tzinfo=UTC), "CIS v5.0", ["us-east-1"])
     rows = list(csv.DictReader(io.StringIO(text, newline="")))
     assert rows[1]["DESCRIPTION"] == "'=HYPERLINK(\"http://evil.example\")" and rows[0]["DESCRIPTION"] == "Root usage"

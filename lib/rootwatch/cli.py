@@ -17,6 +17,7 @@ from typing import NoReturn
 from rootwatch import __version__
 from rootwatch.errors import Interrupted, ParameterError, RootwatchError, Unreachable
 from rootwatch.log import Log
+from rootwatch.models import Status, roll_up
 
 CACHE = Path("~/.cache/rootwatch/archive")
 NOTIFY = re.compile(r"^([^@\s]+@[^@\s]+\.[^@\s]+|https://\S+|\+[1-9]\d{7,14})$")  # SNS email, https, sms
@@ -30,6 +31,9 @@ class Exit(IntEnum):
     INCOMPLETE = 4  # the run could not complete (disk full, notebook error): left <run-id>.incomplete, unsigned
     SIGINT = 130  # interrupted (128 + signal number, as shells report it): left incomplete, unsigned
     SIGTERM = 143
+
+
+VERDICT = {Status.PASS: Exit.PASS, Status.FAIL: Exit.FAIL, Status.GAP: Exit.GAP}  # the run's verdicts, rolled up
 
 
 class _Parser(argparse.ArgumentParser):
@@ -170,7 +174,7 @@ def _run(args: argparse.Namespace) -> Exit:
         out.warning("pdf", f"rootwatch run: {result.pdf.message}")
     for line in result.account_lines():
         out.info("account", line)
-    code = Exit.FAIL if "FAIL" in result.statuses else Exit.GAP if "GAP" in result.statuses else Exit.PASS
+    code = VERDICT[roll_up(result.statuses)]
     if out.json:  # a text log would repeat stdout's line
         out.info("summary", result.summary(), **{k.lower(): v for k, v in result.counts().items()},
                  gaps=result.gaps, bundle=str(result.directory), exit=int(code))
@@ -240,8 +244,7 @@ def _remediate(args: argparse.Namespace) -> Exit:
     made = len([c for c in result.calls if c.operation not in ("AssumeRole",) and not c.error])
     print(f"rootwatch remediate: {result.changes} change(s) planned, {made} made; plan and evidence in "
           f"{result.directory}", file=sys.stderr)
-    statuses = result.statuses()
-    return Exit.FAIL if "FAIL" in statuses or result.failed else Exit.GAP if "GAP" in statuses else Exit.PASS
+    return Exit.FAIL if result.failed else VERDICT[roll_up(result.statuses())]
 
 
 def _confirm(mapping: dict) -> bool:

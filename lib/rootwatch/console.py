@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 
-from rootwatch.coverage import Coverage
+from rootwatch.models import Coverage
 
 RELATION = {
     "equivalent": "equivalent to the reference",

@@ -12,41 +12,17 @@ reference still covers the control if it has none against an accepted variant.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
 from typing import Any
 
 from rootwatch.catalog import Catalog, Control, load_catalog
+from rootwatch.models import Coverage, Status
 from rootwatch.patterns import FilterPattern, Relation, compare, compile_pattern, describe_event
 
-PASS, FAIL = "PASS", "FAIL"
-
+PASS, FAIL = Status.PASS, Status.FAIL
 
 # A pattern whose events relate so to the reference's is meant for the control (it counts a subset or
 # a superset of them); "overlapping" shares some events (another control's filter), "unrelated" none.
 MEANT_FOR = ("equivalent", "narrower", "broader")
-
-
-@dataclass(frozen=True)
-class Coverage:
-    control: str
-    benchmark: str
-    pattern: str
-    canonical: str
-    status: str  # PASS or FAIL
-    rule: str  # blind-spot | benchmark-text | broader-quiet | broader-noisy
-    relation: str  # how the pattern relates to the printed reference
-    reason: str
-    event: dict | None  # the event that decides the verdict
-    event_role: str | None  # what that event is: blind spot, noise, ordinary activity, trap
-    warning: str | None
-    exact: bool
-
-    @property
-    def covers(self) -> bool:
-        return self.status == PASS
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
 
 
 def judge(control: Control, stored: FilterPattern | str, catalog: Catalog | None = None) -> Coverage:

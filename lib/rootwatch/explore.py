@@ -15,11 +15,12 @@ from typing import Any
 import pandas as pd
 
 from rootwatch import charts, workbook
+from rootwatch.catalog import load_catalog
 from rootwatch.display import heading, show, show_figure
+from rootwatch.models import Role
 from rootwatch.workbook import EvidenceRun
 
 SLICES = ("account_id", "region", "event_name", "source_ip", "user_agent", "mfa_used")
-ROOT_CONTROL = "4.3"  # its evidence query reads every root event, counted or not
 
 
 @dataclass
@@ -101,5 +102,7 @@ class RootActivity:
 
 
 def start(parameters: dict[str, Any]) -> RootActivity:
-    """Collect and judge as the evidence workbook does, for the root-usage control."""
-    return RootActivity(workbook.start({**parameters, "controls": [ROOT_CONTROL]}))
+    """Collect and judge as the evidence workbook does, for the edition's root-usage control (its
+    evidence query reads every root event, counted or not)."""
+    root = load_catalog().by_role(Role.ROOT_USAGE, parameters.get("benchmark"))
+    return RootActivity(workbook.start({**parameters, "controls": [root.id]}))

@@ -17,15 +17,17 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
+from rootwatch.catalog import Control, load_catalog, with_role
 from rootwatch.credentials import ROOT_USAGE, parse_credential_report, root_usage
 from rootwatch.errors import PatternSyntaxError
+from rootwatch.models import Role
 from rootwatch.patterns import FilterPattern, compile_pattern, failing_clauses
+from rootwatch.resources import Alarm, Selectors, Subscription, Trail
 from rootwatch.untrusted import encodable, spreadsheet_cell
 from rootwatch.words import duration
 
 if TYPE_CHECKING:  # annotations only: 'rootwatch events' writes frames without boto3 or the collector
     from rootwatch.archive import ArchiveScan
-    from rootwatch.catalog import Control
     from rootwatch.collect import AccountEvidence
 
 TIME = "datetime64[ns, UTC]"
@@ -114,7 +116,7 @@ SCHEMAS: dict[str, dict[str, tuple[str, str]]] = {
     "gaps": {
         "account_id": ("string", "account"),
         "region": ("string", "region of the call"),
-        "link": ("string", "chain link left unproven"),
+        "link": ("string", "what the gap leaves unproven: a link of the chain, or evidence beside it (models.Link id)"),
         "service": ("string", "AWS service"),
         "operation": ("string", "API operation"),
         "error_code": ("string", "error code"),
@@ -219,14 +221,13 @@ def _each(evidence: Iterable[AccountEvidence], rows: Callable[[AccountEvidence],
 
 def trails(evidence: Iterable[AccountEvidence]) -> pd.DataFrame:
     def rows(ev: AccountEvidence) -> Iterable[dict]:
-        for t in ev.trails:
-            status = t.get("rw:status") or {}
-            yield {"account_id": ev.account_id, "region": t.get("HomeRegion"), "name": t.get("Name"),
-                   "arn": t["TrailARN"],
-                   "home_region": t.get("HomeRegion"), "owner_account": t["TrailARN"].split(":")[4],
+        for trail in map(Trail, ev.trails):
+            t, status = trail.raw, trail.status or {}
+            yield {"account_id": ev.account_id, "region": trail.home_region, "name": trail.name, "arn": trail.arn,
+                   "home_region": trail.home_region, "owner_account": trail.owner,
                    "is_multi_region": t.get("IsMultiRegionTrail"), "is_organization_trail": t.get("IsOrganizationTrail"),
-                   "seen_in": ",".join(t["rw:seenIn"]), "log_group_arn": t.get("CloudWatchLogsLogGroupArn", ""),
-                   "is_logging": status.get("IsLogging") if t.get("rw:status") else None,
+                   "seen_in": ",".join(t["rw:seenIn"]), "log_group_arn": trail.log_group_arn or "",
+                   "is_logging": trail.logging,
                    "latest_cloudwatch_logs_delivery": status.get("LatestCloudWatchLogsDeliveryTime"),
                    "latest_delivery_error": status.get("LatestDeliveryError")}
     return frame("trails", _each(evidence, rows))
@@ -234,18 +235,18 @@ def trails(evidence: Iterable[AccountEvidence]) -> pd.DataFrame:
 
 def event_selectors(evidence: Iterable[AccountEvidence]) -> pd.DataFrame:
     def rows(ev: AccountEvidence) -> Iterable[dict]:
-        for t in ev.trails:
-            sel = t.get("rw:selectors") or {}
-            for s in sel.get("EventSelectors") or []:
-                yield {"account_id": ev.account_id, "region": t.get("HomeRegion"), "trail_arn": t["TrailARN"],
+        for trail in map(Trail, ev.trails):
+            sel = trail.selectors or Selectors({})
+            for s in sel.basic:
+                yield {"account_id": ev.account_id, "region": trail.home_region, "trail_arn": trail.arn,
                        "kind": "basic", "name": None,
                        "read_write_type": s.get("ReadWriteType", "All"),
                        "management_events": s.get("IncludeManagementEvents", True), "detail": json.dumps(s)}
-            for s in sel.get("AdvancedEventSelectors") or []:
+            for s in sel.advanced:
                 fields = {f["Field"]: f for f in s.get("FieldSelectors", [])}
                 category = fields.get("eventCategory", {}).get("Equals", [])
                 read_only = fields.get("readOnly", {}).get("Equals", [])
-                yield {"account_id": ev.account_id, "region": t.get("HomeRegion"), "trail_arn": t["TrailARN"],
+                yield {"account_id": ev.account_id, "region": trail.home_region, "trail_arn": trail.arn,
                        "kind": "advanced",
                        "name": s.get("Name"), "read_write_type": _read_write(read_only),
                        "management_events": "Management" in category, "detail": json.dumps(s)}
@@ -286,24 +287,23 @@ def _canonical(text: str) -> str:
 
 def alarms(evidence: Iterable[AccountEvidence]) -> pd.DataFrame:
     def rows(ev: AccountEvidence) -> Iterable[dict]:
-        for a in ev.alarms:
-            yield {"account_id": ev.account_id, "region": a["rw:region"], "alarm_name": a["AlarmName"],
+        for alarm in map(Alarm, ev.alarms):
+            a = alarm.raw
+            yield {"account_id": ev.account_id, "region": alarm.region, "alarm_name": alarm.name,
                    "alarm_arn": a.get("AlarmArn"), "namespace": a.get("Namespace"), "metric_name": a.get("MetricName"),
                    "statistic": a.get("Statistic"), "period": a.get("Period"),
                    "evaluation_periods": a.get("EvaluationPeriods"), "threshold": a.get("Threshold"),
                    "comparison": a.get("ComparisonOperator"), "actions_enabled": a.get("ActionsEnabled"),
-                   "sns_actions": ",".join(x for x in a.get("AlarmActions", []) if x.startswith("arn:aws:sns:")),
+                   "sns_actions": ",".join(alarm.topics),
                    "state": a.get("StateValue")}
     return frame("alarms", _each(evidence, rows))
 
 
 def subscriptions(evidence: Iterable[AccountEvidence]) -> pd.DataFrame:
     def rows(ev: AccountEvidence) -> Iterable[dict]:
-        for s in ev.subscriptions:
-            arn = s.get("SubscriptionArn", "")
-            yield {"account_id": ev.account_id, "region": s["rw:topicArn"].split(":")[3],
-                   "topic_arn": s["rw:topicArn"], "subscription_arn": arn,
-                   "protocol": s.get("Protocol"), "endpoint": s.get("Endpoint"), "confirmed": arn.startswith("arn:")}
+        for s in map(Subscription, ev.subscriptions):
+            yield {"account_id": ev.account_id, "region": s.region, "topic_arn": s.topic_arn, "subscription_arn": s.arn,
+                   "protocol": s.protocol, "endpoint": s.endpoint, "confirmed": s.confirmed}
     return frame("subscriptions", _each(evidence, rows))
 
 
@@ -328,7 +328,7 @@ def metric_datapoints(evidence: Iterable[AccountEvidence]) -> pd.DataFrame:
 
 
 def gaps(evidence: Iterable[AccountEvidence]) -> pd.DataFrame:
-    return frame("gaps", _each(evidence, lambda ev: (vars(g) for g in ev.gaps)))
+    return frame("gaps", _each(evidence, lambda ev: ({**vars(g), "link": g.link.id} for g in ev.gaps)))
 
 
 def api_calls(evidence: Iterable[AccountEvidence]) -> pd.DataFrame:
@@ -391,7 +391,6 @@ def _meant_for(control_id: str, benchmark: str, text: str) -> bool:
     """Whether a filter is meant for the control (counts a subset or a superset of the reference's
     events): only its missing clauses explain a blind spot; the other controls' filters on the group,
     even those sharing some events with it, are beside the point."""
-    from rootwatch.catalog import load_catalog
     from rootwatch.coverage import MEANT_FOR, judge
 
     return judge(load_catalog().control(control_id, benchmark), text).relation in MEANT_FOR
@@ -435,9 +434,6 @@ BUILDERS: dict[str, Callable[[list[AccountEvidence]], pd.DataFrame]] = {
 }
 
 
-ROOT_SUBJECT = "root account usage"
-
-
 def archive_matches(result: ArchiveScan) -> pd.DataFrame:
     """An archive scan's matches, one row each: the fields analysts slice by, the file it came
     from, and the record itself as JSON."""
@@ -458,7 +454,7 @@ def build_all(evidence: list[AccountEvidence], controls: list[Control]) -> dict[
     """Every frame for a run: the link frames, plus the root events when the root-usage control
     (4.3, or 5.3 from v6.0) is among the controls."""
     out = {name: build(evidence) for name, build in BUILDERS.items()}
-    root = next((c for c in controls if c.subject == ROOT_SUBJECT), None)
+    root = with_role(controls, Role.ROOT_USAGE)
     out["root_events"] = root_events(evidence, root) if root else frame("root_events", [])
     out["alarm_coverage"] = alarm_coverage(out)
     out["root_credentials"] = root_credentials(evidence)

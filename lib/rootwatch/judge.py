@@ -12,87 +12,20 @@ never a silent FAIL.
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 
 from rootwatch.catalog import Catalog, Control, load_catalog
-from rootwatch.collect import AccountEvidence, LogGroupRef
+from rootwatch.collect import AccountEvidence
 from rootwatch.collect.evidence import Gap
-from rootwatch.coverage import MEANT_FOR, Coverage
+from rootwatch.coverage import MEANT_FOR
 from rootwatch.coverage import judge as judge_pattern
 from rootwatch.errors import PatternSyntaxError
+from rootwatch.models import CHAIN_LINKS, Anchor, Check, Coverage, Finding, Link, LinkVerdict, Status, roll_up
+from rootwatch.resources import Alarm, LogGroupRef, MetricFilter, Subscription, Trail
 
-PASS, FAIL, GAP = "PASS", "FAIL", "GAP"
-CHAIN, ALARM_COVERAGE = "chain", "alarm coverage"
-LINKS = ("multi-region trail", "logging", "management events", "log group", "metric filter", "alarm",
-         "confirmed subscriber")
+PASS, FAIL, GAP = Status.PASS, Status.FAIL, Status.GAP
 BENCHMARK_ALARM = {"Statistic": "Sum", "Period": 300, "Threshold": 1.0,
                    "ComparisonOperator": "GreaterThanOrEqualToThreshold", "EvaluationPeriods": 1}
-
-
-@dataclass(frozen=True)
-class Link:
-    name: str
-    status: str
-    reason: str
-    subject: str = ""  # the object judged (trail, filter, alarm name ...)
-    evidence: tuple[str, ...] = ()  # raw call files behind the verdict
-
-
-@dataclass(frozen=True)
-class Step:
-    """One of the benchmark's remediation steps, with the account's real names filled in."""
-
-    link: str
-    title: str
-    command: str
-
-
-@dataclass(frozen=True)
-class Anchor:
-    """Where the reported chain lives, by name: what a remediation plan acts on."""
-
-    trail: str | None = None            # trail name
-    trail_region: str | None = None     # its home region
-    trail_bucket: str | None = None
-    log_group: str | None = None
-    log_group_region: str | None = None
-    log_group_account: str | None = None
-    filter_name: str | None = None
-    metric: tuple[str, str] | None = None  # (namespace, name)
-    alarm: str | None = None
-    topics: tuple[str, ...] = ()
-
-
-@dataclass
-class Finding:
-    account_id: str
-    account_label: str
-    control: str
-    benchmark: str
-    title: str
-    level: int
-    status: str
-    links: list[Link]
-    notes: list[str] = field(default_factory=list)
-    remediation: list[Step] = field(default_factory=list)
-    coverage: Coverage | None = None  # the metric filter's verdict, with its deciding event
-    check: str = CHAIN  # or ALARM_COVERAGE: did the alarm fire for every counted event
-    anchor: Anchor = field(default_factory=Anchor)
-
-    @property
-    def key(self) -> str:
-        """The finding's name among an account's findings: the control id, plus the check when it
-        is not the chain itself (``4.3 alarm coverage``)."""
-        return self.control if self.check == CHAIN else f"{self.control} {self.check}"
-
-    @property
-    def failing(self) -> list[Link]:
-        return [link for link in self.links if link.status != PASS]
-
-    def to_dict(self) -> dict:
-        data = asdict(self)
-        data["coverage"] = self.coverage.to_dict() if self.coverage else None
-        return data
 
 
 def judge_account(ev: AccountEvidence, control: Control, catalog: Catalog | None = None,
@@ -101,29 +34,28 @@ def judge_account(ev: AccountEvidence, control: Control, catalog: Catalog | None
     filters and alarms are judged with the evidence of the account that owns the log group."""
     catalog = catalog or load_catalog()
     finding = Finding(ev.account_id, ev.label, control.id, control.benchmark, control.title, control.level, PASS, [])
-    identity_gap = next((g for g in ev.gaps if g.link == "identity"), None)
+    identity_gap = next((g for g in ev.gaps if g.link is Link.IDENTITY), None)
     if identity_gap:
-        finding.links = _all_gap(0, f"the account could not be read: {_gap_text(identity_gap)}", identity_gap.evidence)
+        finding.links = _all_gap(Link.TRAIL, f"the account could not be read: {_gap_text(identity_gap)}",
+                                 identity_gap.evidence)
     else:
         chains = list(_chains(ev, control, catalog, peers or {}))
         best = max(chains, key=_rank)
         finding.links, finding.notes, finding.coverage = best.links, best.notes, best.coverage
-        unlisted = [g for g in ev.gaps if g.link == "trail"]
+        unlisted = [g for g in ev.gaps if g.link is Link.TRAIL]
         if unlisted and ev.trails:
             finding.links[0] = _unlisted(finding.links[0], unlisted)
         finding.anchor = _anchor(best)
         if control.caveat:
             finding.notes.append(f"caveat of the benchmark's pattern: {control.caveat}")
-        finding.remediation = _remediation(ev, control, best)
-    statuses = {link.status for link in finding.links}
-    finding.status = FAIL if FAIL in statuses else GAP if GAP in statuses else PASS
+    finding.status = roll_up(link.status for link in finding.links)
     return finding
 
 
 NOT_ENABLED = {"UnrecognizedClientException", "InvalidClientTokenId"}  # what a disabled opt-in region answers
 
 
-def _unlisted(link: Link, gaps: list[Gap]) -> Link:
+def _unlisted(link: LinkVerdict, gaps: list[Gap]) -> LinkVerdict:
     """The first link when some regions' trails could not be listed: a trail the run never saw could
     be the one that matters, so what passed on the others becomes a gap, and a failure keeps the
     unread regions in its reason."""
@@ -131,16 +63,16 @@ def _unlisted(link: Link, gaps: list[Gap]) -> Link:
                      + (" (an opt-in region not enabled for this account? enable it or remove it from regions)"
                         if g.error_code in NOT_ENABLED else "") for g in gaps)
     evidence = link.evidence + tuple(g.evidence for g in gaps if g.evidence)
-    return Link(link.name, GAP if link.status == PASS else link.status, f"{link.reason}; but {said}", link.subject,
-                evidence)
+    return LinkVerdict(link.link, GAP if link.status == PASS else link.status, f"{link.reason}; but {said}",
+                       link.subject, evidence)
 
 
 def _anchor(chain: _Chain) -> Anchor:
-    trail, group, alarm = chain.trail or {}, chain.group, chain.alarm or {}
-    return Anchor(trail.get("Name"), trail.get("HomeRegion"), trail.get("S3BucketName"),
+    trail, group, alarm = chain.trail, chain.group, chain.alarm
+    return Anchor(trail.name if trail else None, trail.home_region if trail else None, trail.bucket if trail else None,
                   group.name if group else None, group.region if group else None,
-                  group.account_id if group else None, chain.filter_name, chain.metric, alarm.get("AlarmName"),
-                  tuple(a for a in alarm.get("AlarmActions", []) if a.startswith("arn:aws:sns:")))
+                  group.account_id if group else None, chain.filter_name, chain.metric,
+                  alarm.name if alarm else None, alarm.topics if alarm else ())
 
 
 RELEVANCE = {**dict.fromkeys(MEANT_FOR, 2), "overlapping": 1, "unrelated": 0}
@@ -158,267 +90,209 @@ def _rank(chain: _Chain) -> tuple[int, int, int]:
 
 @dataclass
 class _Chain:
-    links: list[Link]
+    links: list[LinkVerdict]
     notes: list[str] = field(default_factory=list)
     coverage: Coverage | None = None
-    trail: dict | None = None
+    trail: Trail | None = None
     group: LogGroupRef | None = None
     metric: tuple[str, str] | None = None  # (namespace, name) of the judged filter
-    alarm: dict | None = None
+    alarm: Alarm | None = None
     filter_name: str | None = None
 
 
 def _chains(ev: AccountEvidence, control: Control, catalog: Catalog,
             peers: Mapping[str, AccountEvidence]) -> Iterator[_Chain]:
-    trail_gaps = [g for g in ev.gaps if g.link == "trail"]
+    trail_gaps = [g for g in ev.gaps if g.link is Link.TRAIL]
     if not ev.trails:
         if trail_gaps:
-            yield _Chain(_all_gap(0, f"trails could not be listed: {_gap_text(trail_gaps[0])}", trail_gaps[0].evidence))
+            yield _Chain(_all_gap(Link.TRAIL, f"trails could not be listed: {_gap_text(trail_gaps[0])}",
+                                  trail_gaps[0].evidence))
         else:
-            yield _Chain([Link(LINKS[0], FAIL, "no CloudTrail trail in the account", "", _files(ev, "DescribeTrails")),
-                          *_not_reached(1, "there is no trail")])
+            yield _Chain([LinkVerdict(Link.TRAIL, FAIL, "no CloudTrail trail in the account", "",
+                                      _files(ev, "DescribeTrails")),
+                          *_not_reached(Link.LOGGING, "there is no trail")])
         return
     for trail in ev.trails:
-        yield from _trail_chains(ev, control, catalog, trail, peers)
+        yield from _trail_chains(ev, control, catalog, Trail(trail), peers)
 
 
-def _trail_chains(ev: AccountEvidence, control: Control, catalog: Catalog, trail: dict,
+def _trail_chains(ev: AccountEvidence, control: Control, catalog: Catalog, trail: Trail,
                   peers: Mapping[str, AccountEvidence]) -> Iterator[_Chain]:
-    name = trail.get("Name", trail["TrailARN"])
+    name = trail.name
     described = _files(ev, "DescribeTrails")
-    group_arn = trail.get("CloudWatchLogsLogGroupArn")
-    if not trail.get("IsMultiRegionTrail"):
-        first = Link(LINKS[0], FAIL, f"trail {name} records only its home region {trail.get('HomeRegion')}", name,
-                     described)
-    elif not group_arn:
-        first = Link(LINKS[0], FAIL, f"trail {name} is multi-region but delivers to no CloudWatch Logs group", name,
-                     described)
+    group = trail.log_group
+    if not trail.multi_region:
+        first = LinkVerdict(Link.TRAIL, FAIL, f"trail {name} records only its home region {trail.home_region}",
+                            name, described)
+    elif group is None:
+        first = LinkVerdict(Link.TRAIL, FAIL, f"trail {name} is multi-region but delivers to no CloudWatch Logs group",
+                            name, described)
     else:
-        first = Link(LINKS[0], PASS, f"trail {name} is multi-region and delivers to CloudWatch Logs", name, described)
+        first = LinkVerdict(Link.TRAIL, PASS, f"trail {name} is multi-region and delivers to CloudWatch Logs", name,
+                            described)
     links = [first, _logging(ev, trail), _management(ev, trail)]
-    if not group_arn:
-        yield _Chain(links + _not_reached(3, f"trail {name} delivers to no log group"), trail=trail)
+    if group is None:
+        yield _Chain(links + _not_reached(Link.LOG_GROUP, f"trail {name} delivers to no log group"), trail=trail)
         return
-    group = LogGroupRef.from_arn(group_arn)
     src = ev if group.account_id == ev.account_id else peers.get(group.account_id)
     if src is None or not src.caller_arn:
         why = "was not part of this run" if src is None else \
-            f"could not be read: {_gap_text(next((g for g in src.gaps if g.link == 'identity'), None))}"
+            f"could not be read: {_gap_text(next((g for g in src.gaps if g.link is Link.IDENTITY), None))}"
         reason = (f"log group {group.name} lives in account {group.account_id} (owner of organization trail "
                   f"{name}), which {why}")
-        evidence = tuple(g.evidence for g in (src.gaps if src else []) if g.link == "identity" and g.evidence)
-        yield _Chain(links + [Link(LINKS[3], GAP, reason, group.name, evidence),
-                              *_gap_after(4, f"account {group.account_id} could not be read", evidence)],
+        evidence = tuple(g.evidence for g in (src.gaps if src else []) if g.link is Link.IDENTITY and g.evidence)
+        yield _Chain(links + [LinkVerdict(Link.LOG_GROUP, GAP, reason, group.name, evidence),
+                              *_gap_after(Link.METRIC_FILTER, f"account {group.account_id} could not be read",
+                                          evidence)],
                      trail=trail, group=group)
         return
     group_link, usable = _log_group(src, group)
     if src is not ev:
-        group_link = Link(group_link.name, group_link.status, f"{group_link.reason}, in account {src.account_id} "
-                          f"({src.label}), owner of organization trail {name}", group_link.subject, group_link.evidence)
+        group_link = LinkVerdict(group_link.link, group_link.status, f"{group_link.reason}, in account "
+                                 f"{src.account_id} ({src.label}), owner of organization trail {name}",
+                                 group_link.subject, group_link.evidence)
     links.append(group_link)
     if group_link.status == GAP:
-        yield _Chain(links + _gap_after(4, "the log group could not be read", group_link.evidence), trail=trail,
-                     group=group)
+        yield _Chain(links + _gap_after(Link.METRIC_FILTER, "the log group could not be read", group_link.evidence),
+                     trail=trail, group=group)
         return
     if not usable:
-        yield _Chain(links + _not_reached(4, f"log group {group.name} does not exist"), trail=trail, group=group)
+        yield _Chain(links + _not_reached(Link.METRIC_FILTER, f"log group {group.name} does not exist"), trail=trail,
+                     group=group)
         return
-    filters = [f for f in src.metric_filters if f.get("logGroupName") == group.name and f["rw:region"] == group.region]
+    filters = [f for f in map(MetricFilter, src.metric_filters) if f.on(group)]
     filter_files = _files(src, "DescribeMetricFilters", logGroupName=group.name)
     if not filters:
         reason = f"no metric filter on log group {group.name}"
-        yield _Chain(links + [Link(LINKS[4], FAIL, reason, group.name, filter_files),
-                              *_not_reached(5, "there is no metric filter")], trail=trail, group=group)
+        yield _Chain(links + [LinkVerdict(Link.METRIC_FILTER, FAIL, reason, group.name, filter_files),
+                              *_not_reached(Link.ALARM, "there is no metric filter")], trail=trail, group=group)
         return
     for f in filters:
         link, coverage = _filter(control, catalog, f, filter_files)
-        for t in f.get("metricTransformations") or [{}]:
-            metric = (t.get("metricNamespace", ""), t.get("metricName", ""))
+        for metric in f.metrics:
             for tail in _alarm_chains(src, group, metric):
                 notes = ([coverage.warning] if coverage and coverage.warning else []) + (
-                    [f"{f['filterName']}: {coverage.reason}"] if coverage and coverage.rule == "broader-quiet" else [])
+                    [f"{f.name}: {coverage.reason}"] if coverage and coverage.rule == "broader-quiet" else [])
                 yield _Chain(links + [link] + tail.links, notes + tail.notes, coverage, trail, group, metric,
-                             tail.alarm, f.get("filterName"))
+                             tail.alarm, f.name)
 
 
-def _logging(ev: AccountEvidence, trail: dict) -> Link:
-    name, arn = trail.get("Name", ""), trail["TrailARN"]
-    files = _files(ev, "GetTrailStatus", Name=arn)
-    status = trail.get("rw:status")
-    if status is None:
-        return Link(LINKS[1], GAP, f"status unreadable: {_gap_text(_gap(ev, 'GetTrailStatus', files))}", name, files)
-    if not status.get("IsLogging"):
-        return Link(LINKS[1], FAIL, f"trail {name} is not logging (IsLogging false)", name, files)
-    error = status.get("LatestDeliveryError") or status.get("LatestCloudWatchLogsDeliveryError")
+def _logging(ev: AccountEvidence, trail: Trail) -> LinkVerdict:
+    name = trail.name
+    files = _files(ev, "GetTrailStatus", Name=trail.arn)
+    if trail.logging is None:
+        return LinkVerdict(Link.LOGGING, GAP, f"status unreadable: {_gap_text(_gap(ev, Link.LOGGING, files))}", name,
+                           files)
+    if not trail.logging:
+        return LinkVerdict(Link.LOGGING, FAIL, f"trail {name} is not logging (IsLogging false)", name, files)
+    error = trail.delivery_error
     extra = f"; latest delivery error: {error}" if error else ""
-    return Link(LINKS[1], PASS, f"trail {name} is logging{extra}", name, files)
+    return LinkVerdict(Link.LOGGING, PASS, f"trail {name} is logging{extra}", name, files)
 
 
-def _management(ev: AccountEvidence, trail: dict) -> Link:
-    name, arn = trail.get("Name", ""), trail["TrailARN"]
-    files = _files(ev, "GetEventSelectors", TrailName=arn)
-    sel = trail.get("rw:selectors")
-    if sel is None:
-        return Link(LINKS[2], GAP, f"event selectors unreadable: {_gap_text(_gap(ev, 'GetEventSelectors', files))}",
-                    name, files)
-    for s in sel.get("EventSelectors") or []:
-        if basic_captures_all(s):
-            return Link(LINKS[2], PASS, "a basic selector includes management events, read and write, no source "
-                                        "excluded", name, files)
-    for s in sel.get("AdvancedEventSelectors") or []:
-        if advanced_captures_all(s):
-            return Link(LINKS[2], PASS, f"advanced selector {s.get('Name', '')!r} captures all management events",
-                        name, files)
-    return Link(LINKS[2], FAIL, "no selector captures all management events (read and write, no event source "
-                                "excluded)", name, files)
+def _management(ev: AccountEvidence, trail: Trail) -> LinkVerdict:
+    name = trail.name
+    files = _files(ev, "GetEventSelectors", TrailName=trail.arn)
+    selectors = trail.selectors
+    if selectors is None:
+        gap = _gap(ev, Link.MANAGEMENT_EVENTS, files)
+        return LinkVerdict(Link.MANAGEMENT_EVENTS, GAP, f"event selectors unreadable: {_gap_text(gap)}", name, files)
+    capturing = selectors.capturing_all()
+    if capturing in selectors.basic:
+        return LinkVerdict(Link.MANAGEMENT_EVENTS, PASS, "a basic selector includes management events, read and "
+                                                         "write, no source excluded", name, files)
+    if capturing is not None:
+        return LinkVerdict(Link.MANAGEMENT_EVENTS, PASS,
+                           f"advanced selector {capturing.get('Name', '')!r} captures all management events", name,
+                           files)
+    return LinkVerdict(Link.MANAGEMENT_EVENTS, FAIL, "no selector captures all management events (read and write, no "
+                                                     "event source excluded)", name, files)
 
 
-def basic_captures_all(selector: dict) -> bool:
-    """A basic event selector that logs every management event: included, read and write, and no
-    event source excluded (``ExcludeManagementEventSources`` drops KMS or RDS Data API events, and
-    with them what CIS 4.7 watches)."""
-    return (selector.get("IncludeManagementEvents", True) and selector.get("ReadWriteType", "All") == "All"
-            and not selector.get("ExcludeManagementEventSources"))
-
-
-def advanced_captures_all(selector: dict) -> bool:
-    """An advanced event selector that logs every management event: ``eventCategory`` equals
-    ``Management`` and nothing else narrows it (a ``readOnly`` or ``eventSource`` condition drops
-    reads, writes or whole services)."""
-    fields = selector.get("FieldSelectors", [])
-    return [f.get("Field") for f in fields] == ["eventCategory"] and "Management" in fields[0].get("Equals", [])
-
-
-def _log_group(ev: AccountEvidence, group: LogGroupRef) -> tuple[Link, bool]:
+def _log_group(ev: AccountEvidence, group: LogGroupRef) -> tuple[LinkVerdict, bool]:
+    """The log group is read by listing its metric filters: a gap on either link is the log group's."""
     files = _files(ev, "DescribeMetricFilters", logGroupName=group.name)
-    gap = next((g for g in ev.gaps if g.link in ("log-group", "metric-filter")
+    gap = next((g for g in ev.gaps if g.link in (Link.LOG_GROUP, Link.METRIC_FILTER)
                 and (group.name in g.message or g.evidence in files)), None)
     if gap and gap.error_code == "ResourceNotFoundException":
-        return Link(LINKS[3], FAIL, f"log group {group.name} does not exist in {group.region}", group.name, files), False
+        return LinkVerdict(Link.LOG_GROUP, FAIL, f"log group {group.name} does not exist in {group.region}",
+                           group.name, files), False
     if gap:
-        return Link(LINKS[3], GAP, f"log group {group.name} could not be read: {_gap_text(gap)}", group.name,
-                    files or (gap.evidence,)), False
-    return Link(LINKS[3], PASS, f"log group {group.name} ({group.region}) is readable", group.name, files), True
+        return LinkVerdict(Link.LOG_GROUP, GAP, f"log group {group.name} could not be read: {_gap_text(gap)}",
+                           group.name, files or (gap.evidence,)), False
+    return LinkVerdict(Link.LOG_GROUP, PASS, f"log group {group.name} ({group.region}) is readable", group.name,
+                       files), True
 
 
-def _filter(control: Control, catalog: Catalog, f: dict, files: tuple[str, ...]) -> tuple[Link, Coverage | None]:
-    name = f.get("filterName", "")
+def _filter(control: Control, catalog: Catalog, f: MetricFilter,
+            files: tuple[str, ...]) -> tuple[LinkVerdict, Coverage | None]:
+    name = f.name
     try:
-        coverage = judge_pattern(control, f.get("filterPattern", ""), catalog)
+        coverage = judge_pattern(control, f.pattern, catalog)
     except PatternSyntaxError as exc:
-        return Link(LINKS[4], FAIL, f"filter {name}: {exc.reason}", name, files), None
+        return LinkVerdict(Link.METRIC_FILTER, FAIL, f"filter {name}: {exc.reason}", name, files), None
     prefix = "covers" if coverage.covers else "does not cover"
-    return Link(LINKS[4], PASS if coverage.covers else FAIL,
-                f"filter {name} {prefix} CIS {control.id} ({coverage.rule}): {coverage.reason}", name, files), coverage
+    return LinkVerdict(Link.METRIC_FILTER, PASS if coverage.covers else FAIL,
+                       f"filter {name} {prefix} CIS {control.id} ({coverage.rule}): {coverage.reason}", name,
+                       files), coverage
 
 
 @dataclass
 class _Tail:
-    links: list[Link]
+    links: list[LinkVerdict]
     notes: list[str] = field(default_factory=list)
-    alarm: dict | None = None
+    alarm: Alarm | None = None
 
 
 def _alarm_chains(ev: AccountEvidence, group: LogGroupRef, metric: tuple[str, str]) -> Iterator[_Tail]:
     namespace, name = metric
     files = _files(ev, "DescribeAlarmsForMetric", MetricName=name, Namespace=namespace)
-    gap = next((g for g in ev.gaps if g.link == "alarm" and g.evidence in files), None)
+    gap = _gap(ev, Link.ALARM, files)
     if gap:
-        yield _Tail(_gap_after(5, f"alarms on {namespace}/{name} could not be read: {_gap_text(gap)}", files))
+        yield _Tail(_gap_after(Link.ALARM, f"alarms on {namespace}/{name} could not be read: {_gap_text(gap)}", files))
         return
-    alarms = [a for a in ev.alarms if (a.get("Namespace"), a.get("MetricName")) == metric
-              and a["rw:region"] == group.region]
+    alarms = [a for a in map(Alarm, ev.alarms) if a.metric == metric and a.region == group.region]
     if not alarms:
-        yield _Tail([Link(LINKS[5], FAIL, f"no alarm on metric {namespace}/{name} in {group.region}", name, files),
-                     *_not_reached(6, "there is no alarm")])
+        yield _Tail([LinkVerdict(Link.ALARM, FAIL, f"no alarm on metric {namespace}/{name} in {group.region}", name,
+                                 files),
+                     *_not_reached(Link.SUBSCRIBER, "there is no alarm")])
         return
     for alarm in alarms:
-        topics = [a for a in alarm.get("AlarmActions", []) if a.startswith("arn:aws:sns:")]
-        label = alarm["AlarmName"]
-        if not alarm.get("ActionsEnabled"):
-            link = Link(LINKS[5], FAIL, f"alarm {label} has its actions disabled (ActionsEnabled false)", label, files)
+        topics, label = alarm.topics, alarm.name
+        if not alarm.actions_enabled:
+            link = LinkVerdict(Link.ALARM, FAIL, f"alarm {label} has its actions disabled (ActionsEnabled false)",
+                               label, files)
         elif not topics:
-            link = Link(LINKS[5], FAIL, f"alarm {label} notifies no SNS topic", label, files)
+            link = LinkVerdict(Link.ALARM, FAIL, f"alarm {label} notifies no SNS topic", label, files)
         else:
-            link = Link(LINKS[5], PASS, f"alarm {label} on {namespace}/{name} ({group.region}) notifies "
-                                         f"{len(topics)} SNS topic(s)", label, files)
+            link = LinkVerdict(Link.ALARM, PASS, f"alarm {label} on {namespace}/{name} ({group.region}) notifies "
+                                                 f"{len(topics)} SNS topic(s)", label, files)
         yield _Tail([link, _subscriber(ev, label, topics)], _deviations(alarm), alarm)
 
 
-def _subscriber(ev: AccountEvidence, alarm: str, topics: list[str]) -> Link:
+def _subscriber(ev: AccountEvidence, alarm: str, topics: tuple[str, ...]) -> LinkVerdict:
     if not topics:
-        return Link(LINKS[6], FAIL, f"alarm {alarm} notifies no SNS topic, so nobody is told", alarm)
+        return LinkVerdict(Link.SUBSCRIBER, FAIL, f"alarm {alarm} notifies no SNS topic, so nobody is told", alarm)
     files = tuple(f for t in topics for f in _files(ev, "ListSubscriptionsByTopic", TopicArn=t))
-    subs = [s for s in ev.subscriptions if s["rw:topicArn"] in topics]
-    confirmed = [s for s in subs if s.get("SubscriptionArn", "").startswith("arn:")]
+    subs = [s for s in map(Subscription, ev.subscriptions) if s.topic_arn in topics]
+    confirmed = [s for s in subs if s.confirmed]
     if confirmed:
-        who = ", ".join(sorted({f"{s.get('Protocol')}:{s.get('Endpoint')}" for s in confirmed}))
-        return Link(LINKS[6], PASS, f"{len(confirmed)} confirmed subscriber(s): {who}", topics[0], files)
-    unreadable = [g for g in ev.gaps if g.link == "subscriber" and g.evidence in files]
+        who = ", ".join(sorted({f"{s.protocol}:{s.endpoint}" for s in confirmed}))
+        return LinkVerdict(Link.SUBSCRIBER, PASS, f"{len(confirmed)} confirmed subscriber(s): {who}", topics[0], files)
+    unreadable = _gap(ev, Link.SUBSCRIBER, files)
     if unreadable:
-        return Link(LINKS[6], GAP, f"subscriptions could not be read: {_gap_text(unreadable[0])}", topics[0], files)
+        return LinkVerdict(Link.SUBSCRIBER, GAP, f"subscriptions could not be read: {_gap_text(unreadable)}", topics[0],
+                           files)
     if subs:
-        states = ", ".join(sorted({s.get("SubscriptionArn", "") for s in subs}))
-        return Link(LINKS[6], FAIL, f"no confirmed subscriber ({len(subs)} subscription(s): {states})", topics[0], files)
-    return Link(LINKS[6], FAIL, "the alarm's topic(s) have no subscriber", topics[0], files)
+        states = ", ".join(sorted({s.arn for s in subs}))
+        return LinkVerdict(Link.SUBSCRIBER, FAIL, f"no confirmed subscriber ({len(subs)} subscription(s): {states})",
+                           topics[0], files)
+    return LinkVerdict(Link.SUBSCRIBER, FAIL, "the alarm's topic(s) have no subscriber", topics[0], files)
 
 
-def _deviations(alarm: dict) -> list[str]:
-    return [f"alarm {alarm['AlarmName']}: {key} is {alarm.get(key)!r}, the benchmark uses {want!r}"
-            for key, want in BENCHMARK_ALARM.items() if alarm.get(key) != want]
-
-
-def _remediation(ev: AccountEvidence, control: Control, chain: _Chain) -> list[Step]:
-    """The benchmark's four steps (filter, topic, subscription, alarm) for the links that fail,
-    plus the trail fixes when the chain breaks before the log group."""
-    failing = {link.name for link in chain.links if link.status == FAIL}
-    if not failing:
-        return []
-    rem = control.remediation
-    trail = chain.trail or {}
-    region = chain.group.region if chain.group else (trail.get("HomeRegion") or ev.regions[0])
-    steps: list[Step] = []
-    name = trail.get("Name", "<trail>")
-    if LINKS[0] in failing and trail:
-        steps.append(Step(LINKS[0], "Record every region and deliver to CloudWatch Logs",
-                          f"aws cloudtrail update-trail --region {region} --name {name} --is-multi-region-trail "
-                          f"--cloud-watch-logs-log-group-arn <log-group-arn> --cloud-watch-logs-role-arn <role-arn>"))
-    if LINKS[1] in failing:
-        steps.append(Step(LINKS[1], "Turn logging on", f"aws cloudtrail start-logging --region {region} --name {name}"))
-    if LINKS[2] in failing:
-        steps.append(Step(LINKS[2], "Capture all management events",
-                          f"aws cloudtrail put-event-selectors --region {region} --trail-name {name} --event-selectors "
-                          "'[{\"ReadWriteType\":\"All\",\"IncludeManagementEvents\":true}]'"))
-    group = chain.group.name if chain.group else "<log-group>"
-    # fix what exists under its own names (the alarm stays wired); create the catalog's otherwise
-    namespace, metric = chain.metric or (rem.namespace, rem.metric_name)
-    if LINKS[4] in failing:
-        steps.append(Step(LINKS[4], "1. Create (or correct) the metric filter",
-                          f"aws logs put-metric-filter --region {region} --log-group-name {group} "
-                          f"--filter-name {chain.filter_name or rem.filter_name} --metric-transformations "
-                          f"metricName={metric},metricNamespace={namespace},metricValue=1 "
-                          f"--filter-pattern '{control.intended.canonical}'"))
-    alarm = chain.alarm or {}
-    topic = next((a for a in alarm.get("AlarmActions", []) if a.startswith("arn:aws:sns:")), None)
-    target = topic or f"arn:aws:sns:{region}:{ev.account_id}:cis-monitoring-alerts"
-    if LINKS[6] in failing:
-        if not topic:
-            steps.append(Step(LINKS[6], "2. Create an SNS topic (reuse one topic for all monitoring alarms)",
-                              f"aws sns create-topic --region {region} --name cis-monitoring-alerts"))
-        steps.append(Step(LINKS[6], "3. Subscribe someone who will act, and have them confirm",
-                          f"aws sns subscribe --region {region} --topic-arn {target} --protocol email "
-                          "--notification-endpoint <security-team@example.com>"))
-    if LINKS[5] in failing and alarm and topic and not alarm.get("ActionsEnabled"):
-        steps.append(Step(LINKS[5], "4. Re-enable the alarm's actions",
-                          f"aws cloudwatch enable-alarm-actions --region {region} --alarm-names {alarm['AlarmName']}"))
-    elif LINKS[5] in failing:
-        steps.append(Step(LINKS[5], "4. Create the alarm",
-                          f"aws cloudwatch put-metric-alarm --region {region} "
-                          f"--alarm-name {alarm.get('AlarmName', rem.alarm_name)} --metric-name {metric} "
-                          f"--namespace {namespace} --statistic Sum --period 300 --threshold 1 "
-                          f"--comparison-operator GreaterThanOrEqualToThreshold --evaluation-periods 1 "
-                          f"--alarm-actions {target}"))
-    return steps
+def _deviations(alarm: Alarm) -> list[str]:
+    return [f"alarm {alarm.name}: {key} is {alarm.raw.get(key)!r}, the benchmark uses {want!r}"
+            for key, want in BENCHMARK_ALARM.items() if alarm.raw.get(key) != want]
 
 
 # --- helpers ---------------------------------------------------------------------------------
@@ -428,24 +302,30 @@ def _files(ev: AccountEvidence, operation: str, **params: str) -> tuple[str, ...
                  if c.operation == operation and all(c.params.get(k) == v for k, v in params.items()))
 
 
-def _gap(ev: AccountEvidence, operation: str, files: tuple[str, ...]) -> Gap | None:
-    return next((g for g in ev.gaps if g.operation == operation and (not files or g.evidence in files)), None)
+def _gap(ev: AccountEvidence, link: Link, files: tuple[str, ...]) -> Gap | None:
+    """The gap one of the calls ``files`` names left on ``link``."""
+    return next((g for g in ev.gaps if g.link is link and g.evidence in files), None)
 
 
 def _gap_text(gap: Gap | None) -> str:
     return "unknown error" if gap is None else f"{gap.operation} failed with {gap.error_code}: {gap.message}"
 
 
-def _all_gap(start: int, reason: str, evidence: str) -> list[Link]:
-    return [Link(name, GAP, reason, "", (evidence,) if evidence else ()) for name in LINKS[start:]]
+def _from(link: Link) -> tuple[Link, ...]:
+    """``link`` and every link of the chain after it: the ones that depend on it."""
+    return CHAIN_LINKS[CHAIN_LINKS.index(link):]
 
 
-def _gap_after(start: int, reason: str, evidence: tuple[str, ...]) -> list[Link]:
-    return [Link(name, GAP, f"not evaluated: {reason}", "", evidence) for name in LINKS[start:]]
+def _all_gap(start: Link, reason: str, evidence: str) -> list[LinkVerdict]:
+    return [LinkVerdict(link, GAP, reason, "", (evidence,) if evidence else ()) for link in _from(start)]
 
 
-def _not_reached(start: int, reason: str) -> list[Link]:
-    return [Link(name, FAIL, f"nothing to check: {reason}") for name in LINKS[start:]]
+def _gap_after(start: Link, reason: str, evidence: tuple[str, ...]) -> list[LinkVerdict]:
+    return [LinkVerdict(link, GAP, f"not evaluated: {reason}", "", evidence) for link in _from(start)]
+
+
+def _not_reached(start: Link, reason: str) -> list[LinkVerdict]:
+    return [LinkVerdict(link, FAIL, f"nothing to check: {reason}") for link in _from(start)]
 
 
 def judge_all(evidence: list[AccountEvidence], controls: list[Control], catalog: Catalog | None = None) -> list[Finding]:
@@ -462,24 +342,25 @@ def judge_alarm_coverage(ev: AccountEvidence, control: Control, rows: list[dict]
     which the reason says)."""
     finding = Finding(ev.account_id, ev.label, control.id, control.benchmark,
                       f"{control.title}: the alarm fired for every root event counted", control.level, PASS, [],
-                      check=ALARM_COVERAGE)
+                      check=Check.ALARM_COVERAGE)
     alarms = {a for r in rows for a in str(r["alarms"]).split(",") if a}
     files = tuple(f"raw/{c.filename}" for c in ev.calls
                   if (c.operation == "DescribeAlarmHistory" and c.params.get("AlarmName") in alarms)
                   or (c.operation == "FilterLogEvents" and c.params.get("filterPattern") == control.evidence_query.text)
                   or (c.operation == "LookupEvents" and c.params.get("LookupAttributes") == [control.lookup]))
-    unread = [g for g in ev.gaps if g.link in ("alarm-history", "root-events", "identity")]
+    unread = [g for g in ev.gaps if g.link in (Link.ALARM_HISTORY, Link.ROOT_EVENTS, Link.IDENTITY)]
     uncovered = [r for r in rows if not r["covered"]]
     if unread:
         reason = "; ".join(dict.fromkeys(_gap_text(g) for g in unread))
-        finding.links = [Link(ALARM_COVERAGE, GAP, f"not evaluated: {reason}", "", files)]
+        finding.links = [LinkVerdict(Link.ALARM_COVERAGE, GAP, f"not evaluated: {reason}", "", files)]
     elif uncovered:
-        finding.links = [Link(ALARM_COVERAGE, FAIL, f"{len(uncovered)} of {len(rows)} counted root event(s) raised "
-                                                    "no alarm in time", "", files)]
+        finding.links = [LinkVerdict(Link.ALARM_COVERAGE, FAIL, f"{len(uncovered)} of {len(rows)} counted root "
+                                                                "event(s) raised no alarm in time", "", files)]
     else:
-        finding.links = [Link(ALARM_COVERAGE, PASS, f"all {len(rows)} counted root event(s) raised an alarm in time"
-                              if rows else "no counted root event in the window: none was missed", "", files)]
+        finding.links = [LinkVerdict(Link.ALARM_COVERAGE, PASS,
+                                     f"all {len(rows)} counted root event(s) raised an alarm in time" if rows else
+                                     "no counted root event in the window: none was missed", "", files)]
     finding.notes = [f"uncovered: {r['time']} {r['event_name']} (eventID {r['event_id']}): {r['reason']}"
                      for r in uncovered]
-    finding.status = finding.links[0].status
+    finding.status = roll_up(link.status for link in finding.links)
     return finding

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import json
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
+from enum import Enum, StrEnum
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -25,3 +29,204 @@ class Window:
 
     def __str__(self) -> str:
         return f"{self.start:%Y-%m-%d %H:%M} – {self.end:%Y-%m-%d %H:%M} UTC"
+
+
+class Status(StrEnum):
+    """A verdict. A string, so records, frames and JSON hold the word itself."""
+
+    PASS = "PASS"
+    FAIL = "FAIL"  # a definite no about the audited account
+    GAP = "GAP"  # could not be read: never a PASS, never a silent FAIL
+
+
+def roll_up(statuses: Iterable[str]) -> Status:
+    """The one verdict of several (a finding's links, a run's findings): any FAIL fails; else any
+    GAP leaves it unproven; else it passes (nothing judged is nothing failed)."""
+    seen = set(statuses)
+    return Status.FAIL if Status.FAIL in seen else Status.GAP if Status.GAP in seen else Status.PASS
+
+
+class Role(StrEnum):
+    """What code asks the catalog for by meaning, never by number: CIS v6.0 renumbers 4.3 as 5.3."""
+
+    ROOT_USAGE = "root-usage"  # its events are the root-activity tables; its alarm's response is judged too
+
+
+class Link(Enum):
+    """What a piece of evidence proves: each link of the CIS chain, and the evidence beside it. The id
+    is what a gap records; the title is how reports name it. Collectors, the judge, frames and the
+    remediation planner all name links by member, so a misspelt link is an error where it is
+    written, not a gap the judge never routes."""
+
+    def __new__(cls, id: str, title: str) -> Link:  # noqa: A002 - the link's id, as recorded
+        member = object.__new__(cls)
+        member._value_ = id
+        member.title = title
+        return member
+
+    title: str
+
+    TRAIL = "trail", "multi-region trail"
+    LOGGING = "logging", "logging"
+    MANAGEMENT_EVENTS = "management-events", "management events"
+    LOG_GROUP = "log-group", "log group"
+    METRIC_FILTER = "metric-filter", "metric filter"
+    ALARM = "alarm", "alarm"
+    SUBSCRIBER = "subscriber", "confirmed subscriber"
+    # beside the chain
+    IDENTITY = "identity", "account identity"
+    ORGANIZATION = "organization", "organization's accounts"
+    REGIONS = "regions", "enabled regions"
+    ROOT_EVENTS = "root-events", "the control's events"
+    ALARM_HISTORY = "alarm-history", "alarm history"
+    METRIC_DATA = "metric-data", "metric datapoints"
+    CREDENTIAL_REPORT = "credential-report", "IAM credential report"
+    ALARM_COVERAGE = "alarm-coverage", "alarm coverage"
+    NAMES_IN_USE = "names-in-use", "names in use"
+    REMEDIATION = "remediation", "remediation change"
+
+    @property
+    def id(self) -> str:
+        return self.value
+
+    def __str__(self) -> str:
+        return self.value
+
+
+CHAIN_LINKS = (Link.TRAIL, Link.LOGGING, Link.MANAGEMENT_EVENTS, Link.LOG_GROUP, Link.METRIC_FILTER, Link.ALARM,
+               Link.SUBSCRIBER)  # in the order evidence flows: each link needs the ones before it
+
+
+class Check(StrEnum):
+    """What a finding judges about a control."""
+
+    CHAIN = "chain"  # every link of the chain is in place
+    ALARM_COVERAGE = "alarm coverage"  # the alarm fired for every event the filter counted
+
+
+@dataclass(frozen=True)
+class Coverage:
+    """Whether a stored metric-filter pattern covers a control (``coverage.judge``), with the event
+    that decides it."""
+
+    control: str
+    benchmark: str
+    pattern: str
+    canonical: str
+    status: Status  # PASS or FAIL
+    rule: str  # blind-spot | benchmark-text | broader-quiet | broader-noisy
+    relation: str  # how the pattern relates to the printed reference
+    reason: str
+    event: dict | None  # the event that decides the verdict
+    event_role: str | None  # what that event is: blind spot, noise, ordinary activity, trap
+    warning: str | None
+    exact: bool
+
+    @property
+    def covers(self) -> bool:
+        return self.status == Status.PASS
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class LinkVerdict:
+    link: Link
+    status: Status
+    reason: str
+    subject: str = ""  # the object judged (trail, filter, alarm name ...)
+    evidence: tuple[str, ...] = ()  # raw call files behind the verdict
+
+
+@dataclass(frozen=True)
+class Step:
+    """One change of the remediation plan (``remediate.render.step``) for a failing link: what it is
+    for, and the AWS CLI command that makes it, with the account's real names."""
+
+    link: Link
+    title: str
+    command: str
+
+
+@dataclass(frozen=True)
+class Anchor:
+    """Where the reported chain lives, by name: what a remediation plan acts on."""
+
+    trail: str | None = None            # trail name
+    trail_region: str | None = None     # its home region
+    trail_bucket: str | None = None
+    log_group: str | None = None
+    log_group_region: str | None = None
+    log_group_account: str | None = None
+    filter_name: str | None = None
+    metric: tuple[str, str] | None = None  # (namespace, name)
+    alarm: str | None = None
+    topics: tuple[str, ...] = ()
+
+
+@dataclass
+class Finding:
+    account_id: str
+    account_label: str
+    control: str
+    benchmark: str
+    title: str
+    level: int
+    status: Status
+    links: list[LinkVerdict]
+    notes: list[str] = field(default_factory=list)
+    remediation: list[Step] = field(default_factory=list)  # the remediation plan's changes for it, as CLI commands
+    remediation_notes: list[str] = field(default_factory=list)  # what that plan cannot do, or waits for
+    coverage: Coverage | None = None  # the metric filter's verdict, with its deciding event
+    check: Check = Check.CHAIN
+    anchor: Anchor = field(default_factory=Anchor)
+
+    @property
+    def key(self) -> str:
+        """The finding's name among an account's findings: the control id, plus the check when it
+        is not the chain itself (``4.3 alarm coverage``)."""
+        return self.control if self.check == Check.CHAIN else f"{self.control} {self.check}"
+
+    @property
+    def failing(self) -> list[LinkVerdict]:
+        """The links that fail or could not be read."""
+        return [link for link in self.links if link.status != Status.PASS]
+
+    def to_record(self) -> dict[str, Any]:
+        """The finding as ``findings.json`` keeps it (``from_record`` reads it back): each link by
+        id, with its title for readers of the file."""
+        return {"account_id": self.account_id, "account_label": self.account_label, "control": self.control,
+                "check": self.check, "key": self.key, "benchmark": self.benchmark, "title": self.title,
+                "level": self.level, "status": self.status,
+                "links": [{"link": v.link.id, "name": v.link.title, "status": v.status, "reason": v.reason,
+                           "subject": v.subject, "evidence": list(v.evidence)} for v in self.links],
+                "notes": list(self.notes),
+                "remediation": [{"link": s.link.id, "title": s.title, "command": s.command} for s in self.remediation],
+                "remediation_notes": list(self.remediation_notes),
+                "coverage": self.coverage.to_dict() if self.coverage else None,
+                "anchor": asdict(self.anchor)}
+
+    @classmethod
+    def from_record(cls, record: dict[str, Any]) -> Finding:
+        anchor = record["anchor"]
+        return cls(record["account_id"], record["account_label"], record["control"], record["benchmark"],
+                   record["title"], record["level"], Status(record["status"]),
+                   [LinkVerdict(Link(v["link"]), Status(v["status"]), v["reason"], v["subject"], tuple(v["evidence"]))
+                    for v in record["links"]],
+                   list(record["notes"]),
+                   [Step(Link(s["link"]), s["title"], s["command"]) for s in record["remediation"]],
+                   list(record["remediation_notes"]),
+                   Coverage(**record["coverage"]) if record["coverage"] else None, Check(record["check"]),
+                   Anchor(**{**anchor, "metric": tuple(anchor["metric"]) if anchor["metric"] else None,
+                             "topics": tuple(anchor["topics"])}))
+
+
+def dump_findings(findings: Iterable[Finding]) -> str:
+    """``findings.json``: one record per finding. A catalog example event may hold a date: it is
+    written as text."""
+    return json.dumps([f.to_record() for f in findings], indent=2, default=str)
+
+
+def load_findings(text: str) -> list[Finding]:
+    return [Finding.from_record(r) for r in json.loads(text)]

@@ -11,23 +11,26 @@ import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
 
+from rootwatch import pdf
 from rootwatch.errors import ParameterError
 from rootwatch.models import Window
+
+if TYPE_CHECKING:
+    from rootwatch.bundle.sign import SignerKind
 
 SOURCES = ("sandbox", "aws")
 RUN_KEYS = ("signing", "pdf", "archive", "remediate", "report")  # read by `rootwatch run` or remediate, never by
 # the notebook
-DEFAULTS: dict[str, Any] = {"profile": None, "accounts": [], "organization": None, "controls": ["4.3"],
+DEFAULTS: dict[str, Any] = {"profile": None, "accounts": [], "organization": None, "controls": None,
                             "benchmark": None, "out_dir": None, "event_source": "logs"}
 EVENT_SOURCES = ("logs", "archive")  # the log group (or event history), or the trails' S3 log files
 REQUIRED = ("source", "regions", "window")
 KEYS = (*REQUIRED, *DEFAULTS)
 PAPERS = ("A4", "Letter")
-RENDERERS = ("weasyprint", "chromium", "none")
 LOCK_MODES = ("GOVERNANCE", "COMPLIANCE")
 QUARTER = re.compile(r"^(\d{4})-Q([1-4])$")
 ROLLING = re.compile(r"^last-(\d{1,4})-days$")
@@ -45,7 +48,7 @@ class RunParams:
     profile: str | None = None
     accounts: tuple[str, ...] = ()  # account ids / aliases (sandbox); role ARNs or profile:NAME (aws)
     organization: dict[str, Any] | None = None  # aws: list the organization's accounts, assume `role` in each
-    controls: tuple[str, ...] = ("4.3",)
+    controls: tuple[str, ...] = ()  # ("all",): every control; (): the edition's root-usage control
     benchmark: str | None = None
     out_dir: str | None = None
     event_source: str = "logs"
@@ -289,6 +292,8 @@ def _accounts(value: Any) -> tuple[str, ...]:
 
 def _strings(values: dict[str, Any], key: str) -> tuple[str, ...]:
     value = values[key]
+    if value is None:
+        return ()  # the catalog's default: the root-usage control, whatever the edition numbers it
     if value == "all":
         return ("all",)  # every control of the benchmark
     items = [value] if isinstance(value, (str, int, float)) else value
@@ -367,21 +372,26 @@ class RunOptions:
     ssh: SshKey | None = SshKey(None)
     x509: Pkcs12 | None = None
     kms: KmsKey | None = None
-    renderer: str = "weasyprint"
+    renderer: str = pdf.DEFAULT
     paper: str = "A4"
     archive: Archive | None = None
     attribution: Attribution = Attribution()
 
     @classmethod
     def from_mapping(cls, mapping: dict[str, Any]) -> RunOptions:
-        signing = _section(mapping, "signing", ("ssh", "x509", "kms"))
-        pdf = _section(mapping, "pdf", ("renderer", "paper"))
+        """The signers and renderers the parameter file may name are the ones registered beside their code
+        (``bundle.sign.SIGNERS``, ``pdf.RENDERERS``)."""
+        from rootwatch.bundle.sign import SIGNERS  # cryptography: only `rootwatch run` pays for it
+
+        signing = _section(mapping, "signing", tuple(SIGNERS))
+        rendering = _section(mapping, "pdf", ("renderer", "paper"))
         archive = _section(mapping, "archive", ("bucket", "prefix", "mode", "days", "region"))
         report = _section(mapping, "report", ATTRIBUTION)
         ssh = signing.get("ssh", "dev" if not signing else None)
-        return cls(ssh=_ssh(ssh), x509=_pkcs12(signing.get("x509")), kms=_kms(signing.get("kms")),
-                   renderer=_choice(pdf.get("renderer", "weasyprint"), RENDERERS, "pdf.renderer"),
-                   paper=_choice(pdf.get("paper", "A4"), PAPERS, "pdf.paper"), archive=_archive(archive),
+        return cls(ssh=_ssh(ssh, SIGNERS["ssh"]), x509=_pkcs12(signing.get("x509"), SIGNERS["x509"]),
+                   kms=_kms(signing.get("kms"), SIGNERS["kms"]),
+                   renderer=_choice(rendering.get("renderer", pdf.DEFAULT), tuple(pdf.RENDERERS), "pdf.renderer"),
+                   paper=_choice(rendering.get("paper", "A4"), PAPERS, "pdf.paper"), archive=_archive(archive),
                    attribution=Attribution.from_mapping(report))
 
 
@@ -412,20 +422,25 @@ def _fields(value: Any, key: str, required: tuple[str, ...], optional: tuple[str
     return value
 
 
-def _ssh(value: Any) -> SshKey | None:
+def _ssh(value: Any, kind: SignerKind) -> SshKey | None:
     if value in (None, False):
         return None
     if value == "dev":
         return SshKey(None)
-    return SshKey(**_fields(value, "signing.ssh", ("key",), ("passphrase_env",)))
+    return SshKey(**_settings(value, kind))
 
 
-def _pkcs12(value: Any) -> Pkcs12 | None:
-    return None if value is None else Pkcs12(**_fields(value, "signing.x509", ("path",), ("passphrase_env",)))
+def _pkcs12(value: Any, kind: SignerKind) -> Pkcs12 | None:
+    return None if value is None else Pkcs12(**_settings(value, kind))
 
 
-def _kms(value: Any) -> KmsKey | None:
-    return None if value is None else KmsKey(**_fields(value, "signing.kms", ("key_id",), ("region",)))
+def _kms(value: Any, kind: SignerKind) -> KmsKey | None:
+    return None if value is None else KmsKey(**_settings(value, kind))
+
+
+def _settings(value: Any, kind: SignerKind) -> dict[str, Any]:
+    """A signer's settings, as its kind declares them."""
+    return _fields(value, f"signing.{kind.kind}", kind.required, kind.optional)
 
 
 def _archive(value: dict[str, Any]) -> Archive | None:

@@ -19,6 +19,7 @@ from markupsafe import Markup
 from nbconvert import HTMLExporter
 
 from rootwatch import __version__
+from rootwatch.models import Finding
 
 TEMPLATES = Path(__file__).with_name("templates")
 TAGS = {"a", "b", "blockquote", "br", "code", "div", "em", "h1", "h2", "h3", "h4", "hr", "i", "img", "li", "ol", "p",
@@ -47,7 +48,7 @@ class Cover:
     run_id: str
     scope: list[tuple[str, str]]
     signers: list[str]
-    findings: list[dict]
+    findings: list[Finding]
     paper: str = "A4"
     banner: str | None = None  # on every page (a sandbox run: not evidence of any account)
 
@@ -59,10 +60,8 @@ def notebook_html(notebook: Path, cover: Cover) -> str:
     body, _ = exporter.from_notebook_node(nb)
     env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html", "j2"]))
     page = env.get_template("report.html.j2")
-    findings = [{**f, "failing": ", ".join(link["name"] for link in f["links"] if link["status"] != "PASS") or "—"}
-                for f in cover.findings]
     return page.render(title=cover.title, run_id=cover.run_id, scope=cover.scope, signers=cover.signers,
-                       findings=findings, paper=cover.paper, version=__version__, banner=cover.banner,
+                       findings=cover.findings, paper=cover.paper, version=__version__, banner=cover.banner,
                        body=Markup(sanitize(body)))
 
 

@@ -35,6 +35,7 @@ from rootwatch.bundle.sign import KmsSigner, Signer, SshSigner, X509Signer
 from rootwatch.catalog import load_catalog
 from rootwatch.errors import Interrupted, ParameterError, RootwatchError
 from rootwatch.extras import installed, require
+from rootwatch.models import Finding, Status, load_findings
 from rootwatch.outputs import usable_output
 from rootwatch.params import RUN_KEYS, RunOptions, RunParams, apply_sets, load_file
 
@@ -58,7 +59,7 @@ class RunFailed(RootwatchError):
 @dataclass(frozen=True)
 class RunResult:
     directory: Path
-    findings: list[dict[str, Any]]
+    findings: list[Finding]
     pdf: PdfOutcome
     signers: list[str]
     seconds: dict[str, float]  # wall time of each stage, for bench/run.py
@@ -66,23 +67,23 @@ class RunResult:
 
     @property
     def statuses(self) -> set[str]:
-        return {f["status"] for f in self.findings}
+        return {f.status for f in self.findings}
 
     def account_lines(self) -> list[str]:
         """One line per account: its controls' verdicts."""
         by_account: dict[tuple[str, str], list[str]] = {}
         for f in self.findings:
-            by_account.setdefault((f["account_label"], f["account_id"]), []).append(f"{f.get('key') or f['control']} {f['status']}")
+            by_account.setdefault((f.account_label, f.account_id), []).append(f"{f.key} {f.status}")
         return [f"  {label} ({account}): {', '.join(verdicts)}" for (label, account), verdicts in by_account.items()]
 
     def counts(self) -> dict[str, int]:
-        return {s: sum(f["status"] == s for f in self.findings) for s in ("PASS", "FAIL", "GAP")}
+        return {s: sum(f.status == s for f in self.findings) for s in Status}
 
     def summary(self) -> str:
         counts = self.counts()
-        accounts = len({f["account_id"] for f in self.findings})
+        accounts = len({f.account_id for f in self.findings})
         return (f"{counts['PASS']} PASS, {counts['FAIL']} FAIL, {counts['GAP']} GAP over {accounts} account(s) "
-                f"and {len({f['control'] for f in self.findings})} control(s); {self.gaps} evidence gap(s); "
+                f"and {len({f.control for f in self.findings})} control(s); {self.gaps} evidence gap(s); "
                 f"{'signed bundle' if self.signers else 'UNSIGNED bundle (signing names no signer)'}: {self.directory}")
 
 
@@ -116,12 +117,7 @@ def prepare(params_file: str | Path, sets: list[str], out: str | Path | None,
         raise ParameterError("out_dir is chosen by rootwatch run", "use --out DIR instead")
     notebook = {k: v for k, v in mapping.items() if k not in RUN_KEYS}
     params = RunParams.from_mapping(notebook)
-    catalog = load_catalog()
-    if params.controls != ("all",):
-        for control in params.controls:
-            catalog.control(control, params.benchmark)  # an unknown id or edition fails here, not in the kernel
-    else:
-        catalog.benchmark(params.benchmark)
+    load_catalog().select(params.controls, params.benchmark)  # an unknown id or edition fails here, not in the kernel
     options = RunOptions.from_mapping(mapping)
     if params.source == "sandbox":
         require("sandbox", "source: sandbox")
@@ -362,7 +358,7 @@ def _incomplete_names(target: Path) -> Iterator[Path]:
     yield from (target.with_name(f"{target.name}.incomplete-{n}") for n in itertools.count(2))
 
 
-def _notebook(plan: Plan, staging: Path, progress: bool) -> list[dict[str, Any]]:
+def _notebook(plan: Plan, staging: Path, progress: bool) -> list[Finding]:
     import papermill
     from papermill.exceptions import PapermillExecutionError
 
@@ -387,7 +383,7 @@ def _notebook(plan: Plan, staging: Path, progress: bool) -> list[dict[str, Any]]
         raise RunFailed(f"the evidence notebook could not be executed ({type(exc).__name__}: {exc})",
                         f"see {KERNEL_LOG} in the .incomplete directory") from None
     log.unlink()  # the kernel's own chatter is no evidence; it stays beside a failed run only
-    return json.loads((staging / "findings.json").read_text(encoding="utf-8"))
+    return load_findings((staging / "findings.json").read_text(encoding="utf-8"))
 
 
 @contextlib.contextmanager
@@ -456,7 +452,7 @@ class _Clock:
         return timed()
 
 
-def _render(plan: Plan, staging: Path, findings: list[dict[str, Any]], collection: dict[str, Any],
+def _render(plan: Plan, staging: Path, findings: list[Finding], collection: dict[str, Any],
             clock: _Clock) -> PdfOutcome:
     from rootwatch.pdf import render
     from rootwatch.report import Cover, write_html
@@ -465,7 +461,8 @@ def _render(plan: Plan, staging: Path, findings: list[dict[str, Any]], collectio
     scope = [("source", "embedded sandbox organisation" if p.source == "sandbox" else f"AWS profile {p.profile}"
                         if p.profile else "AWS, the default credential chain (no profile named)"),
              ("window", f"{p.window_label} ({p.window})"), ("regions", ", ".join(p.regions)),
-             ("controls", ", ".join(p.controls) + f" ({findings[0]['benchmark'] if findings else '-'})"),
+             ("controls", ", ".join(p.controls or dict.fromkeys(f.control for f in findings))
+              + f" ({findings[0].benchmark if findings else '-'})"),
              ("caller identities", ", ".join(v or "?" for v in collection["caller_identities"].values())),
              ("collected", (f"{_utc(collection['started'])} – {_utc(collection['finished'])}, "
                             f"{collection['api_calls']} API "
@@ -532,11 +529,11 @@ def _write_context(plan: Plan, staging: Path, started: datetime, pdf: PdfOutcome
                 "finished": datetime.now(UTC).isoformat(timespec="seconds")},
         "collection": {"started": collection["started"], "finished": collection["finished"]},
         "pdf": {"produced": pdf.produced, "renderer": pdf.renderer, "message": pdf.message},
-        "signers": [{"kind": s.kind, "identity": s.identity} for s in plan.signers],
+        "signers": [{"kind": s.KIND.kind, "identity": s.identity} for s in plan.signers],
     }
     (staging / "environment.json").write_text(json.dumps(environment, indent=2) + "\n", encoding="utf-8")
     (staging / "README.txt").write_text(readme(plan.directory.name, pdf.produced, pdf.message,
-                                               [s.kind for s in plan.signers]), encoding="utf-8")
+                                               [s.KIND.kind for s in plan.signers]), encoding="utf-8")
 
 
 def _git() -> dict[str, Any]:

@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -18,16 +16,15 @@ from typing import Any
 import pandas as pd
 
 from rootwatch import charts, exports, frames
-from rootwatch.catalog import Catalog, Control, load_catalog
-from rootwatch.collect import AccountEvidence, Target, collect
-from rootwatch.collect.evidence import RawCall, Recorder, write_raw
-from rootwatch.collect.organization import organization_scope, resolve_regions
-from rootwatch.collect.session import Clients, make_session, preflight
+from rootwatch.catalog import Catalog, Control, load_catalog, with_role
+from rootwatch.collect import AccountEvidence, collect
+from rootwatch.collect.evidence import RawCall, write_raw
 from rootwatch.display import heading, show, show_figure
-from rootwatch.errors import ParameterError
-from rootwatch.extras import require
-from rootwatch.judge import CHAIN, Finding, judge_alarm_coverage, judge_all
+from rootwatch.judge import judge_alarm_coverage, judge_all
+from rootwatch.models import Check, Finding, Link, Role, Status, dump_findings
 from rootwatch.params import RunParams
+from rootwatch.remediate.plan import advise, plan_account
+from rootwatch.scope import opened
 
 # Root events in two tables of eight columns each: fourteen side by side do not fit a printed page
 # (the PDF would cut the verdict columns off), and a reader takes them as two questions anyway.
@@ -65,7 +62,7 @@ class EvidenceRun:
         return pd.DataFrame(rows, columns=["item", "value"]).set_index("item")
 
     def summary_line(self) -> str:
-        counts = {s: sum(f.status == s for f in self.findings) for s in ("PASS", "FAIL", "GAP")}
+        counts = {s: sum(f.status == s for f in self.findings) for s in Status}
         return (f"{len(self.findings)} finding(s) over {len(self.evidence)} account(s), window "
                 f"{self.params.window_label}: {counts['PASS']} PASS, {counts['FAIL']} FAIL, {counts['GAP']} GAP; "
                 f"{self.reading()}")
@@ -81,7 +78,7 @@ class EvidenceRun:
     def finding(self, account: str, control: str | None = None) -> Finding:
         control = control or self.controls[0].id
         return next(f for f in self.findings
-                    if account in (f.account_id, f.account_label) and f.control == control and f.check == CHAIN)
+                    if account in (f.account_id, f.account_label) and f.control == control and f.check == Check.CHAIN)
 
     def links(self, account: str, control: str | None = None) -> pd.DataFrame:
         return _links(self.finding(account, control))
@@ -91,7 +88,7 @@ class EvidenceRun:
 
     def remediation(self, account: str, control: str | None = None) -> pd.DataFrame:
         steps = self.finding(account, control).remediation
-        return pd.DataFrame([(s.link, s.title, s.command) for s in steps], columns=["link", "step", "command"])
+        return pd.DataFrame([(s.link.title, s.title, s.command) for s in steps], columns=["link", "step", "command"])
 
     def root_activity(self, account: str) -> pd.DataFrame:
         columns = list(dict.fromkeys(c for view in ROOT_ACTIVITY.values() for c in view))
@@ -110,7 +107,7 @@ class EvidenceRun:
         history = self.frame("alarm_history", account)
         account_id = self._account_id(account)
         judged = dict.fromkeys(link.subject for f in self.findings if f.account_id == account_id
-                               for link in f.links if link.name == "alarm" and link.subject)
+                               for link in f.links if link.link is Link.ALARM and link.subject)
         return [charts.alarm_timeline(history, name, self.params.window) for name in judged]
 
     def chart_root_per_day(self, account: str):
@@ -174,18 +171,19 @@ class EvidenceRun:
         show(self.coverage_summary())
         uncovered = self.uncovered()
         show(uncovered if len(uncovered) else pd.DataFrame({"uncovered": ["none: every counted event raised an alarm"]}))
-        uncovered = self.frames["alarm_coverage"][~self.frames["alarm_coverage"].covered]
-        show(uncovered if len(uncovered) else pd.DataFrame({"uncovered": ["every counted root event raised an alarm"]}))
 
     def show_gaps(self) -> None:
         gaps = self.gaps()
         show(gaps if len(gaps) else pd.DataFrame({"gaps": ["none: every link could be read"]}))
 
     def show_remediation(self) -> None:
-        for f in (f for f in self.findings if f.check == CHAIN):
+        for f in (f for f in self.findings if f.check == Check.CHAIN):
             heading(f"{f.account_label} ({f.account_id}) — CIS {f.control}")
             steps = self.remediation(f.account_id, f.control)
-            show(steps if len(steps) else pd.DataFrame({"remediation": ["nothing to do: every link passes"]}))
+            if len(steps) or not f.remediation_notes:
+                show(steps if len(steps) else pd.DataFrame({"remediation": ["nothing to do: every link passes"]}))
+            if f.remediation_notes:
+                show(pd.DataFrame({"note": f.remediation_notes}))
 
     # --- outputs ----------------------------------------------------------------------
     def accounts(self) -> list[str]:
@@ -206,16 +204,17 @@ class EvidenceRun:
     def counts(self) -> pd.DataFrame:
         """Per control: how many accounts PASS, FAIL, GAP."""
         matrix = self.status_matrix()
-        return pd.DataFrame({c: matrix[c].value_counts().reindex(["PASS", "FAIL", "GAP"], fill_value=0)
+        return pd.DataFrame({c: matrix[c].value_counts().reindex(list(Status), fill_value=0)
                              for c in matrix.columns}).T.rename_axis("control").reset_index()
 
     def worst(self, limit: int = 20) -> pd.DataFrame:
         """FAIL first (most failing links first), then GAP: what to fix first."""
-        bad = [f for f in self.findings if f.status != "PASS"]
-        bad.sort(key=lambda f: (f.status != "FAIL", -sum(link.status == "FAIL" for link in f.links),
+        bad = [f for f in self.findings if f.status != Status.PASS]
+        bad.sort(key=lambda f: (f.status != Status.FAIL, -sum(link.status == Status.FAIL for link in f.links),
                                 f.account_id, f.key))
         return pd.DataFrame([(f.account_label, f.account_id, f.key, f.status,
-                              "; ".join(f"{link.name}: {link.reason}" for link in f.failing)) for f in bad[:limit]],
+                              "; ".join(f"{link.link.title}: {link.reason}" for link in f.failing))
+                             for f in bad[:limit]],
                             columns=["account", "account_id", "control", "status", "what fails or is unreadable"])
 
     def show_organization(self) -> None:
@@ -234,18 +233,11 @@ class EvidenceRun:
             frames.write_csv(df, data / f"{name}.csv")
             df.to_parquet(data / f"{name}.parquet", index=False)
         write_raw([*self.scope_calls, *(c for e in self.evidence for c in e.calls)], out / "raw")
-        findings = [{"account_id": f.account_id, "account_label": f.account_label, "control": f.control,
-                     "check": f.check, "key": f.key,
-                     "benchmark": f.benchmark, "title": f.title, "level": f.level, "status": f.status,
-                     "links": [{"name": link.name, "status": link.status, "reason": link.reason,
-                                "evidence": list(link.evidence)} for link in f.links],
-                     "notes": f.notes, "remediation": [vars(s) for s in f.remediation],
-                     "coverage": f.coverage.to_dict() if f.coverage else None} for f in self.findings]
-        (out / "findings.json").write_text(json.dumps(findings, indent=2, default=str), encoding="utf-8")
+        (out / "findings.json").write_text(dump_findings(self.findings), encoding="utf-8")
         title = load_catalog().benchmarks[self.controls[0].benchmark]
-        (out / "findings.ocsf.json").write_text(json.dumps(exports.ocsf(findings, self.finished, title), indent=1),
-                                                encoding="utf-8")
-        (out / "findings.csv").write_text(exports.cis_csv(findings, self.finished, title, self.regions()),
+        (out / "findings.ocsf.json").write_text(json.dumps(exports.ocsf(self.findings, self.finished, title),
+                                                           indent=1), encoding="utf-8")
+        (out / "findings.csv").write_text(exports.cis_csv(self.findings, self.finished, title, self.regions()),
                                           encoding="utf-8")
         collection = {"started": self.started.isoformat(), "finished": self.finished.isoformat(),
                       "caller_identities": self.caller_arns, "api_calls": len(self.frames["api_calls"]),
@@ -287,15 +279,20 @@ def start(parameters: dict[str, Any]) -> EvidenceRun:
 
 def judged(evidence: list[AccountEvidence], controls: list[Control],
            catalog: Catalog) -> tuple[dict[str, pd.DataFrame], list[Finding]]:
-    """The frames of the evidence and every finding, alarm coverage included."""
+    """The frames of the evidence and every finding, alarm coverage included; each failing chain
+    finding with its part of the remediation plan (what ``rootwatch remediate`` would do)."""
     built = frames.build_all(evidence, controls)
-    return built, _with_alarm_coverage(judge_all(evidence, controls, catalog), evidence, controls, built)
+    findings = judge_all(evidence, controls, catalog)
+    by_id = {c.id: c for c in controls}
+    for ev in evidence:
+        advise(findings, plan_account(ev, findings, by_id, notify=[]))
+    return built, _with_alarm_coverage(findings, evidence, controls, built)
 
 
 def _with_alarm_coverage(findings: list[Finding], evidence: list[AccountEvidence], controls: list[Control],
                          built: dict[str, pd.DataFrame]) -> list[Finding]:
     """Each account's alarm-coverage finding right after its root-usage finding."""
-    root = next((c for c in controls if c.subject == frames.ROOT_SUBJECT), None)
+    root = with_role(controls, Role.ROOT_USAGE)
     if root is None:
         return findings
     cov = built["alarm_coverage"]
@@ -307,67 +304,6 @@ def _with_alarm_coverage(findings: list[Finding], evidence: list[AccountEvidence
         if f.control == root.id:
             out.append(extra[f.account_id])
     return out
-
-
-@dataclass
-class Scope:
-    """The accounts and regions a run reads, and how to reach them (``endpoint``: the sandbox's)."""
-
-    targets: list[Target]
-    regions: list[str]
-    calls: list[RawCall]  # organization / region listing, evidence of what was in scope
-    endpoint: str | None = None
-
-
-@contextmanager
-def opened(params: RunParams) -> Iterator[Scope]:
-    """The run's scope, with the sandbox served while the block runs when the source is the sandbox."""
-    if params.source == "sandbox":
-        require("sandbox", "source: sandbox")
-        from rootwatch.sandbox import Sandbox, served_endpoint
-
-        sb, endpoint = Sandbox(now=params.window.end), served_endpoint()  # `rootwatch run` serves it itself
-        try:
-            sb.attach(endpoint) if endpoint else sb.start()
-            yield _sandbox_scope(params, sb)
-        finally:
-            sb.stop()
-        return
-    yield _aws_scope(params)
-
-
-def _sandbox_scope(params: RunParams, sb: Any) -> Scope:
-    chosen = [a for a in sb.accounts if not params.accounts or {a.account_id, a.alias} & set(params.accounts)]
-    unknown = set(params.accounts) - {x for a in sb.accounts for x in (a.account_id, a.alias)}
-    if unknown:
-        raise ParameterError(f"the sandbox has no account {', '.join(sorted(unknown))}",
-                             f"use {', '.join(a.alias for a in sb.accounts)}")
-    base = sb.session()
-    rec = Recorder(Clients(base, sb.endpoint), "organization")
-    regions = resolve_regions(rec, _regions(params), sb.region)
-    return Scope([Target(a.alias, base, a.role_arn) for a in chosen], regions, rec.calls, sb.endpoint)
-
-
-def _aws_scope(params: RunParams) -> Scope:
-    home = params.home_region()
-    session = make_session(params.profile, home)
-    org = params.organization
-    if org:
-        scope = organization_scope(session, org["role"], _regions(params), org["include"], org["exclude"],
-                                   org["external_id"], org["session_name"])
-        return Scope(scope.targets, scope.regions, scope.calls)
-    rec = Recorder(Clients(session), "scope")
-    regions = resolve_regions(rec, _regions(params), session.region_name or "us-east-1")
-    targets = [Target(a.split(":")[4], session, a) if a.startswith("arn:") else
-               Target(a.removeprefix("profile:"), make_session(a.removeprefix("profile:"), home))
-               for a in params.accounts]
-    # without accounts the profile's own account, named by its profile or else by its id
-    return Scope(targets or [Target(params.profile or preflight(session, "the default credential chain"), session)],
-                 regions, rec.calls)
-
-
-def _regions(params: RunParams) -> list[str] | str:
-    return "all" if params.regions == ("all",) else list(params.regions)
 
 
 def _progress_bars() -> Any:
@@ -390,7 +326,7 @@ def _progress_bars() -> Any:
 
 
 def _links(f: Finding) -> pd.DataFrame:
-    return pd.DataFrame([(link.name, link.status, link.reason, "\n".join(link.evidence)) for link in f.links],
+    return pd.DataFrame([(link.link.title, link.status, link.reason, "\n".join(link.evidence)) for link in f.links],
                         columns=["link", "status", "reason", "evidence"])
 
 

@@ -12,6 +12,8 @@ from rootwatch.collect import AccountEvidence, Target, collect_account
 from rootwatch.collect.evidence import write_raw
 from rootwatch.collect.session import Clients, make_session
 from rootwatch.errors import CredentialsError
+from rootwatch.models import Link
+from rootwatch.resources import Topic
 
 HEALTHY, DRIFTED = "111111111111", "222222222222"
 
@@ -66,7 +68,7 @@ def test_access_denied_on_one_call_becomes_a_gap_and_the_rest_is_collected(sandb
     session.events.register("before-call.sns.ListSubscriptionsByTopic", deny)
     ev = collect_account(Target("drifted", session), ["us-east-1"], window, [catalog.control("4.3")],
                          endpoint_url=sandbox.endpoint)
-    assert {(g.link, g.service, g.operation, g.error_code) for g in ev.gaps} == {
+    assert {(g.link.id, g.service, g.operation, g.error_code) for g in ev.gaps} == {
         ("subscriber", "sns", "ListSubscriptionsByTopic", "AccessDenied")}  # one per topic
     gap = ev.gaps[0]
     assert "not authorized" in gap.message and gap.evidence.endswith("sns.ListSubscriptionsByTopic.json")
@@ -112,7 +114,7 @@ def test_organization_trail_in_another_account_and_advanced_selectors(window, ca
         stub.activate()
     ev = collect_account(Target("member", session), ["eu-west-1"], window, [catalog.control("4.3")], clients=clients)
     assert isinstance(ev, AccountEvidence)
-    assert not [g for g in ev.gaps if g.link == "log-group"]  # not read here: judged with the owner's evidence
+    assert not [g for g in ev.gaps if g.link is Link.LOG_GROUP]  # not read here: judged with the owner's evidence
     from rootwatch.judge import judge_account
 
     finding = judge_account(ev, catalog.control("4.3"), catalog)
@@ -206,7 +208,7 @@ def test_a_webhook_token_in_a_subscription_url_is_kept_out_of_the_evidence():
             {"SubscriptionArn": f"{topic}:2", "Owner": "111111111111", "Protocol": "email",
              "Endpoint": "secops@example.com", "TopicArn": topic}]}, {"TopicArn": topic})
         rec = Recorder(type("Clients", (), {"get": lambda self, service, region: client})(), "111111111111")
-        subs = sns.subscriptions(rec, topic)
+        subs = sns.subscriptions(rec, Topic.parse(topic))
     endpoints = [s["Endpoint"] for s in subs]
     assert endpoints[0].startswith("https://hooks.example.com/<redacted sha256:") and endpoints[1] == "secops@example.com"
     assert "s3cr3tT0k3n" not in rec.calls[0].to_json() and "auth=abc" not in rec.calls[0].to_json()

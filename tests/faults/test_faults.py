@@ -53,7 +53,7 @@ def test_fault_outcome(outcomes, case_id):
     expect = CASES[case_id]["expect"]
     ev, findings = outcomes[case_id]
     chain, coverage = findings["4.3"], findings["4.3 alarm coverage"]
-    assert chain.status == expect["chain"], [(link.name, link.status, link.reason) for link in chain.links]
+    assert chain.status == expect["chain"], [(link.link.title, link.status, link.reason) for link in chain.links]
     if "coverage" in expect:
         assert coverage.status == expect["coverage"], coverage.links
     for operation, attempts in expect.get("retried", {}).items():
@@ -68,7 +68,7 @@ def test_fault_outcome(outcomes, case_id):
             "Exception")}, recorded
     else:
         assert sorted(set(recorded)) == sorted(tuple(g) for g in expect["gaps"]), recorded
-    links = {link.name: link for f in (chain, coverage) for link in f.links}
+    links = {link.link.title: link for f in (chain, coverage) for link in f.links}
     for name, text in expect.get("reason", {}).items():
         assert text in links[name].reason and links[name].status != "PASS", links[name]
 

@@ -8,12 +8,15 @@ import copy
 
 import pytest
 
-from rootwatch.judge import FAIL, LINKS, PASS, judge_all
+from rootwatch.judge import FAIL, PASS, judge_all
+from rootwatch.models import Link
 from rootwatch.remediate.actions import ALARM, CREATED_BY, LOG_GROUP, TOPIC
 from rootwatch.remediate.existing import DeliveryRole, Existing, Wanted
+from rootwatch.remediate import render
 from rootwatch.remediate.plan import (
     MANAGEMENT_SELECTOR,
     TOPIC_NAME,
+    advise,
     plan_account,
     wanted,
 )
@@ -224,6 +227,40 @@ def test_the_management_link_passes_only_for_every_management_event(evidence, co
                                                             "ExcludeManagementEventSources": ["kms.amazonaws.com"]}]},
                              }.items():
         [finding] = [f for f in judge_all([_selectors(evidence[DRIFTED], selectors)], controls) if f.control == "4.3"]
-        verdicts[label] = finding.links[2].status
+        verdicts[label] = next(v.status for v in finding.links if v.link is Link.MANAGEMENT_EVENTS)
     assert verdicts == {"all": PASS, "advanced": PASS, "no kms": FAIL}
-    assert LINKS[2] == "management events"
+
+
+def test_the_drifted_accounts_report_advises_exactly_the_remediation_plan(as_aws, evidence):
+    """The evidence workbook's remediation (report, findings.json) is the plan `rootwatch remediate`
+    makes, in its CLI form: never the account's own filter or alarm names, which it would overwrite."""
+    from rootwatch import remediate, workbook
+
+    params = {"source": "aws", "accounts": [as_aws[DRIFTED]], "regions": [REGION],
+              "window": {"start": "2026-07-04", "end": "2026-10-01"}}
+    run = workbook.start(params)
+    finding = run.finding(DRIFTED)
+    assert finding.status == FAIL and finding.remediation
+    [plan] = remediate.start(params).plans
+    advised = "\n".join(f"# {s.title}\n{s.command}" for s in finding.remediation)
+    assert advised == render.cli(plan.actions)
+    own = {f["filterName"] for f in evidence[DRIFTED].metric_filters} | \
+        {a["AlarmName"] for a in evidence[DRIFTED].alarms}
+    written = {a.params.get("filterName") or a.params.get("AlarmName") for a in plan.actions}
+    assert own and not own & written
+    assert "names checked against the audit's evidence only" in " ".join(finding.remediation_notes)
+
+
+def test_each_failing_finding_is_advised_its_part_of_one_plan(evidence, controls):
+    """Shared changes (the trail's, the one topic) are advised to every finding that needs them, made once."""
+    ev = copy.deepcopy(evidence[DRIFTED])
+    ev.subscriptions = []  # no confirmed topic: one is created, for every alarm
+    findings = judge_all([ev], controls)
+    plan = plan_account(ev, findings, {c.id: c for c in controls}, [])
+    advise(findings, plan)
+    failing = [f for f in findings if f.status == FAIL]
+    assert len(failing) == 15 and all(f.remediation for f in failing)
+    topic = [s for s in failing[0].remediation if "create-topic" in s.command]
+    assert topic and all(topic[0] in f.remediation for f in failing)
+    steps = list(dict.fromkeys(s for f in failing for s in f.remediation))
+    assert "\n".join(f"# {s.title}\n{s.command}" for s in steps) == render.cli(plan.actions)

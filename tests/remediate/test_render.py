@@ -19,6 +19,7 @@ from cfnlint.api import ManualArgs, lint
 from hcl2.utils import SerializationOptions
 
 from rootwatch.judge import judge_all
+from rootwatch.models import Link
 from rootwatch.remediate import render
 from rootwatch.remediate.actions import (
     ALARM,
@@ -62,11 +63,14 @@ ADVANCED = [{"Name": "payroll objects", "FieldSelectors": [
 MANAGEMENT = {"Name": "All management events (rootwatch)",
               "FieldSelectors": [{"Field": "eventCategory", "Equals": ["Management"]}]}
 TOPIC_ARN = f"arn:aws:sns:{REGION}:{ACCOUNT}:{TOPIC_NAME}"
+LINK_OF = {METRIC_FILTER: Link.METRIC_FILTER, TOPIC: Link.SUBSCRIBER, SUBSCRIPTION: Link.SUBSCRIBER, ALARM: Link.ALARM,
+           ALARM_ACTIONS: Link.ALARM, LOG_GROUP: Link.LOG_GROUP, TRAIL_SETTINGS: Link.TRAIL,
+           TRAIL_LOGGING: Link.LOGGING, TRAIL_SELECTORS: Link.MANAGEMENT_EVENTS}  # the link each kind of change fixes
 
 
 def act(service: str, operation: str, params: dict, kind: str, name: str, *, creates: bool = True,
         refs: dict | None = None, facts: dict | None = None, region: str = REGION) -> Action:
-    return Action(ACCOUNT, region, service, operation, params, kind, name, f"fixes the {kind} link", creates,
+    return Action(ACCOUNT, region, service, operation, params, kind, name, LINK_OF[kind], creates,
                   refs or {}, facts or {})
 
 
@@ -386,7 +390,7 @@ def test_values_the_cli_would_misread_go_as_data():
 
 def test_line_breaks_in_names_stay_inside_comments():
     sneaky = act("sns", "CreateTopic", {"Name": "t"}, TOPIC, "t\nrm -rf /")
-    assert render.cli([sneaky]).splitlines() == ["# fixes the topic link (t rm -rf /)",
+    assert render.cli([sneaky]).splitlines() == ["# fixes the confirmed subscriber link (t rm -rf /)",
                                                  "aws sns create-topic --region us-east-1 --name t"]
 
 

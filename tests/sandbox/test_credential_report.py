@@ -115,7 +115,7 @@ def test_a_report_never_finished_or_refused_is_a_gap():
     rec = Recorder(clients, "999999999999")
     assert credential_report(rec, "us-east-1", polls=2, sleep=lambda seconds: None) is None
     assert credential_report(rec, "us-east-1", sleep=lambda seconds: None) is None
-    assert [(g.link, g.operation, g.error_code) for g in rec.gaps] == [
+    assert [(g.link.id, g.operation, g.error_code) for g in rec.gaps] == [
         ("credential-report", "GetCredentialReport", "ReportInProgress"),
         ("credential-report", "GenerateCredentialReport", "AccessDenied")]
     assert [c.operation for c in rec.calls][-1] == "GenerateCredentialReport"  # nothing asked after a refusal

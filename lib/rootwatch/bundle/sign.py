@@ -2,8 +2,9 @@
 file (CMS detached signature of the manifest, PAdES signature inside the PDF), an AWS KMS
 asymmetric key (``kms:Sign`` over the manifest's SHA-256).
 
-Each signer writes under ``signatures/`` the plain names an auditor can guess (``FILES``): the
-signature, then the public half it verifies with. Keys and passphrases are read, never copied.
+Each signer kind is declared beside its code (``SIGNERS``: its parameter settings, its files) and
+writes under ``signatures/`` the plain names an auditor can guess (``FILES``): the signature, then
+the public half it verifies with. Keys and passphrases are read, never copied.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import os
 import socket
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, ClassVar, Protocol
 
 from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes, serialization
@@ -25,15 +26,30 @@ from rootwatch.bundle import sshsig
 from rootwatch.errors import SigningError
 
 SIGNATURES = "signatures"
-# kind -> (signature of manifest.json, the public key or certificate that checks it), under signatures/:
-# all that directory may hold (``verify``), and what README.txt tells the auditor to expect there
-FILES = {"ssh": ("manifest.json.sshsig", "signer.pub"), "x509": ("manifest.json.p7s", "signer.crt.pem"),
-         "kms": ("manifest.json.kms.sig", "kms-public.pem")}
 DEV_KEY_LABEL = "rootwatch development key (not an audit identity)"
 
 
+@dataclass(frozen=True)
+class SignerKind:
+    """A kind of signer, declared beside its code: how the parameter file configures it and what it
+    writes. Parameter validation, ``verify`` and README.txt read these declarations."""
+
+    kind: str  # its key under signing: in the parameter file
+    files: tuple[str, str]  # under signatures/: the signature of manifest.json, the public half that checks it
+    required: tuple[str, ...]  # its settings in the parameter file
+    optional: tuple[str, ...] = ()
+
+
+SIGNERS: dict[str, SignerKind] = {}  # by kind, in the order README.txt and verify list them
+
+
+def _declare(kind: SignerKind) -> SignerKind:
+    SIGNERS[kind.kind] = kind
+    return kind
+
+
 class Signer(Protocol):
-    kind: str
+    KIND: ClassVar[SignerKind]
     identity: str
 
     def sign_manifest(self, manifest: bytes, signatures: Path) -> list[Path]: ...
@@ -63,9 +79,10 @@ def _read(path: Path, what: str) -> bytes:
 
 @dataclass
 class SshSigner:
+    KIND: ClassVar[SignerKind] = _declare(SignerKind("ssh", ("manifest.json.sshsig", "signer.pub"), ("key",),
+                                                     ("passphrase_env",)))
     key: ed25519.Ed25519PrivateKey
     comment: str
-    kind: str = "ssh"
 
     @property
     def identity(self) -> str:
@@ -106,7 +123,7 @@ class SshSigner:
         return cls.from_file(path)
 
     def sign_manifest(self, manifest: bytes, signatures: Path) -> list[Path]:
-        sig, pub = (signatures / name for name in FILES[self.kind])
+        sig, pub = (signatures / name for name in self.KIND.files)
         sig.write_text(sshsig.sign(manifest, self.key))
         pub.write_text(sshsig.public_line(self.key.public_key(), self.comment) + "\n")
         return [sig, pub]
@@ -119,7 +136,8 @@ class X509Signer:
     key: Any
     certificate: Any
     chain: list[Any]
-    kind: str = "x509"
+    KIND: ClassVar[SignerKind] = _declare(SignerKind("x509", ("manifest.json.p7s", "signer.crt.pem"), ("path",),
+                                                     ("passphrase_env",)))
 
     @property
     def identity(self) -> str:
@@ -144,7 +162,7 @@ class X509Signer:
             builder = builder.add_certificate(extra)
         der = builder.sign(serialization.Encoding.DER, [pkcs7.PKCS7Options.DetachedSignature,
                                                          pkcs7.PKCS7Options.Binary])
-        sig, crt = (signatures / name for name in FILES[self.kind])
+        sig, crt = (signatures / name for name in self.KIND.files)
         sig.write_bytes(der)
         crt.write_bytes(b"".join(c.public_bytes(serialization.Encoding.PEM) for c in [self.certificate, *self.chain]))
         return [sig, crt]
@@ -167,9 +185,10 @@ class X509Signer:
 
 @dataclass
 class KmsSigner:
+    KIND: ClassVar[SignerKind] = _declare(SignerKind("kms", ("manifest.json.kms.sig", "kms-public.pem"),
+                                                     ("key_id",), ("region",)))
     client: Any
     key_id: str
-    kind: str = "kms"
     key_arn: str = ""
     public_pem: bytes = b""
     algorithm: str = ""
@@ -200,10 +219,15 @@ class KmsSigner:
         which ``openssl dgst -sha256 -verify kms-public.pem`` checks against the manifest itself."""
         response = self.client.sign(KeyId=self.key_id, Message=hashlib.sha256(manifest).digest(),
                                     MessageType="DIGEST", SigningAlgorithm=self.algorithm)
-        sig, pub = (signatures / name for name in FILES[self.kind])
+        sig, pub = (signatures / name for name in self.KIND.files)
         sig.write_bytes(response["Signature"])
         pub.write_bytes(self.public_pem)
         return [sig, pub]
+
+
+# kind -> (signature of manifest.json, the public half that checks it), under signatures/: all that
+# directory may hold (``verify``), and what README.txt tells the auditor to expect there
+FILES = {kind: declared.files for kind, declared in SIGNERS.items()}
 
 
 def kms_algorithm(public: Any) -> str:

@@ -17,6 +17,7 @@ import yaml
 
 from rootwatch.errors import CatalogError, PatternSyntaxError
 from rootwatch.jsonschemas import jsonschema
+from rootwatch.models import Role
 from rootwatch.patterns import FilterPattern, compile_pattern
 
 HERE = Path(__file__).parent
@@ -57,6 +58,7 @@ class Control:
     evidence_query: FilterPattern  # what to fetch as the control's events (may be broader than it counts)
     lookup: dict | None  # the one LookupEvents attribute that narrows event history to the subject
     credential_report: bool = False  # the IAM credential report is evidence too (root's last use, MFA)
+    role: Role | None = None  # what code asks for it by (models.Role), whatever its number
 
     @property
     def accepted(self) -> tuple[FilterPattern, ...]:
@@ -100,15 +102,30 @@ class Catalog:
             raise CatalogError(f"unknown control {control_id!r} for {benchmark}",
                                f"use one of {', '.join(known)}") from None
 
-    def select(self, ids: tuple[str, ...], benchmark: str | None = None) -> list[Control]:
-        """The controls a run's ``controls:`` parameter names: ``("all",)`` is every control of the edition."""
-        if ids == ("all",):
-            return self.controls(benchmark)
-        return [self.control(c, benchmark) for c in ids]
-
     def controls(self, benchmark: str | None = None) -> list[Control]:
         benchmark = self.benchmark(benchmark)
         return sorted((c for (_, b), c in self.entries.items() if b == benchmark), key=lambda c: _id_key(c.id))
+
+    def by_role(self, role: Role, benchmark: str | None = None) -> Control:
+        """The edition's control holding ``role`` (4.3 in v5.0, 5.3 in v6.0 for the root-usage role)."""
+        control = with_role(self.controls(benchmark), role)
+        if control is None:
+            raise CatalogError(f"no control of {self.benchmark(benchmark)} has the role {role}", "fix the catalog")
+        return control
+
+    def select(self, ids: tuple[str, ...], benchmark: str | None = None) -> list[Control]:
+        """The controls a run names: ``("all",)``, every control of the edition; none, its root-usage
+        control; else each id, an unknown one refused (``CatalogError``)."""
+        if ids == ("all",):
+            return self.controls(benchmark)
+        if not ids:
+            return [self.by_role(Role.ROOT_USAGE, benchmark)]
+        return [self.control(c, benchmark) for c in ids]
+
+
+def with_role(controls: list[Control], role: Role) -> Control | None:
+    """The control among ``controls`` holding ``role``, if any."""
+    return next((c for c in controls if c.role is role), None)
 
 
 def _id_key(control_id: str) -> tuple[int, ...]:
@@ -141,6 +158,8 @@ def load_catalog(path: Path = DEFAULT_PATH) -> Catalog:
                 if (cid, bench) in entries:
                     raise CatalogError(f"control {cid} has two editions for {bench}", "fix the catalog")
                 entries[(cid, bench)] = _control(cid, bench, spec, edition)
+                if "role" in spec and sum(c.role == spec["role"] for (_, b), c in entries.items() if b == bench) > 1:
+                    raise CatalogError(f"two controls of {bench} have the role {spec['role']}", "fix the catalog")
     ordinary = tuple(OrdinaryEvent(o["name"], o["event"]) for o in data["ordinary_activity"])
     return Catalog(data["default_benchmark"], benchmarks, entries, ordinary)
 
@@ -160,6 +179,11 @@ def _control(cid: str, bench: str, spec: dict[str, Any], edition: dict[str, Any]
     intended = next((v.pattern for v in variants if v.intended), reference)
     evidence = spec.get("evidence", {})
     query = pattern(evidence["query"]) if "query" in evidence else intended
+    try:
+        role = Role(spec["role"]) if "role" in spec else None
+    except ValueError:
+        raise CatalogError(f"control {cid}: unknown role {spec['role']!r}",
+                           f"use one of {', '.join(Role)}, or fix the catalog") from None
     return Control(cid, bench, spec["title"], spec["subject"], edition["level"], reference, variants,
                    edition.get("trap"), spec.get("caveat"), Remediation(**spec["remediation"]), spec["example_event"],
-                   query, evidence.get("lookup"), evidence.get("credential_report", False))
+                   query, evidence.get("lookup"), evidence.get("credential_report", False), role)

@@ -26,7 +26,8 @@ from rootwatch.collect import cloudtrail, cloudwatch, iam, logs, sns
 from rootwatch.collect.evidence import Gap, RawCall, Recorder
 from rootwatch.collect.session import Clients
 from rootwatch.errors import ArchiveError
-from rootwatch.models import Window
+from rootwatch.models import Link, Window
+from rootwatch.resources import Alarm, Arn, LogGroupRef, MetricFilter, Topic, Trail
 
 Progress = Callable[[str, int, int], None]  # (stage, done, total)
 
@@ -47,21 +48,8 @@ class Target:
     def provisional_id(self) -> str:
         """What the account's evidence is filed under until GetCallerIdentity answers: its id when the
         organization's listing or the role ARN gives it, else its label (made a safe path by the recorder)."""
-        arn = (self.role_arn or "").split(":")
-        return self.account_id or (arn[4] if len(arn) > 4 and arn[4].isdigit() else self.label)
-
-
-@dataclass(frozen=True)
-class LogGroupRef:
-    account_id: str
-    region: str
-    name: str
-
-    @classmethod
-    def from_arn(cls, arn: str) -> LogGroupRef:
-        # arn:aws:logs:<region>:<account>:log-group:<name>:*
-        parts = arn.split(":")
-        return cls(parts[4], parts[3], parts[6])
+        arn = Arn.parse(self.role_arn)
+        return self.account_id or (arn.account if arn and arn.account.isdigit() else self.label)
 
 
 @dataclass
@@ -131,7 +119,7 @@ def _stage(pool: ThreadPoolExecutor, name: str, say: Progress, tasks: list[Calla
 def _identity(rec: Recorder, target: Target, region: str, endpoint_url: str | None) -> dict | None:
     if target.role_arn is not None and not assume(rec, target, region, endpoint_url):
         return None
-    identity = rec.call(region, "sts", "GetCallerIdentity", "identity")
+    identity = rec.call(region, "sts", "GetCallerIdentity", Link.IDENTITY)
     if identity:
         rec.account_id = identity["Account"]
         for call in rec.calls:  # the first calls were made before the account id was known
@@ -144,7 +132,7 @@ def assume(rec: Recorder, target: Target, region: str, endpoint_url: str | None)
     params = {"RoleArn": target.role_arn, "RoleSessionName": target.session_name}
     if target.external_id:
         params["ExternalId"] = target.external_id
-    response = rec.call(region, "sts", "AssumeRole", "identity", **params)
+    response = rec.call(region, "sts", "AssumeRole", Link.IDENTITY, **params)
     if response is None:
         return False
     creds = response["Credentials"]
@@ -155,7 +143,7 @@ def assume(rec: Recorder, target: Target, region: str, endpoint_url: str | None)
 
 
 def _describe_trails(rec: Recorder, region: str) -> list[dict]:
-    page = rec.call(region, "cloudtrail", "DescribeTrails", "trail", includeShadowTrails=True)
+    page = rec.call(region, "cloudtrail", "DescribeTrails", Link.TRAIL, includeShadowTrails=True)
     return [{**t, "rw:seenIn": [region]} for t in (page or {}).get("trailList", [])]
 
 
@@ -192,26 +180,25 @@ def _chain(rec: Recorder, ev: AccountEvidence, controls: list[Control], window: 
 def _log_groups(ev: AccountEvidence) -> list[LogGroupRef]:
     """The log groups this account's trails deliver to in this account. A log group in another
     account (an organization trail's) is judged with that account's evidence, not read here."""
-    groups = {LogGroupRef.from_arn(t["CloudWatchLogsLogGroupArn"]): None for t in ev.trails
-              if t.get("CloudWatchLogsLogGroupArn")}
+    groups = {group: None for group in (Trail(t).log_group for t in ev.trails) if group is not None}
     return [g for g in groups if g.account_id == ev.account_id]
 
 
 def _alarms(rec: Recorder, ev: AccountEvidence, window: Window) -> None:
-    metrics = {(f["rw:region"], t["metricNamespace"], t["metricName"])
-               for f in ev.metric_filters for t in f.get("metricTransformations", [])}
+    metrics = {(f.region, *metric) for f in map(MetricFilter, ev.metric_filters) for metric in f.metrics if all(metric)}
     topics: dict[str, None] = {}
     for region, namespace, metric in sorted(metrics):
-        for alarm in cloudwatch.alarms_for_metric(rec, region, namespace, metric) or []:
-            ev.alarms.append({**alarm, "rw:region": region})
-            for item in cloudwatch.alarm_history(rec, region, alarm["AlarmName"], window) or []:
+        for raw in cloudwatch.alarms_for_metric(rec, region, namespace, metric) or []:
+            alarm = Alarm({**raw, "rw:region": region})
+            ev.alarms.append(alarm.raw)
+            for item in cloudwatch.alarm_history(rec, region, alarm.name, window) or []:
                 ev.alarm_history.append({**item, "rw:region": region})
-            topics.update((a, None) for a in alarm.get("AlarmActions", []) if a.startswith("arn:aws:sns:"))
+            topics.update(dict.fromkeys(alarm.topics))
         for point in cloudwatch.daily_sums(rec, region, namespace, metric, window) or []:
             ev.datapoints.append({**point, "rw:region": region, "rw:namespace": namespace, "rw:metric": metric})
-    for topic in topics:
+    for topic in map(Topic.parse, topics):
         for sub in sns.subscriptions(rec, topic) or []:
-            ev.subscriptions.append({**sub, "rw:topicArn": topic})
+            ev.subscriptions.append({**sub, "rw:topicArn": topic.arn})
 
 
 def _events(rec: Recorder, ev: AccountEvidence, control: Control, groups: list[LogGroupRef], window: Window) -> None:
@@ -225,7 +212,7 @@ def _events(rec: Recorder, ev: AccountEvidence, control: Control, groups: list[L
                                       "logGroup": group.name, "eventId": item.get("eventId"), "event": event})
         return
     if control.lookup is None:
-        rec.gaps.append(Gap(ev.account_id, ev.regions[0], "events", "cloudtrail", "LookupEvents", "NoLogGroup",
+        rec.gaps.append(Gap(ev.account_id, ev.regions[0], Link.ROOT_EVENTS, "cloudtrail", "LookupEvents", "NoLogGroup",
                             f"no trail delivers to CloudWatch Logs and event history cannot be narrowed to "
                             f"{control.subject}", ""))
         return
@@ -241,29 +228,29 @@ def _archive_events(rec: Recorder, ev: AccountEvidence, control: Control, window
     """The control's events from each trail's bucket (read with the account's credentials); an
     unlistable bucket or unreadable file is a gap, never a silent hole in the events."""
     seen: set[tuple[str, str]] = set()
-    for trail in ev.trails:
-        location = (trail.get("S3BucketName") or "", trail.get("S3KeyPrefix") or "")
+    for trail in map(Trail, ev.trails):
+        location = (trail.bucket or "", trail.prefix or "")
         if not location[0] or location in seen:
             continue
         seen.add(location)
-        region = trail.get("HomeRegion") or ev.regions[0]
-        group = trail.get("CloudWatchLogsLogGroupArn")
+        region = trail.home_region or ev.regions[0]
+        group = trail.log_group
         source = S3Archive(rec.clients.get("s3", region), *location)
         try:
             result = scan(source, control.evidence_query, window.start, window.end)
         except ArchiveError as exc:
-            rec.gaps.append(Gap(ev.account_id, region, "root-events", "s3", "ListObjectsV2", "ArchiveUnreadable",
+            rec.gaps.append(Gap(ev.account_id, region, Link.ROOT_EVENTS, "s3", "ListObjectsV2", "ArchiveUnreadable",
                                 exc.message, ""))
             continue
         if result.stats.warned:  # one gap per scan: counts and the first few files and records by name
             code = "LogFileUnreadable" if result.stats.files_unreadable else "LogRecordUnreadable"
-            rec.gaps.append(Gap(ev.account_id, region, "root-events", "s3", "GetObject", code,
+            rec.gaps.append(Gap(ev.account_id, region, Link.ROOT_EVENTS, "s3", "GetObject", code,
                                 f"{source.label}: {result.stats.warning()}", ""))
         ev.archive_scans.append({"control": control.id, "archive": source.label, **vars(result.stats)})
         for m in result.matches:
             if m.event.get("recipientAccountId", ev.account_id) == ev.account_id:
                 ev.events.append({"control": control.id, "source": "archive", "region": m.event.get("awsRegion"),
-                                  "logGroup": LogGroupRef.from_arn(group).name if group else None,
+                                  "logGroup": group.name if group else None,
                                   "eventId": m.event.get("eventID"), "event": m.event, "logFile": m.log_file})
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from rootwatch.collect.evidence import Recorder
-from rootwatch.models import Window
+from rootwatch.models import Link, Window
 
 
 def trail_details(rec: Recorder, trails: list[dict]) -> None:
@@ -12,13 +12,13 @@ def trail_details(rec: Recorder, trails: list[dict]) -> None:
     for trail in trails:
         arn = trail["TrailARN"]
         home = trail.get("HomeRegion") or trail["rw:seenIn"][0]
-        trail["rw:status"] = rec.call(home, "cloudtrail", "GetTrailStatus", "logging", Name=arn)
-        trail["rw:selectors"] = rec.call(home, "cloudtrail", "GetEventSelectors", "management-events", TrailName=arn)
+        trail["rw:status"] = rec.call(home, "cloudtrail", "GetTrailStatus", Link.LOGGING, Name=arn)
+        trail["rw:selectors"] = rec.call(home, "cloudtrail", "GetEventSelectors", Link.MANAGEMENT_EVENTS, TrailName=arn)
 
 
 def lookup_events(rec: Recorder, region: str, window: Window, attributes: list[dict]) -> list[dict] | None:
     """Event history records (last 90 days only) for one lookup attribute, as CloudTrail JSON."""
-    pages = rec.pages(region, "cloudtrail", "LookupEvents", "root-events", LookupAttributes=attributes,
+    pages = rec.pages(region, "cloudtrail", "LookupEvents", Link.ROOT_EVENTS, LookupAttributes=attributes,
                       StartTime=window.start, EndTime=window.end)
     if pages is None:
         return None

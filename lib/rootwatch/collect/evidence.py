@@ -21,6 +21,7 @@ from urllib.parse import urlsplit
 from botocore import xform_name
 
 from rootwatch.collect.session import Clients, attempts, error_of
+from rootwatch.models import Link
 
 
 @dataclass
@@ -54,12 +55,16 @@ class Gap:
 
     account_id: str
     region: str
-    link: str
+    link: Link
     service: str
     operation: str
     error_code: str
     message: str
     evidence: str  # the raw call file that shows the error ("" when no call could be made)
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.link, Link):  # a link named by text could be one the judge never routes
+            raise TypeError(f"a gap names its link as a rootwatch.models.Link, not {self.link!r}")
 
 
 def path_component(text: str) -> str:
@@ -89,16 +94,16 @@ class Recorder:
         self._seq = start_seq
         self._lock = threading.Lock()
 
-    def call(self, region: str, service: str, operation: str, link: str, **params: Any) -> dict | None:
+    def call(self, region: str, service: str, operation: str, link: Link, **params: Any) -> dict | None:
         """One call; the response, or None after recording a gap."""
         pages = self._run(region, service, operation, link, params, paginate=False)
         return pages[0] if pages is not None else None
 
-    def pages(self, region: str, service: str, operation: str, link: str, **params: Any) -> list[dict] | None:
+    def pages(self, region: str, service: str, operation: str, link: Link, **params: Any) -> list[dict] | None:
         """Every page of a paginated call; None after recording a gap."""
         return self._run(region, service, operation, link, params, paginate=True)
 
-    def _run(self, region: str, service: str, operation: str, link: str, params: dict[str, Any],
+    def _run(self, region: str, service: str, operation: str, link: Link, params: dict[str, Any],
              paginate: bool) -> list[dict] | None:
         self._seq += 1
         record = RawCall(self._seq, self.account_id, region, service, operation, params,

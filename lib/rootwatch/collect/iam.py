@@ -10,8 +10,8 @@ import time
 from collections.abc import Callable
 
 from rootwatch.collect.evidence import Recorder
+from rootwatch.models import Link
 
-LINK = "credential-report"
 POLLS = 10  # GenerateCredentialReport answers within seconds; ten polls bound a stuck report
 INTERVAL = 0.5  # seconds before the second poll, doubling up to MAX_INTERVAL: a small report is ready at once
 MAX_INTERVAL = 4.0
@@ -21,7 +21,7 @@ def start_credential_report(rec: Recorder, region: str) -> dict | None:
     """Ask IAM to generate the report before the rest of an account's chain is read, so that it is
     ready when ``credential_report`` reads it (a first request only starts it: waiting for it then
     held a collector thread for half a second per account). None where the call failed (a gap)."""
-    return rec.call(region, "iam", "GenerateCredentialReport", LINK)
+    return rec.call(region, "iam", "GenerateCredentialReport", Link.CREDENTIAL_REPORT)
 
 
 def credential_report(rec: Recorder, region: str, polls: int = POLLS, interval: float = INTERVAL,
@@ -35,7 +35,7 @@ def credential_report(rec: Recorder, region: str, polls: int = POLLS, interval: 
     the first poll, made long enough ago to poll again at once."""
     for poll in range(polls):
         early = poll == 0 and started is not None
-        generated = started if early else rec.call(region, "iam", "GenerateCredentialReport", LINK)
+        generated = started if early else rec.call(region, "iam", "GenerateCredentialReport", Link.CREDENTIAL_REPORT)
         if generated is None:
             return None
         if generated.get("State") == "COMPLETE":
@@ -43,5 +43,5 @@ def credential_report(rec: Recorder, region: str, polls: int = POLLS, interval: 
         if not early:
             sleep(interval)
             interval = min(2 * interval, MAX_INTERVAL)
-    report = rec.call(region, "iam", "GetCredentialReport", LINK)
+    report = rec.call(region, "iam", "GetCredentialReport", Link.CREDENTIAL_REPORT)
     return None if report is None else report["Content"].decode("utf-8")  # boto3 undoes the Base64: bytes

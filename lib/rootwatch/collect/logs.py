@@ -3,17 +3,17 @@
 from __future__ import annotations
 
 from rootwatch.collect.evidence import Recorder
-from rootwatch.models import Window
+from rootwatch.models import Link, Window
 
 
 def metric_filters(rec: Recorder, region: str, log_group: str) -> list[dict] | None:
-    pages = rec.pages(region, "logs", "DescribeMetricFilters", "metric-filter", logGroupName=log_group)
+    pages = rec.pages(region, "logs", "DescribeMetricFilters", Link.METRIC_FILTER, logGroupName=log_group)
     return None if pages is None else [f for page in pages for f in page.get("metricFilters", [])]
 
 
 def filter_events(rec: Recorder, region: str, log_group: str, pattern: str, window: Window) -> list[dict] | None:
     """Events of the window the server says match ``pattern``; the caller re-checks every one."""
-    pages = rec.pages(region, "logs", "FilterLogEvents", "root-events", logGroupName=log_group,
+    pages = rec.pages(region, "logs", "FilterLogEvents", Link.ROOT_EVENTS, logGroupName=log_group,
                       filterPattern=pattern, startTime=_ms(window.start), endTime=_ms(window.end) - 1)
     return None if pages is None else [e for page in pages for e in page.get("events", [])]
 

@@ -12,6 +12,8 @@ from rootwatch.collect import Target
 from rootwatch.collect.evidence import Gap, RawCall, Recorder
 from rootwatch.collect.session import Clients
 from rootwatch.errors import CredentialsError, ParameterError
+from rootwatch.models import Link
+from rootwatch.resources import Arn, partition_of
 
 
 @dataclass
@@ -34,12 +36,12 @@ def organization_scope(session: boto3.Session, role: str, regions: list[str] | s
     caller's own account, audited with the caller's session."""
     rec = Recorder(Clients(session, endpoint_url), "organization")
     home = session.region_name or "us-east-1"
-    identity = rec.call(home, "sts", "GetCallerIdentity", "identity")
+    identity = rec.call(home, "sts", "GetCallerIdentity", Link.IDENTITY)
     if identity is not None:  # the scope's evidence is filed under the account that listed it
         rec.account_id = identity["Account"]
         for call in rec.calls:
             call.account_id = rec.account_id
-    pages = rec.pages(home, "organizations", "ListAccounts", "organization")
+    pages = rec.pages(home, "organizations", "ListAccounts", Link.ORGANIZATION)
     if identity is None or pages is None:
         gap = rec.gaps[-1]
         raise CredentialsError(f"the organization's accounts cannot be listed: {gap.operation} failed with "
@@ -52,9 +54,9 @@ def organization_scope(session: boto3.Session, role: str, regions: list[str] | s
     if not accounts:
         raise ParameterError("the organization lists no ACTIVE account matching organization.include and exclude",
                              "check the ids and names (wildcards * and ?) in the parameter file")
-    partition = identity["Arn"].split(":")[1]
+    partition = partition_of(identity["Arn"])
     targets = [Target(a.get("Name") or a["Id"], session, account_id=a["Id"]) if a["Id"] == identity["Account"] else
-               Target(a.get("Name") or a["Id"], session, f"arn:{partition}:iam::{a['Id']}:role/{role}",
+               Target(a.get("Name") or a["Id"], session, str(Arn(partition, "iam", "", a["Id"], f"role/{role}")),
                       external_id, session_name, a["Id"]) for a in sorted(accounts, key=lambda a: a["Id"])]
     return Scope(targets, resolve_regions(rec, regions, home), rec.calls, rec.gaps)
 
@@ -63,7 +65,7 @@ def resolve_regions(rec: Recorder, regions: list[str] | str, home: str) -> list[
     """``all``: every region enabled for the account (opted in, or not needing opt-in)."""
     if regions != "all":
         return list(regions)
-    page = rec.call(home, "ec2", "DescribeRegions", "regions", AllRegions=True)
+    page = rec.call(home, "ec2", "DescribeRegions", Link.REGIONS, AllRegions=True)
     if page is None:
         gap = rec.gaps[-1]
         raise CredentialsError(f"enabled regions cannot be listed: {gap.error_code}: {gap.message}",

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from rootwatch.collect.evidence import Recorder
+from rootwatch.models import Link
+from rootwatch.resources import Topic
 
 
-def subscriptions(rec: Recorder, topic_arn: str) -> list[dict] | None:
-    region = topic_arn.split(":")[3]
-    pages = rec.pages(region, "sns", "ListSubscriptionsByTopic", "subscriber", TopicArn=topic_arn)
+def subscriptions(rec: Recorder, topic: Topic) -> list[dict] | None:
+    """Read in the topic's own region, whatever region its alarm is in."""
+    topic_arn, region = topic.arn, topic.region
+    pages = rec.pages(region, "sns", "ListSubscriptionsByTopic", Link.SUBSCRIBER, TopicArn=topic_arn)
     return None if pages is None else [s for page in pages for s in page.get("Subscriptions", [])]

@@ -33,14 +33,14 @@ from rootwatch.collect import AccountEvidence, Target, assume, collect
 from rootwatch.collect.evidence import RawCall, Recorder, path_component, write_raw
 from rootwatch.collect.session import Clients
 from rootwatch.errors import ParameterError
-from rootwatch.judge import CHAIN, Finding, judge_all
+from rootwatch.judge import judge_all
+from rootwatch.models import Check, Finding, Link, dump_findings
 from rootwatch.params import RunParams
 from rootwatch.remediate import existing, render
 from rootwatch.remediate.actions import Action
-from rootwatch.remediate.plan import AccountPlan, plan_account, wanted
-from rootwatch.workbook import Scope, opened
+from rootwatch.remediate.plan import AccountPlan, advise, plan_account, wanted
+from rootwatch.scope import Scope, opened
 
-LINK = "remediation"
 CHANGES = "changes.jsonl"
 OPTIONS = ("delivery_role",)  # the parameter file's ``remediate:`` section
 ROLE_NAME = re.compile(r"^[\w+=,.@-]{1,64}$")  # IAM's role names
@@ -78,7 +78,7 @@ class Remediation:
         """Each chain finding's verdict before, and after the changes when they were made."""
         after = {(f.account_id, f.control): f.status for f in self.after or []}
         rows = [(f.account_label, f.account_id, f.control, f.status, after.get((f.account_id, f.control), "—"))
-                for f in self.before if f.check == CHAIN]
+                for f in self.before if f.check == Check.CHAIN]
         return pd.DataFrame(rows, columns=["account", "account_id", "control", "before", "after"])
 
     # --- notebook sections ------------------------------------------------------------------
@@ -209,6 +209,7 @@ def _plan(scope: Scope, params: RunParams, catalog: Catalog, controls: list[Cont
                 existing.unreadable(names, role, rec.gaps[-1])
             result.reads += rec.calls
         result.plans.append(plan_account(ev, before, by_id, notify, found))
+        advise(before, result.plans[-1])
     return result
 
 
@@ -222,15 +223,21 @@ def _write_plan(result: Remediation, scope: Scope) -> None:
             folder.mkdir()
             (folder / "cloudformation.yaml").write_text(result.cloudformation(plan), encoding="utf-8")
             (folder / "main.tf").write_text(result.terraform(plan), encoding="utf-8")
-    (directory / "plan.json").write_text(json.dumps([{**asdict(p), "actions": [asdict(a) for a in p.actions]}
-                                                     for p in result.plans], indent=1), encoding="utf-8")
+    (directory / "plan.json").write_text(json.dumps([_plan_record(p) for p in result.plans], indent=1),
+                                         encoding="utf-8")
     _write_findings(directory / "before", result.evidence, result.before, scope.calls + result.reads)
+
+
+def _plan_record(plan: AccountPlan) -> dict[str, Any]:
+    """An account's plan in plan.json: its changes in order (each with the link it fixes) and notes."""
+    return {"account_id": plan.account_id, "label": plan.label,
+            "actions": [{**asdict(a), "link": a.link.id, "why": a.why} for a in plan.actions], "notes": plan.notes}
 
 
 def _write_findings(folder: Path, evidence: list[AccountEvidence], findings: list[Finding],
                     reads: Sequence[RawCall] = ()) -> None:
     folder.mkdir()
-    (folder / "findings.json").write_text(json.dumps([f.to_dict() for f in findings], indent=1), encoding="utf-8")
+    (folder / "findings.json").write_text(dump_findings(findings), encoding="utf-8")
     write_raw([*reads, *(c for ev in evidence for c in ev.calls)], folder / "raw")
 
 
@@ -247,7 +254,8 @@ def _apply(scope: Scope, result: Remediation) -> None:
             write_raw(rec.calls, result.directory / "raw")
             for action in plan.actions if ok else []:
                 _journal(journal, "intent", action, params=action.params, why=action.why)
-                made = rec.call(action.region, action.service, action.operation, LINK, **action.params) is not None
+                made = rec.call(action.region, action.service, action.operation, Link.REMEDIATION,
+                                **action.params) is not None
                 call = rec.calls[-1]
                 write_raw([call], result.directory / "raw")
                 _journal(journal, "made" if made else "refused", action, evidence=f"raw/{call.filename}",

@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from rootwatch.models import Link
+
 # resource kinds, each with a CloudFormation type and a Terraform type (see remediate/render.py)
 METRIC_FILTER, TOPIC, SUBSCRIPTION, ALARM = "metric_filter", "topic", "subscription", "alarm"
 ALARM_ACTIONS = "alarm_actions"            # EnableAlarmActions on an existing alarm
@@ -30,10 +32,15 @@ class Action:
     params: dict[str, Any]  # the call's parameters, as boto3 takes them
     kind: str               # one of the resource kinds above
     name: str               # the resource's name (filter, topic, alarm, trail, log group)
-    why: str                # the failing link it fixes, for the plan and the evidence
+    link: Link              # the failing link it fixes
     creates: bool = True    # a resource rootwatch makes (False: a setting of an existing one)
     refs: dict[str, str] = field(default_factory=dict)  # param -> logical_id of another action's resource it uses
     facts: dict[str, Any] = field(default_factory=dict)  # an existing resource's current settings, for templates
+
+    @property
+    def why(self) -> str:
+        """What it is for, as the plan, its templates and the evidence say it."""
+        return f"fixes the {self.link.title} link"
 
     @property
     def logical_id(self) -> str:

@@ -18,9 +18,10 @@ from dataclasses import dataclass, field
 from itertools import chain, count
 
 from rootwatch.collect.evidence import Gap, Recorder
+from rootwatch.models import Link
 from rootwatch.remediate.actions import ALARM, CREATED_BY, LOG_GROUP, TOPIC
+from rootwatch.resources import Topic
 
-LINK = "names in use"
 CLOUDTRAIL = "cloudtrail.amazonaws.com"
 
 
@@ -97,7 +98,7 @@ def unreadable(wanted: Wanted, delivery_role: str | None, gap: Gap) -> Existing:
 def _alarms(rec: Recorder, region: str, prefix: str, found: Existing) -> None:
     """Metric and composite alarms share one namespace of names: both are read."""
     params = {"AlarmTypes": ["MetricAlarm", "CompositeAlarm"], **({"AlarmNamePrefix": prefix} if prefix else {})}
-    pages = rec.pages(region, "cloudwatch", "DescribeAlarms", LINK, **params)
+    pages = rec.pages(region, "cloudwatch", "DescribeAlarms", Link.NAMES_IN_USE, **params)
     if pages is None:
         found.unread[ALARM, region] = _why(rec)
         return
@@ -106,22 +107,22 @@ def _alarms(rec: Recorder, region: str, prefix: str, found: Existing) -> None:
 
 
 def _topics(rec: Recorder, region: str, prefix: str, found: Existing) -> None:
-    pages = rec.pages(region, "sns", "ListTopics", LINK)
+    pages = rec.pages(region, "sns", "ListTopics", Link.NAMES_IN_USE)
     if pages is None:
         found.unread[TOPIC, region] = _why(rec)
         return
-    arns = [t["TopicArn"] for p in pages for t in p.get("Topics", [])]
-    found.names[TOPIC, region] = frozenset(a.split(":")[5] for a in arns)
-    for arn in (a for a in arns if a.split(":")[5].startswith(prefix)):
-        tags = rec.call(region, "sns", "ListTagsForResource", LINK, ResourceArn=arn)
+    topics = [topic for p in pages for t in p.get("Topics", []) if (topic := Topic.parse(t.get("TopicArn")))]
+    found.names[TOPIC, region] = frozenset(t.name for t in topics)
+    for arn in (t.arn for t in topics if t.name.startswith(prefix)):
+        tags = rec.call(region, "sns", "ListTagsForResource", Link.NAMES_IN_USE, ResourceArn=arn)
         if tags is not None and CREATED_BY in tags.get("Tags", []):
             found.ours |= {arn}
-            subs = rec.pages(region, "sns", "ListSubscriptionsByTopic", LINK, TopicArn=arn)
+            subs = rec.pages(region, "sns", "ListSubscriptionsByTopic", Link.NAMES_IN_USE, TopicArn=arn)
             found.subscriptions += [{**s, "rw:topicArn": arn} for p in subs or [] for s in p.get("Subscriptions", [])]
 
 
 def _log_groups(rec: Recorder, region: str, prefix: str, found: Existing) -> None:
-    pages = rec.pages(region, "logs", "DescribeLogGroups", LINK, logGroupNamePrefix=prefix)
+    pages = rec.pages(region, "logs", "DescribeLogGroups", Link.NAMES_IN_USE, logGroupNamePrefix=prefix)
     if pages is None:
         found.unread[LOG_GROUP, region] = _why(rec)
         return
@@ -131,7 +132,7 @@ def _log_groups(rec: Recorder, region: str, prefix: str, found: Existing) -> Non
 def delivery(rec: Recorder, region: str, name: str) -> DeliveryRole:
     """The named role, usable when it exists and its trust policy lets CloudTrail assume it (what
     it may write is CloudTrail's to check: UpdateTrail refuses a role that cannot deliver)."""
-    page = rec.call(region, "iam", "GetRole", LINK, RoleName=name)
+    page = rec.call(region, "iam", "GetRole", Link.NAMES_IN_USE, RoleName=name)
     if page is None:
         gap = rec.gaps[-1]
         problem = "does not exist" if gap.error_code == "NoSuchEntity" else \

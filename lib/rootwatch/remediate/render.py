@@ -29,6 +29,7 @@ from typing import Any
 import yaml
 from botocore import xform_name
 
+from rootwatch.models import Step
 from rootwatch.remediate.actions import (
     ALARM,
     ALARM_ACTIONS,
@@ -233,7 +234,12 @@ PARAMFILE_PREFIXES = ("file://", "fileb://", "http://", "https://")         # th
 def cli(actions: list[Action]) -> str:
     """One command per action, in plan order, each after a comment saying which link it fixes. The
     services' CLI names are their boto3 names (logs, sns, cloudwatch, cloudtrail, iam)."""
-    return "\n".join(f"# {_one_line(f'{a.why} ({a.name})')}\n{_command(a)}" for a in actions)
+    return "\n".join(f"# {s.title}\n{s.command}" for s in map(step, actions))
+
+
+def step(action: Action) -> Step:
+    """An action in its CLI form: what a report advises is what ``rootwatch remediate`` runs."""
+    return Step(action.link, _one_line(f"{action.why} ({action.name})"), _command(action))
 
 
 def _command(a: Action) -> str:

@@ -1,0 +1,80 @@
+"""What a run reads: its accounts and regions, and how to reach them. Opened once per run by the
+evidence workbook and by remediation (which audits, then changes the same accounts); with the
+sandbox as source, the sandbox is served while the scope is open."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+from rootwatch.collect import Target
+from rootwatch.collect.evidence import RawCall, Recorder
+from rootwatch.collect.organization import organization_scope, resolve_regions
+from rootwatch.collect.session import Clients, make_session, preflight
+from rootwatch.errors import ParameterError
+from rootwatch.extras import require
+from rootwatch.params import RunParams
+from rootwatch.resources import Arn
+
+
+@dataclass
+class Scope:
+    """The accounts and regions a run reads, and how to reach them (``endpoint``: the sandbox's)."""
+
+    targets: list[Target]
+    regions: list[str]
+    calls: list[RawCall]  # organization / region listing, evidence of what was in scope
+    endpoint: str | None = None
+
+
+@contextmanager
+def opened(params: RunParams) -> Iterator[Scope]:
+    """The run's scope, with the sandbox served while the block runs when the source is the sandbox."""
+    if params.source == "sandbox":
+        require("sandbox", "source: sandbox")
+        from rootwatch.sandbox import Sandbox, served_endpoint
+
+        sb, endpoint = Sandbox(now=params.window.end), served_endpoint()  # `rootwatch run` serves it itself
+        try:
+            sb.attach(endpoint) if endpoint else sb.start()
+            yield _sandbox_scope(params, sb)
+        finally:
+            sb.stop()
+        return
+    yield _aws_scope(params)
+
+
+def _sandbox_scope(params: RunParams, sb: Any) -> Scope:
+    chosen = [a for a in sb.accounts if not params.accounts or {a.account_id, a.alias} & set(params.accounts)]
+    unknown = set(params.accounts) - {x for a in sb.accounts for x in (a.account_id, a.alias)}
+    if unknown:
+        raise ParameterError(f"the sandbox has no account {', '.join(sorted(unknown))}",
+                             f"use {', '.join(a.alias for a in sb.accounts)}")
+    base = sb.session()
+    rec = Recorder(Clients(base, sb.endpoint), "organization")
+    regions = resolve_regions(rec, _regions(params), sb.region)
+    return Scope([Target(a.alias, base, a.role_arn) for a in chosen], regions, rec.calls, sb.endpoint)
+
+
+def _aws_scope(params: RunParams) -> Scope:
+    home = params.home_region()
+    session = make_session(params.profile, home)
+    org = params.organization
+    if org:
+        scope = organization_scope(session, org["role"], _regions(params), org["include"], org["exclude"],
+                                   org["external_id"], org["session_name"])
+        return Scope(scope.targets, scope.regions, scope.calls)
+    rec = Recorder(Clients(session), "scope")
+    regions = resolve_regions(rec, _regions(params), session.region_name or "us-east-1")
+    targets = [Target(arn.account, session, a) if (arn := Arn.parse(a)) else
+               Target(a.removeprefix("profile:"), make_session(a.removeprefix("profile:"), home))
+               for a in params.accounts]
+    # without accounts the profile's own account, named by its profile or else by its id
+    return Scope(targets or [Target(params.profile or preflight(session, "the default credential chain"), session)],
+                 regions, rec.calls)
+
+
+def _regions(params: RunParams) -> list[str] | str:
+    return "all" if params.regions == ("all",) else list(params.regions)
