@@ -15,7 +15,7 @@ from typing import Any
 import pandas as pd
 
 from rootwatch import charts, workbook
-from rootwatch.display import heading, show, show_figure
+from rootwatch.display import heading, show, show_chart
 from rootwatch.workbook import EvidenceRun
 
 SLICES = ("account_id", "region", "event_name", "source_ip", "user_agent", "mfa_used")
@@ -82,8 +82,8 @@ class RootActivity:
             show(self.by(column))
 
     def show_timeline(self) -> None:
-        show_figure(charts.root_timeline(self.events, self.run.params.window))
-        show_figure(charts.hour_weekday(self.events))
+        show_chart(charts.root_timeline(self.events, self.run.params.window))
+        show_chart(charts.hour_weekday(self.events))
 
     def show_console_logins(self) -> None:
         logins = self.console_logins()
