@@ -41,7 +41,8 @@ def render(html: Path, pdf: Path, renderer: str) -> PdfOutcome:
                                                "(pinned: add -c lock/pdf.txt), or set pdf: {renderer: chromium}")
         except OSError:
             return PdfOutcome(False, renderer, f"no PDF: {INSTALL['weasyprint']}")
-        HTML(filename=str(html)).write_pdf(str(pdf))
+        # tagged, as Chromium's PDFs are: each chart is a Figure whose /Alt is its alt text (what it shows in numbers)
+        HTML(filename=str(html)).write_pdf(str(pdf), pdf_tags=True)
         return PdfOutcome(True, renderer, "PDF rendered with WeasyPrint")
     binary = shutil.which("chromium") or shutil.which("chromium-browser") or shutil.which("google-chrome")
     if binary is None:
