@@ -34,8 +34,8 @@ STATE_COLOURS = {"OK": "#3a923a", "ALARM": "#d62728", "INSUFFICIENT_DATA": "#9e9
 COUNTED, UNCOVERED, NOT_COUNTED = "#1f77b4", "#6a3d9a", "#ff7f0e"
 LABEL_LIMIT = 40
 # The narrowest an ALARM span is drawn, as a share of the window: five minutes are 0.004 % of a
-# 90-day axis, less than a pixel at any resolution; 0.3 % is some four pixels of the report's chart.
-ALARM_MIN_WIDTH = 0.003
+# 90-day axis, less than a pixel at any resolution; 0.4 % is some four pixels of the report's chart.
+ALARM_MIN_WIDTH = 0.004
 TRANSITIONS = "alarm-transitions"  # gid of the markers: one per transition to ALARM
 UNCOVERED_CELL = "uncovered-cell"  # gid of the heat map's frames around cells holding uncovered events
 DAY = pd.Timedelta(days=1)
@@ -111,6 +111,14 @@ def _spans(updates: pd.DataFrame, window: Window, initial: str) -> list[tuple[pd
     return list(zip(edges, edges[1:], [initial, *updates.new_state]))
 
 
+def _drawn(begin: pd.Timestamp, end: pd.Timestamp, floor: pd.Timedelta,
+           window: Window) -> tuple[pd.Timestamp, pd.Timedelta]:
+    """Where a span is drawn (left, width): at least ``floor`` wide, and moved left by what it grew
+    past the window's end (a short ALARM in the last hours would otherwise be cut off)."""
+    width = max(end - begin, floor)
+    return max(min(begin, pd.Timestamp(window.end) - width), pd.Timestamp(window.start)), width
+
+
 def alarm_timeline(history: pd.DataFrame, alarm: str, window: Window, state_now: str | None, uncovered: int,
                    unread: bool = False) -> Chart:
     """One alarm's states across the window from its StateUpdate history. ``history`` is that
@@ -130,14 +138,14 @@ def alarm_timeline(history: pd.DataFrame, alarm: str, window: Window, state_now:
     with style():
         fig, ax = _figure(1.9)
         for state in dict.fromkeys(state for _, _, state in sorted(spans, key=lambda s: s[2] == "ALARM")):
-            part = [(begin, end) for begin, end, s in spans if s == state]
-            widths = [max(end - begin, floor) if state == "ALARM" else end - begin for begin, end in part]
+            part = [_drawn(begin, end, floor if state == "ALARM" else pd.Timedelta(0), window)
+                    for begin, end, s in spans if s == state]
             label = f"ALARM (drawn at least {_duration(floor)} wide)" if state == "ALARM" else \
                 "history not read" if state == UNKNOWN and unread else state
-            ax.barh(0.5, [w / DAY for w in widths], left=_num([b for b, _ in part]), height=1, lw=0, label=label,
+            ax.barh(0.5, [w / DAY for _, w in part], left=_num([b for b, _ in part]), height=1, lw=0, label=label,
                     color=STATE_COLOURS.get(state, STATE_COLOURS[UNKNOWN]), gid=f"state-{state}")
         ax.plot(_num(fired), np.full(len(fired), 1.3), ls="none", marker="v", ms=6, color=STATE_COLOURS["ALARM"],
-                gid=TRANSITIONS, label=f"went to ALARM ({len(fired)})")
+                gid=TRANSITIONS, label=f"went to ALARM ({len(fired)})", clip_on=False)
         ax.set_ylim(0, 1.6)
         ax.set_yticks([])
         _time_axis(ax, window)
@@ -189,7 +197,8 @@ def root_events_per_day(events: pd.DataFrame, coverage: pd.DataFrame, history: p
         ax.set_ylim(0, max(1, bottom.max()) * 1.3 + 0.4)  # room for the markers above the highest bar
         who = f"alarm {_short(alarm)}" if alarm else "no alarm judged"
         ax.plot(_num(fired), np.full(len(fired), 0.97), transform=ax.get_xaxis_transform(), ls="none", marker="v",
-                ms=6, color=STATE_COLOURS["ALARM"], gid=TRANSITIONS, label=f"{who} went to ALARM ({len(fired)})")
+                ms=6, color=STATE_COLOURS["ALARM"], gid=TRANSITIONS, label=f"{who} went to ALARM ({len(fired)})",
+                clip_on=False)
         _time_axis(ax, window)
         ax.set_ylabel("root events")
         ax.set_title(f"Root events per day, and the transitions to ALARM of {who}", loc="left")
@@ -215,7 +224,7 @@ def root_events_heatmap(events: pd.DataFrame, coverage: pd.DataFrame, accounts: 
 
     def bins(times: pd.Series) -> pd.Series:
         day = times.dt.floor("D")
-        return day - pd.to_timedelta(day.dt.dayofweek, unit="D") if weekly else day
+        return day - pd.to_timedelta(day.dt.day_of_week, unit="D") if weekly else day
 
     first = bins(pd.Series([pd.Timestamp(window.start)]))[0]
     columns = pd.date_range(first, pd.Timestamp(window.end) - pd.Timedelta(1), freq="7D" if weekly else "D")
