@@ -126,8 +126,8 @@ def alarm_timeline(history: pd.DataFrame, alarm: str, window: Window, state_now:
     firing for no reason). Each transition to ALARM is a marker and each ALARM span is drawn at
     least ``ALARM_MIN_WIDTH`` of the window wide: a five-minute ALARM shows on a 90-day axis.
     ``state_now``: the alarm's current state, its state throughout when nothing changed;
-    ``uncovered``: the account's counted root events that raised no notified alarm in time; ``unread``: the
-    history could not be read (the state over the window is then unknown, not "always OK")."""
+    ``uncovered``: the account's counted root events that raised no notified alarm in time;
+    ``unread``: the history could not be read (its states are then unknown, not "always OK")."""
     updates = state_updates(history, window)
     initial = updates.old_state.iloc[0] if len(updates) else UNKNOWN if unread else (state_now or UNKNOWN)
     spans = _spans(updates, window, initial)
@@ -195,13 +195,14 @@ def root_events_per_day(events: pd.DataFrame, coverage: pd.DataFrame, history: p
                    edgecolor="white", lw=0, label=label, gid=f"events-{kind}")
             bottom = bottom + per_day[kind].to_numpy()
         ax.set_ylim(0, max(1, bottom.max()) * 1.3 + 0.4)  # room for the markers above the highest bar
-        who = f"alarm {_short(alarm)}" if alarm else "no alarm judged"
-        ax.plot(_num(fired), np.full(len(fired), 0.97), transform=ax.get_xaxis_transform(), ls="none", marker="v",
-                ms=6, color=STATE_COLOURS["ALARM"], gid=TRANSITIONS, label=f"{who} went to ALARM ({len(fired)})",
-                clip_on=False)
+        if alarm:
+            ax.plot(_num(fired), np.full(len(fired), 0.97), transform=ax.get_xaxis_transform(), ls="none",
+                    marker="v", ms=6, color=STATE_COLOURS["ALARM"], gid=TRANSITIONS, clip_on=False,
+                    label=f"alarm {_short(alarm)} went to ALARM ({len(fired)})")
         _time_axis(ax, window)
         ax.set_ylabel("root events")
-        ax.set_title(f"Root events per day, and the transitions to ALARM of {who}", loc="left")
+        ax.set_title(f"Root events per day, and the transitions to ALARM of alarm {_short(alarm)}" if alarm else
+                     "Root events per day (the chain reached no alarm)", loc="left")
         fig.legend(loc="outside lower center", ncols=2, frameon=False, fontsize=8)
     busiest = per_day.sum(axis=1)
     peak = f"; the busiest day {_day(busiest.idxmax())} with {busiest.max()}" if busiest.max() else ""
