@@ -81,9 +81,9 @@ def test_events_the_reference_leaves_out_are_shown_with_why(activity):
 def test_timeline_and_heat_map_show_every_event(activity):
     events = activity.events
     timeline = charts.root_timeline(events, activity.run.params.window)
-    assert sum(len(c.get_offsets()) for c in timeline.axes[0].collections) == len(events)
+    assert sum(len(c.get_offsets()) for c in timeline.figure.axes[0].collections) == len(events)
     heat = charts.hour_weekday(events)
-    assert heat.axes[0].images[0].get_array().sum() == len(events)
+    assert heat.figure.axes[0].images[0].get_array().sum() == len(events)
     assert len(events[events.account_id == HEALTHY]) > 0
 
 

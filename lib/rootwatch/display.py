@@ -7,11 +7,14 @@ overlong values cut; long tokens allowed to wrap); figures are PNG bytes (no SVG
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
 from rootwatch.untrusted import html_cell
+
+if TYPE_CHECKING:  # annotations only: tables are shown without matplotlib
+    from rootwatch.charts import Chart
 
 WIDE = 8  # columns from which a table is printed on a landscape page (the report's print style)
 
@@ -40,15 +43,17 @@ def show(df: pd.DataFrame, title: str | None = None) -> None:
     display(HTML(f'<div class="wide">{html}</div>' if len(df.columns) >= WIDE else html))
 
 
-def show_figure(fig: Any) -> None:
-    """PNG bytes without a creation stamp, whatever backend the kernel has."""
+def show_chart(chart: Chart) -> None:
+    """PNG bytes without a creation stamp, whatever backend the kernel has, with the chart's alt
+    text in the output's metadata: the report's ``<img alt>`` (nbconvert would otherwise write "No
+    description has been provided for this image")."""
     import io
 
     from IPython.display import Image, display
 
     buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", metadata={"Software": None})
-    display(Image(data=buffer.getvalue(), format="png"))
+    chart.figure.savefig(buffer, format="png", metadata={"Software": None})
+    display(Image(data=buffer.getvalue(), format="png", alt=chart.alt))
 
 
 def show_code(text: str) -> None:

@@ -16,7 +16,7 @@ import pandas as pd
 
 from rootwatch import charts, workbook
 from rootwatch.catalog import load_catalog
-from rootwatch.display import heading, show, show_figure
+from rootwatch.display import heading, show, show_chart
 from rootwatch.models import Role
 from rootwatch.workbook import EvidenceRun
 
@@ -83,8 +83,8 @@ class RootActivity:
             show(self.by(column))
 
     def show_timeline(self) -> None:
-        show_figure(charts.root_timeline(self.events, self.run.params.window))
-        show_figure(charts.hour_weekday(self.events))
+        show_chart(charts.root_timeline(self.events, self.run.params.window))
+        show_chart(charts.hour_weekday(self.events))
 
     def show_console_logins(self) -> None:
         logins = self.console_logins()

@@ -58,7 +58,8 @@ def _weasyprint(html: Path, pdf: Path) -> PdfOutcome:
                                                "(pinned: add -c lock/pdf.txt), or set pdf: {renderer: chromium}")
     except OSError:
         return PdfOutcome(False, "weasyprint", f"no PDF: {INSTALL['weasyprint']}")
-    HTML(filename=str(html)).write_pdf(str(pdf))
+    # tagged, as Chromium's PDFs are: each chart is a Figure whose /Alt is its alt text (what it shows in numbers)
+    HTML(filename=str(html)).write_pdf(str(pdf), pdf_tags=True)
     return PdfOutcome(True, "weasyprint", "PDF rendered with WeasyPrint")
 
 

@@ -7,12 +7,13 @@ from datetime import timedelta
 UNITS = (("day", 86400), ("hour", 3600), ("minute", 60), ("second", 1))
 
 
-def duration(delta: timedelta) -> str:
-    """``timedelta(minutes=20)`` → "20 minutes"; ``timedelta(days=1, minutes=5)`` → "1 day 5 minutes"."""
+def duration(delta: timedelta, largest: int | None = None) -> str:
+    """``timedelta(minutes=20)`` → "20 minutes"; ``timedelta(days=1, minutes=5)`` → "1 day 5 minutes";
+    ``largest``: only that many of the largest units (a chart's legend: "8 hours 38 minutes")."""
     seconds = round(abs(delta.total_seconds()))
     parts = []
     for name, size in UNITS:
         count, seconds = divmod(seconds, size)
         if count:
             parts.append(f"{count} {name}{'s' if count != 1 else ''}")
-    return " ".join(parts) or "0 seconds"
+    return " ".join(parts[:largest]) or "0 seconds"

@@ -19,7 +19,7 @@ from rootwatch import charts, exports, frames
 from rootwatch.catalog import Catalog, Control, load_catalog, with_role
 from rootwatch.collect import AccountEvidence, collect
 from rootwatch.collect.evidence import RawCall, write_raw
-from rootwatch.display import heading, show, show_figure
+from rootwatch.display import heading, show, show_chart
 from rootwatch.judge import judge_alarm_coverage, judge_all
 from rootwatch.models import Check, Finding, Link, Role, Status, dump_findings
 from rootwatch.params import RunParams
@@ -102,23 +102,54 @@ class EvidenceRun:
         return df if account is None else df[df.account_id == self._account_id(account)].reset_index(drop=True)
 
     # --- charts -----------------------------------------------------------------------
-    def chart_alarm_states(self, account: str) -> list:
-        """The state over the window of each alarm the findings rest on (not every alarm)."""
-        history = self.frame("alarm_history", account)
-        account_id = self._account_id(account)
-        judged = dict.fromkeys(link.subject for f in self.findings if f.account_id == account_id
-                               for link in f.links if link.link is Link.ALARM and link.subject)
-        return [charts.alarm_timeline(history, name, self.params.window) for name in judged]
+    def judged_alarm(self, account: str) -> tuple[str, str, str] | None:
+        """(account id, region, name) of the alarm the root-usage chain judged for the account — in
+        the log group's account for an organization trail — or None when the chain reached no alarm
+        or root usage is not judged. The charts draw this alarm only: the account's other alarms
+        (route-table changes ...) would read as the root alarm firing for no reason."""
+        root = with_role(self.controls, Role.ROOT_USAGE)
+        anchor = self.finding(account, root.id).anchor if root else None
+        return (anchor.log_group_account, anchor.log_group_region, anchor.alarm) if anchor and anchor.alarm else None
 
-    def chart_root_per_day(self, account: str):
-        return charts.root_events_per_day(self._events(account), self.frame("alarm_history", account),
+    def judged_alarm_history(self, account: str) -> pd.DataFrame:
+        """The history of ``judged_alarm`` (empty when there is none)."""
+        history, judged = self.frames["alarm_history"], self.judged_alarm(account)
+        if judged is None:
+            return history.iloc[:0]
+        owner, region, name = judged
+        return history[(history.account_id == owner) & (history.region == region) & (history.alarm_name == name)]
+
+    def chart_alarm_states(self, account: str) -> list[charts.Chart]:
+        """The judged alarm's states over the window (no chart when the chain reached no alarm)."""
+        judged = self.judged_alarm(account)
+        if judged is None:
+            return []
+        owner, region, name = judged
+        alarms = self.frames["alarms"]
+        state = alarms[(alarms.account_id == owner) & (alarms.region == region) & (alarms.alarm_name == name)].state
+        unread = any(c.error for e in self.evidence for c in e.calls if c.account_id == owner and c.region == region
+                     and c.operation == "DescribeAlarmHistory" and c.params.get("AlarmName") == name)
+        uncovered = int((~self.frame("alarm_coverage", account).covered.astype(bool)).sum())
+        return [charts.alarm_timeline(self.judged_alarm_history(account), name, self.params.window,
+                                      state.iloc[0] if len(state) and pd.notna(state.iloc[0]) else None, uncovered,
+                                      unread)]
+
+    def chart_root_per_day(self, account: str) -> charts.Chart:
+        judged = self.judged_alarm(account)
+        return charts.root_events_per_day(self._events(account), self.frame("alarm_coverage", account),
+                                          self.judged_alarm_history(account), judged[2] if judged else None,
                                           self.params.window)
 
-    def chart_root_by_name(self, account: str):
+    def chart_root_by_name(self, account: str) -> charts.Chart:
         return charts.root_events_by(self._events(account), "event_name", "Root events by event name")
 
-    def chart_root_by_ip(self, account: str):
+    def chart_root_by_ip(self, account: str) -> charts.Chart:
         return charts.root_events_by(self._events(account), "source_ip", "Root events by source IP")
+
+    def chart_organization(self) -> charts.Chart:
+        """Accounts × weeks of root events and uncovered events: where root is used, and where unseen."""
+        return charts.root_events_heatmap(self.frames["root_events"], self.frames["alarm_coverage"],
+                                          {a: self._label(a) for a in self.accounts()}, self.params.window)
 
     # --- notebook sections (display one table or chart per account, under an escaped heading) --
     def show_scope(self) -> None:
@@ -131,11 +162,14 @@ class EvidenceRun:
             show(_notes(f))
 
     def show_charts(self) -> None:
+        if len(self.accounts()) > 1:
+            heading("The organization: root events per account")
+            show_chart(self.chart_organization())
         for account in self.accounts():
             heading(self._label(account))
-            for fig in [*self.chart_alarm_states(account), self.chart_root_per_day(account),
-                        self.chart_root_by_name(account), self.chart_root_by_ip(account)]:
-                show_figure(fig)
+            for chart in [*self.chart_alarm_states(account), self.chart_root_per_day(account),
+                          self.chart_root_by_name(account), self.chart_root_by_ip(account)]:
+                show_chart(chart)
 
     def show_root_activity(self) -> None:
         for account in self.accounts():
@@ -219,7 +253,7 @@ class EvidenceRun:
 
     def show_organization(self) -> None:
         print(self.summary_line())
-        show_figure(charts.status_heatmap(self.status_matrix()))
+        show_chart(charts.status_heatmap(self.status_matrix()))
         show(self.counts())
         worst = self.worst()
         show(worst if len(worst) else pd.DataFrame({"findings": ["every account passes every control"]}))
