@@ -18,9 +18,11 @@ from typing import Any
 
 from rootwatch.eventbridge.ast import Obj
 from rootwatch.eventbridge.evaluate import matches as _matches
+from rootwatch.eventbridge.meaning import Outcome, Verdict, judge
 from rootwatch.eventbridge.parser import EventPatternError, parse
 
-__all__ = ["EventPattern", "EventPatternError", "compile_event_pattern", "parse"]
+__all__ = ["EventPattern", "EventPatternError", "Outcome", "Verdict", "compile_event_pattern", "judge_root_monitor",
+           "parse"]
 
 
 @dataclass(frozen=True)
@@ -37,3 +39,19 @@ def compile_event_pattern(pattern: str | dict) -> EventPattern:
     tree = parse(pattern)
     text = pattern if isinstance(pattern, str) else json.dumps(pattern, sort_keys=True)
     return EventPattern(text, tree)
+
+
+def judge_root_monitor(pattern: EventPattern | str | dict, account_id: str | None = None,
+                       region: str | None = None) -> Verdict:
+    """Whether a rule with this pattern matches every root use CloudTrail delivers to EventBridge
+    (see ``meaning``). A pattern that cannot be read is CANNOT_JUDGE with the parser's one line, not
+    an exception: it came from the audited account, and the audit goes on.
+
+    ``account_id`` and ``region`` are the rule's own (its bus sees that account's and region's
+    events); without them every account and region is a root event the pattern must match.
+    """
+    try:
+        compiled = pattern if isinstance(pattern, EventPattern) else compile_event_pattern(pattern)
+    except EventPatternError as exc:
+        return Verdict(Outcome.CANNOT_JUDGE, exc.one_line())
+    return judge(compiled.tree, account_id, region)

@@ -31,7 +31,7 @@ def _object(pattern: Obj, node: Any, depth: int) -> bool:
         node = MISSING
     for name, child in pattern.fields:
         value = node.get(name, MISSING) if isinstance(node, dict) else MISSING
-        ok = _leaf(child, value, depth) if isinstance(child, Leaf) else _object(child, value, depth + 1)
+        ok = leaf_matches(child, value, depth) if isinstance(child, Leaf) else _object(child, value, depth + 1)
         if not ok:
             return False
     return all(any(_object(alt, node, depth) for alt in alternatives) for alternatives in pattern.ors)
@@ -46,7 +46,8 @@ def values_at(value: Any, depth: int = 0) -> list[Scalar]:
     return [value]
 
 
-def _leaf(leaf: Leaf, value: Any, depth: int) -> bool:
+def leaf_matches(leaf: Leaf, value: Any, depth: int = 0) -> bool:
+    """Whether one field's matchers accept the value an event holds there (``MISSING`` if none)."""
     values = values_at(value, depth)
     for m in leaf.matchers:
         if isinstance(m, Exists):

@@ -74,7 +74,8 @@ class _Parser:
         fields, ors = [], []
         for name, child in value.items():
             where = (*path, name)
-            if name == "$or" and isinstance(child, list) and len(child) >= 2 and all(isinstance(c, dict) for c in child):
+            if name == "$or" and isinstance(child, list) and len(child) >= 2 and all(isinstance(c, dict)
+                                                                                   for c in child):
                 ors.append(tuple(self.object(alt, path, depth + 1) for alt in child))
             elif isinstance(child, dict):
                 fields.append((name, self.object(child, where, depth + 1)))
