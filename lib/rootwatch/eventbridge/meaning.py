@@ -18,7 +18,8 @@ The product of those choices is tried in full (bounded by ``MAX_EVENTS``). A mis
 the rule does not match, so NARROWER is always shown by its event. COVERS and NO are claims about
 every root event: they are made only when each field's choices are complete for its tests, which
 the variants above are for literals, prefixes, suffixes, ignore-case, numbers, CIDR blocks and
-existence; a wildcard at a field we vary makes the answer CANNOT_JUDGE unless a miss is found.
+existence (the service fields: over the services listed, named, and one unnamed); a wildcard at
+another field we vary makes the answer CANNOT_JUDGE unless a miss is found.
 
 Assumed, and said in the README: root use reaches EventBridge only as the two detail types above
 (``AwsConsoleAction`` records are not modelled), read-only calls reach a rule only when the rule's
@@ -44,7 +45,7 @@ from rootwatch.eventbridge.evaluate import MISSING, leaf_matches, matches
 from rootwatch.eventbridge.witnesses import ACCOUNT, BASES, FRESH_SERVICE, REGIONS, SERVICES, Base
 
 MAX_EVENTS = 100_000  # root events tried per pattern; a pattern needing more is CANNOT_JUDGE
-MAX_STRINGS = 400  # string candidates per field before deduplication
+MAX_STRINGS = 1_000  # string variants tried per field; more leaves the answer CANNOT_JUDGE unless a miss is found
 ROOT_FIXED: dict[Path, Any] = {("detail", "userIdentity", "type"): "Root",
                                ("detail", "userIdentity", "invokedBy"): MISSING}
 KIND = (("source",), ("detail-type",), ("detail", "eventSource"), ("detail", "eventType"))
@@ -257,7 +258,11 @@ class _Search:
         matchers = [m for leaf in self.at[path] for m in leaf.matchers]
         if _has_wildcard(matchers):
             self.exact = False
-        strings = [v for v in realistic if isinstance(v, str)] + _strings(matchers)
+        variants = _strings(matchers)
+        if len(variants) > MAX_STRINGS:
+            self.exact = False  # so many literals at one field that not every variant is tried
+            variants = variants[:MAX_STRINGS]
+        strings = [v for v in realistic if isinstance(v, str)] + variants
         if path in PRESENT_STRINGS:
             pool: list[Any] = strings
         elif path in PRESENT_BOOLS:
@@ -328,7 +333,7 @@ def _strings(matchers: list[Matcher]) -> list[str]:
     heads = [m.text for m in flat if isinstance(m, Prefix)]
     tails = [m.text for m in flat if isinstance(m, Suffix)]
     out += [h + t for h in heads for t in tails] + [h + "x" + t for h in heads for t in tails]
-    return list(dict.fromkeys(out))[:MAX_STRINGS]
+    return list(dict.fromkeys(out))
 
 
 def _numbers(matchers: list[Matcher]) -> list[float]:
