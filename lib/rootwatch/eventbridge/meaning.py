@@ -42,7 +42,7 @@ from typing import Any
 from rootwatch.eventbridge.ast import (AnythingBut, Cidr, EqualsIgnoreCase, Exact, Leaf, Matcher, Numeric, Obj, Path,
                                        Prefix, Suffix, Wildcard, leaves)
 from rootwatch.eventbridge.evaluate import MISSING, leaf_matches, matches
-from rootwatch.eventbridge.witnesses import ACCOUNT, BASES, FRESH_SERVICE, REGIONS, SERVICES, Base
+from rootwatch.eventbridge.witnesses import ACCOUNT, BASES, FRESH_SERVICE, OTHER_VALUES, REGIONS, SERVICES, Base
 
 MAX_EVENTS = 100_000  # root events tried per pattern; a pattern needing more is CANNOT_JUDGE
 MAX_STRINGS = 1_000  # string variants tried per field; more leaves the answer CANNOT_JUDGE unless a miss is found
@@ -111,11 +111,12 @@ class _Search:
 
     # --- the search ---------------------------------------------------------------------
     def run(self) -> Verdict:
-        """First the bases as they are (so a miss reads like a real record), then every variant."""
+        """First the bases as they are (so a miss reads like a real record), then every variant, API
+        calls before sign-ins (a sign-in carries fewer of the fields a variant may set)."""
         shared = [g for g in (self._accounts(), self._regions()) if g]
         bases = list(self._bases())
         for realistic in (True, False):
-            for base in bases:
+            for base in (bases if realistic else sorted(bases, key=lambda b: b.sign_in)):
                 free = self._free_groups(base)
                 if realistic:
                     free = [[((path, _read(base.event, path)),)] for path, _ in (g[0][0] for g in free)]
@@ -253,7 +254,7 @@ class _Search:
 
     def _candidates(self, path: Path, base: Base) -> list[Any]:
         own = _read(base.event, path)
-        realistic = [own] + [_read(b.event, path) for b in BASES]
+        realistic = [own, *(_read(b.event, path) for b in BASES), *OTHER_VALUES.get(path, ())]
         realistic = [v for v in realistic if v is not MISSING]
         matchers = [m for leaf in self.at[path] for m in leaf.matchers]
         if _has_wildcard(matchers):

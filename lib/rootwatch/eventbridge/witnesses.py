@@ -120,3 +120,13 @@ BASES = (
         errorMessage=f"User: arn:aws:iam::{ACCOUNT}:root is not authorized to perform: kms:CreateKey with an "
                      "explicit deny in a service control policy"), False),
 )
+
+# other values root events really carry at fields the bases hold one value for: tried before made-up
+# strings, so a counterexample uses them where they fall in the right class
+OTHER_VALUES: dict[tuple[str, ...], tuple[str, ...]] = {
+    ("detail", "errorCode"): ("NoSuchEntityException", "ThrottlingException", "Client.UnauthorizedOperation",
+                              "InvalidParameterValueException"),
+    ("detail", "sourceIPAddress"): ("198.51.100.7", "2001:db8::17"),
+    ("detail", "userAgent"): ("console.amazonaws.com", "Boto3/1.35.0 md/Botocore#1.35.0 ua/2.0 lang/python#3.11.8"),
+    ("detail", "userIdentity", "accessKeyId"): ("ASIAIOSFODNN7EXAMPLE",),
+}
