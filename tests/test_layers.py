@@ -30,6 +30,9 @@ FORBIDDEN = {
                 "pandas", "boto3"},
     "remediate": {"rootwatch.workbook", "rootwatch.explore", "rootwatch.sandbox", "rootwatch.cli"},
     "charts.py": {"rootwatch.collect", "rootwatch.judge", "rootwatch.sandbox", "boto3"},
+    # pure: EventBridge patterns and their meaning; the collector and judge call it, it calls neither (nor AWS)
+    "eventbridge": {"rootwatch.catalog", "rootwatch.collect", "rootwatch.frames", "rootwatch.judge", "rootwatch.sandbox",
+                    "rootwatch.cli", "rootwatch.patterns", "pandas", "boto3"},
     # pure: the judge, the sandbox and the alarm-coverage check call it, it calls none of them (nor AWS)
     "simulate": {"rootwatch.catalog", "rootwatch.collect", "rootwatch.frames", "rootwatch.judge", "rootwatch.sandbox",
                  "rootwatch.cli", "rootwatch.remediate", "pandas", "boto3"},
