@@ -38,7 +38,9 @@ class Edit:
     before: Fields = field(default_factory=dict)  # fields undoing it restores
     whole: bool = False  # after/before cover the whole resource: any other field is unknown on that side
     inferred: bool = False  # ``before`` is a likely reading, not a fact: a known later fact outranks it
-    cascade: Kind | None = None  # children of this resource (a log group's filters, a topic's subscriptions)
+    # children (a log group's filters, a topic's subscriptions): none once it ran; before it, none
+    # if it created the resource, else unknown (no record names what a deleted log group held)
+    cascade: Kind | None = None
     extra: Fields = field(default_factory=dict)  # record fields outside the chain's (name, ARN) from a create
 
 
@@ -214,7 +216,8 @@ def _put_event_selectors(r: _Record) -> list[Edit]:
 def _create_log_group(r: _Record) -> list[Edit]:
     name = r.need("logGroupName")
     return [Edit((Kind.LOG_GROUP, log_group_id(r.region, name)), {EXISTS: True, "rw:metricFiltersKnown": True},
-                 {EXISTS: False}, whole=True, extra={"logGroupName": name, "rw:region": r.region})]
+                 {EXISTS: False}, whole=True, cascade=Kind.METRIC_FILTER,
+                 extra={"logGroupName": name, "rw:region": r.region})]
 
 
 def _delete_log_group(r: _Record) -> list[Edit]:

@@ -34,7 +34,7 @@ class Break:
     start: datetime
     end: datetime
     broken_by: tuple[Change, ...]  # the change(s) that opened it; empty: so since the window (or its reading) began
-    fixed_by: tuple[Change, ...]  # the change(s) that closed it; empty: still so at the window's end
+    fixed_by: tuple[Change, ...]  # the change(s) after which it operated again; empty: not (or not known) so
     reason: str = ""  # why a GAP: the history was not readable there
 
     @property
@@ -149,7 +149,7 @@ def _breaks(link: str, intervals: list[Interval], statuses: list[str]) -> tuple[
         j = i
         while j + 1 < len(intervals) and statuses[j + 1] == statuses[i] and intervals[j + 1].gap == intervals[i].gap:
             j += 1
-        fixed = intervals[j + 1].opened_by if j + 1 < len(intervals) else ()
+        fixed = intervals[j + 1].opened_by if j + 1 < len(intervals) and statuses[j + 1] == PASS else ()
         breaks.append(Break(link, statuses[i], intervals[i].start, intervals[j].end, intervals[i].opened_by, fixed,
                             intervals[i].gap))
         i = j + 1

@@ -10,7 +10,9 @@ reading knows is unknown: a GAP for the judge, never a healthy default.
 
 Changes are ordered by ``eventTime`` and then by event id: CloudTrail delivers them in no order
 and times them to the second, so the input order is never trusted and two changes in one second
-open no interval between them.
+open no interval between them. Which of two changes to one resource in one second came first is
+unknown (the event id is no clock): across that second nothing is known of the resource but what
+the other side of it tells.
 """
 
 from __future__ import annotations
@@ -72,7 +74,7 @@ def reconstruct(today: Mapping[Key, Resource], changes: Iterable[Change], window
                                 gap=f"a chain change has no readable time ({unplaced[0]}): it cannot be placed")]
     ordered = sorted((c for c in applied if readable <= c.time <= as_of),  # type: ignore[operator]
                      key=lambda c: (c.time, c.event_id, c.event_name))
-    ordered = _resolve_subscriptions(today, ordered)
+    ordered = _same_second(_resolve_subscriptions(today, ordered))
     keys = _keys(today, ordered)
     states = _merged(today, ordered, keys)
     intervals = head
@@ -84,6 +86,17 @@ def reconstruct(today: Mapping[Key, Resource], changes: Iterable[Change], window
         opened = tuple(c for c in ordered if c.time == start) if i else ()
         intervals.append(Interval(start, end, render(state), opened))
     return intervals
+
+
+def _same_second(changes: list[Change]) -> list[Change]:
+    seen: dict[tuple[datetime | None, Key], int] = {}
+    for change in changes:
+        for edit in change.edits:
+            if edit.key is not None:
+                seen[(change.time, edit.key)] = seen.get((change.time, edit.key), 0) + 1
+    return [replace(change, edits=tuple(
+        Edit(e.key, {}, whole=True) if e.key is not None and seen[(change.time, e.key)] > 1 else e
+        for e in change.edits)) for change in changes]
 
 
 def _keys(today: Mapping[Key, Resource], changes: list[Change]) -> set[Key]:
