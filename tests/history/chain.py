@@ -16,7 +16,8 @@ GROUP = "cloudtrail-main"
 GROUP_ARN = f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:{GROUP}:*"
 TOPIC = f"arn:aws:sns:{REGION}:{ACCOUNT}:security-alerts"
 SUBSCRIPTION = f"{TOPIC}:5f2a9c1e-2b8e-4f0e-9d55-0c7c8e3b1a11"
-BENCHMARK = '{ ($.userIdentity.type = "Root") && ($.userIdentity.invokedBy NOT EXISTS) && ($.eventType != "AwsServiceEvent") }'
+BENCHMARK = ('{ ($.userIdentity.type = "Root") && ($.userIdentity.invokedBy NOT EXISTS) '
+             '&& ($.eventType != "AwsServiceEvent") }')
 SELECTORS = [{"ReadWriteType": "All", "IncludeManagementEvents": True, "DataResources": [],
               "ExcludeManagementEventSources": []}]
 TRANSFORMATIONS = [{"metricName": "RootAccountUsage", "metricNamespace": "CISBenchmark", "metricValue": "1"}]
