@@ -76,3 +76,25 @@ def test_a_change_that_cannot_be_placed_in_time_makes_the_window_a_gap():
     assert [(iv.start, iv.end, iv.snapshot) for iv in intervals] == [(WINDOW.start, WINDOW.end, None)]
     assert "no readable time" in intervals[0].gap
     assert operation(intervals, judge, WINDOW).chain.unknown == 1
+
+
+def test_a_filter_in_a_log_group_collection_did_not_read_is_unknown_before_it_is_put():
+    put = {"logGroupName": "cloudtrail", "filterName": "root", "filterPattern": '{ $.userIdentity.type = "Root" }',
+           "metricTransformations": [{"metricName": "Root", "metricNamespace": "CIS", "metricValue": "1"}]}
+    intervals = reconstruct(state(), parse_changes([record("PutMetricFilter", "2026-08-01T00:00:00Z", put)]), WINDOW,
+                            AS_OF)
+    assert "us-east-1:cloudtrail:root" in intervals[0].snapshot.unknown_of(Kind.METRIC_FILTER)
+    assert "us-east-1:cloudtrail:root" not in intervals[1].snapshot.unknown_of(Kind.METRIC_FILTER)
+
+
+def test_deleting_a_topic_removes_a_subscriber_known_by_its_arn_only():
+    arn = f"{TOPIC}:9a8b7c6d-0000-4e0c-a0b6-000000000001"  # confirmed, but no record names its endpoint
+    records = [record("ConfirmSubscription", "2026-08-01T00:00:00Z", {"topicArn": TOPIC, "token": "2336412f"},
+                      {"subscriptionArn": arn}),
+               record("DeleteTopic", "2026-08-02T00:00:00Z", {"topicArn": TOPIC})]
+    intervals = reconstruct(state({"subscriptions": []}), parse_changes(records), WINDOW, AS_OF)
+    assert [(s["SubscriptionArn"], s["TopicArn"]) for s in intervals[1].snapshot.of(Kind.SUBSCRIPTION)] == [
+        (arn, TOPIC)]
+    assert intervals[2].snapshot.of(Kind.SUBSCRIPTION) == []
+    assert judge(intervals[1].snapshot)["subscriber"] == "PASS"
+    assert judge(intervals[2].snapshot)["subscriber"] == "FAIL"

@@ -299,8 +299,8 @@ def _subscribe(r: _Record) -> list[Edit]:
 def _confirm_subscription(r: _Record) -> list[Edit]:
     arn = r.need("subscriptionArn", r.response)
     # which endpoint it confirms is not in the record: the replay finds it by ARN or on the topic
-    return [Edit((Kind.SUBSCRIPTION, "arn:" + arn), {"SubscriptionArn": arn}, {"SubscriptionArn": PENDING},
-                 extra={"TopicArn": r.need("topicArn")})]
+    return [Edit((Kind.SUBSCRIPTION, "arn:" + arn), {EXISTS: True, "SubscriptionArn": arn},
+                 {EXISTS: True, "SubscriptionArn": PENDING}, extra={"TopicArn": r.need("topicArn")})]
 
 
 def _unsubscribe(r: _Record) -> list[Edit]:

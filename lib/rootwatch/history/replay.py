@@ -118,11 +118,11 @@ def _merged(today: Mapping[Key, Resource], changes: list[Change], keys: set[Key]
 
 
 def _today(today: Mapping[Key, Resource], keys: set[Key]) -> _Back:
-    state: _Back = {k: {f: (v, False) for f, v in r.fields.items()} for k, r in today.items()}
+    state: _Back = {k: {f: (v, f in r.inferred) for f, v in r.fields.items()} for k, r in today.items()}
     for key in keys - set(today):
         parent = _PARENT.get(key[0])
         listed = parent is not None and any(
-            p[0] is parent and key[1].startswith(p[1]) and today[p].fields.get(_children_known(parent)) is True
+            p[0] is parent and _child_of(p, key[1]) and today[p].fields.get(_children_known(parent)) is True
             for p in today)
         state[key] = {EXISTS: (False, False)} if key[0] in _ENUMERATED or listed else {}
     return state
@@ -139,8 +139,14 @@ def _targets(edit: Edit, keys: set[Key]) -> list[Key]:
 def _children(edit: Edit, keys: set[Key]) -> list[Key]:
     if edit.cascade is None or edit.key is None:
         return []
-    prefix = edit.key[1] + (":" if edit.key[0] is Kind.LOG_GROUP else "|")
-    return [k for k in keys if k[0] is edit.cascade and k[1].startswith(prefix)]
+    return [k for k in keys if k[0] is edit.cascade and _child_of(edit.key, k[1])]
+
+
+def _child_of(parent: Key, child_id: str) -> bool:
+    """A filter's id extends its group's; a subscriber's, its topic's (or, known by ARN only, the ARN does)."""
+    if parent[0] is Kind.LOG_GROUP:
+        return child_id.startswith(parent[1] + ":")
+    return child_id.startswith((parent[1] + "|", f"arn:{parent[1]}:"))
 
 
 def _undo(change: Change, after: _Back, keys: set[Key]) -> _Back:

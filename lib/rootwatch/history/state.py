@@ -115,6 +115,7 @@ class Resource:
 
     fields: Fields
     extra: Fields = field(default_factory=dict)
+    inferred: frozenset[str] = frozenset()  # fields that are a likely reading: a known change outranks them
 
 
 def known(kind: Kind, record: Fields, extra_keys_out: Iterable[str] = ()) -> Resource:
@@ -128,11 +129,12 @@ def today(trails: Iterable[dict] = (), metric_filters: Iterable[dict] = (), alar
           subscriptions: Iterable[dict] = (), log_groups: Iterable[tuple[str, str]] | None = None,
           topics: Iterable[str] | None = None) -> dict[Key, Resource]:
     """Today's collected state (``AccountEvidence``'s lists) as resources. Log groups and topics are
-    not collected as such: unless named, a log group is known to exist when a trail delivers to it
-    or a filter is read from it, and a topic when an alarm notifies it or a subscriber is listed."""
+    not collected as such: unless named, a log group is known to exist when a filter is read from it
+    and a topic when a subscriber is listed; one a trail delivers to or an alarm notifies is thought
+    to exist (a change that says otherwise wins)."""
     state: dict[Key, Resource] = {}
-    groups = dict.fromkeys(log_groups or ())
-    names = dict.fromkeys(topics or ())
+    groups = dict.fromkeys(log_groups or (), False)  # → proven: a filter was read from it, or it was named
+    names = dict.fromkeys(topics or (), False)
     for trail in trails:
         name = trail.get("Name") or trail_name(trail["TrailARN"])
         state[(Kind.TRAIL, name)] = known(Kind.TRAIL, trail, ("rw:status", "rw:selectors"))
@@ -142,28 +144,33 @@ def today(trails: Iterable[dict] = (), metric_filters: Iterable[dict] = (), alar
             state[(Kind.TRAIL_SELECTORS, name)] = known(Kind.TRAIL_SELECTORS, trail["rw:selectors"])
         arn = (trail.get("CloudWatchLogsLogGroupArn") or "").split(":")
         if log_groups is None and len(arn) > 6:
-            groups[(arn[3], arn[6])] = None
+            groups.setdefault((arn[3], arn[6]), True)
     for f in metric_filters:
         region = f["rw:region"]
         state[(Kind.METRIC_FILTER, filter_id(region, f["logGroupName"], f["filterName"]))] = known(
             Kind.METRIC_FILTER, f)
         if log_groups is None:
-            groups[(region, f["logGroupName"])] = None
+            groups[(region, f["logGroupName"])] = False
     for alarm in alarms:
         state[(Kind.ALARM, alarm_id(alarm["rw:region"], alarm["AlarmName"]))] = known(Kind.ALARM, alarm)
         if topics is None:
-            names.update((a, None) for a in alarm.get("AlarmActions", []) if a.startswith("arn:aws:sns:"))
+            for action in alarm.get("AlarmActions", []):
+                if action.startswith("arn:aws:sns:"):
+                    names.setdefault(action, True)
     for sub in subscriptions:
         topic = sub.get("TopicArn") or sub["rw:topicArn"]
         state[(Kind.SUBSCRIPTION, subscription_id(topic, sub.get("Protocol", ""), sub.get("Endpoint", "")))] = known(
             Kind.SUBSCRIPTION, sub)
         if topics is None:
-            names[topic] = None
-    for region, name in groups:
+            names[topic] = False
+    # a trail delivering to a log group, or an alarm notifying a topic, does not prove it exists
+    for (region, name), guessed in groups.items():
         state[(Kind.LOG_GROUP, log_group_id(region, name))] = Resource(
-            {EXISTS: True, "rw:metricFiltersKnown": True}, {"logGroupName": name, "rw:region": region})
-    for arn in names:
-        state[(Kind.TOPIC, arn)] = Resource({EXISTS: True, "rw:subscriptionsKnown": True}, {"TopicArn": arn})
+            {EXISTS: True, "rw:metricFiltersKnown": True}, {"logGroupName": name, "rw:region": region},
+            frozenset({EXISTS} if guessed else ()))
+    for arn, guessed in names.items():
+        state[(Kind.TOPIC, arn)] = Resource({EXISTS: True, "rw:subscriptionsKnown": True}, {"TopicArn": arn},
+                                            frozenset({EXISTS} if guessed else ()))
     return state
 
 
