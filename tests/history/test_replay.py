@@ -4,7 +4,7 @@ does not know."""
 from __future__ import annotations
 
 from rootwatch.history import Kind, RootEvent, operation, parse_changes, reconstruct
-from tests.history.chain import TOPIC, judge, record, when
+from tests.history.chain import TOPIC, healthy, judge, record, when
 from tests.history.test_changes import AS_OF, WINDOW, state
 
 TEMP = {"name": "temp", "s3BucketName": "scratch-logs", "isMultiRegionTrail": False}
@@ -98,3 +98,28 @@ def test_deleting_a_topic_removes_a_subscriber_known_by_its_arn_only():
     assert intervals[2].snapshot.of(Kind.SUBSCRIPTION) == []
     assert judge(intervals[1].snapshot)["subscriber"] == "PASS"
     assert judge(intervals[2].snapshot)["subscriber"] == "FAIL"
+
+
+def test_a_default_the_describe_call_renders_does_not_make_the_alarm_unknown():
+    collected = {"alarms": [{**healthy()["alarms"][0], "TreatMissingData": "missing", "DatapointsToAlarm": 1}]}
+    put = {"alarmName": "root-usage", "metricName": "RootAccountUsage", "namespace": "CISBenchmark",
+           "statistic": "Sum", "period": 300, "evaluationPeriods": 1, "comparisonOperator":
+           "GreaterThanOrEqualToThreshold", "alarmActions": [TOPIC]}
+    records = [record("PutMetricAlarm", "2026-08-03T10:00:00Z", {**put, "threshold": 1000.0}),
+               record("PutMetricAlarm", "2026-08-04T10:00:00Z", {**put, "threshold": 1.0})]
+    result = operation(reconstruct(state(collected), parse_changes(records), WINDOW, AS_OF), judge, WINDOW)
+    assert [(b.status, b.start, b.end) for b in result.links["alarm"].breaks] == [
+        ("GAP", WINDOW.start, when("2026-08-03T10:00:00Z")),
+        ("FAIL", when("2026-08-03T10:00:00Z"), when("2026-08-04T10:00:00Z"))]
+
+
+def test_an_update_trail_answered_in_full_leaves_what_it_did_not_ask_known_before_it():
+    response = {"name": "main", "s3BucketName": "new-bucket", "includeGlobalServiceEvents": True,
+                "isMultiRegionTrail": True, "trailARN": "arn:aws:cloudtrail:us-east-1:111111111111:trail/main",
+                "logFileValidationEnabled": True, "isOrganizationTrail": False,
+                "cloudWatchLogsLogGroupArn": "arn:aws:logs:us-east-1:111111111111:log-group:cloudtrail-main:*",
+                "cloudWatchLogsRoleArn": "arn:aws:iam::111111111111:role/CloudTrail_CloudWatchLogs_Role"}
+    records = [record("UpdateTrail", "2026-08-05T14:00:00Z", {"name": "main", "s3BucketName": "new-bucket"},
+                      response)]
+    result = operation(reconstruct(state(), parse_changes(records), WINDOW, AS_OF), judge, WINDOW)
+    assert result.chain.breaks == ()

@@ -41,6 +41,8 @@ class Edit:
     # children (a log group's filters, a topic's subscriptions): none once it ran; before it, none
     # if it created the resource, else unknown (no record names what a deleted log group held)
     cascade: Kind | None = None
+    # ``after`` fields the call left to AWS's default: likely, but a Describe may render them otherwise
+    defaults: frozenset[str] = frozenset()
     extra: Fields = field(default_factory=dict)  # record fields outside the chain's (name, ARN) from a create
 
 
@@ -150,13 +152,10 @@ def pascal(value: Any) -> Any:
 
 # --- CloudTrail -----------------------------------------------------------------------------
 
-_TRAIL = {"s3BucketName": "S3BucketName", "includeGlobalServiceEvents": "IncludeGlobalServiceEvents",
-          "isMultiRegionTrail": "IsMultiRegionTrail", "isOrganizationTrail": "IsOrganizationTrail",
-          "cloudWatchLogsLogGroupArn": "CloudWatchLogsLogGroupArn", "cloudWatchLogsRoleArn": "CloudWatchLogsRoleArn",
-          "kmsKeyId": "KmsKeyId", "logFileValidationEnabled": "LogFileValidationEnabled",
-          "enableLogFileValidation": "LogFileValidationEnabled"}
-_TRAIL_DEFAULTS = {"IncludeGlobalServiceEvents": True, "IsMultiRegionTrail": False, "IsOrganizationTrail": False,
-                   "LogFileValidationEnabled": False}
+_TRAIL = {"includeGlobalServiceEvents": "IncludeGlobalServiceEvents", "isMultiRegionTrail": "IsMultiRegionTrail",
+          "isOrganizationTrail": "IsOrganizationTrail", "cloudWatchLogsLogGroupArn": "CloudWatchLogsLogGroupArn",
+          "cloudWatchLogsRoleArn": "CloudWatchLogsRoleArn"}
+_TRAIL_DEFAULTS = {"IncludeGlobalServiceEvents": True, "IsMultiRegionTrail": False, "IsOrganizationTrail": False}
 
 
 def _trail_fields(source: Mapping[str, Any]) -> dict[str, Any]:
@@ -174,7 +173,9 @@ def _create_trail(r: _Record) -> list[Edit]:
     arn = r.response.get("trailARN") or f"arn:aws:cloudtrail:{r.region}:{r.account}:trail/{name}"
     absent = {EXISTS: False}
     return [Edit((Kind.TRAIL, name), {EXISTS: True, **config}, absent, whole=True,
-                 extra={"Name": name, "TrailARN": arn, "HomeRegion": r.region}),
+                 defaults=frozenset(FIELDS[Kind.TRAIL]) - set(given),
+                 extra={"Name": name, "TrailARN": arn, "HomeRegion": r.region,
+                        "S3BucketName": (r.response or r.request).get("s3BucketName")}),
             Edit((Kind.TRAIL_STATUS, name), {EXISTS: True, "IsLogging": False}, absent, whole=True),
             Edit((Kind.TRAIL_SELECTORS, name), {EXISTS: True, "EventSelectors": DEFAULT_SELECTORS,
                                                "AdvancedEventSelectors": None}, absent, whole=True)]
@@ -182,11 +183,14 @@ def _create_trail(r: _Record) -> list[Edit]:
 
 def _update_trail(r: _Record) -> list[Edit]:
     name = trail_name(r.need("name"))
-    if _trail_fields(r.response):  # the response describes the whole trail after the update
+    asked = _trail_fields(r.request)
+    if _trail_fields(r.response):  # the whole trail after the update: what it did not ask was so before too
         given = _trail_fields(r.response)
         config = {f: given.get(f) for f in FIELDS[Kind.TRAIL]}
-        return [Edit((Kind.TRAIL, name), {EXISTS: True, **config}, {EXISTS: True}, whole=True)]
-    return [Edit((Kind.TRAIL, name), _trail_fields(r.request))]
+        kept = {f: v for f, v in config.items() if f not in asked}
+        return [Edit((Kind.TRAIL, name), {EXISTS: True, **config}, {EXISTS: True, **kept}, whole=True,
+                     defaults=frozenset(FIELDS[Kind.TRAIL]) - set(given))]
+    return [Edit((Kind.TRAIL, name), asked)]
 
 
 def _delete_trail(r: _Record) -> list[Edit]:
@@ -255,6 +259,7 @@ def _put_metric_alarm(r: _Record) -> list[Edit]:
     # PutMetricAlarm replaces the whole configuration: a field not given is absent (or its default)
     config = {f: given.get(f, _ALARM_DEFAULTS.get(f)) for f in FIELDS[Kind.ALARM]}
     return [Edit((Kind.ALARM, alarm_id(r.region, name)), {EXISTS: True, **config}, whole=True,
+                 defaults=frozenset(FIELDS[Kind.ALARM]) - set(given),
                  extra={"AlarmName": name, "AlarmArn": f"arn:aws:cloudwatch:{r.region}:{r.account}:alarm:{name}",
                         "rw:region": r.region})]
 

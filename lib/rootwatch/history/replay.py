@@ -28,7 +28,7 @@ from rootwatch.models import Window
 
 _Known = tuple[Any, bool]  # value, inferred
 _Back = dict[Key, dict[str, _Known]]
-_Fwd = dict[Key, dict[str, Any]]
+_Fwd = dict[Key, dict[str, _Known]]
 
 # kinds collection lists in full (for the groups and topics it read): missing today means absent
 _PARENT = {Kind.METRIC_FILTER: Kind.LOG_GROUP, Kind.SUBSCRIPTION: Kind.TOPIC}
@@ -169,25 +169,27 @@ def _apply(change: Change, state: _Fwd, keys: set[Key]) -> _Fwd:
     after = dict(state)
     for edit in change.edits:
         for key in _targets(edit, keys):
-            after[key] = dict(edit.after) if edit.whole else {**after.get(key, {}), **edit.after}
+            made = {f: (v, f in edit.defaults) for f, v in edit.after.items()}
+            after[key] = made if edit.whole else {**after.get(key, {}), **made}
         for child in _children(edit, keys):
-            after[child] = {EXISTS: False}
+            after[child] = {EXISTS: (False, False)}
     return after
 
 
-def _merge(forward: Mapping[str, Any], backward: Mapping[str, _Known]) -> dict[str, Any]:
+def _merge(forward: Mapping[str, _Known], backward: Mapping[str, _Known]) -> dict[str, Any]:
+    """A field either reading knows; where both do, the fact over the likely reading, and nothing
+    where two facts (or two likely readings) disagree: an unrecorded change lies between them."""
     merged: dict[str, Any] = {}
     for name in forward.keys() | backward.keys():
-        if name in forward and name in backward:
-            value, inferred = backward[name]
-            if forward[name] == value or inferred:
-                merged[name] = forward[name]
-            # else: both known and different: an unrecorded change lies between them
-        elif name in forward:
-            merged[name] = forward[name]
-        else:
-            merged[name] = backward[name][0]
+        (ahead, guessed_ahead), (behind, guessed_behind) = forward.get(name, _NONE), backward.get(name, _NONE)
+        if name not in backward or (guessed_behind and not guessed_ahead and name in forward):
+            merged[name] = ahead
+        elif name not in forward or (guessed_ahead and not guessed_behind) or ahead == behind:
+            merged[name] = behind
     return merged
+
+
+_NONE: _Known = (None, True)
 
 
 def _extras(today: Mapping[Key, Resource], changes: list[Change]) -> dict[Key, dict]:

@@ -38,8 +38,8 @@ Key = tuple[Kind, str]
 # topic ARN; "topicArn|protocol|endpoint" (a subscription is the same subscriber before and after
 # it is confirmed, when its ARN appears)
 FIELDS: dict[Kind, tuple[str, ...]] = {
-    Kind.TRAIL: ("S3BucketName", "IncludeGlobalServiceEvents", "IsMultiRegionTrail", "IsOrganizationTrail",
-                 "CloudWatchLogsLogGroupArn", "CloudWatchLogsRoleArn", "KmsKeyId", "LogFileValidationEnabled"),
+    Kind.TRAIL: ("IncludeGlobalServiceEvents", "IsMultiRegionTrail", "IsOrganizationTrail",
+                 "CloudWatchLogsLogGroupArn", "CloudWatchLogsRoleArn"),
     Kind.TRAIL_STATUS: ("IsLogging",),
     Kind.TRAIL_SELECTORS: ("EventSelectors", "AdvancedEventSelectors"),
     Kind.LOG_GROUP: ("rw:metricFiltersKnown",),  # False/unknown: filters may have existed that no record names
@@ -53,6 +53,7 @@ FIELDS: dict[Kind, tuple[str, ...]] = {
 }
 
 Fields = Mapping[str, Any]
+_WORDS = {"rw:metricFiltersKnown": "which metric filters it held", "rw:subscriptionsKnown": "which subscribers it had"}
 
 
 def log_group_id(region: str, name: str) -> str:
@@ -182,18 +183,14 @@ def render(state: Mapping[Key, Resource]) -> Snapshot:
         exists = res.fields.get(EXISTS, None)
         if exists is False:
             continue
-        missing = [f for f in FIELDS[key[0]] if f not in res.fields]
+        missing = [_WORDS.get(f, f) for f in FIELDS[key[0]] if f not in res.fields]
         if exists is None:
             unknown[key] = "whether it existed is unknown"
-        elif missing or any(res.fields[f] is False for f in ("rw:metricFiltersKnown", "rw:subscriptionsKnown")
-                            if f in res.fields):
-            unknown[key] = "unknown here: " + ", ".join(missing or [_children(key[0])])
+        elif missing:
+            unknown[key] = "unknown here: " + ", ".join(missing)
         else:
             record = {**res.extra, **{f: v for f, v in res.fields.items() if f != EXISTS and v is not None
                                       and not f.startswith("rw:")}}
             resources[key] = record
     return Snapshot(resources, unknown)
 
-
-def _children(kind: Kind) -> str:
-    return "its metric filters" if kind is Kind.LOG_GROUP else "its subscriptions"
