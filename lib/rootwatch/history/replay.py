@@ -77,18 +77,20 @@ def reconstruct(today: Mapping[Key, Resource], changes: Iterable[Change], window
     ordered = _same_second(_resolve_subscriptions(today, ordered))
     keys = _keys(today, ordered)
     states = _merged(today, ordered, keys)
+    at: dict[datetime, tuple[Change, ...]] = {}
+    for change in ordered:
+        at[change.time] = at.get(change.time, ()) + (change,)  # type: ignore[index]
     intervals = head
     bounds = [readable] + [c.time for c in ordered] + [window.end]  # type: ignore[misc]
     for i, state in enumerate(states):
         start, end = max(bounds[i], readable), min(bounds[i + 1], window.end)
-        if start >= end:
-            continue
-        opened = tuple(c for c in ordered if c.time == start) if i else ()
-        intervals.append(Interval(start, end, render(state), opened))
+        if start < end:
+            intervals.append(Interval(start, end, render(state), at[start] if i else ()))
     return intervals
 
 
 def _same_second(changes: list[Change]) -> list[Change]:
+    """Two changes to one resource in one second: neither reading may carry it across that second."""
     seen: dict[tuple[datetime | None, Key], int] = {}
     for change in changes:
         for edit in change.edits:
