@@ -94,3 +94,18 @@ def test_a_record_without_a_readable_time_is_kept_unplaced():
 
 def test_ignores_what_is_not_a_record():
     assert parse_changes([None, "StopLogging", 3, ["eventName"]]) == []
+
+
+def test_a_record_nested_past_any_reason_is_unreadable_never_an_exception():
+    deep: list = []
+    for _ in range(5000):
+        deep = [{"dataResources": deep}]
+    hostile = record("PutEventSelectors", "2026-08-10T10:00:00Z", {"trailName": "main"})
+    change = parse({**hostile, "requestParameters": {"trailName": "main", "eventSelectors": deep}})
+    assert change.unreadable and change.edits[0].key is None
+
+
+def test_times_with_an_offset_or_fractions_are_placed_and_times_without_a_zone_are_not():
+    base = record("StopLogging", "2026-08-10T10:00:00Z", {"name": "main"})
+    assert f"{parse({**base, 'eventTime': '2026-08-10T12:00:00.250+02:00'}).time:%H:%M:%S}" == "10:00:00"
+    assert parse({**base, "eventTime": "2026-08-10T10:00:00"}).time is None

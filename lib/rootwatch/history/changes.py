@@ -99,7 +99,7 @@ def parse(record: Mapping[str, Any]) -> Change:
         return Change(**head, error_code=_text(record["errorCode"]))
     try:
         edits = _EDITS[head["event_name"]](_Record(record, head["region"]))
-    except (Unreadable, KeyError, TypeError, AttributeError, IndexError) as exc:
+    except (ValueError, LookupError, TypeError, AttributeError, RecursionError) as exc:
         why = exc.args[0] if isinstance(exc, Unreadable) else f"{type(exc).__name__}: {exc}"
         return Change(**head, edits=(Edit(None, {}, whole=True),), unreadable=str(why)[:200])
     return Change(**head, edits=tuple(edits))
@@ -134,10 +134,12 @@ def _text(value: Any) -> str:
 
 
 def _time(value: Any) -> datetime | None:
+    """CloudTrail's ``2026-08-10T10:00:00Z``, or any ISO 8601 time with its offset (Lake, Athena)."""
     try:
-        return datetime.strptime(value, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=timezone.utc)
+        moment = datetime.fromisoformat(value)
     except (TypeError, ValueError):
         return None
+    return moment.astimezone(timezone.utc) if moment.tzinfo else None
 
 
 def pascal(value: Any) -> Any:
