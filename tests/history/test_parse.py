@@ -80,7 +80,8 @@ def test_other_events_are_not_changes():
     {"requestParameters": {"name": ["main"]}},
     {"requestParameters": None},
     {"userIdentity": ["not", "an", "object"], "requestParameters": {}},
-], ids=["request-a-string", "name-a-list", "request-null", "identity-a-list"])
+    {"awsRegion": None},
+], ids=["request-a-string", "name-a-list", "request-null", "identity-a-list", "no-region"])
 def test_a_hostile_change_record_is_unreadable_never_an_exception(mangle):
     change = parse({**record("StopLogging", "2026-08-10T10:00:00Z", {"name": "main"}), **mangle})
     assert change.unreadable

@@ -92,7 +92,7 @@ def parse(record: Mapping[str, Any]) -> Change:
     """One chain-changing record; never raises on a malformed one (it becomes ``unreadable``)."""
     identity = record.get("userIdentity") if isinstance(record.get("userIdentity"), Mapping) else {}
     head = dict(event_id=_text(record.get("eventID")), event_name=_text(record.get("eventName")),
-                event_source=_text(record.get("eventSource")), time=_time(record.get("eventTime")),
+                event_source=_text(record.get("eventSource")), time=event_time(record.get("eventTime")),
                 region=_text(record.get("awsRegion")), actor_arn=_text(identity.get("arn")),
                 actor_type=_text(identity.get("type")), source_ip=_text(record.get("sourceIPAddress")))
     if record.get("errorCode"):
@@ -113,6 +113,8 @@ class _Record:
         self.response = record.get("responseElements") or {}
         if not isinstance(self.request, Mapping) or not isinstance(self.response, Mapping):
             raise Unreadable("requestParameters or responseElements is not an object")
+        if not region:
+            raise Unreadable("no awsRegion in the record")  # log groups, filters and alarms are per region
         self.region = region
         self.account = _text(record.get("recipientAccountId"))
 
@@ -133,7 +135,7 @@ def _text(value: Any) -> str:
     return value if isinstance(value, str) else ""
 
 
-def _time(value: Any) -> datetime | None:
+def event_time(value: Any) -> datetime | None:
     """CloudTrail's ``2026-08-10T10:00:00Z``, or any ISO 8601 time with its offset (Lake, Athena)."""
     try:
         moment = datetime.fromisoformat(value)

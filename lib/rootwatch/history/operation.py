@@ -11,10 +11,10 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from typing import Any
 
-from rootwatch.history.changes import Change
+from rootwatch.history.changes import Change, event_time
 from rootwatch.history.replay import Interval
 from rootwatch.history.state import LINKS, Snapshot
 from rootwatch.models import Window
@@ -49,12 +49,9 @@ class RootEvent:
 
     @classmethod
     def from_record(cls, record: Mapping[str, Any]) -> RootEvent | None:
-        try:
-            when = datetime.strptime(record["eventTime"], "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=timezone.utc)
-        except (KeyError, TypeError, ValueError):
-            return None
+        when = event_time(record.get("eventTime"))
         event_id = record.get("eventID")
-        return cls(when, event_id if isinstance(event_id, str) else "")
+        return None if when is None else cls(when, event_id if isinstance(event_id, str) else "")
 
 
 @dataclass(frozen=True)
