@@ -83,7 +83,7 @@ def judge(snapshot: Snapshot) -> dict[str, str]:
     if not trails:
         return dict.fromkeys(LINKS, GAP if snapshot.unknown_of(Kind.TRAIL) else FAIL)
     name = trails[0]["Name"]
-    verdict = {"multi-region-trail": PASS,
+    verdict = {"trail": PASS,
                "logging": _one(snapshot, (Kind.TRAIL_STATUS, name), lambda s: s["IsLogging"]),
                "management-events": _one(snapshot, (Kind.TRAIL_SELECTORS, name), lambda s: any(
                    e.get("IncludeManagementEvents") and e.get("ReadWriteType") == "All"

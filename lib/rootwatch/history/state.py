@@ -17,8 +17,8 @@ from typing import Any
 EXISTS = "@exists"
 PENDING = "PendingConfirmation"
 
-# the links of the CIS chain, by the ids the chain-link vocabulary uses (``Link`` in models.py to come)
-LINKS = ("multi-region-trail", "logging", "management-events", "log-group", "metric-filter", "alarm", "subscriber")
+# the links of the CIS chain, by the values of ``models.Link`` (main's chain-link vocabulary)
+LINKS = ("trail", "logging", "management-events", "log-group", "metric-filter", "alarm", "subscriber")
 
 
 class Kind(str, Enum):
