@@ -36,6 +36,9 @@ FORBIDDEN = {
     # pure: the judge, the sandbox and the alarm-coverage check call it, it calls none of them (nor AWS)
     "simulate": {"rootwatch.catalog", "rootwatch.collect", "rootwatch.frames", "rootwatch.judge", "rootwatch.sandbox",
                  "rootwatch.cli", "rootwatch.remediate", "pandas", "boto3"},
+    # pure: rebuilds the chain's past from records and today's state it is handed; the judge is a callback
+    "history": {"rootwatch.collect", "rootwatch.frames", "rootwatch.judge", "rootwatch.sandbox", "rootwatch.cli",
+                "boto3"},
 }
 
 
