@@ -107,6 +107,54 @@ def test_each_link_fails_for_its_reason(catalog, case):
     assert all(result[name][0] == PASS for name in before if case not in ("no trail", "no log delivery"))
 
 
+# Issue 17 family 2 and 3: settings that keep one root event from bringing the alarm to ALARM. Each
+# passed before with a "deviation" note; the alarm simulator fails them, naming the setting.
+CANNOT_FIRE = {
+    "threshold above one event": (lambda ev: ev.alarms[0].update(Threshold=2.0), "Threshold"),
+    "greater than one": (lambda ev: ev.alarms[0].update(ComparisonOperator="GreaterThanThreshold"),
+                         "ComparisonOperator"),
+    "less than": (lambda ev: ev.alarms[0].update(ComparisonOperator="LessThanThreshold"), "ComparisonOperator"),
+    "2 of 3, missing not breaching": (lambda ev: ev.alarms[0].update(EvaluationPeriods=3, DatapointsToAlarm=2,
+                                                                     TreatMissingData="notBreaching"),
+                                      "DatapointsToAlarm"),
+    "metric value 0": (lambda ev: ev.metric_filters[0]["metricTransformations"][0].update(metricValue="0"),
+                       "metricValue"),
+    "metric value from an absent field": (
+        lambda ev: ev.metric_filters[0]["metricTransformations"][0].update(metricValue="$.noSuchField"),
+        "metricValue"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(CANNOT_FIRE))
+def test_an_alarm_one_event_cannot_fire_fails_naming_the_setting(catalog, case):
+    change, setting = CANNOT_FIRE[case]
+    result = verdicts(_mutate(change), catalog)
+    status, reason = result[Link.ALARM]
+    assert status == FAIL and result["*"][0] == FAIL, reason
+    assert "cannot go to ALARM on one root event" in reason and setting in reason, reason
+
+
+@pytest.mark.parametrize(("change", "note"), [
+    (lambda ev: ev.alarms[0].update(Threshold=0.0, ComparisonOperator="GreaterThanThreshold"), None),  # > 0
+    (lambda ev: ev.alarms[0].update(EvaluationPeriods=3, DatapointsToAlarm=1), None),  # 1 of 3
+    (lambda ev: ev.alarms[0].update(Period=3600, Statistic="Average"), None),  # Average over an hour
+    (lambda ev: ev.alarms[0].update(EvaluationPeriods=3, DatapointsToAlarm=3), "min later"),  # premature-alarm rule
+], ids=["greater than 0", "1 of 3", "average over an hour", "3 of 3, missing data"])
+def test_an_alarm_that_fires_on_one_event_passes_whatever_its_settings(catalog, change, note):
+    ev = _mutate(change)
+    finding = judge_account(ev, catalog.control("4.3"), catalog)
+    alarm = next(link for link in finding.links if link.link is Link.ALARM)
+    assert alarm.status == PASS and "one root event brings it to ALARM" in alarm.reason, alarm.reason
+    assert note is None or any(note in n for n in finding.notes), finding.notes
+
+
+def test_an_alarm_the_simulator_cannot_model_is_a_gap_never_a_pass(catalog):
+    ev = _mutate(lambda ev: ev.alarms[0].update(ComparisonOperator="LessThanLowerOrGreaterThanUpperThreshold",
+                                                ThresholdMetricId="ad1"))
+    status, reason = verdicts(ev, catalog)[Link.ALARM]
+    assert status == GAP and "cannot be told" in reason, reason
+
+
 def test_alarm_deviations_are_notes_not_failures(catalog):
     ev = _mutate(lambda ev: ev.alarms[0].update(Period=3600, Statistic="Maximum"))
     finding = judge_account(ev, catalog.control("4.3"), catalog)

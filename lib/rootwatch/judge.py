@@ -22,10 +22,9 @@ from rootwatch.coverage import judge as judge_pattern
 from rootwatch.errors import PatternSyntaxError
 from rootwatch.models import CHAIN_LINKS, Anchor, Check, Coverage, Finding, Link, LinkVerdict, Status, roll_up
 from rootwatch.resources import Alarm, LogGroupRef, MetricFilter, Subscription, Trail
+from rootwatch.simulate import BENCHMARK_SETTINGS, Fires, fires_on_one_event
 
 PASS, FAIL, GAP = Status.PASS, Status.FAIL, Status.GAP
-BENCHMARK_ALARM = {"Statistic": "Sum", "Period": 300, "Threshold": 1.0,
-                   "ComparisonOperator": "GreaterThanOrEqualToThreshold", "EvaluationPeriods": 1}
 
 
 def judge_account(ev: AccountEvidence, control: Control, catalog: Catalog | None = None,
@@ -170,7 +169,7 @@ def _trail_chains(ev: AccountEvidence, control: Control, catalog: Catalog, trail
     for f in filters:
         link, coverage = _filter(control, catalog, f, filter_files)
         for metric in f.metrics:
-            for tail in _alarm_chains(src, group, metric):
+            for tail in _alarm_chains(src, group, metric, f, control.example_event):
                 notes = ([coverage.warning] if coverage and coverage.warning else []) + (
                     [f"{f.name}: {coverage.reason}"] if coverage and coverage.rule == "broader-quiet" else [])
                 yield _Chain(links + [link] + tail.links, notes + tail.notes, coverage, trail, group, metric,
@@ -244,7 +243,11 @@ class _Tail:
     alarm: Alarm | None = None
 
 
-def _alarm_chains(ev: AccountEvidence, group: LogGroupRef, metric: tuple[str, str]) -> Iterator[_Tail]:
+def _alarm_chains(ev: AccountEvidence, group: LogGroupRef, metric: tuple[str, str], metric_filter: MetricFilter,
+                  event: Mapping) -> Iterator[_Tail]:
+    """Each alarm on the filter's metric, judged by whether one counted ``event`` brings it to ALARM
+    (the alarm simulator: the filter's datapoint through the alarm's own evaluation), not by whether
+    its settings equal the benchmark's: ``> 0`` or 1-of-3 fire on one event, ``>= 2`` never does."""
     namespace, name = metric
     files = _files(ev, "DescribeAlarmsForMetric", MetricName=name, Namespace=namespace)
     gap = _gap(ev, Link.ALARM, files)
@@ -265,9 +268,30 @@ def _alarm_chains(ev: AccountEvidence, group: LogGroupRef, metric: tuple[str, st
         elif not topics:
             link = LinkVerdict(Link.ALARM, FAIL, f"alarm {label} notifies no SNS topic", label, files)
         else:
-            link = LinkVerdict(Link.ALARM, PASS, f"alarm {label} on {namespace}/{name} ({group.region}) notifies "
-                                                 f"{len(topics)} SNS topic(s)", label, files)
+            link, fired = _fires(alarm, metric_filter, event, f"on {namespace}/{name} ({group.region}) notifies "
+                                 f"{len(topics)} SNS topic(s)", files)
+            yield _Tail([link, _subscriber(ev, label, topics)], _deviations(alarm) + fired, alarm)
+            continue
         yield _Tail([link, _subscriber(ev, label, topics)], _deviations(alarm), alarm)
+
+
+def _fires(alarm: Alarm, metric_filter: MetricFilter, event: Mapping, notifies: str,
+           files: tuple[str, ...]) -> tuple[LinkVerdict, list[str]]:
+    """The alarm link of an alarm that notifies a topic: PASS only when the simulated event reaches
+    ALARM; FAIL when it cannot (the reason names the setting and shows the simulated periods); GAP
+    when the simulation cannot tell (anomaly bands, metric math it does not model, ...)."""
+    outcome = fires_on_one_event(metric_filter.raw, alarm.raw, event)
+    label = alarm.name
+    if outcome.verdict is Fires.NEVER:
+        return LinkVerdict(Link.ALARM, FAIL, f"alarm {label} cannot go to ALARM on one root event: {outcome.reason}"
+                           + (f" (simulated: {outcome.datapoints})" if outcome.datapoints else ""), label, files), []
+    if outcome.fires is None:
+        return LinkVerdict(Link.ALARM, GAP, f"whether one root event brings alarm {label} to ALARM cannot be told: "
+                           f"{outcome.reason}", label, files), []
+    later = [f"alarm {label} goes to ALARM {outcome.later_by:.0f} min later than the benchmark's alarm would: "
+             f"{outcome.reason}"] if outcome.verdict is Fires.DIFFERENTLY and outcome.later_by else []
+    return LinkVerdict(Link.ALARM, PASS, f"alarm {label} {notifies}; one root event brings it to ALARM", label,
+                       files), later + list(outcome.notes)
 
 
 def _subscriber(ev: AccountEvidence, alarm: str, topics: tuple[str, ...]) -> LinkVerdict:
@@ -292,7 +316,7 @@ def _subscriber(ev: AccountEvidence, alarm: str, topics: tuple[str, ...]) -> Lin
 
 def _deviations(alarm: Alarm) -> list[str]:
     return [f"alarm {alarm.name}: {key} is {alarm.raw.get(key)!r}, the benchmark uses {want!r}"
-            for key, want in BENCHMARK_ALARM.items() if alarm.raw.get(key) != want]
+            for key, want in BENCHMARK_SETTINGS.items() if alarm.raw.get(key) != want]
 
 
 # --- helpers ---------------------------------------------------------------------------------

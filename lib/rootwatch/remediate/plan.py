@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 
 from rootwatch.catalog import Control
 from rootwatch.collect import AccountEvidence
-from rootwatch.judge import BENCHMARK_ALARM
+from rootwatch.simulate import BENCHMARK_SETTINGS
 from rootwatch.models import Anchor, Check, Finding, Link, Status
 from rootwatch.remediate import render
 from rootwatch.remediate.actions import (
@@ -379,7 +379,7 @@ def _monitoring(plan: AccountPlan, ev: AccountEvidence, f: Finding, control: Con
     alarm = free_name(rem.alarm_name, taken)
     plan.add(act("cloudwatch", "PutMetricAlarm", {
         "AlarmName": alarm, "AlarmDescription": f"CIS {control.id}: {control.title} (rootwatch)",
-        "MetricName": metric[1], "Namespace": metric[0], **BENCHMARK_ALARM, "TreatMissingData": "notBreaching",
+        "MetricName": metric[1], "Namespace": metric[0], **BENCHMARK_SETTINGS, "TreatMissingData": "notBreaching",
         "ActionsEnabled": True, "AlarmActions": [arn], "Tags": [CREATED_BY]}, ALARM, alarm, Link.ALARM,
         refs={"AlarmActions": ref} if ref else {}))
 
