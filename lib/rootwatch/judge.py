@@ -196,13 +196,13 @@ def _management(ev: AccountEvidence, trail: Trail) -> LinkVerdict:
     if selectors is None:
         gap = _gap(ev, Link.MANAGEMENT_EVENTS, files)
         return LinkVerdict(Link.MANAGEMENT_EVENTS, GAP, f"event selectors unreadable: {_gap_text(gap)}", name, files)
-    capturing = selectors.capturing_all()
-    if capturing in selectors.basic:
+    if selectors.basic_capturing_all() is not None:
         return LinkVerdict(Link.MANAGEMENT_EVENTS, PASS, "a basic selector includes management events, read and "
                                                          "write, no source excluded", name, files)
-    if capturing is not None:
+    advanced = selectors.advanced_capturing_all()
+    if advanced is not None:
         return LinkVerdict(Link.MANAGEMENT_EVENTS, PASS,
-                           f"advanced selector {capturing.get('Name', '')!r} captures all management events", name,
+                           f"advanced selector {advanced.get('Name', '')!r} captures all management events", name,
                            files)
     return LinkVerdict(Link.MANAGEMENT_EVENTS, FAIL, "no selector captures all management events (read and write, no "
                                                      "event source excluded)", name, files)

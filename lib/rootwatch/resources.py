@@ -111,10 +111,13 @@ class Selectors:
     def advanced(self) -> list[dict]:
         return self.raw.get("AdvancedEventSelectors") or []
 
-    def capturing_all(self) -> dict | None:
-        """The first selector that logs every management event, if any."""
-        return next((s for s in self.basic if basic_captures_all(s)), None) or \
-            next((s for s in self.advanced if advanced_captures_all(s)), None)
+    def basic_capturing_all(self) -> dict | None:
+        """The first basic selector that logs every management event, if any."""
+        return next((s for s in self.basic if basic_captures_all(s)), None)
+
+    def advanced_capturing_all(self) -> dict | None:
+        """The first advanced selector that logs every management event, if any."""
+        return next((s for s in self.advanced if advanced_captures_all(s)), None)
 
 
 @dataclass(frozen=True)
