@@ -1,3 +1,3 @@
-from rootwatch.cli import main
+from rootwatch.cli import command
 
-raise SystemExit(main())
+raise SystemExit(command())

@@ -364,13 +364,14 @@ def _notebook(plan: Plan, staging: Path, progress: bool) -> list[Finding]:
 
     output, log = staging / NOTEBOOK, staging / KERNEL_LOG
     try:
-        with log.open("w", encoding="utf-8") as kernel_output, _sandbox(plan) as kernel_env:
+        load = _prepare_rendering(plan.options.renderer)
+        with log.open("w", encoding="utf-8") as kernel_output, _sandbox(plan, load) as kernel_env:
             papermill.execute_notebook(str(notebooks_dir() / NOTEBOOK), str(output),
                                        parameters={**plan.notebook_parameters, "out_dir": str(staging)},
                                        progress_bar=progress, kernel_name="python3", cwd=str(staging),
                                        shutdown_kernel="immediate",  # see KERNEL_SHUTDOWN
                                        kernel_manager_class=_local_kernel_manager(
-                                           kernel_output, _prepare_rendering(plan.options.renderer), kernel_env))
+                                           kernel_output, (lambda: None) if kernel_env else load, kernel_env))
     except PapermillExecutionError as exc:
         if exc.ename in ("ParameterError", "CredentialsError", "CatalogError"):
             problem, _, hint = exc.evalue.partition("; ")
@@ -387,17 +388,17 @@ def _notebook(plan: Plan, staging: Path, progress: bool) -> list[Finding]:
 
 
 @contextlib.contextmanager
-def _sandbox(plan: Plan) -> Iterator[dict[str, str]]:
+def _sandbox(plan: Plan, then: Callable[[], None]) -> Iterator[dict[str, str]]:
     """For ``source: sandbox``, the sandbox served from this process while the notebook runs (its
     environment for the kernel): seeded while the kernel starts rather than after, by a process
-    that is otherwise waiting on the kernel. Without the sandbox extra the kernel says what to
-    install, as it would with its own sandbox."""
+    that is otherwise waiting on the kernel; ``then`` once it is seeded. Without the sandbox extra the
+    kernel says what to install, as it would with its own sandbox."""
     if plan.params.source != "sandbox" or not installed("sandbox"):
         yield {}
         return
     from rootwatch.sandbox import served
 
-    with served(plan.params.window.end) as kernel_env:
+    with served(plan.params.window.end, then) as kernel_env:
         yield kernel_env
 
 

@@ -51,12 +51,21 @@ class _QuietHandler(WSGIRequestHandler):
 
 
 @contextmanager
-def served(now: datetime) -> Iterator[dict[str, str]]:
+def served(now: datetime, then: Callable[[], None] = lambda: None) -> Iterator[dict[str, str]]:
     """The sandbox of a run, served from this process and seeded in a thread while the block runs:
     `rootwatch run` starts it before the notebook's kernel, so seeding overlaps the kernel's start and
-    the server's work leaves the kernel's core. Yields the kernel's environment (``SERVED_VARIABLE``)."""
+    the server's work leaves the kernel's core. ``then`` runs in that thread once seeding has ended
+    (the run's own imports, which would otherwise hold this process's interpreter lock against the
+    seeding the kernel waits for). Yields the kernel's environment (``SERVED_VARIABLE``)."""
     sandbox = Sandbox(now=now).serve()
-    seeding = threading.Thread(target=_quietly(sandbox.prepare), name="rootwatch-sandbox-seeding", daemon=True)
+
+    def seed() -> None:
+        try:
+            sandbox.prepare()
+        finally:
+            then()
+
+    seeding = threading.Thread(target=_quietly(seed), name="rootwatch-sandbox-seeding", daemon=True)
     seeding.start()
     try:
         yield {SERVED_VARIABLE: sandbox.endpoint}
