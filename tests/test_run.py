@@ -130,6 +130,8 @@ def test_a_sandbox_report_says_so_on_every_page_and_its_cover_names_who_and_how_
     assert len(pages) > 5 and all("SANDBOX — not evidence of any AWS account" in page for page in pages)
     html = (out / "report.html").read_text()
     assert '<div class="banner">SANDBOX — not evidence of any AWS account</div>' in html
+    records = json.loads((out / "findings.json").read_text())  # a record travels without the report around it
+    assert records and all(r["not_evidence"] == "SANDBOX — not evidence of any AWS account" for r in records)
     cover = " ".join(pages[0].split())
     assert "Usage of the 'root' account is monitored — evidence report, CIS Amazon Web Services Foundations " \
            "Benchmark v5.0.0 4.3" in cover

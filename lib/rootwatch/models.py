@@ -222,10 +222,15 @@ class Finding:
                              "topics": tuple(anchor["topics"])}))
 
 
-def dump_findings(findings: Iterable[Finding]) -> str:
-    """``findings.json``: one record per finding. A catalog example event may hold a date: it is
-    written as text."""
-    return json.dumps([f.to_record() for f in findings], indent=2, default=str)
+SANDBOX_BANNER = "SANDBOX — not evidence of any AWS account"  # on every page and record of a sandbox run
+
+
+def dump_findings(findings: Iterable[Finding], sandbox: bool = False) -> str:
+    """``findings.json``: one record per finding; each says ``not_evidence`` when the run read the
+    sandbox, since a record travels without the report around it. A catalog example event may hold a
+    date: it is written as text."""
+    mark = {"not_evidence": SANDBOX_BANNER} if sandbox else {}
+    return json.dumps([{**f.to_record(), **mark} for f in findings], indent=2, default=str)
 
 
 def load_findings(text: str) -> list[Finding]:

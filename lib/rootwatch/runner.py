@@ -35,7 +35,7 @@ from rootwatch.bundle.sign import KmsSigner, Signer, SshSigner, X509Signer
 from rootwatch.catalog import load_catalog
 from rootwatch.errors import Interrupted, ParameterError, RootwatchError
 from rootwatch.extras import installed, require
-from rootwatch.models import Finding, Status, load_findings
+from rootwatch.models import SANDBOX_BANNER, Finding, Status, load_findings
 from rootwatch.outputs import usable_output
 from rootwatch.params import RUN_KEYS, RunOptions, RunParams, apply_sets, load_file
 
@@ -47,7 +47,6 @@ KERNEL_LOG = "kernel.log"  # what the notebook's kernel printed: kept beside a f
 # KERNEL_SHUTDOWN: the kernel is stopped at once when the notebook is done (its outputs are all in hand,
 # and what it holds is in memory: the sandbox, frames): asked to exit, a kernel with pandas, matplotlib and
 # moto loaded takes 2.5 s to wind down, and the report waited for it.
-SANDBOX_BANNER = "SANDBOX — not evidence of any AWS account"  # on every page of a sandbox run's report
 PACKAGES = ("rootwatch", "boto3", "botocore", "pandas", "pyarrow", "matplotlib", "papermill", "nbconvert",
             "weasyprint", "pyhanko", "cryptography", "moto")
 

@@ -267,7 +267,7 @@ class EvidenceRun:
             frames.write_csv(df, data / f"{name}.csv")
             df.to_parquet(data / f"{name}.parquet", index=False)
         write_raw([*self.scope_calls, *(c for e in self.evidence for c in e.calls)], out / "raw")
-        (out / "findings.json").write_text(dump_findings(self.findings), encoding="utf-8")
+        (out / "findings.json").write_text(dump_findings(self.findings, sandbox=self.params.source == "sandbox"), encoding="utf-8")
         title = load_catalog().benchmarks[self.controls[0].benchmark]
         (out / "findings.ocsf.json").write_text(json.dumps(exports.ocsf(self.findings, self.finished, title),
                                                            indent=1), encoding="utf-8")

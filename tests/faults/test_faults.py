@@ -124,6 +124,11 @@ def test_a_run_meeting_faults_completes_signed_and_counts_its_gaps(tmp_path):
                           capture_output=True, text=True, timeout=300, check=False)
     assert done.returncode == 3, done.stderr
     summary = next(json.loads(line) for line in done.stderr.splitlines() if '"summary"' in line)
+    records = [json.loads(line) for line in done.stderr.splitlines()]
+    per_finding = {r["key"]: r for r in records if r["event"] == "finding"}  # one JSON record per finding
+    assert set(per_finding) == {"4.3", "4.3 alarm coverage"}, per_finding
+    assert per_finding["4.3"]["account_id"] == HEALTHY and per_finding["4.3"]["control"] == "4.3"
+    assert per_finding["4.3"]["status"] == "GAP"
     gaps = (out / "data" / "gaps.csv").read_text().strip().splitlines()[1:]
     assert summary["gap"] == 2 and summary["fail"] == 0 and summary["gaps"] == len(gaps) >= 2, summary
     assert f"{len(gaps)} evidence gap(s)" in done.stdout
