@@ -39,7 +39,8 @@ def test_sandbox_run_judges_healthy_pass_and_drifted_fail(demo_run):
     assert done.returncode == 1, done.stderr
     # healthy: the chain passes, its alarm coverage fails (one seeded root event raised no alarm);
     # drifted: both fail
-    assert "1 PASS, 3 FAIL, 0 GAP over 2 account(s)" in done.stdout and done.stdout.count("\n") == 1
+    assert "1 PASS, 1 FAIL, 0 GAP over 2 account(s) and 1 control(s); rootwatch tests 0 PASS, 2 FAIL, 0 GAP (not in " \
+           "the exit code)" in done.stdout and done.stdout.count("\n") == 1
     assert f"signed bundle: {out}" in done.stdout
     findings = {f["account_label"]: f for f in json.loads((out / "findings.json").read_text()) if f["check"] == "chain"}
     assert findings["healthy"]["status"] == "PASS" and findings["healthy"]["control"] == "4.3"
@@ -55,7 +56,8 @@ def test_alarm_coverage_is_a_finding_of_its_own(demo_run):
     coverage = {f["account_label"]: f for f in json.loads((out / "findings.json").read_text())
                 if f["check"] == "alarm coverage"}
     healthy = coverage["healthy"]
-    assert healthy["key"] == "4.3 alarm coverage" and healthy["status"] == "FAIL"
+    assert healthy["key"] == "RW-1 alarm coverage (4.3)" and healthy["status"] == "FAIL"
+    assert healthy["test"] == "RW-1" and healthy["related_control"] == "4.3" and healthy["remediation_notes"]
     [link] = healthy["links"]
     assert link["reason"].startswith("1 of ") and "raised no alarm in time" in link["reason"]
     assert any("DescribeAlarmHistory" in e for e in link["evidence"]) and all((out / e).is_file() for e in link["evidence"])
@@ -63,7 +65,7 @@ def test_alarm_coverage_is_a_finding_of_its_own(demo_run):
     assert note.startswith("uncovered: ") and "did not go to ALARM" in note
     assert all("actions are disabled" in n for n in coverage["drifted"]["notes"])
     html = (out / "report.html").read_text()
-    assert "4.3 alarm coverage" in html
+    assert "RW-1 alarm coverage (4.3)" in html
 
 
 def test_every_report_file_is_present(demo_run):
@@ -175,7 +177,7 @@ def test_papermill_runs_the_notebook_directly(tmp_path):
                            str(ROOT / "notebooks" / "root_usage_evidence.ipynb"), str(tmp_path / "out.ipynb"),
                            "--no-progress-bar"], capture_output=True, text=True, timeout=300, check=False)
     assert done.returncode == 0, done.stderr[-3000:]
-    assert "1 PASS, 3 FAIL, 0 GAP" in (tmp_path / "out.ipynb").read_text()
+    assert "CIS 1 PASS, 1 FAIL, 0 GAP; rootwatch tests 0 PASS, 2 FAIL, 0 GAP" in (tmp_path / "out.ipynb").read_text()
 
 
 @pytest.fixture

@@ -183,6 +183,7 @@ def _run(args: argparse.Namespace) -> Exit:
     code = VERDICT[roll_up(result.statuses)]
     if out.json:  # a text log would repeat stdout's line
         out.info("summary", result.summary(), **{k.lower(): v for k, v in result.counts().items()},
+                 rootwatch_tests={k.lower(): v for k, v in result.counts(tests=True).items()},
                  gaps=result.gaps, bundle=str(result.directory), exit=int(code))
     print(result.summary())
     return code

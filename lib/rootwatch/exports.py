@@ -19,6 +19,7 @@ from rootwatch.untrusted import spreadsheet_cell
 
 OCSF_STATUS = {Status.PASS: (1, "Pass"), Status.FAIL: (3, "Fail"), Status.GAP: (2, "Warning")}  # compliance.status_id
 SEVERITY = {Status.PASS: (1, "Informational"), Status.FAIL: (3, "Medium"), Status.GAP: (2, "Low")}
+ROOTWATCH_STANDARD = "rootwatch tests (beyond the benchmark)"  # where rootwatch's own tests are filed
 CSV_COLUMNS = ["PROVIDER", "DESCRIPTION", "ACCOUNTID", "REGION", "ASSESSMENTDATE", "REQUIREMENTS_ID",
                "REQUIREMENTS_DESCRIPTION", "REQUIREMENTS_ATTRIBUTES_SECTION", "REQUIREMENTS_ATTRIBUTES_PROFILE",
                "REQUIREMENTS_ATTRIBUTES_ASSESSMENTSTATUS", "STATUS", "STATUSEXTENDED", "RESOURCEID", "CHECKID",
@@ -42,19 +43,26 @@ def ocsf(findings: list[Finding], assessed: datetime, benchmark_title: str) -> l
             "severity_id": severity_id, "severity": severity, "status_id": 1, "status": "New",
             "metadata": {"version": "1.1.0", "product": {"name": "rootwatch", "vendor_name": "rootwatch",
                                                          "version": __version__}},
-            "finding_info": {"uid": f"rootwatch-{f.account_id}-{f.benchmark}-{f.key.replace(' ', '-')}",
-                             "title": f"CIS {f.key}: {f.title}".strip(),
+            "finding_info": {"uid": f"rootwatch-{f.account_id}-{f.benchmark}-{_slug(f.key)}",
+                             "title": f"{f.name}: {f.title}".strip(),
                              "desc": _extended(f), "created_time": ms},
-            "compliance": {"standards": [benchmark_title], "control": f.control, "status_id": status_id,
+            "compliance": {"standards": [benchmark_title if f.benchmark_control else ROOTWATCH_STANDARD],
+                           "control": f.check.test_id or f.control, "status_id": status_id,
                            "status": status, "status_detail": _extended(f),
                            "checks": [{"name": link.link.title, "status": link.status, "desc": link.reason}
                                       for link in f.links]},
             "cloud": {"provider": "AWS", "account": {"uid": f.account_id, "name": f.account_label}},
             "resources": [{"uid": f.account_id, "type": "AWS::::Account"}],
             "unmapped": {"rootwatch_status": f.status, "evidence": sorted({e for link in f.links
-                                                                          for e in link.evidence})},
+                                                                          for e in link.evidence}),
+                         **({} if f.benchmark_control else {"related_control": f"CIS {f.control}"})},
         })
     return out
+
+
+def _slug(text: str, joiner: str = "-") -> str:
+    """An id made of the text's letters and digits (``RW-1 alarm coverage (4.3)`` → ``RW-1-alarm-coverage-4.3``)."""
+    return re.sub(r"[^A-Za-z0-9.]+" if joiner == "-" else r"[^A-Za-z0-9]+", joiner, text).strip(joiner)
 
 
 def cis_csv(findings: list[Finding], assessed: datetime, benchmark_title: str, regions: list[str]) -> str:
@@ -70,14 +78,17 @@ def cis_csv(findings: list[Finding], assessed: datetime, benchmark_title: str, r
 
 def _csv_row(f: Finding, assessed: datetime, benchmark_title: str, regions: list[str]) -> dict[str, Any]:
     """One finding in the CIS compliance CSV's columns, before the cells are made spreadsheet-safe."""
+    test = f.check.test_id
     return {
         "PROVIDER": "aws", "DESCRIPTION": f.title, "ACCOUNTID": f.account_id,
         "REGION": ",".join(regions), "ASSESSMENTDATE": assessed.isoformat(timespec="seconds"),
-        "REQUIREMENTS_ID": f.control, "REQUIREMENTS_DESCRIPTION": f.title,
-        "REQUIREMENTS_ATTRIBUTES_SECTION": f"{f.control.split('.')[0]} Monitoring",
+        "REQUIREMENTS_ID": test or f.control, "REQUIREMENTS_DESCRIPTION": f.title,
+        "REQUIREMENTS_ATTRIBUTES_SECTION": f"rootwatch tests (related to CIS {f.control})" if test else
+        f"{f.control.split('.')[0]} Monitoring",
         "REQUIREMENTS_ATTRIBUTES_PROFILE": f"Level {f.level}",
         "REQUIREMENTS_ATTRIBUTES_ASSESSMENTSTATUS": "Automated",
         "STATUS": "MANUAL" if f.status == Status.GAP else str(f.status), "STATUSEXTENDED": _extended(f),
-        "RESOURCEID": f.account_id, "CHECKID": f"rootwatch_cis_{re.sub(r'[. ]', '_', f.key)}",
-        "FRAMEWORK": "CIS", "NAME": benchmark_title,
+        "RESOURCEID": f.account_id,
+        "CHECKID": f"rootwatch_{_slug(test, '_').lower()}" if test else f"rootwatch_cis_{_slug(f.control, '_')}",
+        "FRAMEWORK": "rootwatch" if test else "CIS", "NAME": ROOTWATCH_STANDARD if test else benchmark_title,
     }

@@ -387,4 +387,19 @@ def judge_alarm_coverage(ev: AccountEvidence, control: Control, rows: list[dict]
     finding.notes = [f"uncovered: {r['time']} {r['event_name']} (eventID {r['event_id']}): {r['reason']}"
                      for r in uncovered]
     finding.status = roll_up(link.status for link in finding.links)
+    finding.remediation_notes = COVERAGE_ADVICE.get(finding.status, [])
     return finding
+
+
+# What to investigate when rootwatch's alarm-coverage test does not pass: a chain that is right today
+# says nothing about the day the event came, and no command fixes the past.
+COVERAGE_ADVICE = {
+    FAIL: ["for each uncovered event, read the alarm's history around its time (aws cloudwatch "
+           "describe-alarm-history --alarm-name NAME --start-date ... --end-date ...): was the alarm missing, "
+           "already in ALARM, its actions disabled, or its action failing then?",
+           "look in CloudTrail for changes to the chain around those times (PutMetricAlarm, DeleteAlarms, "
+           "DisableAlarmActions, PutMetricFilter, DeleteMetricFilter, StopLogging, Unsubscribe) and who made them",
+           "confirm with the subscribers whether the notifications for the caught events arrived"],
+    GAP: ["let the audit role read what this test needs (cloudwatch:DescribeAlarmHistory and logs:FilterLogEvents "
+          "or cloudtrail:LookupEvents; policies/audit.json) and run again"],
+}

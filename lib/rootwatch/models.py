@@ -100,8 +100,17 @@ CHAIN_LINKS = (Link.TRAIL, Link.LOGGING, Link.MANAGEMENT_EVENTS, Link.LOG_GROUP,
 class Check(StrEnum):
     """What a finding judges about a control."""
 
-    CHAIN = "chain"  # every link of the chain is in place
+    CHAIN = "chain"  # every link of the chain is in place: the benchmark's control itself
     ALARM_COVERAGE = "alarm coverage"  # the alarm fired for every event the filter counted
+
+    @property
+    def test_id(self) -> str | None:
+        """rootwatch's own id for a check beyond the benchmark (None for the CIS control itself): such
+        a test is related to a control but is not it, so it never wears the control's number."""
+        return ROOTWATCH_TESTS.get(self)
+
+
+ROOTWATCH_TESTS = {Check.ALARM_COVERAGE: "RW-1"}
 
 
 @dataclass(frozen=True)
@@ -184,9 +193,21 @@ class Finding:
 
     @property
     def key(self) -> str:
-        """The finding's name among an account's findings: the control id, plus the check when it
-        is not the chain itself (``4.3 alarm coverage``)."""
-        return self.control if self.check == Check.CHAIN else f"{self.control} {self.check}"
+        """The finding's name among an account's findings: the control id, or for rootwatch's own
+        test its id, what it checks and the control it relates to (``RW-1 alarm coverage (4.3)``)."""
+        return self.control if self.check.test_id is None else f"{self.check.test_id} {self.check} ({self.control})"
+
+    @property
+    def benchmark_control(self) -> bool:
+        """A verdict of the benchmark's control itself (what the exit code follows by default)."""
+        return self.check.test_id is None
+
+    @property
+    def name(self) -> str:
+        """How prose names it: ``CIS 4.3``, or ``rootwatch test RW-1 (alarm coverage, related to CIS 4.3)``."""
+        if self.benchmark_control:
+            return f"CIS {self.control}"
+        return f"rootwatch test {self.check.test_id} ({self.check}, related to CIS {self.control})"
 
     @property
     def failing(self) -> list[LinkVerdict]:
@@ -197,7 +218,9 @@ class Finding:
         """The finding as ``findings.json`` keeps it (``from_record`` reads it back): each link by
         id, with its title for readers of the file."""
         return {"account_id": self.account_id, "account_label": self.account_label, "control": self.control,
-                "check": self.check, "key": self.key, "benchmark": self.benchmark, "title": self.title,
+                "check": self.check, "key": self.key, "test": self.check.test_id,
+                "related_control": None if self.benchmark_control else self.control,
+                "benchmark": self.benchmark, "title": self.title,
                 "level": self.level, "status": self.status,
                 "links": [{"link": v.link.id, "name": v.link.title, "status": v.status, "reason": v.reason,
                            "subject": v.subject, "evidence": list(v.evidence)} for v in self.links],

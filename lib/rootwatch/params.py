@@ -23,8 +23,8 @@ if TYPE_CHECKING:
     from rootwatch.bundle.sign import SignerKind
 
 SOURCES = ("sandbox", "aws")
-RUN_KEYS = ("signing", "pdf", "archive", "remediate", "report")  # read by `rootwatch run` or remediate, never by
-# the notebook
+# read by `rootwatch run` or remediate, never by the notebook
+RUN_KEYS = ("signing", "pdf", "archive", "remediate", "report", "count_rootwatch_tests")
 DEFAULTS: dict[str, Any] = {"profile": None, "accounts": [], "organization": None, "controls": None,
                             "benchmark": None, "out_dir": None, "event_source": "logs"}
 EVENT_SOURCES = ("logs", "archive")  # the log group (or event history), or the trails' S3 log files
@@ -356,6 +356,12 @@ class Attribution:
 ATTRIBUTION = ("organisation", "preparer", "reviewer")
 
 
+def _flag(value: Any, key: str) -> bool:
+    if not isinstance(value, bool):
+        raise ParameterError(f"{key} must be true or false", HINT)
+    return value
+
+
 def _name(value: Any, key: str) -> str | None:
     if value is None:
         return None
@@ -376,6 +382,7 @@ class RunOptions:
     paper: str = "A4"
     archive: Archive | None = None
     attribution: Attribution = Attribution()
+    count_tests: bool = False  # rootwatch's own tests (RW-…) count in the exit code, not only the CIS verdicts
 
     @classmethod
     def from_mapping(cls, mapping: dict[str, Any]) -> RunOptions:
@@ -392,7 +399,8 @@ class RunOptions:
                    kms=_kms(signing.get("kms"), SIGNERS["kms"]),
                    renderer=_choice(rendering.get("renderer", pdf.DEFAULT), tuple(pdf.RENDERERS), "pdf.renderer"),
                    paper=_choice(rendering.get("paper", "A4"), PAPERS, "pdf.paper"), archive=_archive(archive),
-                   attribution=Attribution.from_mapping(report))
+                   attribution=Attribution.from_mapping(report),
+                   count_tests=_flag(mapping.get("count_rootwatch_tests", False), "count_rootwatch_tests"))
 
 
 def _section(mapping: dict[str, Any], key: str, allowed: tuple[str, ...]) -> dict[str, Any]:

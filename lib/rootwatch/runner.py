@@ -63,10 +63,12 @@ class RunResult:
     signers: list[str]
     seconds: dict[str, float]  # wall time of each stage, for bench/run.py
     gaps: int = 0  # evidence gaps: calls that could not be read
+    count_tests: bool = False  # rootwatch's own tests count in the exit code (count_rootwatch_tests: true)
 
     @property
     def statuses(self) -> set[str]:
-        return {f.status for f in self.findings}
+        """What the exit code follows: the benchmark's verdicts, and rootwatch's tests when asked."""
+        return {f.status for f in self.findings if f.benchmark_control or self.count_tests}
 
     def account_lines(self) -> list[str]:
         """One line per account: its controls' verdicts."""
@@ -75,14 +77,19 @@ class RunResult:
             by_account.setdefault((f.account_label, f.account_id), []).append(f"{f.key} {f.status}")
         return [f"  {label} ({account}): {', '.join(verdicts)}" for (label, account), verdicts in by_account.items()]
 
-    def counts(self) -> dict[str, int]:
-        return {s: sum(f.status == s for f in self.findings) for s in Status}
+    def counts(self, tests: bool = False) -> dict[str, int]:
+        """Findings by status: the benchmark's controls, or (``tests``) rootwatch's own tests."""
+        chosen = [f for f in self.findings if f.benchmark_control != tests]
+        return {s: sum(f.status == s for f in chosen) for s in Status}
 
     def summary(self) -> str:
-        counts = self.counts()
+        counts, tests = self.counts(), self.counts(tests=True)
         accounts = len({f.account_id for f in self.findings})
+        own = (f"; rootwatch tests {tests['PASS']} PASS, {tests['FAIL']} FAIL, {tests['GAP']} GAP"
+               f"{'' if self.count_tests else ' (not in the exit code)'}") if sum(tests.values()) else ""
         return (f"{counts['PASS']} PASS, {counts['FAIL']} FAIL, {counts['GAP']} GAP over {accounts} account(s) "
-                f"and {len({f.control for f in self.findings})} control(s); {self.gaps} evidence gap(s); "
+                f"and {len({f.control for f in self.findings if f.benchmark_control})} control(s){own}; "
+                f"{self.gaps} evidence gap(s); "
                 f"{'signed bundle' if self.signers else 'UNSIGNED bundle (signing names no signer)'}: {self.directory}")
 
 
@@ -283,7 +290,7 @@ def _execute(plan: Plan, staging: Path, progress: bool, on_stage: Callable[[str]
         _abandon(staging, plan.directory, exc)
         raise
     result = RunResult(plan.directory, findings, pdf, [s.identity for s in plan.signers], clock.seconds,
-                       collection.get("gaps", 0))
+                       collection.get("gaps", 0), plan.options.count_tests)
     if plan.options.archive is not None:
         _archive(plan)
     return result

@@ -62,10 +62,14 @@ class EvidenceRun:
         return pd.DataFrame(rows, columns=["item", "value"]).set_index("item")
 
     def summary_line(self) -> str:
-        counts = {s: sum(f.status == s for f in self.findings) for s in Status}
+        """The CIS verdicts, then rootwatch's own tests apart: they are not the benchmark's controls."""
+        def counted(benchmark: bool) -> str:
+            chosen = [f for f in self.findings if f.benchmark_control == benchmark]
+            return ", ".join(f"{sum(f.status == s for f in chosen)} {s}" for s in Status)
+        tests = sum(not f.benchmark_control for f in self.findings)
         return (f"{len(self.findings)} finding(s) over {len(self.evidence)} account(s), window "
-                f"{self.params.window_label}: {counts['PASS']} PASS, {counts['FAIL']} FAIL, {counts['GAP']} GAP; "
-                f"{self.reading()}")
+                f"{self.params.window_label}: CIS {counted(True)}"
+                + (f"; rootwatch tests {counted(False)}" if tests else "") + f"; {self.reading()}")
 
     def reading(self) -> str:
         """How the collection went: an auditor weighs verdicts by the calls that could not be read."""
@@ -157,7 +161,7 @@ class EvidenceRun:
 
     def show_links(self) -> None:
         for f in self.findings:
-            heading(f"{f.account_label} ({f.account_id}) — CIS {f.key}: {f.status}")
+            heading(f"{f.account_label} ({f.account_id}) — {f.name}: {f.status}")
             show(_links(f))
             show(_notes(f))
 
