@@ -435,7 +435,7 @@ def test_wrapper_end_to_end_on_the_sandbox(tmp_path):
                             text=True, timeout=120, check=False)
     assert verify.returncode == 0 and verify.stdout.splitlines()[-1] == "VERIFIED", verify.stdout
 
-    findings = json.loads((bundle / "findings.json").read_text())
+    findings = [f for f in json.loads((bundle / "findings.json").read_text()) if f["test"] is None]  # CIS only
     counts = {s: sum(f["status"] == s for f in findings) for s in ("PASS", "FAIL", "GAP")}
     assert counts["FAIL"] >= 1 and summary.endswith(path)
     for status, n in counts.items():  # the line's wording may change; its counts may not

@@ -85,6 +85,22 @@ def test_describe_documents_a_frame():
     assert isinstance(doc, pd.DataFrame) and "why" in set(doc["column"])
 
 
+def test_alarm_coverage_over_nothing_counted_is_no_pass_when_root_events_went_unseen(evidence, catalog):
+    """Issue 17 family 6: an account with no metric filter and root events in the window once got
+    alarm coverage PASS ("no counted root event: none was missed"). No alarm could have seen them."""
+    import copy
+
+    from rootwatch.models import Check, Status
+    from rootwatch.workbook import judged
+
+    unfiltered = copy.deepcopy(evidence[HEALTHY])
+    unfiltered.metric_filters = []
+    _, findings = judged([unfiltered], [catalog.control("4.3")], catalog)
+    coverage = next(f for f in findings if f.check == Check.ALARM_COVERAGE)
+    assert coverage.status == Status.FAIL, coverage.links
+    assert "no metric filter counted any of them: no alarm could have seen them" in coverage.links[0].reason
+
+
 def test_alarm_coverage_finds_the_root_event_no_alarm_caught(built):
     cov = built["alarm_coverage"]
     healthy = cov[cov.account_id == HEALTHY]

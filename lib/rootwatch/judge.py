@@ -359,11 +359,12 @@ def judge_all(evidence: list[AccountEvidence], controls: list[Control], catalog:
     return [judge_account(ev, control, catalog, peers) for ev in evidence for control in controls]
 
 
-def judge_alarm_coverage(ev: AccountEvidence, control: Control, rows: list[dict]) -> Finding:
+def judge_alarm_coverage(ev: AccountEvidence, control: Control, rows: list[dict], unseen: int = 0) -> Finding:
     """"The control worked": FAIL when a root event the account's filters count raised no alarm in
     time (each uncovered event listed in the notes), GAP when the events or the alarm history could
-    not be read, PASS otherwise (also when the window holds no counted event: nothing was missed,
-    which the reason says)."""
+    not be read, PASS otherwise. ``unseen``: root events of the window the benchmark's pattern
+    matches and no filter counts: with none counted, a PASS would rest on nothing examined while
+    those events reached no alarm at all, so they FAIL it (the chain's filter link says why)."""
     finding = Finding(ev.account_id, ev.label, control.id, control.benchmark,
                       f"{control.title}: the alarm fired for every root event counted", control.level, PASS, [],
                       check=Check.ALARM_COVERAGE)
@@ -380,6 +381,10 @@ def judge_alarm_coverage(ev: AccountEvidence, control: Control, rows: list[dict]
     elif uncovered:
         finding.links = [LinkVerdict(Link.ALARM_COVERAGE, FAIL, f"{len(uncovered)} of {len(rows)} counted root "
                                                                 "event(s) raised no alarm in time", "", files)]
+    elif not rows and unseen:
+        finding.links = [LinkVerdict(Link.ALARM_COVERAGE, FAIL, f"{unseen} root event(s) of the window match CIS "
+                                     f"{control.id} and no metric filter counted any of them: no alarm could have "
+                                     "seen them (nothing was counted, so nothing could be covered)", "", files)]
     else:
         finding.links = [LinkVerdict(Link.ALARM_COVERAGE, PASS,
                                      f"all {len(rows)} counted root event(s) raised an alarm in time" if rows else

@@ -333,8 +333,10 @@ def _with_alarm_coverage(findings: list[Finding], evidence: list[AccountEvidence
     root = with_role(controls, Role.ROOT_USAGE)
     if root is None:
         return findings
-    cov = built["alarm_coverage"]
-    extra = {ev.account_id: judge_alarm_coverage(ev, root, cov[cov.account_id == ev.account_id].to_dict("records"))
+    cov, events = built["alarm_coverage"], built["root_events"]
+    unseen = events[~events.counted.astype(bool) & events.reference_counts.astype(bool)].account_id.value_counts()
+    extra = {ev.account_id: judge_alarm_coverage(ev, root, cov[cov.account_id == ev.account_id].to_dict("records"),
+                                                 int(unseen.get(ev.account_id, 0)))
              for ev in evidence}
     out = []
     for f in findings:
