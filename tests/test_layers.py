@@ -63,3 +63,42 @@ def test_module_does_not_import_what_it_must_not(module):
                 continue
             for banned in FORBIDDEN[module]:
                 assert not (name == banned.rstrip(".") or name.startswith(banned)), f"{path.name} imports {name}"
+
+
+# Every module and package of rootwatch in one layer, lowest first; a module imports only from layers
+# below its own, so the data flows one way and no cycle can form (what import-linter's "layers"
+# contract checks, as a test over every module). A new module must be placed here to pass.
+LAYERS = (
+    {"errors", "models", "words", "untrusted", "jsonschemas", "log", "iam_actions", "__init__"},  # the vocabulary
+    {"extras", "outputs"},  # what is installed, where results may go (their errors are bad input)
+    {"patterns", "resources", "credentials", "console", "bundle", "charts", "exports", "report", "pdf"},
+    {"catalog", "simulate", "eventbridge", "history", "archive", "params", "display"},
+    {"collect", "coverage", "sandbox"},  # reading AWS (or serving it), judging a pattern
+    {"frames", "judge", "scope"},  # evidence → frames → verdicts; what a run reads
+    {"remediate"},
+    {"workbook"},  # the notebooks' facades
+    {"explore", "runner"},
+    {"cli"},
+    {"__main__"},
+)
+LEVEL = {name: level for level, names in enumerate(LAYERS) for name in names}
+
+
+def _top(path: Path) -> str:
+    return path.relative_to(LIB).parts[0].removesuffix(".py")
+
+
+def test_every_module_has_a_layer():
+    modules = {_top(p) for p in LIB.rglob("*.py")}
+    assert modules == set(LEVEL), f"unplaced: {sorted(modules - set(LEVEL))}; gone: {sorted(set(LEVEL) - modules)}"
+
+
+@pytest.mark.parametrize("path", sorted(LIB.rglob("*.py")), ids=lambda p: str(p.relative_to(LIB)))
+def test_a_module_imports_only_from_the_layers_below(path):
+    own = _top(path)
+    for name in _imports(path):
+        parts = name.split(".")
+        if parts[0] != "rootwatch" or len(parts) < 2 or parts[1] == own:
+            continue
+        assert LEVEL[parts[1]] < LEVEL[own], f"{path.relative_to(LIB)} ({own}, layer {LEVEL[own]}) imports " \
+                                             f"{name} (layer {LEVEL[parts[1]]})"
