@@ -287,14 +287,19 @@ def status_heatmap(matrix: pd.DataFrame) -> Chart:
         for y, row in enumerate(matrix.itertuples(index=False)):
             for x, status in enumerate(row):
                 ax.text(x, y, status, ha="center", va="center", fontsize=7, color="white")
-        ax.set_title("Accounts × controls (green PASS, amber GAP, red FAIL)", loc="left")
+        ax.set_title(f"Accounts × {_checks(matrix.columns)} (green PASS, amber GAP, red FAIL)", loc="left")
     cells = matrix.stack()
     tally = ", ".join(f"{int((cells == s).sum())} {s}" for s in codes)
     failing = [f"{account} {control}" for (account, control), status in cells.items() if status == "FAIL"]
     named = f"; FAIL: {', '.join(failing[:10])}" + (f" and {len(failing) - 10} more" if len(failing) > 10 else "")
-    alt = (f"Verdicts of {_plural(len(matrix), 'account')} × {_plural(len(matrix.columns), 'control')}: {tally}"
+    alt = (f"Verdicts of {_plural(len(matrix), 'account')} × {len(matrix.columns)} {_checks(matrix.columns)}: {tally}"
            + (named if failing else "") + ".")
     return Chart(fig, alt)
+
+
+def _checks(columns: pd.Index) -> str:
+    """What the columns are: CIS controls, and rootwatch's own tests (``RW-…``) when there are any."""
+    return "CIS controls and rootwatch tests" if any(str(c).startswith("RW-") for c in columns) else "CIS controls"
 
 
 def root_timeline(events: pd.DataFrame, window: Window) -> Chart:
