@@ -78,6 +78,19 @@ FAILS = {
                    Link.MANAGEMENT_EVENTS, "no selector captures"),
     "no management events": (lambda ev: ev.trails[0]["rw:selectors"]["EventSelectors"][0].update(
         IncludeManagementEvents=False), Link.MANAGEMENT_EVENTS, "no selector captures"),
+    "KMS excluded": (lambda ev: ev.trails[0]["rw:selectors"]["EventSelectors"][0].update(
+        ExcludeManagementEventSources=["kms.amazonaws.com"]), Link.MANAGEMENT_EVENTS,
+        "excludes the management events of kms.amazonaws.com (root's ScheduleKeyDeletion on a KMS key would not be "
+        "logged)"),
+    "advanced, RDS Data API excluded": (lambda ev: ev.trails[0].update({"rw:selectors": {"AdvancedEventSelectors": [
+        {"Name": "mgmt", "FieldSelectors": [{"Field": "eventCategory", "Equals": ["Management"]},
+                                            {"Field": "eventSource", "NotEquals": ["rdsdata.amazonaws.com"]}]}]}}),
+        Link.MANAGEMENT_EVENTS, "advanced selector 'mgmt' narrows management events by eventSource (NotEquals "
+        "['rdsdata.amazonaws.com']) (root's ExecuteStatement through the RDS Data API would not be logged)"),
+    "advanced, writes only": (lambda ev: ev.trails[0].update({"rw:selectors": {"AdvancedEventSelectors": [
+        {"Name": "w", "FieldSelectors": [{"Field": "eventCategory", "Equals": ["Management"]},
+                                         {"Field": "readOnly", "Equals": ["false"]}]}]}}),
+        Link.MANAGEMENT_EVENTS, "narrows management events by readOnly (Equals ['false'])"),
     "no filter": (lambda ev: ev.metric_filters.clear(), Link.METRIC_FILTER, "no metric filter"),
     "blind spot": (lambda ev: ev.metric_filters[0].update(filterPattern=REF[:-1] + '&& $.eventName != "ConsoleLogin" }'),
                    Link.METRIC_FILTER, 'eventName="ConsoleLogin"'),

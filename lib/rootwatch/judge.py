@@ -204,8 +204,10 @@ def _management(ev: AccountEvidence, trail: Trail) -> LinkVerdict:
         return LinkVerdict(Link.MANAGEMENT_EVENTS, PASS,
                            f"advanced selector {advanced.get('Name', '')!r} captures all management events", name,
                            files)
+    narrowed = selectors.narrowing()
     return LinkVerdict(Link.MANAGEMENT_EVENTS, FAIL, "no selector captures all management events (read and write, no "
-                                                     "event source excluded)", name, files)
+                                                     "event source excluded)" + (f": {'; '.join(narrowed)}"
+                                                                                 if narrowed else ""), name, files)
 
 
 def _log_group(ev: AccountEvidence, group: LogGroupRef) -> tuple[LinkVerdict, bool]:

@@ -81,6 +81,11 @@ class LogGroupRef:
         return str(Arn(partition, "logs", self.region, self.account_id, f"log-group:{self.name}:*"))
 
 
+# a root call each commonly excluded management-event source would take out of the log
+DROPPED = {"kms.amazonaws.com": "ScheduleKeyDeletion on a KMS key",
+           "rdsdata.amazonaws.com": "ExecuteStatement through the RDS Data API"}
+
+
 def basic_captures_all(selector: dict) -> bool:
     """A basic event selector that logs every management event: included, read and write, and no
     event source excluded (``ExcludeManagementEventSources`` drops KMS or RDS Data API events, and
@@ -118,6 +123,33 @@ class Selectors:
     def advanced_capturing_all(self) -> dict | None:
         """The first advanced selector that logs every management event, if any."""
         return next((s for s in self.advanced if advanced_captures_all(s)), None)
+
+    def narrowing(self) -> list[str]:
+        """What keeps the management selectors from logging every management event, in words, each with
+        a root event the trail would then drop (for the finding's reason)."""
+        said = []
+        for sel in self.basic:
+            if not sel.get("IncludeManagementEvents", True):
+                continue
+            for source in sel.get("ExcludeManagementEventSources") or []:
+                said.append(f"a basic selector excludes the management events of {source} (root's "
+                            f"{DROPPED.get(source, 'calls to it')} would not be logged)")
+            if sel.get("ReadWriteType", "All") != "All":
+                said.append(f"a basic selector logs only {sel['ReadWriteType']} management events")
+        for sel in self.advanced:
+            fields = {f.get("Field"): f for f in sel.get("FieldSelectors", [])}
+            if "Management" not in fields.get("eventCategory", {}).get("Equals", []):
+                continue
+            name = sel.get("Name") or "unnamed"
+            for field, condition in fields.items():
+                if field == "eventCategory":
+                    continue
+                terms = ", ".join(f"{op} {values}" for op, values in condition.items() if op != "Field")
+                example = next((f" (root's {DROPPED[v]} would not be logged)" for op, values in condition.items()
+                                if op in ("NotEquals", "NotStartsWith", "NotEndsWith") for v in values
+                                if v in DROPPED), "")
+                said.append(f"advanced selector {name!r} narrows management events by {field} ({terms}){example}")
+        return said
 
 
 @dataclass(frozen=True)
