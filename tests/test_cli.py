@@ -96,3 +96,18 @@ def test_editions_table_relates_every_edition_to_the_default(capsys):
     rows = [line.split()[0] for line in out.splitlines()[4:]]
     assert rows == [f"4.{n}" for n in range(1, 16)]
     assert "4.1 broader (trap)" in out and "4.13 broader (trap)" in out and "5.10 broader" in out
+
+
+def test_a_bug_of_rootwatchs_is_could_not_complete_in_one_line_never_a_fail(monkeypatch, capsys):
+    """An unexpected exception must not reach a scheduler as Python's exit 1 (which means FAIL here)
+    with a traceback: exit 4, one line naming it."""
+    import rootwatch.catalog
+    from rootwatch.cli import main
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("\x1b[31mboom")
+
+    monkeypatch.setattr(rootwatch.catalog, "load_catalog", broken)
+    assert main(["pattern", "editions"]) == 4
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "internal error (RuntimeError: \\x1b[31mboom)" in err and "Traceback" not in err

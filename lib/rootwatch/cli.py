@@ -4,8 +4,8 @@ exit-code table. Errors are printed on one line of stderr: the problem, then wha
 from __future__ import annotations
 
 import argparse
-import gc
 import contextlib
+import gc
 import json
 import re
 import signal
@@ -15,7 +15,7 @@ from enum import IntEnum
 from pathlib import Path
 from typing import NoReturn
 
-from rootwatch import __version__
+from rootwatch import __version__, untrusted
 from rootwatch.errors import Interrupted, ParameterError, RootwatchError, Unreachable
 from rootwatch.log import Log
 from rootwatch.models import Status, roll_up
@@ -447,3 +447,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         except RootwatchError as exc:
             args.messages.error("error", f"rootwatch: {exc.one_line()}", error=type(exc).__name__)
             return int(Exit.INCOMPLETE if isinstance(exc, Unreachable) else Exit.BAD_INPUT)
+        except Exception as exc:  # noqa: BLE001 - a bug of rootwatch's: "could not complete", never exit 1 (FAIL)
+            args.messages.error("internal-error", f"rootwatch: internal error ({type(exc).__name__}: "
+                                f"{untrusted.terminal(str(exc))[:300]}); nothing was judged or signed by this "
+                                "failure; please report it with the command you ran", error=type(exc).__name__)
+            return int(Exit.INCOMPLETE)
