@@ -293,3 +293,17 @@ def test_organization_trail_with_unreadable_owner_is_a_gap(catalog):
     assert "could not be read" in finding.links[3].reason and "AccessDenied" in finding.links[3].reason
     alone = judge_account(member, catalog.control("4.3"), catalog)
     assert alone.status == GAP and "not part of this run" in alone.links[3].reason
+
+
+def test_sns_not_found_for_the_audited_accounts_topic_is_a_definite_no(catalog):
+    """Issue 17 family 4: NotFound for a topic of the audited account means no topic, so no one is
+    told (FAIL); the same answer about another account's topic may only mean we cannot see it (GAP)."""
+    ev = _mutate(lambda ev: (ev.subscriptions.clear(), ev.gaps.append(_gap(Link.SUBSCRIBER, "sns",
+                                                                         "ListSubscriptionsByTopic", "NotFound", 7))))
+    status, reason = verdicts(ev, catalog)[Link.SUBSCRIBER]
+    assert status == FAIL and "do not exist" in reason and TOPIC in reason, reason
+    elsewhere = TOPIC.replace(f":{ACCOUNT}:", ":999999999999:")
+    ev = _mutate(lambda ev: (ev.subscriptions.clear(), ev.alarms[0].update(AlarmActions=[elsewhere]),
+                             ev.calls.__setitem__(6, _call(7, "sns", "ListSubscriptionsByTopic", TopicArn=elsewhere)),
+                             ev.gaps.append(_gap(Link.SUBSCRIBER, "sns", "ListSubscriptionsByTopic", "NotFound", 7))))
+    assert verdicts(ev, catalog)[Link.SUBSCRIBER][0] == GAP

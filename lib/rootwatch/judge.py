@@ -21,7 +21,7 @@ from rootwatch.coverage import MEANT_FOR
 from rootwatch.coverage import judge as judge_pattern
 from rootwatch.errors import PatternSyntaxError
 from rootwatch.models import CHAIN_LINKS, Anchor, Check, Coverage, Finding, Link, LinkVerdict, Status, roll_up
-from rootwatch.resources import Alarm, LogGroupRef, MetricFilter, Subscription, Trail
+from rootwatch.resources import Alarm, LogGroupRef, MetricFilter, Subscription, Topic, Trail
 from rootwatch.simulate import BENCHMARK_SETTINGS, Fires, fires_on_one_event
 
 PASS, FAIL, GAP = Status.PASS, Status.FAIL, Status.GAP
@@ -305,15 +305,29 @@ def _subscriber(ev: AccountEvidence, alarm: str, topics: tuple[str, ...]) -> Lin
     if confirmed:
         who = ", ".join(sorted({f"{s.protocol}:{s.endpoint}" for s in confirmed}))
         return LinkVerdict(Link.SUBSCRIBER, PASS, f"{len(confirmed)} confirmed subscriber(s): {who}", topics[0], files)
-    unreadable = _gap(ev, Link.SUBSCRIBER, files)
+    gaps = {t: _gap(ev, Link.SUBSCRIBER, tuple(_files(ev, "ListSubscriptionsByTopic", TopicArn=t))) for t in topics}
+    missing = [t for t, g in gaps.items() if g and _absent_here(ev, t, g)]
+    unreadable = next((g for t, g in gaps.items() if g and t not in missing), None)
     if unreadable:
         return LinkVerdict(Link.SUBSCRIBER, GAP, f"subscriptions could not be read: {_gap_text(unreadable)}", topics[0],
                            files)
+    if missing and len(missing) == len(topics):
+        return LinkVerdict(Link.SUBSCRIBER, FAIL, f"the alarm's topic(s) do not exist ({', '.join(missing)}: SNS "
+                                                  "answers NotFound in the audited account), so nobody is told",
+                           topics[0], files)
     if subs:
         states = ", ".join(sorted({s.arn for s in subs}))
         return LinkVerdict(Link.SUBSCRIBER, FAIL, f"no confirmed subscriber ({len(subs)} subscription(s): {states})",
                            topics[0], files)
     return LinkVerdict(Link.SUBSCRIBER, FAIL, "the alarm's topic(s) have no subscriber", topics[0], files)
+
+
+def _absent_here(ev: AccountEvidence, topic: str, gap: Gap) -> bool:
+    """SNS's NotFound for a topic of the audited account is a definite answer about that account (no
+    topic, so no subscriber: FAIL); for another account's topic it may only mean we may not see it."""
+    parsed = Topic.parse(topic)
+    return gap.error_code in ("NotFound", "NotFoundException") and parsed is not None \
+        and parsed.account == ev.account_id
 
 
 def _deviations(alarm: Alarm) -> list[str]:
