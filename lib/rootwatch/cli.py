@@ -175,13 +175,12 @@ def _run(args: argparse.Namespace) -> Exit:
         out.warning("pdf", f"rootwatch run: {result.pdf.message}")
     for line in result.account_lines():
         out.info("account", line)
-    if out.json:  # a machine reads one record per finding, not the account's prose line
+    code = VERDICT[roll_up(result.statuses)]
+    if out.json:  # a machine reads one record per finding and the summary's counts; a text log would repeat stdout
         for f in result.findings:
             out.info("finding", f"{f.account_label} ({f.account_id}): {f.key} {f.status}", account_id=f.account_id,
                      account_label=f.account_label, control=f.control, check=str(f.check), key=f.key,
                      status=str(f.status), benchmark=f.benchmark)
-    code = VERDICT[roll_up(result.statuses)]
-    if out.json:  # a text log would repeat stdout's line
         out.info("summary", result.summary(), **{k.lower(): v for k, v in result.counts().items()},
                  rootwatch_tests={k.lower(): v for k, v in result.counts(tests=True).items()},
                  gaps=result.gaps, bundle=str(result.directory), exit=int(code))

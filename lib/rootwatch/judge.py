@@ -263,7 +263,7 @@ def _alarm_chains(ev: AccountEvidence, group: LogGroupRef, metric: tuple[str, st
                      *_not_reached(Link.SUBSCRIBER, "there is no alarm")])
         return
     for alarm in alarms:
-        topics, label = alarm.topics, alarm.name
+        topics, label, fired = alarm.topics, alarm.name, []
         if not alarm.actions_enabled:
             link = LinkVerdict(Link.ALARM, FAIL, f"alarm {label} has its actions disabled (ActionsEnabled false)",
                                label, files)
@@ -272,9 +272,7 @@ def _alarm_chains(ev: AccountEvidence, group: LogGroupRef, metric: tuple[str, st
         else:
             link, fired = _fires(alarm, metric_filter, event, f"on {namespace}/{name} ({group.region}) notifies "
                                  f"{len(topics)} SNS topic(s)", files)
-            yield _Tail([link, _subscriber(ev, label, topics)], _deviations(alarm) + fired, alarm)
-            continue
-        yield _Tail([link, _subscriber(ev, label, topics)], _deviations(alarm), alarm)
+        yield _Tail([link, _subscriber(ev, label, topics)], _deviations(alarm) + fired, alarm)
 
 
 def _fires(alarm: Alarm, metric_filter: MetricFilter, event: Mapping, notifies: str,

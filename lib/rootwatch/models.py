@@ -248,6 +248,13 @@ class Finding:
 SANDBOX_BANNER = "SANDBOX — not evidence of any AWS account"  # on every page and record of a sandbox run
 
 
+def tally(findings: Iterable[Finding], benchmark: bool = True) -> dict[Status, int]:
+    """Findings by status: the benchmark's controls, or (``benchmark=False``) rootwatch's own tests,
+    always counted apart — a test of rootwatch's is not a CIS control."""
+    chosen = [f for f in findings if f.benchmark_control == benchmark]
+    return {s: sum(f.status == s for f in chosen) for s in Status}
+
+
 def dump_findings(findings: Iterable[Finding], sandbox: bool = False) -> str:
     """``findings.json``: one record per finding; each says ``not_evidence`` when the run read the
     sandbox, since a record travels without the report around it. A catalog example event may hold a

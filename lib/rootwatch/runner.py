@@ -10,6 +10,7 @@ never signed, never mistaken for evidence. An existing directory is never writte
 from __future__ import annotations
 
 import contextlib
+import functools
 import importlib
 import itertools
 import json
@@ -34,8 +35,8 @@ from rootwatch.bundle.readme import readme
 from rootwatch.bundle.sign import KmsSigner, Signer, SshSigner, X509Signer
 from rootwatch.catalog import load_catalog
 from rootwatch.errors import Interrupted, ParameterError, RootwatchError
-from rootwatch.extras import installed, require
-from rootwatch.models import SANDBOX_BANNER, Finding, Status, load_findings
+from rootwatch.extras import require
+from rootwatch.models import SANDBOX_BANNER, Finding, load_findings, tally
 from rootwatch.outputs import usable_output
 from rootwatch.params import RUN_KEYS, RunOptions, RunParams, apply_sets, load_file
 
@@ -79,8 +80,7 @@ class RunResult:
 
     def counts(self, tests: bool = False) -> dict[str, int]:
         """Findings by status: the benchmark's controls, or (``tests``) rootwatch's own tests."""
-        chosen = [f for f in self.findings if f.benchmark_control != tests]
-        return {s: sum(f.status == s for f in chosen) for s in Status}
+        return tally(self.findings, benchmark=not tests)
 
     def summary(self) -> str:
         counts, tests = self.counts(), self.counts(tests=True)
@@ -397,9 +397,9 @@ def _notebook(plan: Plan, staging: Path, progress: bool) -> list[Finding]:
 def _sandbox(plan: Plan, then: Callable[[], None]) -> Iterator[dict[str, str]]:
     """For ``source: sandbox``, the sandbox served from this process while the notebook runs (its
     environment for the kernel): seeded while the kernel starts rather than after, by a process
-    that is otherwise waiting on the kernel; ``then`` once it is seeded. Without the sandbox extra the
-    kernel says what to install, as it would with its own sandbox."""
-    if plan.params.source != "sandbox" or not installed("sandbox"):
+    that is otherwise waiting on the kernel; ``then`` once it is seeded (``prepare`` has required the
+    sandbox extra)."""
+    if plan.params.source != "sandbox":
         yield {}
         return
     from rootwatch.sandbox import served
@@ -543,6 +543,7 @@ def _write_context(plan: Plan, staging: Path, started: datetime, pdf: PdfOutcome
                                                [s.KIND.kind for s in plan.signers]), encoding="utf-8")
 
 
+@functools.cache  # the cover and environment.json both name it; git is asked once per run
 def _git() -> dict[str, Any]:
     root = Path(__file__).resolve().parents[2]
     try:

@@ -21,7 +21,7 @@ from rootwatch.collect import AccountEvidence, collect
 from rootwatch.collect.evidence import RawCall, write_raw
 from rootwatch.display import heading, show, show_chart
 from rootwatch.judge import judge_alarm_coverage, judge_all
-from rootwatch.models import Check, Finding, Link, Role, Status, dump_findings
+from rootwatch.models import Check, Finding, Link, Role, Status, dump_findings, tally
 from rootwatch.params import RunParams
 from rootwatch.remediate.plan import advise, plan_account
 from rootwatch.scope import opened
@@ -64,9 +64,8 @@ class EvidenceRun:
     def summary_line(self) -> str:
         """The CIS verdicts, then rootwatch's own tests apart: they are not the benchmark's controls."""
         def counted(benchmark: bool) -> str:
-            chosen = [f for f in self.findings if f.benchmark_control == benchmark]
-            return ", ".join(f"{sum(f.status == s for f in chosen)} {s}" for s in Status)
-        tests = sum(not f.benchmark_control for f in self.findings)
+            return ", ".join(f"{n} {s}" for s, n in tally(self.findings, benchmark).items())
+        tests = any(not f.benchmark_control for f in self.findings)
         return (f"{len(self.findings)} finding(s) over {len(self.evidence)} account(s), window "
                 f"{self.params.window_label}: CIS {counted(True)}"
                 + (f"; rootwatch tests {counted(False)}" if tests else "") + f"; {self.reading()}")
@@ -271,7 +270,8 @@ class EvidenceRun:
             frames.write_csv(df, data / f"{name}.csv")
             df.to_parquet(data / f"{name}.parquet", index=False)
         write_raw([*self.scope_calls, *(c for e in self.evidence for c in e.calls)], out / "raw")
-        (out / "findings.json").write_text(dump_findings(self.findings, sandbox=self.params.source == "sandbox"), encoding="utf-8")
+        (out / "findings.json").write_text(dump_findings(self.findings, sandbox=self.params.source == "sandbox"),
+                                           encoding="utf-8")
         title = load_catalog().benchmarks[self.controls[0].benchmark]
         (out / "findings.ocsf.json").write_text(json.dumps(exports.ocsf(self.findings, self.finished, title),
                                                            indent=1), encoding="utf-8")

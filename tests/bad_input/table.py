@@ -4,7 +4,6 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +34,4 @@ def current() -> str:
 
 
 if __name__ == "__main__":
-    if sys.argv[1:] == ["--write"]:
-        readme_table.write(BEGIN, END, render())
-    print(render())
+    readme_table.main(BEGIN, END, render)

@@ -6,7 +6,6 @@ tests fail when the README and the cases disagree.
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -47,6 +46,4 @@ def current() -> str:
 
 
 if __name__ == "__main__":
-    if sys.argv[1:] == ["--write"]:
-        readme_table.write(BEGIN, END, render())
-    print(render())
+    readme_table.main(BEGIN, END, render)
