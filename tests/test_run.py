@@ -66,6 +66,10 @@ def test_alarm_coverage_is_a_finding_of_its_own(demo_run):
     assert all("actions are disabled" in n for n in coverage["drifted"]["notes"])
     html = (out / "report.html").read_text()
     assert "RW-1 alarm coverage (4.3)" in html
+    # section 7: what to investigate for the failing test, never "nothing to do" beside it
+    advice = html[html.rindex("healthy (111111111111) — rootwatch test RW-1 (alarm coverage, related to CIS 4.3)"):]
+    section = advice.split("<h3")[0]  # up to the next heading
+    assert "describe-alarm-history" in section and "nothing to do" not in section
 
 
 def test_every_report_file_is_present(demo_run):

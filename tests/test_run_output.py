@@ -82,6 +82,9 @@ def test_yaml_dates_are_a_window_and_an_unsigned_bundle_says_so(tmp_path):
     out, err = run.communicate(timeout=300)
     assert run.returncode == 0, err  # the healthy account passes CIS 4.3 (its alarm-coverage test is not CIS)
     assert out.strip().endswith(f"UNSIGNED bundle (signing names no signer): {tmp_path / 'bundle'}")
+    cover = (tmp_path / "bundle" / "report.html").read_text()
+    assert "which is NOT signed: nothing proves that it, or this report, is unchanged" in cover
+    assert "--trusted-key" not in cover.split("<h2>Verdict summary</h2>")[0]
     given = yaml.safe_load((tmp_path / "bundle" / "parameters.yaml").read_text())
     assert given["window"] == {"start": "2026-10-01", "end": "2026-11-30"}
     assert not (tmp_path / "bundle" / "signatures").exists() or not any((tmp_path / "bundle" / "signatures").iterdir())

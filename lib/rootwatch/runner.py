@@ -483,7 +483,9 @@ def _render(plan: Plan, staging: Path, findings: list[Finding], collection: dict
              ("rootwatch", _made_by()),
              ("verify", f"this report belongs to the evidence bundle {plan.directory.name}: rootwatch verify "
                         f"{plan.directory.name} --trusted-key <the signer's public key>, or by hand as its "
-                        "README.txt says; the report alone proves nothing")]
+                        "README.txt says; the report alone proves nothing" if plan.signers else
+                        f"this report belongs to the evidence bundle {plan.directory.name}, which is NOT signed: "
+                        "nothing proves that it, or this report, is unchanged")]
     cover = Cover(report_title(p.controls, p.benchmark), plan.directory.name, scope,
                   [s.identity for s in plan.signers], findings, plan.options.paper,
                   SANDBOX_BANNER if p.source == "sandbox" else None)

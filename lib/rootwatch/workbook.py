@@ -214,11 +214,17 @@ class EvidenceRun:
         show(gaps if len(gaps) else pd.DataFrame({"gaps": ["none: every link could be read"]}))
 
     def show_remediation(self) -> None:
-        for f in (f for f in self.findings if f.check == Check.CHAIN):
-            heading(f"{f.account_label} ({f.account_id}) — CIS {f.control}")
-            steps = self.remediation(f.account_id, f.control)
-            if len(steps) or not f.remediation_notes:
-                show(steps if len(steps) else pd.DataFrame({"remediation": ["nothing to do: every link passes"]}))
+        """Each CIS finding's planned steps (or that it needs none), and what to investigate for each of
+        rootwatch's own tests that did not pass: "nothing to do" must never stand beside a failing test."""
+        for f in self.findings:
+            if not f.benchmark_control and not f.remediation_notes:
+                continue  # a test of rootwatch's that passed: nothing to investigate
+            heading(f"{f.account_label} ({f.account_id}) — {f.name}")
+            steps = self.remediation(f.account_id, f.control) if f.benchmark_control else pd.DataFrame()
+            if len(steps):
+                show(steps)
+            elif f.benchmark_control and f.status == Status.PASS:
+                show(pd.DataFrame({"remediation": ["nothing to do: every link passes"]}))
             if f.remediation_notes:
                 show(pd.DataFrame({"note": f.remediation_notes}))
 
