@@ -126,9 +126,20 @@ class Sandbox:
 
     # --- lifecycle ------------------------------------------------------------------------
     def start(self) -> Sandbox:
-        """Serve and seed: on return the sandbox answers as the organisation it describes."""
+        """Serve and seed: on return the sandbox answers as the organisation it describes. Seeding runs
+        in a thread while this one waits, so a signal's handler (``rootwatch sandbox``'s SIGTERM) runs
+        in that wait, in code of ours, rather than inside some library call of seeding's, and the
+        seconds of seeding left stop at once."""
         self.serve()
-        self.prepare()
+        threading.Thread(target=_quietly(self.prepare), name="rootwatch-sandbox-seeding", daemon=True).start()
+        try:
+            self.state.seeded.wait()
+        except BaseException:
+            self.stop()
+            raise
+        if self.state.failure:
+            self.stop()
+            raise RuntimeError(self.state.failure)
         return self
 
     def serve(self) -> Sandbox:
