@@ -215,3 +215,32 @@ def test_a_run_killed_outright_is_set_aside_by_the_next_run_into_the_same_out(tm
     assert not staging.exists() and (tmp_path / "bundle.incomplete" / "INCOMPLETE").is_file()
     assert subprocess.run([ROOTWATCH, "verify", str(out), "--trusted-key", str(dev_key(tmp_path))], env=env,
                           capture_output=True, check=False).returncode == 0
+
+
+# A library that swallows the signal's exception and then waits forever, as urllib3's connection pool
+# once did when SIGTERM landed while it held its lock.
+HANGS_ON_THE_SIGNAL = """
+import os, signal, threading, time
+from rootwatch import cli
+from rootwatch.errors import Interrupted
+cli.INTERRUPT_GRACE_S = 1.0
+
+def set_aside(exc):
+    print("partial run set aside after", exc.name, flush=True)
+    return cli.Exit(128 + exc.signum)
+
+with cli._interruptible(set_aside) as stop:
+    threading.Timer(0.5, os.kill, args=(os.getpid(), signal.SIGTERM)).start()
+    try:
+        try:
+            time.sleep(30)
+        except Interrupted:
+            threading.Event().wait()
+    except Interrupted as exc:
+        raise SystemExit(stop(exc))
+"""
+
+
+def test_a_run_whose_unwinding_hangs_on_the_signal_still_stops_with_its_partial_run_set_aside():
+    done = subprocess.run([sys.executable, "-c", HANGS_ON_THE_SIGNAL], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 143 and done.stdout == "partial run set aside after SIGTERM\n", done

@@ -7,10 +7,12 @@ import argparse
 import contextlib
 import gc
 import json
+import os
 import re
 import signal
 import sys
-from collections.abc import Iterator, Sequence
+import threading
+from collections.abc import Callable, Iterator, Sequence
 from enum import IntEnum
 from pathlib import Path
 from typing import NoReturn
@@ -21,6 +23,7 @@ from rootwatch.log import Log
 from rootwatch.models import Status, roll_up
 
 CACHE = Path("~/.cache/rootwatch/archive")
+INTERRUPT_GRACE_S = 10.0  # after a SIGINT/SIGTERM, the longest a run may take to unwind on its own
 NOTIFY = re.compile(r"^([^@\s]+@[^@\s]+\.[^@\s]+|https://\S+|\+[1-9]\d{7,14})$")  # SNS email, https, sms
 
 
@@ -146,8 +149,16 @@ def _run(args: argparse.Namespace) -> Exit:
         stage = name
         out.info("stage", f"rootwatch run: {name}", stage=name)
 
-    with _interruptible():
-        plan = None
+    plan = None
+
+    def stopped(exc: Interrupted) -> Exit:
+        left = runner.abandon(plan, exc) if plan else None
+        kept = f"the partial run is {left} (not evidence, not signed)" if left else "nothing was written"
+        out.error("interrupted", f"rootwatch: {exc} during {stage}; {kept}; run again", signal=exc.name,
+                  stage=stage, incomplete=str(left) if left else None)
+        return Exit(128 + exc.signum)
+
+    with _interruptible(last_resort=stopped) as stop:
         try:
             plan = runner.prepare(args.params, args.sets, args.out)
             with runner.claim(plan):
@@ -156,11 +167,7 @@ def _run(args: argparse.Namespace) -> Exit:
                          window=plan.params.window_label, directory=str(plan.directory))
                 result = runner.execute(plan, progress=not (args.quiet or out.json), on_stage=on_stage)
         except Interrupted as exc:
-            left = runner.incomplete_path(plan.directory) if plan else None
-            kept = f"the partial run is {left} (not evidence, not signed)" if left else "nothing was written"
-            out.error("interrupted", f"rootwatch: {exc} during {stage}; {kept}; run again", signal=exc.name,
-                      stage=stage, incomplete=str(left) if left else None)
-            return Exit(128 + exc.signum)
+            return stop(exc)
         except (runner.RunFailed, OSError) as exc:
             if plan is None:
                 raise
@@ -189,16 +196,47 @@ def _run(args: argparse.Namespace) -> Exit:
 
 
 @contextlib.contextmanager
-def _interruptible() -> Iterator[None]:
+def _interruptible(last_resort: Callable[[Interrupted], Exit] | None = None) \
+        -> Iterator[Callable[[Interrupted], Exit]]:
     """SIGINT and SIGTERM raise ``Interrupted`` in the main thread, so the run unwinds through its
-    cleanup (the bundle is marked incomplete and left unsigned) instead of dying mid-write."""
+    cleanup (the bundle is marked incomplete and left unsigned) instead of dying mid-write. Yields
+    ``last_resort`` as the block's handler of ``Interrupted``.
+
+    An exception raised by a signal lands wherever the main thread is, and a library can hang on it:
+    urllib3's connection pool once waited forever on a lock it held when the signal arrived. So if
+    the process is still there ``INTERRUPT_GRACE_S`` after the signal, ``last_resort`` runs from a
+    thread of its own and the process exits with its code: a scheduler's SIGTERM never leaves a run
+    hanging. It runs once, in whichever thread comes first."""
+    once = threading.Lock()
+    watchdog: threading.Timer | None = None
+
+    def handle(exc: Interrupted) -> Exit:
+        if not once.acquire(blocking=False):  # the watchdog has it, and exits the process
+            threading.Event().wait()
+        return last_resort(exc) if last_resort else Exit(128 + exc.signum)
+
+    def exit_now(exc: Interrupted) -> None:
+        if once.acquire(blocking=False):  # the main thread has not reached its handler
+            code = last_resort(exc)
+            for stream in (sys.stdout, sys.stderr):
+                stream.flush()
+            os._exit(int(code))
+
     def interrupt(signum: int, frame: object) -> None:
-        raise Interrupted(signum)
+        nonlocal watchdog
+        exc = Interrupted(signum)
+        if last_resort is not None and watchdog is None:
+            watchdog = threading.Timer(INTERRUPT_GRACE_S, exit_now, args=(exc,))
+            watchdog.daemon = True
+            watchdog.start()
+        raise exc
 
     previous = {sig: signal.signal(sig, interrupt) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
-        yield
+        yield handle
     finally:
+        if watchdog is not None:
+            watchdog.cancel()
         for sig, handler in previous.items():
             signal.signal(sig, handler)
 

@@ -20,6 +20,7 @@ import re
 import socket
 import subprocess
 import sys
+import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -321,9 +322,25 @@ def _archive(plan: Plan) -> list[str]:
                   a.prefix, a.mode, a.days)
 
 
+def abandon(plan: Plan, exc: BaseException) -> Path | None:
+    """What an interrupted run leaves (``_abandon``), whether or not its unwinding got that far: the
+    CLI's last resort calls this from another thread when a signal's unwinding hangs. The partial
+    run's path, if anything was written."""
+    _abandon(_staging(plan.directory), plan.directory, exc)
+    return incomplete_path(plan.directory)
+
+
+_ABANDONING = threading.Lock()  # the unwinding and the CLI's last resort may both get there
+
+
 def _abandon(staging: Path, target: Path, exc: BaseException) -> None:
     """Leave the partial run visible as ``<run-id>.incomplete``, marked, and never signed. Best effort
     on a full disk: the marker written at the start stays if the reason cannot be added."""
+    with _ABANDONING:
+        _set_aside(staging, target, exc)
+
+
+def _set_aside(staging: Path, target: Path, exc: BaseException) -> None:
     if not staging.exists():
         return
     sig = staging / "signatures"
