@@ -133,7 +133,8 @@ class Sandbox:
         self.serve()
         threading.Thread(target=_quietly(self.prepare), name="rootwatch-sandbox-seeding", daemon=True).start()
         try:
-            self.state.seeded.wait()
+            while not self.state.seeded.wait(0.1):  # a signal another thread received runs its handler here
+                pass
         except BaseException:
             self.stop()
             raise
