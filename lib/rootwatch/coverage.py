@@ -12,6 +12,8 @@ reference still covers the control if it has none against an accepted variant.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from rootwatch.catalog import Catalog, Control, load_catalog
@@ -25,10 +27,31 @@ PASS, FAIL = Status.PASS, Status.FAIL
 MEANT_FOR = ("equivalent", "narrower", "broader")
 
 
+@dataclass(frozen=True, eq=False)
+class _Same:
+    """A key by identity: a ``Control`` holds dicts (not hashable), and a catalog is one object."""
+
+    obj: Any
+
+    def __hash__(self) -> int:
+        return id(self.obj)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, _Same) and other.obj is self.obj
+
+
 def judge(control: Control, stored: FilterPattern | str, catalog: Catalog | None = None) -> Coverage:
-    """Judge ``stored`` against ``control``; raises ``PatternSyntaxError`` for an invalid pattern."""
-    catalog = catalog or load_catalog()
+    """Judge ``stored`` against ``control``; raises ``PatternSyntaxError`` for an invalid pattern.
+    The verdict is a pure function of the three and costs a comparison of automata per accepted text
+    (tens of milliseconds), while an organization's accounts share a handful of patterns: each is
+    judged once per control (the cache holds its keys, so an identity is never reused)."""
     pattern = compile_pattern(stored) if isinstance(stored, str) else stored
+    return _judged(_Same(control), pattern.text, _Same(catalog or load_catalog()))
+
+
+@lru_cache(maxsize=2048)
+def _judged(same_control: _Same, text: str, same_catalog: _Same) -> Coverage:
+    control, catalog, pattern = same_control.obj, same_catalog.obj, compile_pattern(text)
     samples = [o.event for o in catalog.ordinary]
     results = [(text, compare(text, pattern, control.example_event, samples)) for text in control.accepted]
     reference = results[0][1]
