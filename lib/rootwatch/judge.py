@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 
+from rootwatch.answers import answer
 from rootwatch.catalog import Catalog, Control, load_catalog
 from rootwatch.collect import AccountEvidence
 from rootwatch.collect.evidence import Gap
@@ -21,7 +22,7 @@ from rootwatch.coverage import MEANT_FOR
 from rootwatch.coverage import judge as judge_pattern
 from rootwatch.errors import PatternSyntaxError
 from rootwatch.models import CHAIN_LINKS, Anchor, Check, Coverage, Finding, Link, LinkVerdict, Status, roll_up
-from rootwatch.resources import Alarm, LogGroupRef, MetricFilter, Subscription, Topic, Trail
+from rootwatch.resources import Alarm, Arn, LogGroupRef, MetricFilter, Subscription, Trail
 from rootwatch.simulate import BENCHMARK_SETTINGS, Fires, fires_on_one_event
 
 PASS, FAIL, GAP = Status.PASS, Status.FAIL, Status.GAP
@@ -51,19 +52,20 @@ def judge_account(ev: AccountEvidence, control: Control, catalog: Catalog | None
     return finding
 
 
-NOT_ENABLED = {"UnrecognizedClientException", "InvalidClientTokenId"}  # what a disabled opt-in region answers
-
-
 def _unlisted(link: LinkVerdict, gaps: list[Gap]) -> LinkVerdict:
     """The first link when some regions' trails could not be listed: a trail the run never saw could
     be the one that matters, so what passed on the others becomes a gap, and a failure keeps the
     unread regions in its reason."""
-    said = "; ".join(f"trails in {g.region} could not be listed: {_gap_text(g)}"
-                     + (" (an opt-in region not enabled for this account? enable it or remove it from regions)"
-                        if g.error_code in NOT_ENABLED else "") for g in gaps)
+    said = "; ".join(f"trails in {g.region} could not be listed: {_unlisted_because(g)}" for g in gaps)
     evidence = link.evidence + tuple(g.evidence for g in gaps if g.evidence)
     return LinkVerdict(link.link, GAP if link.status == PASS else link.status, f"{link.reason}; but {said}",
                        link.subject, evidence)
+
+
+def _unlisted_because(gap: Gap) -> str:
+    """Why trails could not be listed. Listing has no definite "no" (an account without trails lists
+    none), so whatever the error, the link is unread."""
+    return f"{_gap_text(gap)} ({answer(Link.TRAIL, gap.error_code).meaning})"
 
 
 def _anchor(chain: _Chain) -> Anchor:
@@ -104,8 +106,8 @@ def _chains(ev: AccountEvidence, control: Control, catalog: Catalog,
     trail_gaps = [g for g in ev.gaps if g.link is Link.TRAIL]
     if not ev.trails:
         if trail_gaps:
-            yield _Chain(_all_gap(Link.TRAIL, f"trails could not be listed: {_gap_text(trail_gaps[0])}",
-                                  trail_gaps[0].evidence))
+            gap = trail_gaps[0]
+            yield _Chain(_all_gap(Link.TRAIL, f"trails could not be listed: {_unlisted_because(gap)}", gap.evidence))
         else:
             yield _Chain([LinkVerdict(Link.TRAIL, FAIL, "no CloudTrail trail in the account", "",
                                       _files(ev, "DescribeTrails")),
@@ -180,8 +182,8 @@ def _logging(ev: AccountEvidence, trail: Trail) -> LinkVerdict:
     name = trail.name
     files = _files(ev, "GetTrailStatus", Name=trail.arn)
     if trail.logging is None:
-        return LinkVerdict(Link.LOGGING, GAP, f"status unreadable: {_gap_text(_gap(ev, Link.LOGGING, files))}", name,
-                           files)
+        return _answered(ev, Link.LOGGING, _gap(ev, Link.LOGGING, files), _owner(trail.arn), name, f"trail {name}",
+                         files, "status unreadable")
     if not trail.logging:
         return LinkVerdict(Link.LOGGING, FAIL, f"trail {name} is not logging (IsLogging false)", name, files)
     error = trail.delivery_error
@@ -194,8 +196,8 @@ def _management(ev: AccountEvidence, trail: Trail) -> LinkVerdict:
     files = _files(ev, "GetEventSelectors", TrailName=trail.arn)
     selectors = trail.selectors
     if selectors is None:
-        gap = _gap(ev, Link.MANAGEMENT_EVENTS, files)
-        return LinkVerdict(Link.MANAGEMENT_EVENTS, GAP, f"event selectors unreadable: {_gap_text(gap)}", name, files)
+        return _answered(ev, Link.MANAGEMENT_EVENTS, _gap(ev, Link.MANAGEMENT_EVENTS, files), _owner(trail.arn),
+                         name, f"trail {name}", files, "event selectors unreadable")
     if selectors.basic_capturing_all() is not None:
         return LinkVerdict(Link.MANAGEMENT_EVENTS, PASS, "a basic selector includes management events, read and "
                                                          "write, no source excluded", name, files)
@@ -215,12 +217,10 @@ def _log_group(ev: AccountEvidence, group: LogGroupRef) -> tuple[LinkVerdict, bo
     files = _files(ev, "DescribeMetricFilters", logGroupName=group.name)
     gap = next((g for g in ev.gaps if g.link in (Link.LOG_GROUP, Link.METRIC_FILTER)
                 and (group.name in g.message or g.evidence in files)), None)
-    if gap and gap.error_code == "ResourceNotFoundException":
-        return LinkVerdict(Link.LOG_GROUP, FAIL, f"log group {group.name} does not exist in {group.region}",
-                           group.name, files), False
     if gap:
-        return LinkVerdict(Link.LOG_GROUP, GAP, f"log group {group.name} could not be read: {_gap_text(gap)}",
-                           group.name, files or (gap.evidence,)), False
+        return _answered(ev, Link.LOG_GROUP, gap, group.account_id, group.name,
+                         f"log group {group.name} ({group.region})", files or (gap.evidence,),
+                         f"log group {group.name} could not be read"), False
     return LinkVerdict(Link.LOG_GROUP, PASS, f"log group {group.name} ({group.region}) is readable", group.name,
                        files), True
 
@@ -254,7 +254,10 @@ def _alarm_chains(ev: AccountEvidence, group: LogGroupRef, metric: tuple[str, st
     files = _files(ev, "DescribeAlarmsForMetric", MetricName=name, Namespace=namespace)
     gap = _gap(ev, Link.ALARM, files)
     if gap:
-        yield _Tail(_gap_after(Link.ALARM, f"alarms on {namespace}/{name} could not be read: {_gap_text(gap)}", files))
+        link = _answered(ev, Link.ALARM, gap, ev.account_id, name, f"alarms on {namespace}/{name}", files,
+                         f"alarms on {namespace}/{name} could not be read")
+        yield _Tail([link, *(_gap_after(Link.SUBSCRIBER, "the alarms could not be read", files) if link.status == GAP
+                             else _not_reached(Link.SUBSCRIBER, link.reason))])
         return
     alarms = [a for a in map(Alarm, ev.alarms) if a.metric == metric and a.region == group.region]
     if not alarms:
@@ -303,29 +306,19 @@ def _subscriber(ev: AccountEvidence, alarm: str, topics: tuple[str, ...]) -> Lin
     if confirmed:
         who = ", ".join(sorted({f"{s.protocol}:{s.endpoint}" for s in confirmed}))
         return LinkVerdict(Link.SUBSCRIBER, PASS, f"{len(confirmed)} confirmed subscriber(s): {who}", topics[0], files)
-    gaps = {t: _gap(ev, Link.SUBSCRIBER, tuple(_files(ev, "ListSubscriptionsByTopic", TopicArn=t))) for t in topics}
-    missing = [t for t, g in gaps.items() if g and _absent_here(ev, t, g)]
-    unreadable = next((g for t, g in gaps.items() if g and t not in missing), None)
+    gaps = {t: _gap(ev, Link.SUBSCRIBER, _files(ev, "ListSubscriptionsByTopic", TopicArn=t)) for t in topics}
+    answered = [_answered(ev, Link.SUBSCRIBER, g, _owner(t), t, f"topic {t}", files,
+                          f"subscriptions of {t} could not be read") for t, g in gaps.items() if g]
+    unreadable = next((a for a in answered if a.status == GAP), None)
     if unreadable:
-        return LinkVerdict(Link.SUBSCRIBER, GAP, f"subscriptions could not be read: {_gap_text(unreadable)}", topics[0],
-                           files)
-    if missing and len(missing) == len(topics):
-        return LinkVerdict(Link.SUBSCRIBER, FAIL, f"the alarm's topic(s) do not exist ({', '.join(missing)}: SNS "
-                                                  "answers NotFound in the audited account), so nobody is told",
-                           topics[0], files)
+        return LinkVerdict(Link.SUBSCRIBER, GAP, unreadable.reason, topics[0], files)
+    if answered and len(answered) == len(topics):  # every topic answered a definite no
+        return LinkVerdict(Link.SUBSCRIBER, FAIL, "; ".join(a.reason for a in answered), topics[0], files)
     if subs:
         states = ", ".join(sorted({s.arn for s in subs}))
         return LinkVerdict(Link.SUBSCRIBER, FAIL, f"no confirmed subscriber ({len(subs)} subscription(s): {states})",
                            topics[0], files)
     return LinkVerdict(Link.SUBSCRIBER, FAIL, "the alarm's topic(s) have no subscriber", topics[0], files)
-
-
-def _absent_here(ev: AccountEvidence, topic: str, gap: Gap) -> bool:
-    """SNS's NotFound for a topic of the audited account is a definite answer about that account (no
-    topic, so no subscriber: FAIL); for another account's topic it may only mean we may not see it."""
-    parsed = Topic.parse(topic)
-    return gap.error_code in ("NotFound", "NotFoundException") and parsed is not None \
-        and parsed.account == ev.account_id
 
 
 def _deviations(alarm: Alarm) -> list[str]:
@@ -343,6 +336,24 @@ def _files(ev: AccountEvidence, operation: str, **params: str) -> tuple[str, ...
 def _gap(ev: AccountEvidence, link: Link, files: tuple[str, ...]) -> Gap | None:
     """The gap one of the calls ``files`` names left on ``link``."""
     return next((g for g in ev.gaps if g.link is link and g.evidence in files), None)
+
+
+def _owner(arn: str) -> str:
+    """The account an ARN names ("" when it is none)."""
+    parsed = Arn.parse(arn)
+    return parsed.account if parsed else ""
+
+
+def _answered(ev: AccountEvidence, link: Link, gap: Gap | None, owner: str, subject: str, what: str,
+              files: tuple[str, ...], unread: str) -> LinkVerdict:
+    """The link a failed call leaves, as rootwatch.answers says: FAIL when the error is a definite answer
+    about the audited account (``owner`` is the account of the resource asked about), else GAP."""
+    said = answer(link, gap.error_code, own=owner == ev.account_id) if gap else None
+    if gap is not None and said is not None and said.status == FAIL:
+        return LinkVerdict(link, FAIL, f"{what}: {said.meaning} ({gap.operation} answered {gap.error_code} in "
+                                       f"{gap.region})", subject, files)
+    return LinkVerdict(link, GAP, f"{unread}: {_gap_text(gap)}" + (f" ({said.meaning})" if said else ""), subject,
+                       files)
 
 
 def _gap_text(gap: Gap | None) -> str:
