@@ -12,9 +12,11 @@ reference still covers the control if it has none against an accepted variant.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from rootwatch.catalog import Catalog, Control, load_catalog
+from rootwatch.errors import PatternSyntaxError
 from rootwatch.models import Coverage, Status
 from rootwatch.patterns import FilterPattern, Relation, compare, compile_pattern, describe_event
 
@@ -62,6 +64,23 @@ def judge(control: Control, stored: FilterPattern | str, catalog: Catalog | None
                    f"it also counts "
                    f"{describe_event(cmp.noise, cmp.fields)}",
                    cmp.noise, "noise: counted by this pattern, not by the reference")
+
+
+def witnesses(controls: list[Control], catalog: Catalog | None = None) -> Callable[[str], list[dict]]:
+    """For a stored pattern, the events its verdicts rest on — for each control, the event deciding
+    ``judge`` (blind spot, noise, trap) and the control's example event, which a covering pattern must
+    count: what the collector asks AWS's TestMetricFilter about, so that no verdict rests on the engine's
+    reading of an event AWS reads otherwise. An invalid pattern has none (its verdict is the syntax error)."""
+    def deciding(pattern: str) -> list[dict]:
+        events: list[dict] = []
+        for control in controls:
+            try:
+                coverage = judge(control, pattern, catalog)
+            except PatternSyntaxError:
+                return []
+            events += [e for e in (coverage.event, control.example_event) if e]
+        return events
+    return deciding
 
 
 def _benchmark_text(control: Control, text: FilterPattern, catalog: Catalog, verdict: Any) -> Coverage:

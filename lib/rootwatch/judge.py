@@ -11,6 +11,7 @@ never a silent FAIL.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 
@@ -22,6 +23,7 @@ from rootwatch.coverage import MEANT_FOR
 from rootwatch.coverage import judge as judge_pattern
 from rootwatch.errors import PatternSyntaxError
 from rootwatch.models import CHAIN_LINKS, Anchor, Check, Coverage, Finding, Link, LinkVerdict, Status, roll_up
+from rootwatch.patterns import compile_pattern
 from rootwatch.resources import Alarm, Arn, LogGroupRef, MetricFilter, Subscription, Trail
 from rootwatch.simulate import BENCHMARK_SETTINGS, Fires, fires_on_one_event
 
@@ -169,11 +171,11 @@ def _trail_chains(ev: AccountEvidence, control: Control, catalog: Catalog, trail
                               *_not_reached(Link.ALARM, "there is no metric filter")], trail=trail, group=group)
         return
     for f in filters:
-        link, coverage = _filter(control, catalog, f, filter_files)
+        link, coverage, said = _aws_word(src, f, *_filter(control, catalog, f, filter_files))
         for metric in f.metrics:
             for tail in _alarm_chains(src, group, metric, f, control.example_event):
                 notes = ([coverage.warning] if coverage and coverage.warning else []) + (
-                    [f"{f.name}: {coverage.reason}"] if coverage and coverage.rule == "broader-quiet" else [])
+                    [f"{f.name}: {coverage.reason}"] if coverage and coverage.rule == "broader-quiet" else []) + said
                 yield _Chain(links + [link] + tail.links, notes + tail.notes, coverage, trail, group, metric,
                              tail.alarm, f.name)
 
@@ -236,6 +238,47 @@ def _filter(control: Control, catalog: Catalog, f: MetricFilter,
     return LinkVerdict(Link.METRIC_FILTER, PASS if coverage.covers else FAIL,
                        f"filter {name} {prefix} CIS {control.id} ({coverage.rule}): {coverage.reason}", name,
                        files), coverage
+
+
+def _aws_word(ev: AccountEvidence, f: MetricFilter, link: LinkVerdict,
+              coverage: Coverage | None) -> tuple[LinkVerdict, Coverage | None, list[str]]:
+    """The filter's verdict beside AWS's own word on its pattern (TestMetricFilter, asked with
+    ``source: aws``): the verdict rests on the engine's reading of events, so when AWS reads any event
+    sent otherwise — or accepts a pattern the engine calls invalid — the link is GAP, naming the event;
+    never resolved either way. A test that could not be made leaves the engine's verdict, said in a note."""
+    test = f.aws_test
+    if test is None:
+        return link, coverage, []
+    files = _files(ev, "TestMetricFilter", filterPattern=f.pattern)
+    if test["matched"] is None:
+        return link, coverage, [f"filter {f.name}: AWS's own test of its pattern could not be made "
+                                f"({_gap_text(_gap(ev, Link.FILTER_TEST, files))}): the verdict rests on rootwatch's "
+                                "engine alone"]
+    evidence = link.evidence + files
+    if coverage is None:  # the engine refused the pattern, and AWS evaluated it
+        return LinkVerdict(Link.METRIC_FILTER, GAP, f"the engine and AWS disagree on filter {f.name}'s pattern: "
+                           f"rootwatch's engine calls it invalid ({link.reason}), AWS's TestMetricFilter evaluated it",
+                           link.subject, evidence), coverage, []
+    matches = compile_pattern(f.pattern).matches
+    for i, event in enumerate(test["events"]):
+        engine, aws = matches(event), i in test["matched"]
+        if engine != aws:
+            return LinkVerdict(Link.METRIC_FILTER, GAP, f"the engine and AWS disagree on event "
+                               f"{_event_label(event)}: rootwatch's engine says filter {f.name} "
+                               f"{'counts' if engine else 'does not count'} it, "
+                               f"AWS's TestMetricFilter says it {'does' if aws else 'does not'}; without AWS's "
+                               f"agreement the verdict ({link.status}: {link.reason}) is not proven",
+                               link.subject, evidence), coverage, []
+    return (LinkVerdict(link.link, link.status, link.reason, link.subject, evidence), coverage,
+            [f"filter {f.name}: AWS's TestMetricFilter agrees with the engine on all {len(test['events'])} "
+             "event(s) sent (the events deciding the verdict and the account's own)"])
+
+
+def _event_label(event: Mapping) -> str:
+    """An event as a reason names it: what happened, where, which record (values JSON-quoted: an
+    event's text is whoever called AWS's)."""
+    return (f"{json.dumps(event.get('eventName'))} from {json.dumps(event.get('eventSource'))} "
+            f"(eventID {json.dumps(event.get('eventID'))}, {json.dumps(event.get('eventTime'))})")
 
 
 @dataclass
