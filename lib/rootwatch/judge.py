@@ -164,6 +164,7 @@ def _trail_chains(ev: AccountEvidence, control: Control, catalog: Catalog, trail
                      group=group)
         return
     filters = [f for f in map(MetricFilter, src.metric_filters) if f.on(group)]
+    own = [e["event"] for e in ev.events if e["control"] == control.id]  # the deciding event is one when it can be
     filter_files = _files(src, "DescribeMetricFilters", logGroupName=group.name)
     if not filters:
         reason = f"no metric filter on log group {group.name}"
@@ -171,7 +172,7 @@ def _trail_chains(ev: AccountEvidence, control: Control, catalog: Catalog, trail
                               *_not_reached(Link.ALARM, "there is no metric filter")], trail=trail, group=group)
         return
     for f in filters:
-        link, coverage, said = _aws_word(src, f, *_filter(control, catalog, f, filter_files))
+        link, coverage, said = _aws_word(src, f, *_filter(control, catalog, f, filter_files, own))
         for metric in f.metrics:
             for tail in _alarm_chains(src, group, metric, f, control.example_event):
                 notes = ([coverage.warning] if coverage and coverage.warning else []) + (
@@ -227,11 +228,11 @@ def _log_group(ev: AccountEvidence, group: LogGroupRef) -> tuple[LinkVerdict, bo
                        files), True
 
 
-def _filter(control: Control, catalog: Catalog, f: MetricFilter,
-            files: tuple[str, ...]) -> tuple[LinkVerdict, Coverage | None]:
+def _filter(control: Control, catalog: Catalog, f: MetricFilter, files: tuple[str, ...],
+            own: list[dict]) -> tuple[LinkVerdict, Coverage | None]:
     name = f.name
     try:
-        coverage = judge_pattern(control, f.pattern, catalog)
+        coverage = judge_pattern(control, f.pattern, catalog, seen=own)
     except PatternSyntaxError as exc:
         return LinkVerdict(Link.METRIC_FILTER, FAIL, f"filter {name}: {exc.reason}", name, files), None
     prefix = "covers" if coverage.covers else "does not cover"
