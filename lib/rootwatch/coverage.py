@@ -13,6 +13,7 @@ reference still covers the control if it has none against an accepted variant.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from functools import cache
 from typing import Any
 
 from rootwatch.catalog import Catalog, Control, load_catalog
@@ -103,7 +104,9 @@ def witnesses(controls: list[Control], catalog: Catalog | None = None) -> Callab
     """For a stored pattern, the events its verdicts rest on — for each control, the event deciding
     ``judge`` (blind spot, noise, trap) and the control's example event, which a covering pattern must
     count: what the collector asks AWS's TestMetricFilter about, so that no verdict rests on the engine's
-    reading of an event AWS reads otherwise. An invalid pattern has none (its verdict is the syntax error)."""
+    reading of an event AWS reads otherwise. An invalid pattern has none (its verdict is the syntax error).
+    Cached by pattern: an organisation's accounts mostly store the same filters."""
+    @cache
     def deciding(pattern: str) -> list[dict]:
         events: list[dict] = []
         for control in controls:
