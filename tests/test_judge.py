@@ -301,7 +301,7 @@ def test_sns_not_found_for_the_audited_accounts_topic_is_a_definite_no(catalog):
     ev = _mutate(lambda ev: (ev.subscriptions.clear(), ev.gaps.append(_gap(Link.SUBSCRIBER, "sns",
                                                                          "ListSubscriptionsByTopic", "NotFound", 7))))
     status, reason = verdicts(ev, catalog)[Link.SUBSCRIBER]
-    assert status == FAIL and "do not exist" in reason and TOPIC in reason, reason
+    assert status == FAIL and "does not exist" in reason and TOPIC in reason, reason
     elsewhere = TOPIC.replace(f":{ACCOUNT}:", ":999999999999:")
     ev = _mutate(lambda ev: (ev.subscriptions.clear(), ev.alarms[0].update(AlarmActions=[elsewhere]),
                              ev.calls.__setitem__(6, _call(7, "sns", "ListSubscriptionsByTopic", TopicArn=elsewhere)),

@@ -71,7 +71,7 @@ def test_module_does_not_import_what_it_must_not(module):
 LAYERS = (
     {"errors", "models", "words", "untrusted", "jsonschemas", "log", "iam_actions", "__init__"},  # the vocabulary
     {"extras", "outputs"},  # what is installed, where results may go (their errors are bad input)
-    {"patterns", "resources", "credentials", "console", "bundle", "charts", "exports", "report", "pdf"},
+    {"patterns", "resources", "answers", "credentials", "console", "bundle", "charts", "exports", "report", "pdf"},
     {"catalog", "simulate", "eventbridge", "history", "archive", "params", "display"},
     {"collect", "coverage", "sandbox"},  # reading AWS (or serving it), judging a pattern
     {"frames", "judge", "scope"},  # evidence → frames → verdicts; what a run reads

@@ -32,6 +32,7 @@ from rootwatch.collect import Target, collect
 from rootwatch.collect.evidence import Recorder
 from rootwatch.collect.organization import organization_scope, resolve_regions
 from rootwatch.collect.session import Clients
+from rootwatch.coverage import witnesses
 from rootwatch.iam_actions import iam_actions, iam_prefix
 from rootwatch.sandbox.server import BASE_CREDENTIALS
 
@@ -301,7 +302,8 @@ def audit(sandbox, window, catalog) -> CallLog:
         scope = organization_scope(_organization_session(sandbox), sandbox.spec["audit_role"], "all",
                                    endpoint_url=sandbox.endpoint)
         home = [sandbox.region]
-        runs = [collect(scope.targets, home, window, controls, endpoint_url=sandbox.endpoint),
+        runs = [collect(scope.targets, home, window, controls, endpoint_url=sandbox.endpoint,
+                        witnesses=witnesses(controls, catalog)),  # source: aws asks TestMetricFilter too
                 collect(scope.targets, home, window, archived, endpoint_url=sandbox.endpoint, archive=True),
                 collect(_trailless_targets(sandbox), home, window, controls, endpoint_url=sandbox.endpoint)]
         # regions: all without an organization (accounts listed as role ARNs): the auditor lists regions itself

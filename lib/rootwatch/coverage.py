@@ -12,13 +12,15 @@ reference still covers the control if it has none against an accepted variant.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache, lru_cache
 from typing import Any
 
 from rootwatch.catalog import Catalog, Control, load_catalog
+from rootwatch.errors import PatternSyntaxError
 from rootwatch.models import Coverage, Status
-from rootwatch.patterns import FilterPattern, Relation, compare, compile_pattern, describe_event
+from rootwatch.patterns import Comparison, FilterPattern, Relation, compare, compile_pattern, describe_event
 
 PASS, FAIL = Status.PASS, Status.FAIL
 
@@ -40,20 +42,26 @@ class _Same:
         return isinstance(other, _Same) and other.obj is self.obj
 
 
-def judge(control: Control, stored: FilterPattern | str, catalog: Catalog | None = None) -> Coverage:
-    """Judge ``stored`` against ``control``; raises ``PatternSyntaxError`` for an invalid pattern.
-    The verdict is a pure function of the three and costs a comparison of automata per accepted text
-    (tens of milliseconds), while an organization's accounts share a handful of patterns: each is
-    judged once per control (the cache holds its keys, so an identity is never reused)."""
-    pattern = compile_pattern(stored) if isinstance(stored, str) else stored
-    return _judged(_Same(control), pattern.text, _Same(catalog or load_catalog()))
-
-
 @lru_cache(maxsize=2048)
-def _judged(same_control: _Same, text: str, same_catalog: _Same) -> Coverage:
-    control, catalog, pattern = same_control.obj, same_catalog.obj, compile_pattern(text)
-    samples = [o.event for o in catalog.ordinary]
-    results = [(text, compare(text, pattern, control.example_event, samples)) for text in control.accepted]
+def _comparisons(same_control: _Same, text: str, same_catalog: _Same) -> list[tuple[FilterPattern, Comparison]]:
+    """How a pattern relates to each text the control's edition accepts. Pure, and the judge's costliest
+    step (automata compared, tens of milliseconds per text), while an organization's accounts, and each
+    account's trails and links, share a handful of patterns: computed once per (control, pattern text,
+    catalog). The cache holds its keys, so an identity is never reused."""
+    control, pattern = same_control.obj, compile_pattern(text)
+    samples = [o.event for o in same_catalog.obj.ordinary]
+    return [(accepted, compare(accepted, pattern, control.example_event, samples)) for accepted in control.accepted]
+
+
+def judge(control: Control, stored: FilterPattern | str, catalog: Catalog | None = None,
+          seen: Iterable[dict] = ()) -> Coverage:
+    """Judge ``stored`` against ``control``; raises ``PatternSyntaxError`` for an invalid pattern.
+    ``seen``: the account's own events of the window; the event shown for the verdict is one of them
+    when one plays its part (``_shown``)."""
+    catalog = catalog or load_catalog()
+    own = sorted(seen, key=lambda e: str(e.get("eventTime", "")))
+    pattern = compile_pattern(stored) if isinstance(stored, str) else stored
+    results = _comparisons(_Same(control), pattern.text, _Same(catalog))
     reference = results[0][1]
     exact = all(cmp.exact for _, cmp in results)
 
@@ -66,13 +74,15 @@ def _judged(same_control: _Same, text: str, same_catalog: _Same) -> Coverage:
 
     covering = [(text, cmp) for text, cmp in results if cmp.blind_spot is None]
     if not covering:
+        event, origin = _shown(reference.blind_spot, lambda e: control.reference.matches(e) and not pattern.matches(e),
+                               own, catalog)
         return verdict(FAIL, "blind-spot",
                        f"misses events the control exists to catch ({control.subject}), for example "
-                       f"{describe_event(reference.blind_spot, reference.fields)}",
-                       reference.blind_spot, "blind spot: counted by the reference, missed by this pattern")
+                       f"{describe_event(event, reference.fields)}",
+                       event, f"blind spot: counted by the reference, missed by this pattern{origin}")
     for text, cmp in covering:
         if cmp.relation is Relation.EQUIVALENT:
-            return _benchmark_text(control, text, catalog, verdict)
+            return _benchmark_text(control, text, catalog, verdict, own)
     text, cmp = covering[0]
     noisy = next((o for o in catalog.ordinary if pattern.matches(o.event)), None)
     if noisy:
@@ -80,14 +90,61 @@ def _judged(same_control: _Same, text: str, same_catalog: _Same) -> Coverage:
                        f"counts every event the control exists to catch but also ordinary activity "
                        f"({noisy.name}), so its alarm cannot tell {control.subject} from everyday traffic",
                        noisy.event, f"ordinary activity: {noisy.name}")
+    event, origin = _shown(cmp.noise, lambda e: pattern.matches(e) and not text.matches(e), own, catalog)
     return verdict(PASS, "broader-quiet",
                    f"counts every event the control exists to catch and more, but no ordinary activity; "
                    f"it also counts "
-                   f"{describe_event(cmp.noise, cmp.fields)}",
-                   cmp.noise, "noise: counted by this pattern, not by the reference")
+                   f"{describe_event(event, cmp.fields)}",
+                   event, f"noise: counted by this pattern, not by the reference{origin}")
 
 
-def _benchmark_text(control: Control, text: FilterPattern, catalog: Catalog, verdict: Any) -> Coverage:
+OWN, CORPUS = " (the account's own event from the window)", " (a record of the catalog's corpus)"
+SYNTHETIC = " (synthetic: no record of the window or of the catalog's corpus plays this part)"
+
+
+def _shown(synthetic: dict, plays: Callable[[dict], bool], own: list[dict], catalog: Catalog) -> tuple[dict, str]:
+    """The event a verdict shows, and where it comes from: the account's own event of the window that
+    plays the part (a blind spot the account really had beats any illustration); else the engine's
+    witness when it is a record CloudTrail could write; else a realistic record of the catalog's corpus
+    that plays the part, or the witness made consistent (the service that records its eventName, or an
+    eventName its service records); never a combination such as RunInstances from s3.amazonaws.com
+    when any of these plays the part."""
+    mine = next((e for e in own if plays(e)), None)
+    if mine is not None:
+        return mine, OWN
+    if catalog.realistic(synthetic):
+        return synthetic, ""
+    corpus = next((e for e in catalog.corpus if plays(e)), None)
+    if corpus is not None:
+        return corpus, CORPUS
+    name, source = synthetic.get("eventName"), synthetic.get("eventSource")
+    repaired = [fixed for fixed in (*({**synthetic, "eventSource": s} for s in sorted(catalog.event_sources[name])),
+                                    *({**synthetic, "eventName": n} for n, s in sorted(catalog.event_sources.items())
+                                      if source in s)) if plays(fixed)]
+    return (repaired[0], "") if repaired else (synthetic, SYNTHETIC)
+
+
+def witnesses(controls: list[Control], catalog: Catalog | None = None) -> Callable[[str], list[dict]]:
+    """For a stored pattern, the events its verdicts rest on — for each control, the event deciding
+    ``judge`` (blind spot, noise, trap) and the control's example event, which a covering pattern must
+    count: what the collector asks AWS's TestMetricFilter about, so that no verdict rests on the engine's
+    reading of an event AWS reads otherwise. An invalid pattern has none (its verdict is the syntax error).
+    Cached by pattern: an organisation's accounts mostly store the same filters."""
+    @cache
+    def deciding(pattern: str) -> list[dict]:
+        events: list[dict] = []
+        for control in controls:
+            try:
+                coverage = judge(control, pattern, catalog)
+            except PatternSyntaxError:
+                return []
+            events += [e for e in (coverage.event, control.example_event) if e]
+        return events
+    return deciding
+
+
+def _benchmark_text(control: Control, text: FilterPattern, catalog: Catalog, verdict: Any,
+                    own: list[dict]) -> Coverage:
     if text is not control.reference:
         note = next(v.note for v in control.variants if v.pattern is text)
         return verdict(PASS, "benchmark-text", f"equivalent to a text {control.benchmark} accepts ({note})",
@@ -100,7 +157,9 @@ def _benchmark_text(control: Control, text: FilterPattern, catalog: Catalog, ver
         event, example = noisy.event, f"ordinary activity ({noisy.name})"
     else:
         trap = compare(control.intended, control.reference, control.example_event)
-        event, example = trap.noise, describe_event(trap.noise, trap.fields)
+        event, origin = _shown(trap.noise, lambda e: control.reference.matches(e) and not control.intended.matches(e),
+                               own, catalog)
+        example = f"{describe_event(event, trap.fields)}{origin}"
     return verdict(PASS, "benchmark-text",
                    f"equivalent to the {control.benchmark} reference pattern, whose own text is a trap",
                    event, "counted only because of the benchmark's trap",

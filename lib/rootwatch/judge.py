@@ -11,9 +11,11 @@ never a silent FAIL.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 
+from rootwatch.answers import answer
 from rootwatch.catalog import Catalog, Control, load_catalog
 from rootwatch.collect import AccountEvidence
 from rootwatch.collect.evidence import Gap
@@ -21,7 +23,8 @@ from rootwatch.coverage import MEANT_FOR
 from rootwatch.coverage import judge as judge_pattern
 from rootwatch.errors import PatternSyntaxError
 from rootwatch.models import CHAIN_LINKS, Anchor, Check, Coverage, Finding, Link, LinkVerdict, Status, roll_up
-from rootwatch.resources import Alarm, LogGroupRef, MetricFilter, Subscription, Topic, Trail
+from rootwatch.patterns import compile_pattern
+from rootwatch.resources import Alarm, Arn, LogGroupRef, MetricFilter, Subscription, Trail
 from rootwatch.simulate import BENCHMARK_SETTINGS, Fires, fires_on_one_event
 
 PASS, FAIL, GAP = Status.PASS, Status.FAIL, Status.GAP
@@ -51,19 +54,20 @@ def judge_account(ev: AccountEvidence, control: Control, catalog: Catalog | None
     return finding
 
 
-NOT_ENABLED = {"UnrecognizedClientException", "InvalidClientTokenId"}  # what a disabled opt-in region answers
-
-
 def _unlisted(link: LinkVerdict, gaps: list[Gap]) -> LinkVerdict:
     """The first link when some regions' trails could not be listed: a trail the run never saw could
     be the one that matters, so what passed on the others becomes a gap, and a failure keeps the
     unread regions in its reason."""
-    said = "; ".join(f"trails in {g.region} could not be listed: {_gap_text(g)}"
-                     + (" (an opt-in region not enabled for this account? enable it or remove it from regions)"
-                        if g.error_code in NOT_ENABLED else "") for g in gaps)
+    said = "; ".join(f"trails in {g.region} could not be listed: {_unlisted_because(g)}" for g in gaps)
     evidence = link.evidence + tuple(g.evidence for g in gaps if g.evidence)
     return LinkVerdict(link.link, GAP if link.status == PASS else link.status, f"{link.reason}; but {said}",
                        link.subject, evidence)
+
+
+def _unlisted_because(gap: Gap) -> str:
+    """Why trails could not be listed. Listing has no definite "no" (an account without trails lists
+    none), so whatever the error, the link is unread."""
+    return f"{_gap_text(gap)} ({answer(Link.TRAIL, gap.error_code).meaning})"
 
 
 def _anchor(chain: _Chain) -> Anchor:
@@ -104,8 +108,8 @@ def _chains(ev: AccountEvidence, control: Control, catalog: Catalog,
     trail_gaps = [g for g in ev.gaps if g.link is Link.TRAIL]
     if not ev.trails:
         if trail_gaps:
-            yield _Chain(_all_gap(Link.TRAIL, f"trails could not be listed: {_gap_text(trail_gaps[0])}",
-                                  trail_gaps[0].evidence))
+            gap = trail_gaps[0]
+            yield _Chain(_all_gap(Link.TRAIL, f"trails could not be listed: {_unlisted_because(gap)}", gap.evidence))
         else:
             yield _Chain([LinkVerdict(Link.TRAIL, FAIL, "no CloudTrail trail in the account", "",
                                       _files(ev, "DescribeTrails")),
@@ -160,6 +164,7 @@ def _trail_chains(ev: AccountEvidence, control: Control, catalog: Catalog, trail
                      group=group)
         return
     filters = [f for f in map(MetricFilter, src.metric_filters) if f.on(group)]
+    own = [e["event"] for e in ev.events if e["control"] == control.id]  # the deciding event is one when it can be
     filter_files = _files(src, "DescribeMetricFilters", logGroupName=group.name)
     if not filters:
         reason = f"no metric filter on log group {group.name}"
@@ -167,11 +172,11 @@ def _trail_chains(ev: AccountEvidence, control: Control, catalog: Catalog, trail
                               *_not_reached(Link.ALARM, "there is no metric filter")], trail=trail, group=group)
         return
     for f in filters:
-        link, coverage = _filter(control, catalog, f, filter_files)
+        link, coverage, said = _aws_word(src, f, *_filter(control, catalog, f, filter_files, own))
         for metric in f.metrics:
             for tail in _alarm_chains(src, group, metric, f, control.example_event):
                 notes = ([coverage.warning] if coverage and coverage.warning else []) + (
-                    [f"{f.name}: {coverage.reason}"] if coverage and coverage.rule == "broader-quiet" else [])
+                    [f"{f.name}: {coverage.reason}"] if coverage and coverage.rule == "broader-quiet" else []) + said
                 yield _Chain(links + [link] + tail.links, notes + tail.notes, coverage, trail, group, metric,
                              tail.alarm, f.name)
 
@@ -180,8 +185,8 @@ def _logging(ev: AccountEvidence, trail: Trail) -> LinkVerdict:
     name = trail.name
     files = _files(ev, "GetTrailStatus", Name=trail.arn)
     if trail.logging is None:
-        return LinkVerdict(Link.LOGGING, GAP, f"status unreadable: {_gap_text(_gap(ev, Link.LOGGING, files))}", name,
-                           files)
+        return _answered(ev, Link.LOGGING, _gap(ev, Link.LOGGING, files), _owner(trail.arn), name, f"trail {name}",
+                         files, "status unreadable")
     if not trail.logging:
         return LinkVerdict(Link.LOGGING, FAIL, f"trail {name} is not logging (IsLogging false)", name, files)
     error = trail.delivery_error
@@ -194,8 +199,8 @@ def _management(ev: AccountEvidence, trail: Trail) -> LinkVerdict:
     files = _files(ev, "GetEventSelectors", TrailName=trail.arn)
     selectors = trail.selectors
     if selectors is None:
-        gap = _gap(ev, Link.MANAGEMENT_EVENTS, files)
-        return LinkVerdict(Link.MANAGEMENT_EVENTS, GAP, f"event selectors unreadable: {_gap_text(gap)}", name, files)
+        return _answered(ev, Link.MANAGEMENT_EVENTS, _gap(ev, Link.MANAGEMENT_EVENTS, files), _owner(trail.arn),
+                         name, f"trail {name}", files, "event selectors unreadable")
     if selectors.basic_capturing_all() is not None:
         return LinkVerdict(Link.MANAGEMENT_EVENTS, PASS, "a basic selector includes management events, read and "
                                                          "write, no source excluded", name, files)
@@ -215,27 +220,66 @@ def _log_group(ev: AccountEvidence, group: LogGroupRef) -> tuple[LinkVerdict, bo
     files = _files(ev, "DescribeMetricFilters", logGroupName=group.name)
     gap = next((g for g in ev.gaps if g.link in (Link.LOG_GROUP, Link.METRIC_FILTER)
                 and (group.name in g.message or g.evidence in files)), None)
-    if gap and gap.error_code == "ResourceNotFoundException":
-        return LinkVerdict(Link.LOG_GROUP, FAIL, f"log group {group.name} does not exist in {group.region}",
-                           group.name, files), False
     if gap:
-        return LinkVerdict(Link.LOG_GROUP, GAP, f"log group {group.name} could not be read: {_gap_text(gap)}",
-                           group.name, files or (gap.evidence,)), False
+        return _answered(ev, Link.LOG_GROUP, gap, group.account_id, group.name,
+                         f"log group {group.name} ({group.region})", files or (gap.evidence,),
+                         f"log group {group.name} could not be read"), False
     return LinkVerdict(Link.LOG_GROUP, PASS, f"log group {group.name} ({group.region}) is readable", group.name,
                        files), True
 
 
-def _filter(control: Control, catalog: Catalog, f: MetricFilter,
-            files: tuple[str, ...]) -> tuple[LinkVerdict, Coverage | None]:
+def _filter(control: Control, catalog: Catalog, f: MetricFilter, files: tuple[str, ...],
+            own: list[dict]) -> tuple[LinkVerdict, Coverage | None]:
     name = f.name
     try:
-        coverage = judge_pattern(control, f.pattern, catalog)
+        coverage = judge_pattern(control, f.pattern, catalog, seen=own)
     except PatternSyntaxError as exc:
         return LinkVerdict(Link.METRIC_FILTER, FAIL, f"filter {name}: {exc.reason}", name, files), None
     prefix = "covers" if coverage.covers else "does not cover"
     return LinkVerdict(Link.METRIC_FILTER, PASS if coverage.covers else FAIL,
                        f"filter {name} {prefix} CIS {control.id} ({coverage.rule}): {coverage.reason}", name,
                        files), coverage
+
+
+def _aws_word(ev: AccountEvidence, f: MetricFilter, link: LinkVerdict,
+              coverage: Coverage | None) -> tuple[LinkVerdict, Coverage | None, list[str]]:
+    """The filter's verdict beside AWS's own word on its pattern (TestMetricFilter, asked with
+    ``source: aws``): the verdict rests on the engine's reading of events, so when AWS reads any event
+    sent otherwise — or accepts a pattern the engine calls invalid — the link is GAP, naming the event;
+    never resolved either way. A test that could not be made leaves the engine's verdict, said in a note."""
+    test = f.aws_test
+    if test is None:
+        return link, coverage, []
+    files = _files(ev, "TestMetricFilter", filterPattern=f.pattern)
+    if test["matched"] is None:
+        return link, coverage, [f"filter {f.name}: AWS's own test of its pattern could not be made "
+                                f"({_gap_text(_gap(ev, Link.FILTER_TEST, files))}): the verdict rests on rootwatch's "
+                                "engine alone"]
+    evidence = link.evidence + files
+    if coverage is None:  # the engine refused the pattern, and AWS evaluated it
+        return LinkVerdict(Link.METRIC_FILTER, GAP, f"the engine and AWS disagree on filter {f.name}'s pattern: "
+                           f"rootwatch's engine calls it invalid ({link.reason}), AWS's TestMetricFilter evaluated it",
+                           link.subject, evidence), coverage, []
+    matches = compile_pattern(f.pattern).matches
+    for i, event in enumerate(test["events"]):
+        engine, aws = matches(event), i in test["matched"]
+        if engine != aws:
+            return LinkVerdict(Link.METRIC_FILTER, GAP, f"the engine and AWS disagree on event "
+                               f"{_event_label(event)}: rootwatch's engine says filter {f.name} "
+                               f"{'counts' if engine else 'does not count'} it, "
+                               f"AWS's TestMetricFilter says it {'does' if aws else 'does not'}; without AWS's "
+                               f"agreement the verdict ({link.status}: {link.reason}) is not proven",
+                               link.subject, evidence), coverage, []
+    return (LinkVerdict(link.link, link.status, link.reason, link.subject, evidence), coverage,
+            [f"filter {f.name}: AWS's TestMetricFilter agrees with the engine on all {len(test['events'])} "
+             "event(s) sent (the events deciding the verdict and the account's own)"])
+
+
+def _event_label(event: Mapping) -> str:
+    """An event as a reason names it: what happened, where, which record (values JSON-quoted: an
+    event's text is whoever called AWS's)."""
+    return (f"{json.dumps(event.get('eventName'))} from {json.dumps(event.get('eventSource'))} "
+            f"(eventID {json.dumps(event.get('eventID'))}, {json.dumps(event.get('eventTime'))})")
 
 
 @dataclass
@@ -254,7 +298,10 @@ def _alarm_chains(ev: AccountEvidence, group: LogGroupRef, metric: tuple[str, st
     files = _files(ev, "DescribeAlarmsForMetric", MetricName=name, Namespace=namespace)
     gap = _gap(ev, Link.ALARM, files)
     if gap:
-        yield _Tail(_gap_after(Link.ALARM, f"alarms on {namespace}/{name} could not be read: {_gap_text(gap)}", files))
+        link = _answered(ev, Link.ALARM, gap, ev.account_id, name, f"alarms on {namespace}/{name}", files,
+                         f"alarms on {namespace}/{name} could not be read")
+        yield _Tail([link, *(_gap_after(Link.SUBSCRIBER, "the alarms could not be read", files) if link.status == GAP
+                             else _not_reached(Link.SUBSCRIBER, link.reason))])
         return
     alarms = [a for a in map(Alarm, ev.alarms) if a.metric == metric and a.region == group.region]
     if not alarms:
@@ -303,29 +350,19 @@ def _subscriber(ev: AccountEvidence, alarm: str, topics: tuple[str, ...]) -> Lin
     if confirmed:
         who = ", ".join(sorted({f"{s.protocol}:{s.endpoint}" for s in confirmed}))
         return LinkVerdict(Link.SUBSCRIBER, PASS, f"{len(confirmed)} confirmed subscriber(s): {who}", topics[0], files)
-    gaps = {t: _gap(ev, Link.SUBSCRIBER, tuple(_files(ev, "ListSubscriptionsByTopic", TopicArn=t))) for t in topics}
-    missing = [t for t, g in gaps.items() if g and _absent_here(ev, t, g)]
-    unreadable = next((g for t, g in gaps.items() if g and t not in missing), None)
+    gaps = {t: _gap(ev, Link.SUBSCRIBER, _files(ev, "ListSubscriptionsByTopic", TopicArn=t)) for t in topics}
+    answered = [_answered(ev, Link.SUBSCRIBER, g, _owner(t), t, f"topic {t}", files,
+                          f"subscriptions of {t} could not be read") for t, g in gaps.items() if g]
+    unreadable = next((a for a in answered if a.status == GAP), None)
     if unreadable:
-        return LinkVerdict(Link.SUBSCRIBER, GAP, f"subscriptions could not be read: {_gap_text(unreadable)}", topics[0],
-                           files)
-    if missing and len(missing) == len(topics):
-        return LinkVerdict(Link.SUBSCRIBER, FAIL, f"the alarm's topic(s) do not exist ({', '.join(missing)}: SNS "
-                                                  "answers NotFound in the audited account), so nobody is told",
-                           topics[0], files)
+        return LinkVerdict(Link.SUBSCRIBER, GAP, unreadable.reason, topics[0], files)
+    if answered and len(answered) == len(topics):  # every topic answered a definite no
+        return LinkVerdict(Link.SUBSCRIBER, FAIL, "; ".join(a.reason for a in answered), topics[0], files)
     if subs:
         states = ", ".join(sorted({s.arn for s in subs}))
         return LinkVerdict(Link.SUBSCRIBER, FAIL, f"no confirmed subscriber ({len(subs)} subscription(s): {states})",
                            topics[0], files)
     return LinkVerdict(Link.SUBSCRIBER, FAIL, "the alarm's topic(s) have no subscriber", topics[0], files)
-
-
-def _absent_here(ev: AccountEvidence, topic: str, gap: Gap) -> bool:
-    """SNS's NotFound for a topic of the audited account is a definite answer about that account (no
-    topic, so no subscriber: FAIL); for another account's topic it may only mean we may not see it."""
-    parsed = Topic.parse(topic)
-    return gap.error_code in ("NotFound", "NotFoundException") and parsed is not None \
-        and parsed.account == ev.account_id
 
 
 def _deviations(alarm: Alarm) -> list[str]:
@@ -343,6 +380,24 @@ def _files(ev: AccountEvidence, operation: str, **params: str) -> tuple[str, ...
 def _gap(ev: AccountEvidence, link: Link, files: tuple[str, ...]) -> Gap | None:
     """The gap one of the calls ``files`` names left on ``link``."""
     return next((g for g in ev.gaps if g.link is link and g.evidence in files), None)
+
+
+def _owner(arn: str) -> str:
+    """The account an ARN names ("" when it is none)."""
+    parsed = Arn.parse(arn)
+    return parsed.account if parsed else ""
+
+
+def _answered(ev: AccountEvidence, link: Link, gap: Gap | None, owner: str, subject: str, what: str,
+              files: tuple[str, ...], unread: str) -> LinkVerdict:
+    """The link a failed call leaves, as rootwatch.answers says: FAIL when the error is a definite answer
+    about the audited account (``owner`` is the account of the resource asked about), else GAP."""
+    said = answer(link, gap.error_code, own=owner == ev.account_id) if gap else None
+    if gap is not None and said is not None and said.status == FAIL:
+        return LinkVerdict(link, FAIL, f"{what}: {said.meaning} ({gap.operation} answered {gap.error_code} in "
+                                       f"{gap.region})", subject, files)
+    return LinkVerdict(link, GAP, f"{unread}: {_gap_text(gap)}" + (f" ({said.meaning})" if said else ""), subject,
+                       files)
 
 
 def _gap_text(gap: Gap | None) -> str:

@@ -80,6 +80,7 @@ class Link(Enum):
     ROOT_EVENTS = "root-events", "the control's events"
     ALARM_HISTORY = "alarm-history", "alarm history"
     METRIC_DATA = "metric-data", "metric datapoints"
+    FILTER_TEST = "filter-test", "AWS's own test of the metric filter"
     CREDENTIAL_REPORT = "credential-report", "IAM credential report"
     ALARM_COVERAGE = "alarm-coverage", "alarm coverage"
     NAMES_IN_USE = "names-in-use", "names in use"

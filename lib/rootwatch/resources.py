@@ -245,6 +245,12 @@ class MetricFilter:
         return self.log_group == group.name and self.region == group.region
 
     @property
+    def aws_test(self) -> dict | None:
+        """AWS's own word on the pattern (``rw:awsTest``, added when the run asked TestMetricFilter):
+        the events sent and the indexes of those it matched (``matched`` None when the call failed)."""
+        return self.raw.get("rw:awsTest")
+
+    @property
     def metrics(self) -> list[tuple[str, str]]:
         """The (namespace, name) of each metric it publishes; one empty pair when it names none, so the
         chain still reaches the alarm link and says there is none."""

@@ -19,6 +19,7 @@ from rootwatch import charts, exports, frames
 from rootwatch.catalog import Catalog, Control, load_catalog, with_role
 from rootwatch.collect import AccountEvidence, collect
 from rootwatch.collect.evidence import RawCall, write_raw
+from rootwatch.coverage import witnesses
 from rootwatch.display import heading, show, show_chart
 from rootwatch.judge import judge_alarm_coverage, judge_all
 from rootwatch.models import Check, Finding, Link, Role, Status, dump_findings, tally
@@ -315,7 +316,8 @@ def start(parameters: dict[str, Any]) -> EvidenceRun:
     started = datetime.now(UTC)
     with opened(params) as scope:
         evidence = collect(scope.targets, scope.regions, params.window, controls, endpoint_url=scope.endpoint,
-                           progress=_progress_bars(), archive=params.event_source == "archive")
+                           progress=_progress_bars(), archive=params.event_source == "archive",
+                           witnesses=witnesses(controls, catalog) if params.source == "aws" else None)
     built, findings = judged(evidence, controls, catalog)
     return EvidenceRun(params, controls, evidence, built, findings, started,
                        datetime.now(UTC), {e.account_id: e.caller_arn for e in evidence}, scope.calls)

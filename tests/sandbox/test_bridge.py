@@ -80,6 +80,19 @@ def test_filter_log_events_errors(clients):
         logs.filter_log_events(logGroupName="aws-cloudtrail-logs-healthy", filterPattern="{ $.a == 1 }")
 
 
+def test_test_metric_filter_answers_with_the_engine_echoing_each_match(clients):
+    logs = clients(HEALTHY, "logs")
+    root, user = ({"userIdentity": {"type": kind}, "eventName": "ConsoleLogin"} for kind in ("Root", "IAMUser"))
+    messages = [json.dumps(user), json.dumps(root)]
+    matches = logs.test_metric_filter(filterPattern='{ $.userIdentity.type = "Root" }',
+                                      logEventMessages=messages)["matches"]
+    assert [(m["eventNumber"], m["eventMessage"]) for m in matches] == [(2, messages[1])]
+    with pytest.raises(ClientError, match="InvalidParameterException"):
+        logs.test_metric_filter(filterPattern="{ $.a == 1 }", logEventMessages=messages)
+    with pytest.raises(ClientError, match="InvalidParameterException"):
+        logs.test_metric_filter(filterPattern="{ $.a = 1 }", logEventMessages=messages * 26)
+
+
 def test_describe_alarm_history_pages_and_filters(clients):
     cw = clients(HEALTHY, "cloudwatch")
     first = cw.describe_alarm_history(AlarmName="cis-4.3-root-account-usage", MaxRecords=10)

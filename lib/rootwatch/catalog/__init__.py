@@ -11,6 +11,7 @@ import json
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from collections.abc import Iterable
 from typing import Any
 
 import yaml
@@ -19,6 +20,8 @@ from rootwatch.errors import CatalogError, PatternSyntaxError
 from rootwatch.jsonschemas import jsonschema
 from rootwatch.models import Role
 from rootwatch.patterns import FilterPattern, compile_pattern
+from rootwatch.patterns.ast import Compare, Text, atoms
+from rootwatch.patterns.ast import Path as FieldPath
 
 HERE = Path(__file__).parent
 DEFAULT_PATH = HERE / "controls.yaml"
@@ -84,6 +87,20 @@ class Catalog:
     benchmarks: dict[str, str]  # id -> title
     entries: dict[tuple[str, str], Control]  # (control id, benchmark) -> control
     ordinary: tuple[OrdinaryEvent, ...]
+    event_sources: dict[str, frozenset[str]]  # eventName -> the eventSources that record it (``recorded_by``)
+
+    @property
+    def corpus(self) -> tuple[dict, ...]:
+        """The catalog's realistic CloudTrail records: each control's example event, then ordinary activity."""
+        examples = {id(c.example_event): c.example_event for c in self.entries.values()}
+        return (*examples.values(), *(o.event for o in self.ordinary))
+
+    def realistic(self, event: dict) -> bool:
+        """False when ``event`` names a service that does not record its eventName (``RunInstances``
+        from ``s3.amazonaws.com``): no CloudTrail record is such a combination. A name the catalog does
+        not know is given the benefit of the doubt."""
+        sources = self.event_sources.get(event.get("eventName"))
+        return sources is None or event.get("eventSource") in sources
 
     def benchmark(self, benchmark: str | None = None) -> str:
         """The benchmark id to use: the given one if the catalog knows it, else the default."""
@@ -161,7 +178,30 @@ def load_catalog(path: Path = DEFAULT_PATH) -> Catalog:
                 if "role" in spec and sum(c.role == spec["role"] for (_, b), c in entries.items() if b == bench) > 1:
                     raise CatalogError(f"two controls of {bench} have the role {spec['role']}", "fix the catalog")
     ordinary = tuple(OrdinaryEvent(o["name"], o["event"]) for o in data["ordinary_activity"])
-    return Catalog(data["default_benchmark"], benchmarks, entries, ordinary)
+    return Catalog(data["default_benchmark"], benchmarks, entries, ordinary, recorded_by(entries.values(), ordinary))
+
+
+EVENT_NAME = FieldPath(("eventName",))
+
+
+def recorded_by(controls: Iterable[Control], ordinary: Iterable[OrdinaryEvent]) -> dict[str, frozenset[str]]:
+    """Which services record each eventName the catalog knows (``DeletePolicy``: IAM's and
+    Organizations'): the corpus's records say it outright, and a control's texts name the events it
+    exists to catch (``$.eventName = X``), each recorded by the service of the control's example event
+    (every CIS monitoring control watches one service's calls)."""
+    controls = list(controls)
+    pairs = [(e["eventName"], e["eventSource"]) for e in (*(c.example_event for c in controls),
+                                                          *(o.event for o in ordinary))
+             if e.get("eventName") and e.get("eventSource")]
+    for control in controls:
+        source = control.example_event.get("eventSource")
+        pairs += [(atom.value.parts[0], source) for text in (*control.accepted, control.intended)
+                  for atom in atoms(text.tree) if source and isinstance(atom, Compare) and atom.path == EVENT_NAME
+                  and atom.op == "=" and isinstance(atom.value, Text) and not atom.value.is_wildcard]
+    sources: dict[str, set[str]] = {}
+    for name, source in pairs:
+        sources.setdefault(name, set()).add(source)
+    return {name: frozenset(found) for name, found in sources.items()}
 
 
 def _control(cid: str, bench: str, spec: dict[str, Any], edition: dict[str, Any]) -> Control:

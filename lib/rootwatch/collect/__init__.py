@@ -30,6 +30,11 @@ from rootwatch.models import Link, Window
 from rootwatch.resources import Alarm, Arn, LogGroupRef, MetricFilter, Topic, Trail
 
 Progress = Callable[[str, int, int], None]  # (stage, done, total)
+# the events that decide rootwatch's verdicts on a metric filter's pattern (coverage's, handed in by the
+# caller: the collector does not judge), sent to AWS's TestMetricFilter with a sample of the account's own
+Witnesses = Callable[[str], list[dict]]
+SAMPLE = 20  # of the account's own events sent with each filter's deciding events
+MESSAGES = 50  # the most log events one TestMetricFilter call takes
 
 
 @dataclass(frozen=True)
@@ -74,12 +79,15 @@ class AccountEvidence:
 
 def collect(targets: Iterable[Target], regions: list[str], window: Window, controls: list[Control],
             endpoint_url: str | None = None, progress: Progress | None = None, concurrency: int = 16,
-            clients: Clients | None = None, archive: bool = False) -> list[AccountEvidence]:
+            clients: Clients | None = None, archive: bool = False,
+            witnesses: Witnesses | None = None) -> list[AccountEvidence]:
     """Collect every target on a bounded pool of threads, stage by stage: identities (one task per
     account), trails (one per account x region), then the rest of each account's chain. One account
     failing never stops the others: its failure is a gap. ``clients`` replaces the sessions' own
     clients (tests pass botocore-stubbed ones). ``archive``: read each control's events from the
-    trails' S3 log files instead of the log group (windows older than the log group keeps)."""
+    trails' S3 log files instead of the log group (windows older than the log group keeps).
+    ``witnesses``: ask AWS's TestMetricFilter, for each metric filter, about the events deciding its
+    verdict and a sample of the account's own events (``source: aws``: AWS's word beside the engine's)."""
     say = progress or (lambda stage, done, total: None)
     targets = list(targets)
     recorders = [Recorder(clients or Clients(t.session, endpoint_url), t.provisional_id) for t in targets]
@@ -96,7 +104,8 @@ def collect(targets: Iterable[Target], regions: list[str], window: Window, contr
         per_account = iter(listed)
         for rec, ev in readable:
             ev.trails = _merge_trails([next(per_account) for _ in regions])
-        _stage(pool, "chain", say, [partial(_chain, rec, ev, controls, window, archive) for rec, ev in readable])
+        _stage(pool, "chain", say, [partial(_chain, rec, ev, controls, window, archive, witnesses)
+                                    for rec, ev in readable])
     for rec, ev in zip(recorders, evidence):
         ev.calls, ev.gaps = sorted(rec.calls, key=lambda c: c.seq), rec.gaps
     return evidence
@@ -159,7 +168,8 @@ def _merge_trails(per_region: list[list[dict]]) -> list[dict]:
     return list(by_arn.values())
 
 
-def _chain(rec: Recorder, ev: AccountEvidence, controls: list[Control], window: Window, archive: bool) -> None:
+def _chain(rec: Recorder, ev: AccountEvidence, controls: list[Control], window: Window, archive: bool,
+           witnesses: Witnesses | None) -> None:
     report = any(c.credential_report for c in controls)
     started = iam.start_credential_report(rec, ev.regions[0]) if report else None  # built while the rest is read
     cloudtrail.trail_details(rec, ev.trails)
@@ -175,6 +185,21 @@ def _chain(rec: Recorder, ev: AccountEvidence, controls: list[Control], window: 
             _archive_events(rec, ev, control, window)
         else:
             _events(rec, ev, control, groups, window)
+    if witnesses is not None:
+        _aws_word(rec, ev, witnesses)
+
+
+def _aws_word(rec: Recorder, ev: AccountEvidence, witnesses: Witnesses) -> None:
+    """Each metric filter's pattern tested by CloudWatch Logs itself (``rw:awsTest``) on the events that
+    decide rootwatch's verdict on it and up to ``SAMPLE`` of the account's own events of the window:
+    the judge compares AWS's answer with its engine's, event by event."""
+    own = list({json.dumps(e["event"], sort_keys=True): e["event"] for e in ev.events}.values())[:SAMPLE]
+    for f in ev.metric_filters:
+        pattern = MetricFilter(f).pattern
+        sent = list({json.dumps(e, sort_keys=True): e for e in [*witnesses(pattern), *own]}.items())[:MESSAGES]
+        if pattern and sent:
+            matched = logs.test_metric_filter(rec, f["rw:region"], pattern, [text for text, _ in sent])
+            f["rw:awsTest"] = {"events": [event for _, event in sent], "matched": matched}
 
 
 def _log_groups(ev: AccountEvidence) -> list[LogGroupRef]:

@@ -18,5 +18,16 @@ def filter_events(rec: Recorder, region: str, log_group: str, pattern: str, wind
     return None if pages is None else [e for page in pages for e in page.get("events", [])]
 
 
+def test_metric_filter(rec: Recorder, region: str, pattern: str, messages: list[str]) -> list[int] | None:
+    """Which of ``messages`` CloudWatch Logs itself says ``pattern`` matches (their indexes), read by
+    the message AWS echoes back: its ``eventNumber`` is documented only as "the event number"."""
+    page = rec.call(region, "logs", "TestMetricFilter", Link.FILTER_TEST, filterPattern=pattern,
+                    logEventMessages=messages)
+    if page is None:
+        return None
+    echoed = {m.get("eventMessage") for m in page.get("matches", [])}
+    return [i for i, message in enumerate(messages) if message in echoed]
+
+
 def _ms(moment) -> int:
     return int(moment.timestamp() * 1000)

@@ -7,6 +7,8 @@ Only the sandbox uses it; production code calls the real APIs unchanged. It serv
   ≤ 100, NextToken, ScanBy);
 - CloudWatch Logs ``FilterLogEvents`` over moto's stored log events, applying JSON filter patterns
   (which moto ignores) with rootwatch's own engine, time range inclusive, ``limit`` ≤ 10,000;
+- CloudWatch Logs ``TestMetricFilter`` (moto lacks it) with the same engine: 1 to 50 messages, each
+  match echoing its message and its 1-based event number;
 - SNS ``ListSubscriptionsByTopic``/``ListSubscriptions`` with ``PendingConfirmation`` for the
   subscriptions the organisation marks unconfirmed (moto confirms everything);
 - KMS ``Sign`` with ``MessageType=DIGEST`` (moto hashes the digest again, as if it were RAW);
@@ -95,6 +97,7 @@ class Bridge:
             "LookupEvents": self.lookup_events,
             "DescribeAlarmHistory": self.describe_alarm_history,
             "FilterLogEvents": self.filter_log_events,
+            "TestMetricFilter": self.test_metric_filter,
             "SignDigest": self.sign_digest,
             "ListAccounts": self.list_accounts,
         }
@@ -276,6 +279,15 @@ class Bridge:
                             "ingestionTime": ev.ingestion_time, "eventId": str(ev.event_id)}
                            for _, _, s, ev in page],
                 "searchedLogStreams": [], **({"nextToken": token} if token else {})}
+
+
+    def test_metric_filter(self, account: str, region: str, params: dict) -> dict:
+        messages = params.get("logEventMessages") or []
+        if not 1 <= len(messages) <= 50:
+            raise BridgeError("InvalidParameterException", "logEventMessages must hold 1 to 50 messages.")
+        matches = _matcher(params.get("filterPattern", ""))
+        return {"matches": [{"eventNumber": number, "eventMessage": message, "extractedValues": {}}
+                            for number, message in enumerate(messages, 1) if matches(message)]}
 
 
 def _root_row(account: str, records: list[Event], root: RootCredentials) -> str:
