@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from rootwatch.collect import Target
@@ -27,6 +28,7 @@ class Scope:
     regions: list[str]
     calls: list[RawCall]  # organization / region listing, evidence of what was in scope
     endpoint: str | None = None
+    now: datetime | None = None  # the audited world's clock when it is not ours: the sandbox's
 
 
 @contextmanager
@@ -55,7 +57,7 @@ def _sandbox_scope(params: RunParams, sb: Any) -> Scope:
     base = sb.session()
     rec = Recorder(Clients(base, sb.endpoint), "organization")
     regions = resolve_regions(rec, _regions(params), sb.region)
-    return Scope([Target(a.alias, base, a.role_arn) for a in chosen], regions, rec.calls, sb.endpoint)
+    return Scope([Target(a.alias, base, a.role_arn) for a in chosen], regions, rec.calls, sb.endpoint, sb.now)
 
 
 def _aws_scope(params: RunParams) -> Scope:

@@ -5,6 +5,8 @@ service and region."""
 from __future__ import annotations
 
 import threading
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -107,8 +109,39 @@ class Clients:
                 client = self.session.client(service, region_name=region, endpoint_url=self.endpoint_url,
                                              config=RETRIES, **(self.credentials or {}))
                 client.meta.events.register("before-send", _count_attempt)
+                if service == "cloudtrail":  # one client per account and region: the limit's own scope
+                    client.meta.events.register("before-call.cloudtrail.LookupEvents", Pace(LOOKUP_RATE).hook)
                 self._cache[key] = client
             return self._cache[key]
+
+
+LOOKUP_RATE = 2.0  # LookupEvents requests per second AWS allows per account and region (beyond it: throttled)
+
+
+class Pace:
+    """Requests spaced at most ``rate`` per second, whichever thread sends them. AWS throttles
+    LookupEvents beyond 2 per second per account and region; adaptive retries would recover, but a
+    history of 21 event names × regions × pages sent at once would spend its retries on throttling
+    (and record them as retried calls) instead of waiting its turn."""
+
+    def __init__(self, rate: float, clock: Callable[[], float] = time.monotonic,
+                 sleep: Callable[[float], None] = time.sleep) -> None:
+        self.interval, self.clock, self.sleep = 1 / rate, clock, sleep
+        self._next = float("-inf")
+        self._lock = threading.Lock()
+
+    def wait(self) -> None:
+        """Return when the next request may go: its turn is booked before sleeping, so threads queue."""
+        with self._lock:
+            now = self.clock()
+            turn = max(now, self._next)
+            self._next = turn + self.interval
+        if turn > now:
+            self.sleep(turn - now)
+
+    def hook(self, **_: Any) -> None:
+        """botocore's ``before-call`` event: every page of a paginated call passes here."""
+        self.wait()
 
 
 _ATTEMPTS = threading.local()  # HTTP attempts sent by this thread: botocore sends on the caller's thread
