@@ -434,6 +434,9 @@ LINK_OF_KIND = {Kind.TRAIL: Link.TRAIL, Kind.TRAIL_STATUS: Link.LOGGING, Kind.TR
                 Kind.TOPIC: Link.SUBSCRIBER, Kind.SUBSCRIPTION: Link.SUBSCRIBER}
 
 
+HISTORY_NEEDS = (Link.CHAIN_CHANGES, *CHAIN_LINKS)  # the changes, and today's state of every link
+
+
 def history_judge(ev: AccountEvidence, control: Control, catalog: Catalog | None = None,
                   peers: Mapping[str, AccountEvidence] | None = None) -> Callable[[Snapshot], dict[str, Status]]:
     """The judge of today as a judge of any past configuration: the snapshot becomes the account's
@@ -478,9 +481,10 @@ def _as_then(ev: AccountEvidence, snapshot: Snapshot) -> AccountEvidence:
 
 def chain_operation(ev: AccountEvidence, control: Control, catalog: Catalog | None = None,
                     peers: Mapping[str, AccountEvidence] | None = None) -> Operation | None:
-    """The chain over the window: None when its changes could not be read (no history to judge)."""
+    """The chain over the window: None when its changes, or today's state it is rebuilt from, could
+    not be read (undoing the changes from an unknown today gives no known past)."""
     history = ev.changes
-    if history is None or not ev.caller_arn or any(g.link is Link.CHAIN_CHANGES for g in ev.gaps):
+    if history is None or not ev.caller_arn or any(g.link in HISTORY_NEEDS for g in ev.gaps):
         return None
     state = today(ev.trails, ev.metric_filters, ev.alarms, ev.subscriptions)
     intervals = reconstruct(state, parse_changes(history.records), ev.window, history.as_of, history.coverage)
@@ -501,7 +505,7 @@ def judge_operation(ev: AccountEvidence, control: Control, op: Operation | None,
     files = tuple(f"raw/{c.filename}" for c in ev.calls if c.operation == "LookupEvents"
                   and (c.params.get("LookupAttributes") or [{}])[0].get("AttributeValue") in CHANGE_NAMES)
     if op is None:
-        unread = [g for g in ev.gaps if g.link in (Link.CHAIN_CHANGES, Link.IDENTITY)]
+        unread = [g for g in ev.gaps if g.link in HISTORY_NEEDS or g.link is Link.IDENTITY]
         reason = "; ".join(dict.fromkeys(_gap_text(g) for g in unread)) or "the chain's changes were not collected"
         finding.links = [LinkVerdict(Link.CHAIN_OPERATION, GAP, f"not evaluated: {reason}", "", files)]
         finding.status = GAP

@@ -59,3 +59,22 @@ def test_a_window_beyond_event_history_without_archive_is_a_gap_with_its_reason(
     rw2 = next(f for f in findings if f.check is Check.OPERATION)
     assert rw2.status == "GAP" and "unknown for 100.0 %" in rw2.links[0].reason
     assert rw2.notes == [f"not judged {window.start:%Y-%m-%d %H:%M} – {window.end:%Y-%m-%d %H:%M} UTC: {NO_ARCHIVE}"]
+
+
+def test_the_same_window_with_the_archive_is_read_from_the_trails_log_files(sandbox, catalog):
+    """Beyond event history, the archive answers: no part of the window is a gap for want of it, and
+    the changes after the window (the sandbox's quarter) are read from the trail's bucket and undone."""
+    window = Window(SANDBOX_NOW - timedelta(days=200), SANDBOX_NOW - timedelta(days=120))
+    control = catalog.control("4.3")
+    [ev] = collect([Target("healthy", sandbox.session(HEALTHY))], ["us-east-1"], window, [control],
+                   endpoint_url=sandbox.endpoint, archive=True, now=SANDBOX_NOW)
+    assert ev.changes.source == "archive" and ev.changes.coverage is None
+    assert sorted({r["eventName"] for r in ev.changes.records}) == [
+        "ConfirmSubscription", "PutMetricFilter", "StartLogging", "StopLogging", "Subscribe", "Unsubscribe"]
+    _, findings = workbook.judged([ev], [control], catalog)
+    rw2 = next(f for f in findings if f.check is Check.OPERATION)
+    assert not any(NO_ARCHIVE in n for n in rw2.notes)
+    # before the day-0 PutMetricFilter no record says what the filter was: judged, and not known
+    assert rw2.status == "GAP" and rw2.notes == [
+        f"not judged {window.start:%Y-%m-%d %H:%M} – {window.end:%Y-%m-%d %H:%M} UTC: the configuration then is "
+        "not fully known"]
