@@ -93,7 +93,7 @@ def test_chain_operation_is_a_finding_of_its_own_in_every_output(demo_run):
     assert any("RW-2" in json.dumps(f) for f in ocsf)
     html = (out / "report.html").read_text()
     assert "healthy (111111111111) — rootwatch test RW-2 (chain operated throughout, related to CIS 4.3): FAIL" in html
-    assert re.search(r'alt="The chain of healthy \(111111111111\) over [^"]*: trail operated', html)
+    assert re.search(r'alt="The chain of healthy \(111111111111\) over [^"]*: multi-region trail operated 100.0 %', html)
 
 
 def test_every_report_file_is_present(demo_run):
