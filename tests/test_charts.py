@@ -224,3 +224,27 @@ def test_the_pdf_tags_each_chart_with_its_alt_text(tmp_path):
     streams = [data] + [zlib.decompressobj().decompress(m) for m in re.findall(rb"stream\r?\n(.*?)endstream", data,
                                                                                 re.S) if m[:1] == b"x"]
     assert any(b"/Alt (Root events by hour: 7 events)" in s for s in streams)
+
+
+def test_the_chain_over_the_window_draws_each_link_and_says_its_numbers():
+    """Issue 19: a row per link (and the whole chain) of operated, broken and unknown spans; root events
+    as ticks, those inside a break apart; the alt text gives each row's shares."""
+    window = Window(datetime(2026, 7, 1, tzinfo=UTC), datetime(2026, 7, 11, tzinfo=UTC))
+    day = timedelta(days=1)
+    rows = [("logging", "PASS", 0, 2), ("logging", "FAIL", 2, 3), ("logging", "PASS", 3, 10),
+            ("whole chain", "GAP", 0, 1), ("whole chain", "PASS", 1, 2), ("whole chain", "FAIL", 2, 3),
+            ("whole chain", "PASS", 3, 10)]
+    intervals = pd.DataFrame([(link, status, window.start + a * day, window.start + b * day)
+                              for link, status, a, b in rows], columns=["link", "status", "start", "end"])
+    roots = pd.DataFrame({"time": [window.start + 2.5 * day, window.start + 5 * day], "in_break": [True, False]})
+    chart = charts.chain_operation(intervals, roots, window, "healthy (111111111111)")
+    assert chart.alt == ("The chain of healthy (111111111111) over 2026-07-01 to 2026-07-11, link by link: logging "
+                         "operated 90.0 %, broken 1 time (10.0 %), not known 0.0 %; whole chain operated 80.0 %, "
+                         "broken 1 time (10.0 %), not known 10.0 %. 2 root events the benchmark counts, 1 of them "
+                         "while the chain was broken (red ticks).")
+    ax = chart.figure.axes[0]
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["whole chain", "logging"]
+    ticks = [line for line in ax.get_lines() if line.get_gid() == charts.ROOT_TICKS]
+    assert [len(line.get_xdata()) for line in ticks] == [1, 1]
+    broken = [p for p in ax.patches if p.get_gid() == "operation-FAIL"]
+    assert len(broken) == 2

@@ -37,9 +37,9 @@ def demo_run(tmp_path_factory):
 def test_sandbox_run_judges_healthy_pass_and_drifted_fail(demo_run):
     done, out = demo_run
     assert done.returncode == 1, done.stderr
-    # healthy: the chain passes, its alarm coverage fails (one seeded root event raised no alarm);
-    # drifted: both fail
-    assert "1 PASS, 1 FAIL, 0 GAP over 2 account(s) and 1 control(s); rootwatch tests 0 PASS, 2 FAIL, 0 GAP (not in " \
+    # healthy: the chain passes, its alarm coverage fails (one seeded root event raised no alarm) and
+    # so does its operation over the window (a root event while the filter was narrowed); drifted: all fail
+    assert "1 PASS, 1 FAIL, 0 GAP over 2 account(s) and 1 control(s); rootwatch tests 0 PASS, 4 FAIL, 0 GAP (not in " \
            "the exit code)" in done.stdout and done.stdout.count("\n") == 1
     assert f"signed bundle: {out}" in done.stdout
     findings = {f["account_label"]: f for f in json.loads((out / "findings.json").read_text()) if f["check"] == "chain"}
@@ -70,6 +70,30 @@ def test_alarm_coverage_is_a_finding_of_its_own(demo_run):
     advice = html[html.rindex("healthy (111111111111) — rootwatch test RW-1 (alarm coverage, related to CIS 4.3)"):]
     section = advice.split("<h3")[0]  # up to the next heading
     assert "describe-alarm-history" in section and "nothing to do" not in section
+
+
+def test_chain_operation_is_a_finding_of_its_own_in_every_output(demo_run):
+    """Issue 19: healthy passes CIS 4.3 today, and RW-2 fails with the breaks and the root event inside,
+    in findings.json, the CSV, OCSF and the report (its chart's alt text in numbers)."""
+    _, out = demo_run
+    operated = {f["account_label"]: f for f in json.loads((out / "findings.json").read_text())
+                if f["check"] == "chain operated throughout"}
+    healthy = operated["healthy"]
+    assert healthy["key"] == "RW-2 chain operated throughout (4.3)" and healthy["status"] == "FAIL"
+    assert healthy["test"] == "RW-2" and healthy["related_control"] == "4.3" and healthy["remediation_notes"]
+    [link] = healthy["links"]
+    assert link["reason"].startswith("root events fell while the chain was broken: operated ")
+    assert all((out / e).is_file() for e in link["evidence"]) and len(link["evidence"]) == 19  # event names
+    assert healthy["notes"][0].split(" UTC root event ")[1].split(" fell while the chain was broken: broken ")[1]
+    assert any(n.startswith("logging: broken ") and "StopLogging" in n and "fixed by StartLogging" in n
+               for n in healthy["notes"])
+    csv = pd.read_csv(out / "findings.csv")
+    assert "RW-2" in " ".join(csv.astype(str).to_numpy().ravel())
+    ocsf = json.loads((out / "findings.ocsf.json").read_text())
+    assert any("RW-2" in json.dumps(f) for f in ocsf)
+    html = (out / "report.html").read_text()
+    assert "healthy (111111111111) — rootwatch test RW-2 (chain operated throughout, related to CIS 4.3): FAIL" in html
+    assert re.search(r'alt="The chain of healthy \(111111111111\) over [^"]*: multi-region trail operated 100.0 %', html)
 
 
 def test_every_report_file_is_present(demo_run):
@@ -181,7 +205,7 @@ def test_papermill_runs_the_notebook_directly(tmp_path):
                            str(ROOT / "notebooks" / "root_usage_evidence.ipynb"), str(tmp_path / "out.ipynb"),
                            "--no-progress-bar"], capture_output=True, text=True, timeout=300, check=False)
     assert done.returncode == 0, done.stderr[-3000:]
-    assert "CIS 1 PASS, 1 FAIL, 0 GAP; rootwatch tests 0 PASS, 2 FAIL, 0 GAP" in (tmp_path / "out.ipynb").read_text()
+    assert "CIS 1 PASS, 1 FAIL, 0 GAP; rootwatch tests 0 PASS, 4 FAIL, 0 GAP" in (tmp_path / "out.ipynb").read_text()
 
 
 @pytest.fixture

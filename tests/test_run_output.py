@@ -103,12 +103,13 @@ def test_the_sandbox_stops_on_sigterm_while_it_is_still_seeding(tmp_path):
 
 @pytest.mark.parametrize(("count", "code"), [(False, 0), (True, 1)])
 def test_rootwatchs_own_tests_count_in_the_exit_code_only_when_asked(tmp_path, count, code):
-    """The healthy sandbox account meets CIS 4.3 and fails rootwatch's alarm-coverage test (RW-1): a
-    scheduler hears the benchmark's verdict, unless the parameter file asks for rootwatch's tests too."""
+    """The healthy sandbox account meets CIS 4.3 and fails rootwatch's tests (RW-1 alarm coverage, RW-2 chain
+    operated throughout): a scheduler hears the benchmark's verdict, unless the parameter file asks for
+    rootwatch's tests too."""
     params = ("source: sandbox\naccounts: [healthy]\nregions: [us-east-1]\nwindow: last-90-days\n"
               f"pdf: {{renderer: none}}\ncount_rootwatch_tests: {str(count).lower()}\n")
     run = _start(tmp_path, params, "bundle")
     out, err = run.communicate(timeout=300)
     assert run.returncode == code, err
-    assert out.startswith("1 PASS, 0 FAIL, 0 GAP over 1 account(s) and 1 control(s); rootwatch tests 0 PASS, 1 FAIL")
+    assert out.startswith("1 PASS, 0 FAIL, 0 GAP over 1 account(s) and 1 control(s); rootwatch tests 0 PASS, 2 FAIL")
     assert ("(not in the exit code)" in out) is not count

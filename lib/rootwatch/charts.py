@@ -342,3 +342,51 @@ def hour_weekday(events: pd.DataFrame) -> Chart:
     peak = f"; the busiest: {days[day]} {hour:02d}:00 with {grid.iat[day, hour]}" if grid.to_numpy().any() else ""
     return Chart(fig, f"Root events by UTC hour and weekday: {_plural(int(grid.to_numpy().sum()), 'event')}, "
                       f"{night} between 22:00 and 06:00, {weekend} at weekends{peak}.")
+
+
+# --- the chain over the window (issue 19) ---------------------------------------------------------
+OPERATION_COLOURS = {"PASS": "#3a923a", "FAIL": "#d62728", "GAP": "#d9d9d9"}
+ROOT_TICKS = "root-in-window"  # gid of the root events' ticks
+
+
+def chain_operation(intervals: pd.DataFrame, roots: pd.DataFrame, window: Window, account: str) -> Chart:
+    """Each link of the chain (and the whole chain, the bottom row) as a row of intervals across the
+    window: operated (PASS), broken (FAIL) or not known (GAP); the root events the benchmark counts
+    as ticks above, red where they fell while the chain was broken. ``intervals``: ``link`` (its
+    title), ``status``, ``start``, ``end``, in row order; ``roots``: ``time``, ``in_break`` (bool).
+    Spans are drawn at least ``ALARM_MIN_WIDTH`` of the window wide: a break of minutes shows."""
+    rows = list(dict.fromkeys(intervals.link))
+    floor = ALARM_MIN_WIDTH * (pd.Timestamp(window.end) - pd.Timestamp(window.start))
+    total = pd.Timestamp(window.end) - pd.Timestamp(window.start)
+    with style():
+        fig, ax = _figure(0.9 + 0.32 * (len(rows) + 1))
+        for status, colour in OPERATION_COLOURS.items():
+            part = intervals[intervals.status == status]
+            spans = [_drawn(pd.Timestamp(b), pd.Timestamp(e), floor if status != "PASS" else pd.Timedelta(0),
+                            window) for b, e in zip(part.start, part.end)]
+            ax.barh([len(rows) - 1 - rows.index(r) for r in part.link], [w / DAY for _, w in spans],
+                    left=_num([b for b, _ in spans]) if spans else [], height=0.7, lw=0, color=colour,
+                    label={"PASS": "operated", "FAIL": "broken", "GAP": "not known"}[status], gid=f"operation-{status}")
+        missed = roots[roots.in_break.astype(bool)]
+        for subset, colour, label in ((roots[~roots.in_break.astype(bool)], "#333333", "root event"),
+                                      (missed, OPERATION_COLOURS["FAIL"], "root event while broken")):
+            ax.plot(_num(subset.time), np.full(len(subset), len(rows) - 0.1), ls="none", marker="|", ms=10,
+                    color=colour, gid=ROOT_TICKS, label=f"{label} ({len(subset)})", clip_on=False)
+        ax.set_yticks(range(len(rows)), [_short(r) for r in reversed(rows)])
+        ax.set_ylim(-0.6, len(rows) + 0.2)
+        _time_axis(ax, window)
+        ax.set_title(f"{_short(account)}: the chain over the window", loc="left")
+        fig.legend(loc="outside lower center", ncols=5, frameon=False, fontsize=8)
+    said = []
+    for row in rows:
+        part = intervals[intervals.link == row]
+        shares = {s: sum((pd.Timestamp(e) - pd.Timestamp(b) for b, e in zip(part.start[part.status == s],
+                                                                           part.end[part.status == s])),
+                         pd.Timedelta(0)) / total for s in OPERATION_COLOURS}
+        broken = int((part.status == "FAIL").sum())
+        said.append(f"{row} operated {shares['PASS'] * 100:.1f} %, broken {_plural(broken, 'time')} "
+                    f"({shares['FAIL'] * 100:.1f} %), not known {shares['GAP'] * 100:.1f} %")
+    alt = (f"The chain of {_short(account)} over {_window(window)}, link by link: {'; '.join(said)}. "
+           f"{_plural(len(roots), 'root event')} the benchmark counts, {len(missed)} of them while the chain was "
+           "broken (red ticks).")
+    return Chart(fig, alt)

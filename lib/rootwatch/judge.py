@@ -12,8 +12,9 @@ never a silent FAIL.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field, replace
+from datetime import timedelta
 
 from rootwatch.answers import answer
 from rootwatch.catalog import Catalog, Control, load_catalog
@@ -21,7 +22,10 @@ from rootwatch.collect import AccountEvidence
 from rootwatch.collect.evidence import Gap
 from rootwatch.coverage import MEANT_FOR
 from rootwatch.coverage import judge as judge_pattern
+from rootwatch.collect.changes import NAMES as CHANGE_NAMES
 from rootwatch.errors import PatternSyntaxError
+from rootwatch.history import (CHAIN, FAIL as BROKEN, Break, Kind, Operation, RootEvent, Snapshot, operation,
+                               parse_changes, reconstruct, today)
 from rootwatch.models import CHAIN_LINKS, Anchor, Check, Coverage, Finding, Link, LinkVerdict, Status, roll_up
 from rootwatch.patterns import compile_pattern
 from rootwatch.resources import Alarm, Arn, LogGroupRef, MetricFilter, Subscription, Trail
@@ -476,4 +480,133 @@ COVERAGE_ADVICE = {
            "confirm with the subscribers whether the notifications for the caught events arrived"],
     GAP: ["let the audit role read what this test needs (cloudwatch:DescribeAlarmHistory and logs:FilterLogEvents "
           "or cloudtrail:LookupEvents; policies/audit.json) and run again"],
+}
+
+
+# --- the chain over the window (issue 19): each past configuration judged by this same judge ------
+LINK_OF_KIND = {Kind.TRAIL: Link.TRAIL, Kind.TRAIL_STATUS: Link.LOGGING, Kind.TRAIL_SELECTORS: Link.MANAGEMENT_EVENTS,
+                Kind.LOG_GROUP: Link.LOG_GROUP, Kind.METRIC_FILTER: Link.METRIC_FILTER, Kind.ALARM: Link.ALARM,
+                Kind.TOPIC: Link.SUBSCRIBER, Kind.SUBSCRIPTION: Link.SUBSCRIBER}
+
+
+HISTORY_NEEDS = (Link.CHAIN_CHANGES, *CHAIN_LINKS)  # the changes, and today's state of every link
+
+
+def history_judge(ev: AccountEvidence, control: Control, catalog: Catalog | None = None,
+                  peers: Mapping[str, AccountEvidence] | None = None) -> Callable[[Snapshot], dict[str, Status]]:
+    """The judge of today as a judge of any past configuration: the snapshot becomes the account's
+    evidence as collection would have read it then, and ``judge_account`` decides. A resource the
+    history cannot tell makes its link (and every link after it that did not pass) a GAP: the
+    unknown one could have been the one that passed."""
+    catalog = catalog or load_catalog()
+
+    def judge(snapshot: Snapshot) -> dict[str, Status]:
+        past = _as_then(ev, snapshot)
+        finding = judge_account(past, control, catalog, {**(peers or {}), ev.account_id: past})
+        verdicts = {v.link: v.status for v in finding.links}
+        unknown = {LINK_OF_KIND[kind] for kind, _ in snapshot.unknown}
+        first = next((link for link in CHAIN_LINKS if link in unknown and verdicts.get(link) != PASS), None)
+        if first is not None:
+            verdicts.update({link: GAP for link in _from(first) if verdicts.get(link) != PASS})
+        return {link.id: status for link, status in verdicts.items()}
+
+    return judge
+
+
+def _as_then(ev: AccountEvidence, snapshot: Snapshot) -> AccountEvidence:
+    """The evidence as it would have been read over the snapshot's interval. No call was made then,
+    so there are no call files; a log group a trail delivered to is known to have existed, not to,
+    or neither (what collection says with a found, a not-found or an unreadable log group)."""
+    then = snapshot.as_collected()
+    groups = {(r.get("rw:region"), r.get("logGroupName")) for r in snapshot.of(Kind.LOG_GROUP)}
+    unknown = snapshot.unknown_of(Kind.LOG_GROUP)
+    gaps = []
+    for group in {g for g in (Trail(t).log_group for t in then["trails"]) if g and g.account_id == ev.account_id}:
+        why = unknown.get(f"{group.region}:{group.name}")
+        if why is not None:
+            gaps.append(Gap(ev.account_id, group.region, Link.LOG_GROUP, "logs", "history", "Unknown",
+                            f"log group {group.name}: {why}", ""))
+        elif (group.region, group.name) not in groups:
+            gaps.append(Gap(ev.account_id, group.region, Link.LOG_GROUP, "logs", "history",
+                            "ResourceNotFoundException", f"log group {group.name} did not exist then", ""))
+    subscriptions = [{**s, "rw:topicArn": s.get("rw:topicArn") or s.get("TopicArn")} for s in then["subscriptions"]]
+    return replace(ev, trails=then["trails"], metric_filters=then["metric_filters"], alarms=then["alarms"],
+                   subscriptions=subscriptions, calls=[], gaps=gaps)
+
+
+def chain_operation(ev: AccountEvidence, control: Control, catalog: Catalog | None = None,
+                    peers: Mapping[str, AccountEvidence] | None = None) -> Operation | None:
+    """The chain over the window: None when its changes, or today's state it is rebuilt from, could
+    not be read (undoing the changes from an unknown today gives no known past)."""
+    history = ev.changes
+    if history is None or not ev.caller_arn or any(g.link in HISTORY_NEEDS for g in ev.gaps):
+        return None
+    state = today(ev.trails, ev.metric_filters, ev.alarms, ev.subscriptions)
+    intervals = reconstruct(state, parse_changes(history.records), ev.window, history.as_of, history.coverage)
+    roots = [r for r in (RootEvent.from_record(e["event"]) for e in ev.events
+                         if e["control"] == control.id and control.reference.matches(e["event"])) if r is not None]
+    return operation(intervals, history_judge(ev, control, catalog, peers), ev.window, roots)
+
+
+def judge_operation(ev: AccountEvidence, control: Control, op: Operation | None, allowed: timedelta) -> Finding:
+    """rootwatch's test "the chain operated throughout the window": FAIL when a root event the
+    benchmark's pattern counts fell while the chain was broken (no alarm could have told anyone), or
+    when the chain was broken longer than ``allowed`` in all; GAP when the chain's history (or part
+    of the window) could not be read; PASS when every link held all along. Today's CIS verdict is
+    the chain finding's, untouched."""
+    finding = Finding(ev.account_id, ev.label, control.id, control.benchmark,
+                      f"{control.title}: the chain operated throughout the window", control.level, PASS, [],
+                      check=Check.OPERATION)
+    files = tuple(f"raw/{c.filename}" for c in ev.calls if c.operation == "LookupEvents"
+                  and (c.params.get("LookupAttributes") or [{}])[0].get("AttributeValue") in CHANGE_NAMES)
+    if op is None:
+        unread = [g for g in ev.gaps if g.link in HISTORY_NEEDS or g.link is Link.IDENTITY]
+        reason = "; ".join(dict.fromkeys(_gap_text(g) for g in unread)) or "the chain's changes were not collected"
+        finding.links = [LinkVerdict(Link.CHAIN_OPERATION, GAP, f"not evaluated: {reason}", "", files)]
+        finding.status = GAP
+        finding.remediation_notes = OPERATION_ADVICE[GAP]
+        return finding
+    chain = op.chain
+    missed = [r for r in op.root_events if r.brk.status == BROKEN]
+    broken = chain.broken_for
+    if missed:
+        status, reason = FAIL, f"root events fell while the chain was broken: {op.summary()}"
+    elif broken > allowed:
+        status, reason = FAIL, f"the chain was broken for {_span(broken)} (allowed: {_span(allowed)}); {op.summary()}"
+    elif chain.unknown:
+        status, reason = GAP, f"part of the window could not be judged; {op.summary()}"
+    else:
+        status, reason = PASS, f"every link held throughout the window; {op.summary()}"
+    finding.links = [LinkVerdict(Link.CHAIN_OPERATION, status, reason, "", files)]
+    finding.notes = [f"{r.event.time:%Y-%m-%d %H:%M:%S} UTC root event {r.event.event_id or '(no id)'} fell while "
+                     f"the chain was broken: {_break_text(r.brk)}" for r in missed]
+    finding.notes += [f"{Link(link).title if link != CHAIN else 'chain'}: {_break_text(b)}"
+                      for link, lo in op.links.items() if link != CHAIN for b in lo.failed]
+    finding.notes += [f"not judged {b.start:%Y-%m-%d %H:%M} – {b.end:%Y-%m-%d %H:%M} UTC: "
+                      f"{b.reason or 'the configuration then is not fully known'}"
+                      for b in chain.breaks if b.status == GAP]
+    finding.status = status
+    finding.remediation_notes = OPERATION_ADVICE.get(status, [])
+    return finding
+
+
+def _break_text(b: Break) -> str:
+    broke = "; ".join(map(str, b.broken_by)) or "broken since the window began"
+    fixed = "; ".join(map(str, b.fixed_by)) or "not fixed within the window"
+    return (f"broken {b.start:%Y-%m-%d %H:%M} – {b.end:%Y-%m-%d %H:%M} UTC ({_span(b.duration)}), "
+            f"broken by {broke}, fixed by {fixed}")
+
+
+def _span(delta: timedelta) -> str:
+    hours = delta.total_seconds() / 3600
+    return f"{hours:.1f} h" if hours < 48 else f"{hours / 24:.1f} days"
+
+
+OPERATION_ADVICE = {
+    FAIL: ["for each break, ask who made the change that broke the chain and why (its event names the caller and "
+           "address), and whether the root activity inside it was expected: no alarm could have reported it",
+           "restrict who may change the chain (cloudtrail:StopLogging, logs:PutMetricFilter, logs:DeleteMetricFilter, "
+           "cloudwatch:PutMetricAlarm, cloudwatch:DisableAlarmActions, sns:Unsubscribe) with a service control policy"],
+    GAP: ["let the audit role call cloudtrail:LookupEvents (policies/audit.json), or read a window within event "
+          "history's 90 days, or read the trails' archive (event_source: archive), and run again"],
 }

@@ -83,6 +83,8 @@ class Link(Enum):
     FILTER_TEST = "filter-test", "AWS's own test of the metric filter"
     CREDENTIAL_REPORT = "credential-report", "IAM credential report"
     ALARM_COVERAGE = "alarm-coverage", "alarm coverage"
+    CHAIN_CHANGES = "chain-changes", "changes to the chain"  # the window's management events that change it
+    CHAIN_OPERATION = "chain-operation", "chain operated throughout"
     NAMES_IN_USE = "names-in-use", "names in use"
     REMEDIATION = "remediation", "remediation change"
 
@@ -103,6 +105,7 @@ class Check(StrEnum):
 
     CHAIN = "chain"  # every link of the chain is in place: the benchmark's control itself
     ALARM_COVERAGE = "alarm coverage"  # the alarm fired for every event the filter counted
+    OPERATION = "chain operated throughout"  # every link held over the whole window, not only today
 
     @property
     def test_id(self) -> str | None:
@@ -111,7 +114,7 @@ class Check(StrEnum):
         return ROOTWATCH_TESTS.get(self)
 
 
-ROOTWATCH_TESTS = {Check.ALARM_COVERAGE: "RW-1"}
+ROOTWATCH_TESTS = {Check.ALARM_COVERAGE: "RW-1", Check.OPERATION: "RW-2"}
 
 
 @dataclass(frozen=True)

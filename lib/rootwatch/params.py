@@ -26,7 +26,8 @@ SOURCES = ("sandbox", "aws")
 # read by `rootwatch run` or remediate, never by the notebook
 RUN_KEYS = ("signing", "pdf", "archive", "remediate", "report", "count_rootwatch_tests")
 DEFAULTS: dict[str, Any] = {"profile": None, "accounts": [], "organization": None, "controls": None,
-                            "benchmark": None, "out_dir": None, "event_source": "logs"}
+                            "benchmark": None, "out_dir": None, "event_source": "logs",
+                            "max_chain_broken_hours": 0}
 EVENT_SOURCES = ("logs", "archive")  # the log group (or event history), or the trails' S3 log files
 REQUIRED = ("source", "regions", "window")
 KEYS = (*REQUIRED, *DEFAULTS)
@@ -52,6 +53,12 @@ class RunParams:
     benchmark: str | None = None
     out_dir: str | None = None
     event_source: str = "logs"
+    # rootwatch test RW-2: how long in all the chain may have been broken over the window before it fails
+    max_chain_broken_hours: float = 0
+
+    @property
+    def max_chain_broken(self) -> timedelta:
+        return timedelta(hours=self.max_chain_broken_hours)
 
     def profiles(self) -> list[str]:
         """The profiles named as accounts (``profile:NAME``)."""
@@ -82,10 +89,15 @@ class RunParams:
         if values["event_source"] not in EVENT_SOURCES:
             raise ParameterError(f"event_source {values['event_source']!r} is not one of {', '.join(EVENT_SOURCES)}",
                                  "logs reads the log group (or event history); archive reads the trails' S3 files")
+        allowed = values["max_chain_broken_hours"]
+        if isinstance(allowed, bool) or not isinstance(allowed, int | float) or not 0 <= allowed <= 24 * 3650:
+            raise ParameterError(f"max_chain_broken_hours {allowed!r} is not a number of hours (0 or more)",
+                                 "0: any time the chain was broken over the window fails rootwatch test RW-2")
         return cls(source=source, regions=_regions(values["regions"]), window=window, window_label=label,
                    profile=_optional_str(values, "profile"), accounts=accounts, organization=organization,
                    controls=_strings(values, "controls"), benchmark=_optional_str(values, "benchmark"),
-                   out_dir=_optional_str(values, "out_dir"), event_source=values["event_source"])
+                   out_dir=_optional_str(values, "out_dir"), event_source=values["event_source"],
+                   max_chain_broken_hours=allowed)
 
 
 MAX_FILE_BYTES = 1 << 20  # a parameter file is a screenful; a megabyte is no parameter file

@@ -7,12 +7,13 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from rootwatch.collect import Target
 from rootwatch.collect.evidence import RawCall, Recorder
 from rootwatch.collect.organization import organization_scope, resolve_regions
-from rootwatch.collect.session import Clients, make_session, preflight
+from rootwatch.collect.session import LOOKUP_RATE, Clients, make_session, preflight
 from rootwatch.errors import ParameterError
 from rootwatch.extras import require
 from rootwatch.params import RunParams
@@ -27,6 +28,8 @@ class Scope:
     regions: list[str]
     calls: list[RawCall]  # organization / region listing, evidence of what was in scope
     endpoint: str | None = None
+    now: datetime | None = None  # the audited world's clock when it is not ours: the sandbox's
+    lookup_rate: float | None = LOOKUP_RATE  # LookupEvents per second: AWS's limit; the sandbox sets none
 
 
 @contextmanager
@@ -55,7 +58,7 @@ def _sandbox_scope(params: RunParams, sb: Any) -> Scope:
     base = sb.session()
     rec = Recorder(Clients(base, sb.endpoint), "organization")
     regions = resolve_regions(rec, _regions(params), sb.region)
-    return Scope([Target(a.alias, base, a.role_arn) for a in chosen], regions, rec.calls, sb.endpoint)
+    return Scope([Target(a.alias, base, a.role_arn) for a in chosen], regions, rec.calls, sb.endpoint, sb.now, None)
 
 
 def _aws_scope(params: RunParams) -> Scope:

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import json
 import sys
-from dataclasses import dataclass
-from datetime import UTC, datetime
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +22,8 @@ from rootwatch.collect import AccountEvidence, collect
 from rootwatch.collect.evidence import RawCall, write_raw
 from rootwatch.coverage import witnesses
 from rootwatch.display import heading, show, show_chart
-from rootwatch.judge import judge_alarm_coverage, judge_all
+from rootwatch.history import CHAIN, FAIL, Operation
+from rootwatch.judge import chain_operation, judge_alarm_coverage, judge_all, judge_operation
 from rootwatch.models import Check, Finding, Link, Role, Status, dump_findings, tally
 from rootwatch.params import RunParams
 from rootwatch.remediate.plan import advise, plan_account
@@ -48,6 +50,8 @@ class EvidenceRun:
     finished: datetime
     caller_arns: dict[str, str | None]
     scope_calls: list[RawCall]  # organization / region listing, evidence of what was in scope
+    # per account id, the root-usage chain over the window (None: its changes could not be read)
+    operations: dict[str, Operation | None] = field(default_factory=dict)
 
     # --- tables -----------------------------------------------------------------------
     def scope(self) -> pd.DataFrame:
@@ -155,6 +159,48 @@ class EvidenceRun:
         return charts.root_events_heatmap(self.frames["root_events"], self.frames["alarm_coverage"],
                                           {a: self._label(a) for a in self.accounts()}, self.params.window)
 
+    # --- the chain over the window (rootwatch test RW-2) ------------------------------------
+    def operation(self, account: str) -> Operation | None:
+        return self.operations.get(self._account_id(account))
+
+    def chain_intervals(self, account: str) -> pd.DataFrame:
+        """Per link (then the whole chain), the window cut into operated, broken and unknown spans."""
+        op = self.operation(account)
+        rows = []
+        for link, lo in (op.links.items() if op else []):
+            title = "whole chain" if link == CHAIN else Link(link).title
+            at = op.window.start
+            for b in lo.breaks:
+                rows += [(title, "PASS", at, b.start)] if b.start > at else []
+                rows.append((title, b.status, b.start, b.end))
+                at = b.end
+            rows += [(title, "PASS", at, op.window.end)] if at < op.window.end else []
+        return pd.DataFrame(rows, columns=["link", "status", "start", "end"])
+
+    def chain_breaks(self, account: str) -> pd.DataFrame:
+        """Every span a link did not operate: who broke it, when and from where, and who fixed it."""
+        op = self.operation(account)
+        rows = [(Link(link).title, b.status, b.start, b.end, str(b.end - b.start),
+                 "; ".join(map(str, b.broken_by)) or "(since the window began)",
+                 "; ".join(map(str, b.fixed_by)) or "(not within the window)", b.reason)
+                for link, lo in (op.links.items() if op else []) if link != CHAIN for b in lo.breaks]
+        return pd.DataFrame(rows, columns=["link", "status", "from", "to", "for", "broken by", "fixed by", "why unknown"])
+
+    def chain_roots(self, account: str) -> pd.DataFrame:
+        """The window's root events the benchmark's pattern counts, each with whether it fell while the
+        chain was broken."""
+        op, events = self.operation(account), self._events(account)
+        missed = {r.event.event_id for r in (op.root_events if op else []) if r.brk.status == FAIL}
+        counted = events[events.reference_counts.astype(bool)]
+        return pd.DataFrame({"time": counted.time, "event_id": counted.event_id, "event_name": counted.event_name,
+                             "in_break": counted.event_id.isin(missed)}).reset_index(drop=True)
+
+    def chart_chain_operation(self, account: str) -> charts.Chart | None:
+        if self.operation(account) is None:
+            return None
+        return charts.chain_operation(self.chain_intervals(account), self.chain_roots(account), self.params.window,
+                                      self._label(account))
+
     # --- notebook sections (display one table or chart per account, under an escaped heading) --
     def show_scope(self) -> None:
         show(self.scope().reset_index())
@@ -209,6 +255,19 @@ class EvidenceRun:
         show(self.coverage_summary())
         uncovered = self.uncovered()
         show(uncovered if len(uncovered) else pd.DataFrame({"uncovered": ["none: every counted event raised an alarm"]}))
+
+    def show_chain_operation(self) -> None:
+        """Per account: rootwatch test RW-2's verdict, the chart of the chain over the window, and each break."""
+        for f in self.findings:
+            if f.check != Check.OPERATION:
+                continue
+            heading(f"{f.account_label} ({f.account_id}) — {f.name}: {f.status}")
+            show(_links(f))
+            chart = self.chart_chain_operation(f.account_id)
+            if chart is not None:
+                show_chart(chart)
+                breaks = self.chain_breaks(f.account_id)
+                show(breaks if len(breaks) else pd.DataFrame({"breaks": ["none: every link held all along"]}))
 
     def show_gaps(self) -> None:
         gaps = self.gaps()
@@ -317,40 +376,58 @@ def start(parameters: dict[str, Any]) -> EvidenceRun:
     with opened(params) as scope:
         evidence = collect(scope.targets, scope.regions, params.window, controls, endpoint_url=scope.endpoint,
                            progress=_progress_bars(), archive=params.event_source == "archive",
-                           witnesses=witnesses(controls, catalog) if params.source == "aws" else None)
-    built, findings = judged(evidence, controls, catalog)
+                           witnesses=witnesses(controls, catalog) if params.source == "aws" else None, now=scope.now,
+                           lookup_rate=scope.lookup_rate)
+    operations = chain_operations(evidence, controls, catalog)
+    built, findings = judged(evidence, controls, catalog, params.max_chain_broken, operations)
     return EvidenceRun(params, controls, evidence, built, findings, started,
-                       datetime.now(UTC), {e.account_id: e.caller_arn for e in evidence}, scope.calls)
+                       datetime.now(UTC), {e.account_id: e.caller_arn for e in evidence}, scope.calls, operations)
 
 
-def judged(evidence: list[AccountEvidence], controls: list[Control],
-           catalog: Catalog) -> tuple[dict[str, pd.DataFrame], list[Finding]]:
-    """The frames of the evidence and every finding, alarm coverage included; each failing chain
-    finding with its part of the remediation plan (what ``rootwatch remediate`` would do)."""
+def chain_operations(evidence: list[AccountEvidence], controls: list[Control],
+                     catalog: Catalog) -> dict[str, Operation | None]:
+    """Per account, the root-usage chain over the window, each past configuration judged as today's."""
+    root = with_role(controls, Role.ROOT_USAGE)
+    peers = {ev.account_id: ev for ev in evidence}
+    return {ev.account_id: chain_operation(ev, root, catalog, peers) for ev in evidence} if root else {}
+
+
+def judged(evidence: list[AccountEvidence], controls: list[Control], catalog: Catalog,
+           allowed: timedelta = timedelta(0), operations: Mapping[str, Operation | None] | None = None,
+           ) -> tuple[dict[str, pd.DataFrame], list[Finding]]:
+    """The frames of the evidence and every finding, rootwatch's tests included; each failing chain
+    finding with its part of the remediation plan (what ``rootwatch remediate`` would do).
+    ``allowed``: how long the chain may have been broken over the window (RW-2)."""
     built = frames.build_all(evidence, controls)
     findings = judge_all(evidence, controls, catalog)
     by_id = {c.id: c for c in controls}
     for ev in evidence:
         advise(findings, plan_account(ev, findings, by_id, notify=[]))
-    return built, _with_alarm_coverage(findings, evidence, controls, built)
+    if operations is None:
+        operations = chain_operations(evidence, controls, catalog)
+    return built, _with_rootwatch_tests(findings, evidence, controls, built, operations, allowed)
 
 
-def _with_alarm_coverage(findings: list[Finding], evidence: list[AccountEvidence], controls: list[Control],
-                         built: dict[str, pd.DataFrame]) -> list[Finding]:
-    """Each account's alarm-coverage finding right after its root-usage finding."""
+def _with_rootwatch_tests(findings: list[Finding], evidence: list[AccountEvidence], controls: list[Control],
+                          built: dict[str, pd.DataFrame], operations: Mapping[str, Operation | None],
+                          allowed: timedelta) -> list[Finding]:
+    """Each account's alarm-coverage finding and, when its changes were collected, its operating
+    finding right after its root-usage finding."""
     root = with_role(controls, Role.ROOT_USAGE)
     if root is None:
         return findings
     cov, events = built["alarm_coverage"], built["root_events"]
     unseen = events[~events.counted.astype(bool) & events.reference_counts.astype(bool)].account_id.value_counts()
-    extra = {ev.account_id: judge_alarm_coverage(ev, root, cov[cov.account_id == ev.account_id].to_dict("records"),
-                                                 int(unseen.get(ev.account_id, 0)))
+    extra = {ev.account_id: [judge_alarm_coverage(ev, root, cov[cov.account_id == ev.account_id].to_dict("records"),
+                                                  int(unseen.get(ev.account_id, 0)))]
+             + ([judge_operation(ev, root, operations.get(ev.account_id), allowed)]
+                if ev.changes is not None or not ev.caller_arn else [])  # an unread account: its history is a gap
              for ev in evidence}
     out = []
     for f in findings:
         out.append(f)
         if f.control == root.id:
-            out.append(extra[f.account_id])
+            out.extend(extra[f.account_id])
     return out
 
 

@@ -49,7 +49,8 @@ def test_every_call_is_kept_with_what_produced_it(evidence, tmp_path):
         assert expected in operations
     paths = write_raw(ev.calls, tmp_path)
     assert len(paths) == len(ev.calls)
-    kept = json.loads((tmp_path / ev.calls[-1].filename).read_text())
+    events = next(c for c in reversed(ev.calls) if c.operation == "FilterLogEvents")  # the changes are read after
+    kept = json.loads((tmp_path / events.filename).read_text())
     assert kept["call"]["operation"] == "FilterLogEvents" and kept["call"]["account_id"] == HEALTHY
     assert kept["call"]["params"]["filterPattern"] == '{ $.userIdentity.type = "Root" }'
     assert kept["responses"][0]["events"] and kept["responses"][0]["ResponseMetadata"]["HTTPStatusCode"] == 200

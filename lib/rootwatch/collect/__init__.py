@@ -15,6 +15,7 @@ import json
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from functools import partial
 from typing import Any
 
@@ -23,10 +24,11 @@ import boto3
 from rootwatch.archive import S3Archive, scan
 from rootwatch.catalog import Control
 from rootwatch.collect import cloudtrail, cloudwatch, iam, logs, sns
+from rootwatch.collect.changes import ChangeHistory, change_history
 from rootwatch.collect.evidence import Gap, RawCall, Recorder
-from rootwatch.collect.session import Clients
+from rootwatch.collect.session import LOOKUP_RATE, Clients
 from rootwatch.errors import ArchiveError
-from rootwatch.models import Link, Window
+from rootwatch.models import Link, Role, Window
 from rootwatch.resources import Alarm, Arn, LogGroupRef, MetricFilter, Topic, Trail
 
 Progress = Callable[[str, int, int], None]  # (stage, done, total)
@@ -73,24 +75,29 @@ class AccountEvidence:
     events: list[dict] = field(default_factory=list)
     archive_scans: list[dict] = field(default_factory=list)  # what each trail-bucket scan read, skipped, matched
     credential_report: str | None = None  # IAM's CSV, when a control asks for it
+    changes: ChangeHistory | None = None  # the chain's changes over the window (root-usage control only)
     calls: list[RawCall] = field(default_factory=list)
     gaps: list[Gap] = field(default_factory=list)
 
 
 def collect(targets: Iterable[Target], regions: list[str], window: Window, controls: list[Control],
             endpoint_url: str | None = None, progress: Progress | None = None, concurrency: int = 16,
-            clients: Clients | None = None, archive: bool = False,
-            witnesses: Witnesses | None = None) -> list[AccountEvidence]:
+            clients: Clients | None = None, archive: bool = False, witnesses: Witnesses | None = None,
+            now: datetime | None = None, lookup_rate: float | None = LOOKUP_RATE) -> list[AccountEvidence]:
     """Collect every target on a bounded pool of threads, stage by stage: identities (one task per
     account), trails (one per account x region), then the rest of each account's chain. One account
     failing never stops the others: its failure is a gap. ``clients`` replaces the sessions' own
     clients (tests pass botocore-stubbed ones). ``archive``: read each control's events from the
     trails' S3 log files instead of the log group (windows older than the log group keeps).
     ``witnesses``: ask AWS's TestMetricFilter, for each metric filter, about the events deciding its
-    verdict and a sample of the account's own events (``source: aws``: AWS's word beside the engine's)."""
+    verdict and a sample of the account's own events (``source: aws``: AWS's word beside the engine's).
+    ``now``: the audited world's clock (the sandbox's), where event history's 90 days end; default ours.
+    ``lookup_rate``: LookupEvents per second per account and region, AWS's limit by default; None for an
+    endpoint that sets none (the sandbox), where pacing would only add ten seconds per account."""
     say = progress or (lambda stage, done, total: None)
     targets = list(targets)
-    recorders = [Recorder(clients or Clients(t.session, endpoint_url), t.provisional_id) for t in targets]
+    recorders = [Recorder(clients or Clients(t.session, endpoint_url, lookup_rate=lookup_rate), t.provisional_id)
+                 for t in targets]
     evidence: list[AccountEvidence] = []
     with ThreadPoolExecutor(max_workers=max(1, concurrency)) as pool:
         identities = _stage(pool, "identity", say, [
@@ -104,7 +111,7 @@ def collect(targets: Iterable[Target], regions: list[str], window: Window, contr
         per_account = iter(listed)
         for rec, ev in readable:
             ev.trails = _merge_trails([next(per_account) for _ in regions])
-        _stage(pool, "chain", say, [partial(_chain, rec, ev, controls, window, archive, witnesses)
+        _stage(pool, "chain", say, [partial(_chain, rec, ev, controls, window, archive, witnesses, now)
                                     for rec, ev in readable])
     for rec, ev in zip(recorders, evidence):
         ev.calls, ev.gaps = sorted(rec.calls, key=lambda c: c.seq), rec.gaps
@@ -112,9 +119,10 @@ def collect(targets: Iterable[Target], regions: list[str], window: Window, contr
 
 
 def collect_account(target: Target, regions: list[str], window: Window, controls: list[Control],
-                    endpoint_url: str | None = None, clients: Clients | None = None) -> AccountEvidence:
+                    endpoint_url: str | None = None, clients: Clients | None = None,
+                    now: datetime | None = None) -> AccountEvidence:
     """One account (a convenience over ``collect``)."""
-    return collect([target], regions, window, controls, endpoint_url, concurrency=4, clients=clients)[0]
+    return collect([target], regions, window, controls, endpoint_url, concurrency=4, clients=clients, now=now)[0]
 
 
 def _stage(pool: ThreadPoolExecutor, name: str, say: Progress, tasks: list[Callable[[], Any]]) -> list[Any]:
@@ -147,7 +155,7 @@ def assume(rec: Recorder, target: Target, region: str, endpoint_url: str | None)
     creds = response["Credentials"]
     rec.clients = Clients(target.session, endpoint_url, {
         "aws_access_key_id": creds["AccessKeyId"], "aws_secret_access_key": creds["SecretAccessKey"],
-        "aws_session_token": creds["SessionToken"]})
+        "aws_session_token": creds["SessionToken"]}, rec.clients.lookup_rate)
     return True
 
 
@@ -169,7 +177,7 @@ def _merge_trails(per_region: list[list[dict]]) -> list[dict]:
 
 
 def _chain(rec: Recorder, ev: AccountEvidence, controls: list[Control], window: Window, archive: bool,
-           witnesses: Witnesses | None) -> None:
+           witnesses: Witnesses | None, now: datetime | None) -> None:
     report = any(c.credential_report for c in controls)
     started = iam.start_credential_report(rec, ev.regions[0]) if report else None  # built while the rest is read
     cloudtrail.trail_details(rec, ev.trails)
@@ -187,6 +195,9 @@ def _chain(rec: Recorder, ev: AccountEvidence, controls: list[Control], window: 
             _events(rec, ev, control, groups, window)
     if witnesses is not None:
         _aws_word(rec, ev, witnesses)
+    if any(c.role is Role.ROOT_USAGE for c in controls):  # after today's state is read: changes up to now undo it
+        ev.changes = change_history(rec, ev.account_id, ev.regions, ev.trails, window, now or datetime.now(UTC),
+                                    archive)
 
 
 def _aws_word(rec: Recorder, ev: AccountEvidence, witnesses: Witnesses) -> None:

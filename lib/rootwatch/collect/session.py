@@ -5,6 +5,8 @@ service and region."""
 from __future__ import annotations
 
 import threading
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -85,6 +87,7 @@ def preflight_all(session: boto3.Session, profile: str | None, profiles: list[st
             future.result()
 
 
+LOOKUP_RATE = 2.0  # LookupEvents requests per second AWS allows per account and region (beyond it: throttled)
 _SESSION_LOCK = threading.Lock()  # boto3 sessions are not thread-safe; the clients they make are
 
 
@@ -98,6 +101,7 @@ class Clients:
     session: boto3.Session
     endpoint_url: str | None = None
     credentials: dict[str, str] | None = field(default=None, repr=False)  # an assumed role's keys: never shown
+    lookup_rate: float | None = LOOKUP_RATE  # LookupEvents per second; None: unpaced (the sandbox sets no limit)
     _cache: dict[tuple[str, str], Any] = field(default_factory=dict)
 
     def get(self, service: str, region: str) -> Any:
@@ -107,8 +111,37 @@ class Clients:
                 client = self.session.client(service, region_name=region, endpoint_url=self.endpoint_url,
                                              config=RETRIES, **(self.credentials or {}))
                 client.meta.events.register("before-send", _count_attempt)
+                if service == "cloudtrail" and self.lookup_rate:  # one client per account and region: the limit's scope
+                    client.meta.events.register("before-call.cloudtrail.LookupEvents", Pace(self.lookup_rate).hook)
                 self._cache[key] = client
             return self._cache[key]
+
+
+
+class Pace:
+    """Requests spaced at most ``rate`` per second, whichever thread sends them. AWS throttles
+    LookupEvents beyond 2 per second per account and region; adaptive retries would recover, but a
+    history of 21 event names × regions × pages sent at once would spend its retries on throttling
+    (and record them as retried calls) instead of waiting its turn."""
+
+    def __init__(self, rate: float, clock: Callable[[], float] = time.monotonic,
+                 sleep: Callable[[float], None] = time.sleep) -> None:
+        self.interval, self.clock, self.sleep = 1 / rate, clock, sleep
+        self._next = float("-inf")
+        self._lock = threading.Lock()
+
+    def wait(self) -> None:
+        """Return when the next request may go: its turn is booked before sleeping, so threads queue."""
+        with self._lock:
+            now = self.clock()
+            turn = max(now, self._next)
+            self._next = turn + self.interval
+        if turn > now:
+            self.sleep(turn - now)
+
+    def hook(self, **_: Any) -> None:
+        """botocore's ``before-call`` event: every page of a paginated call passes here."""
+        self.wait()
 
 
 _ATTEMPTS = threading.local()  # HTTP attempts sent by this thread: botocore sends on the caller's thread

@@ -207,6 +207,61 @@ def account_events(account_id: str, region: str, seed: int, now: datetime, days:
     return sorted(events, key=lambda e: e["eventTime"])
 
 
+@dataclass(frozen=True)
+class Chain:
+    """The names a sandbox account's chain history changes, as seeded."""
+
+    trail_arn: str
+    log_group: str
+    filter_name: str
+    filter_pattern: str
+    metric: tuple[str, str]  # (namespace, name)
+    topic_arn: str
+    protocol: str
+    endpoint: str
+    subscription_arn: str  # today's (the confirmed re-subscription's)
+
+
+def chain_history(account_id: str, region: str, seed: int, now: datetime, steps: list[dict], chain: Chain,
+                  days: int = DAYS) -> list[Event]:
+    """The management events that changed the chain over the window (``history`` in
+    organisation.yaml): each step on a day of the 90-day plan, by an operator from the office, as
+    CloudTrail writes it. A generator of its own (``seed``), so the account's other records stay
+    as they were. The last step of each kind leaves the chain as it is seeded today."""
+    gen = _Gen(account_id, region, seed, now, days)
+    ops = gen.user("bob")
+    transform = [{"metricName": chain.metric[1], "metricNamespace": chain.metric[0], "metricValue": "1"}]
+    removed = f"{chain.topic_arn}:{gen.uuid()}"  # the subscriber removed, under its own ARN
+
+    def filter_put(pattern: str) -> dict[str, Any]:
+        return {"logGroupName": chain.log_group, "filterName": chain.filter_name, "filterPattern": pattern,
+                "metricTransformations": transform}
+
+    made: dict[str, Callable[[datetime, dict], list[Event]]] = {
+        "stop-logging": lambda t, _: [gen.base(t, ops, "cloudtrail.amazonaws.com", "StopLogging", readOnly=False,
+                                               requestParameters={"name": chain.trail_arn})],
+        "start-logging": lambda t, _: [gen.base(t, ops, "cloudtrail.amazonaws.com", "StartLogging", readOnly=False,
+                                                requestParameters={"name": chain.trail_arn})],
+        "put-filter": lambda t, step: [gen.base(t, ops, "logs.amazonaws.com", "PutMetricFilter", readOnly=False,
+                                                requestParameters=filter_put(step.get("pattern",
+                                                                                      chain.filter_pattern)))],
+        "unsubscribe": lambda t, _: [gen.base(t, ops, "sns.amazonaws.com", "Unsubscribe", readOnly=False,
+                                              requestParameters={"subscriptionArn": removed})],
+        "subscribe": lambda t, _: [
+            gen.base(t, ops, "sns.amazonaws.com", "Subscribe", readOnly=False,
+                     requestParameters={"topicArn": chain.topic_arn, "protocol": chain.protocol,
+                                        "endpoint": chain.endpoint},
+                     responseElements={"subscriptionArn": "pending confirmation"}),
+            gen.base(t + timedelta(minutes=12), ops, "sns.amazonaws.com", "ConfirmSubscription", readOnly=False,
+                     requestParameters={"topicArn": chain.topic_arn, "token": gen.uuid().replace("-", "")},
+                     responseElements={"subscriptionArn": chain.subscription_arn})],
+        "disable-alarm-actions": lambda t, step: [gen.base(t, ops, "monitoring.amazonaws.com", "DisableAlarmActions",
+                                                           readOnly=False,
+                                                           requestParameters={"alarmNames": [step["alarm"]]})],
+    }
+    return [e for step in steps for e in made[step["change"]](gen.at(step["day"]), step)]
+
+
 def event_time(event: Event) -> datetime:
     """The record's eventTime (as ``_Gen.base`` writes it: ``2026-09-01T10:00:00Z``), in UTC; parsed
     by fromisoformat, fifty times faster than strptime: seeding and the bridge read it for every record."""

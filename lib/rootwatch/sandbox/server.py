@@ -259,6 +259,7 @@ class Sandbox:
             self._seed_trail(client, spec)
             records = ev.account_events(spec["id"], self.region, spec["activity"]["seed"], self.now, self.days,
                                         hostile=spec["activity"].get("hostile", False))
+            records = sorted(records + self._history(client, spec, topics), key=lambda e: e["eventTime"])
             self.state.records[spec["id"]] = records
             self.state.root[spec["id"]] = RootCredentials(**spec.get("root", {}))
             self._seed_log_events(spec, records)
@@ -269,6 +270,22 @@ class Sandbox:
                     metricTransformations=[{"metricName": f["metric"], "metricNamespace": f["namespace"],
                                             "metricValue": "1"}])
             self._seed_alarms(client, spec, topics, records)
+
+    def _history(self, client: Any, spec: dict, topics: dict[str, str]) -> list[dict]:
+        """The chain's changes over the window (``history``), named after what was seeded: the root
+        alarm's filter and its topic's first subscriber, whose ARN today's re-subscription returns."""
+        steps = spec.get("history") or []
+        if not steps:
+            return []
+        alarm = spec["alarms"][0]
+        f = next(f for f in spec["filters"] if (f["metric"], f["namespace"]) == (alarm["metric"], alarm["namespace"]))
+        topic = topics[alarm["topic"]]
+        sub = client("sns").list_subscriptions_by_topic(TopicArn=topic)["Subscriptions"][0]
+        trail = f"arn:aws:cloudtrail:{self.region}:{spec['id']}:trail/{spec['trail']['name']}"
+        chain = ev.Chain(trail, spec["trail"]["log_group"], f["name"], f["pattern"], (f["namespace"], f["metric"]),
+                         topic, sub["Protocol"], sub["Endpoint"], sub["SubscriptionArn"])
+        return ev.chain_history(spec["id"], self.region, spec["activity"]["seed"] + 1_000_003, self.now, steps, chain,
+                                self.days)
 
     def _client(self, session: boto3.Session, credentials: dict[str, str], service: str) -> Any:
         return session.client(service, endpoint_url=self.endpoint, **credentials)

@@ -1,0 +1,110 @@
+"""The window's management events that change the chain (issue 19): what the history is rebuilt from.
+
+Read from CloudTrail event history (``LookupEvents``, one lookup per change event name and region:
+it takes a single lookup attribute, and an event source would also return that service's every
+read) or, when the run reads the trails' archive, from the trails' S3 log files. Event history
+keeps 90 days: what lies before that, without an archive, is a part of the window whose history
+cannot be read, named as such and never assumed healthy.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from rootwatch.archive import S3Archive, scan
+from rootwatch.collect.evidence import Gap, Recorder
+from rootwatch.errors import ArchiveError
+from rootwatch.history import CHANGES, Coverage
+from rootwatch.models import Link, Window
+from rootwatch.patterns import compile_pattern
+from rootwatch.resources import Trail
+
+EVENT_HISTORY_DAYS = 90
+NAMES = tuple(name for names in CHANGES.values() for name in names)
+NO_ARCHIVE = (f"CloudTrail event history keeps {EVENT_HISTORY_DAYS} days and no archive was read "
+              "(event_source: archive reads the trails' S3 log files, which reach further back)")
+
+
+@dataclass
+class ChangeHistory:
+    """The change records of one account from ``readable_from`` to ``as_of`` (when today's state was
+    read: changes after the window are undone to reach it). ``coverage``: the part of the window
+    before ``readable_from`` that could not be read, with why (None: all of it was)."""
+
+    as_of: datetime
+    source: str  # "lookup" or "archive"
+    records: list[dict] = field(default_factory=list)
+    coverage: Coverage | None = None
+
+
+def change_history(rec: Recorder, account_id: str, regions: list[str], trails: list[dict], window: Window,
+                   as_of: datetime, archive: bool) -> ChangeHistory:
+    """The account's chain-changing events over the window and up to ``as_of``; a call or file that
+    could not be read is a gap on ``Link.CHAIN_CHANGES`` (the caller's operating test is then a GAP)."""
+    if archive:
+        return ChangeHistory(as_of, "archive", _from_archive(rec, account_id, regions, trails, window, as_of))
+    oldest = as_of - timedelta(days=EVENT_HISTORY_DAYS)
+    history = ChangeHistory(as_of, "lookup", coverage=Coverage(oldest, NO_ARCHIVE) if window.start < oldest else None)
+    start = max(window.start, oldest)
+    if start >= window.end:
+        return history  # nothing of the window is readable: no call could answer
+    for region in regions:
+        for name in NAMES:
+            pages = rec.pages(region, "cloudtrail", "LookupEvents", Link.CHAIN_CHANGES,
+                              LookupAttributes=[{"AttributeKey": "EventName", "AttributeValue": name}],
+                              StartTime=start, EndTime=as_of)
+            if pages is None:  # the gap is recorded: the history is unreadable, the other lookups would not mend it
+                return history
+            items = [i.get("CloudTrailEvent") for page in pages or [] for i in page.get("Events", [])]
+            records = [_decode(i) for i in items]
+            if None in records:  # a change that cannot be read may be the one that broke the chain
+                rec.gaps.append(Gap(account_id, region, Link.CHAIN_CHANGES, "cloudtrail", "LookupEvents",
+                                    "RecordUnreadable", f"{records.count(None)} {name} record(s) are not JSON objects",
+                                    f"raw/{rec.calls[-1].filename}"))
+            history.records += [r for r in records if r is not None
+                                and r.get("recipientAccountId", account_id) == account_id]
+    return history
+
+
+def changes_pattern() -> str:
+    """The change events as one filter pattern: what an archive scan keeps."""
+    return "{ " + " || ".join(f'$.eventName = "{n}"' for n in NAMES) + " }"
+
+
+def _from_archive(rec: Recorder, account_id: str, regions: list[str], trails: list[dict], window: Window,
+                  as_of: datetime) -> list[dict]:
+    records: list[dict] = []
+    seen: set[tuple[str, str]] = set()
+    pattern = compile_pattern(changes_pattern())
+    for trail in map(Trail, trails):
+        location = (trail.bucket or "", trail.prefix or "")
+        if not location[0] or location in seen:
+            continue
+        seen.add(location)
+        region = trail.home_region or regions[0]
+        source = S3Archive(rec.clients.get("s3", region), *location)
+        try:
+            result = scan(source, pattern, window.start, as_of)
+        except ArchiveError as exc:
+            rec.gaps.append(Gap(account_id, region, Link.CHAIN_CHANGES, "s3", "ListObjectsV2", "ArchiveUnreadable",
+                                exc.message, ""))
+            continue
+        if result.stats.warned:  # a file not read may hold a change: the history is not whole
+            rec.gaps.append(Gap(account_id, region, Link.CHAIN_CHANGES, "s3", "GetObject", "LogFileUnreadable",
+                                f"{source.label}: {result.stats.warning()}", ""))
+        records += [m.event for m in result.matches if m.event.get("recipientAccountId", account_id) == account_id]
+    if not seen:
+        rec.gaps.append(Gap(account_id, regions[0], Link.CHAIN_CHANGES, "s3", "ListObjectsV2", "NoArchive",
+                            "no trail of the account names an S3 bucket: there is no archive to read the changes from",
+                            ""))
+    return records
+
+
+def _decode(text: object) -> dict | None:
+    try:
+        record = json.loads(text) if isinstance(text, str) else None
+    except ValueError:
+        return None
+    return record if isinstance(record, dict) else None
