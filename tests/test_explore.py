@@ -37,7 +37,8 @@ def test_exploration_runs_under_editions_that_renumber_root_usage(as_aws, benchm
                       "window": {"start": "2026-09-01", "end": "2026-10-01"}, "benchmark": benchmark})
     assert [(c.id, c.benchmark) for c in explored.run.controls] == [("5.3", benchmark)]
     assert len(explored.events) > 0 and set(explored.events.account_id) == {HEALTHY}
-    assert [f.key for f in explored.run.findings] == ["5.3", "RW-1 alarm coverage (5.3)"]
+    assert [f.key for f in explored.run.findings] == ["5.3", "RW-1 alarm coverage (5.3)",
+                                                     "RW-2 chain operated throughout (5.3)"]
 
 
 @pytest.mark.parametrize("column", SLICES)

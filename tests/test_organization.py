@@ -146,7 +146,7 @@ def test_run_over_all_controls_prints_a_line_per_account_and_exports(org_run):
             "4.15) — evidence report, CIS Amazon Web Services Foundations Benchmark v5.0.0"
     assert f"<title>{title}</title>" in (out / "report.html").read_text()
     findings = json.loads((out / "findings.json").read_text())
-    assert len(findings) == 32 and {f["level"] for f in findings} == {1, 2}  # 15 chains + 4.3's coverage, x 2
+    assert len(findings) == 34 and {f["level"] for f in findings} == {1, 2}  # 15 chains + 4.3's RW-1, RW-2, x 2
     ocsf = json.loads((out / "findings.ocsf.json").read_text())
     assert len(ocsf) == 32 and {o["class_uid"] for o in ocsf} == {2003}
     assert len({o["finding_info"]["uid"] for o in ocsf}) == 32
@@ -166,6 +166,6 @@ def test_report_opens_with_the_organization_page(org_run):
     overview, chain = html.index("2. Verdict summary"), html.index("3. The chain, link by link")
     heatmap = html.index("data:image/png", overview)
     assert overview < heatmap < html.index("<th>FAIL</th>", overview) < html.index("what fails or is unreadable") < chain
-    # the verdicts' heat map, the root events' heat map, then each account's four charts: of all the
-    # alarms judged, only the root-usage chain's is drawn (the charts are about root)
-    assert html.count("data:image/png") == 2 + 2 * 4
+    # the verdicts' heat map, the root events' heat map, then each account's five charts (the fifth: its
+    # chain over the window): of all the alarms judged, only the root-usage chain's is drawn (about root)
+    assert html.count("data:image/png") == 2 + 2 * 5

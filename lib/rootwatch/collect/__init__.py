@@ -83,7 +83,8 @@ class AccountEvidence:
 def collect(targets: Iterable[Target], regions: list[str], window: Window, controls: list[Control],
             endpoint_url: str | None = None, progress: Progress | None = None, concurrency: int = 16,
             clients: Clients | None = None, archive: bool = False, witnesses: Witnesses | None = None,
-            now: datetime | None = None, lookup_rate: float | None = LOOKUP_RATE) -> list[AccountEvidence]:
+            now: datetime | None = None, lookup_rate: float | None = LOOKUP_RATE,
+            history: bool = True) -> list[AccountEvidence]:
     """Collect every target on a bounded pool of threads, stage by stage: identities (one task per
     account), trails (one per account x region), then the rest of each account's chain. One account
     failing never stops the others: its failure is a gap. ``clients`` replaces the sessions' own
@@ -93,7 +94,9 @@ def collect(targets: Iterable[Target], regions: list[str], window: Window, contr
     verdict and a sample of the account's own events (``source: aws``: AWS's word beside the engine's).
     ``now``: the audited world's clock (the sandbox's), where event history's 90 days end; default ours.
     ``lookup_rate``: LookupEvents per second per account and region, AWS's limit by default; None for an
-    endpoint that sets none (the sandbox), where pacing would only add ten seconds per account."""
+    endpoint that sets none (the sandbox), where pacing would only add ten seconds per account. ``history``:
+    read the chain's changes over the window when the root-usage control is judged (rootwatch test RW-2);
+    remediation, which judges today's chain only, spares its ten seconds per account and region."""
     say = progress or (lambda stage, done, total: None)
     targets = list(targets)
     recorders = [Recorder(clients or Clients(t.session, endpoint_url, lookup_rate=lookup_rate), t.provisional_id)
@@ -111,7 +114,7 @@ def collect(targets: Iterable[Target], regions: list[str], window: Window, contr
         per_account = iter(listed)
         for rec, ev in readable:
             ev.trails = _merge_trails([next(per_account) for _ in regions])
-        _stage(pool, "chain", say, [partial(_chain, rec, ev, controls, window, archive, witnesses, now)
+        _stage(pool, "chain", say, [partial(_chain, rec, ev, controls, window, archive, witnesses, now, history)
                                     for rec, ev in readable])
     for rec, ev in zip(recorders, evidence):
         ev.calls, ev.gaps = sorted(rec.calls, key=lambda c: c.seq), rec.gaps
@@ -177,7 +180,7 @@ def _merge_trails(per_region: list[list[dict]]) -> list[dict]:
 
 
 def _chain(rec: Recorder, ev: AccountEvidence, controls: list[Control], window: Window, archive: bool,
-           witnesses: Witnesses | None, now: datetime | None) -> None:
+           witnesses: Witnesses | None, now: datetime | None, history: bool) -> None:
     report = any(c.credential_report for c in controls)
     started = iam.start_credential_report(rec, ev.regions[0]) if report else None  # built while the rest is read
     cloudtrail.trail_details(rec, ev.trails)
@@ -195,7 +198,7 @@ def _chain(rec: Recorder, ev: AccountEvidence, controls: list[Control], window: 
             _events(rec, ev, control, groups, window)
     if witnesses is not None:
         _aws_word(rec, ev, witnesses)
-    if any(c.role is Role.ROOT_USAGE for c in controls):  # after today's state is read: changes up to now undo it
+    if history and any(c.role is Role.ROOT_USAGE for c in controls):  # after today's state is read: changes up to now undo it
         ev.changes = change_history(rec, ev.account_id, ev.regions, ev.trails, window, now or datetime.now(UTC),
                                     archive)
 

@@ -190,7 +190,7 @@ def start(parameters: dict[str, Any], notify: list[str] | None = None, apply: bo
 
 def _audit(scope: Scope, params: RunParams, controls: list[Control]) -> list[AccountEvidence]:
     return collect(scope.targets, scope.regions, params.window, controls, endpoint_url=scope.endpoint, now=scope.now,
-                   lookup_rate=scope.lookup_rate)
+                   lookup_rate=scope.lookup_rate, history=False)
 
 
 def _plan(scope: Scope, params: RunParams, catalog: Catalog, controls: list[Control], notify: list[str],
