@@ -50,6 +50,22 @@ class Role(StrEnum):
     """What code asks the catalog for by meaning, never by number: CIS v6.0 renumbers 4.3 as 5.3."""
 
     ROOT_USAGE = "root-usage"  # its events are the root-activity tables; its alarm's response is judged too
+    # the root user's credentials (CIS section 1, 2 from v6.0), judged from IAM's credential report
+    ROOT_ACCESS_KEYS = "root-access-keys"
+    ROOT_MFA = "root-mfa"
+    ROOT_HARDWARE_MFA = "root-hardware-mfa"
+    ROOT_EVERYDAY_USE = "root-everyday-use"
+
+
+@dataclass(frozen=True)
+class Requirement:
+    """Another requirement the same verdict answers: the control's number in another CIS edition, or a
+    framework's control mapped to it (with where that mapping is published, so a reader can check it)."""
+
+    framework: str  # "CIS Amazon Web Services Foundations Benchmark v1.2.0", "NIST SP 800-53 Rev. 5" ...
+    id: str  # "3.3", "AU-12"
+    title: str = ""  # the edition's title of the control (CIS editions)
+    source: str = ""  # where the mapping is published (frameworks)
 
 
 class Link(Enum):
@@ -82,6 +98,7 @@ class Link(Enum):
     METRIC_DATA = "metric-data", "metric datapoints"
     CREDENTIAL_REPORT = "credential-report", "IAM credential report"
     ALARM_COVERAGE = "alarm-coverage", "alarm coverage"
+    VIRTUAL_MFA = "virtual-mfa", "virtual MFA devices"
     NAMES_IN_USE = "names-in-use", "names in use"
     REMEDIATION = "remediation", "remediation change"
 
@@ -101,6 +118,7 @@ class Check(StrEnum):
     """What a finding judges about a control."""
 
     CHAIN = "chain"  # every link of the chain is in place: the benchmark's control itself
+    ROOT_CREDENTIALS = "root credentials"  # a root-hygiene control of the benchmark, from the credential report
     ALARM_COVERAGE = "alarm coverage"  # the alarm fired for every event the filter counted
 
     @property
@@ -190,6 +208,7 @@ class Finding:
     coverage: Coverage | None = None  # the metric filter's verdict, with its deciding event
     check: Check = Check.CHAIN
     anchor: Anchor = field(default_factory=Anchor)
+    requirements: tuple[Requirement, ...] = ()  # the other editions' numbers and the frameworks it answers
 
     @property
     def key(self) -> str:
@@ -228,7 +247,8 @@ class Finding:
                 "remediation": [{"link": s.link.id, "title": s.title, "command": s.command} for s in self.remediation],
                 "remediation_notes": list(self.remediation_notes),
                 "coverage": self.coverage.to_dict() if self.coverage else None,
-                "anchor": asdict(self.anchor)}
+                "anchor": asdict(self.anchor),
+                "requirements": [asdict(r) for r in self.requirements]}
 
     @classmethod
     def from_record(cls, record: dict[str, Any]) -> Finding:
@@ -242,7 +262,8 @@ class Finding:
                    list(record["remediation_notes"]),
                    Coverage(**record["coverage"]) if record["coverage"] else None, Check(record["check"]),
                    Anchor(**{**anchor, "metric": tuple(anchor["metric"]) if anchor["metric"] else None,
-                             "topics": tuple(anchor["topics"])}))
+                             "topics": tuple(anchor["topics"])}),
+                   tuple(Requirement(**r) for r in record.get("requirements", [])))
 
 
 SANDBOX_BANNER = "SANDBOX — not evidence of any AWS account"  # on every page and record of a sandbox run

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -16,10 +16,11 @@ from typing import Any
 import pandas as pd
 
 from rootwatch import charts, exports, frames
-from rootwatch.catalog import Catalog, Control, load_catalog, with_role
+from rootwatch.catalog import Catalog, Control, RootControl, load_catalog, with_role
 from rootwatch.collect import AccountEvidence, collect
 from rootwatch.collect.evidence import RawCall, write_raw
 from rootwatch.display import heading, show, show_chart
+from rootwatch.hygiene import judge_root_hygiene
 from rootwatch.judge import judge_alarm_coverage, judge_all
 from rootwatch.models import Check, Finding, Link, Role, Status, dump_findings, tally
 from rootwatch.params import RunParams
@@ -47,6 +48,12 @@ class EvidenceRun:
     finished: datetime
     caller_arns: dict[str, str | None]
     scope_calls: list[RawCall]  # organization / region listing, evidence of what was in scope
+    root_controls: list[RootControl] = field(default_factory=list)  # the root-hygiene controls judged
+
+    @property
+    def benchmark(self) -> str:
+        """The edition judged (every selected control is of it)."""
+        return (self.controls or self.root_controls)[0].benchmark
 
     # --- tables -----------------------------------------------------------------------
     def scope(self) -> pd.DataFrame:
@@ -56,8 +63,8 @@ class EvidenceRun:
                 ("accounts", ", ".join(f"{e.label} ({e.account_id})" for e in self.evidence)),
                 ("regions", ", ".join(p.regions)),
                 ("window", f"{p.window_label}: {p.window}"),
-                ("benchmark", self.controls[0].benchmark),
-                ("controls", ", ".join(f"{c.id} {c.title}" for c in self.controls)),
+                ("benchmark", load_catalog().benchmarks[self.benchmark]),
+                ("controls", ", ".join(f"{c.id} {c.title}" for c in [*self.root_controls, *self.controls])),
                 ("collected", f"{self.started:%Y-%m-%d %H:%M:%S} – {self.finished:%H:%M:%S} UTC, {self.reading()}")]
         return pd.DataFrame(rows, columns=["item", "value"]).set_index("item")
 
@@ -80,8 +87,8 @@ class EvidenceRun:
 
     def finding(self, account: str, control: str | None = None) -> Finding:
         control = control or self.controls[0].id
-        return next(f for f in self.findings
-                    if account in (f.account_id, f.account_label) and f.control == control and f.check == Check.CHAIN)
+        return next(f for f in self.findings if account in (f.account_id, f.account_label) and f.control == control
+                    and f.check in (Check.CHAIN, Check.ROOT_CREDENTIALS))
 
     def links(self, account: str, control: str | None = None) -> pd.DataFrame:
         return _links(self.finding(account, control))
@@ -163,6 +170,16 @@ class EvidenceRun:
             heading(f"{f.account_label} ({f.account_id}) — {f.name}: {f.status}")
             show(_links(f))
             show(_notes(f))
+            if f.requirements:
+                show(crosswalk(f), "the same verdict answers")
+
+    def root_hygiene(self) -> pd.DataFrame:
+        """The root-hygiene verdicts, account by account: the benchmark's controls on the root user's
+        credentials, each with the credential report's words behind it."""
+        return pd.DataFrame([(f"{f.account_label} ({f.account_id})", f"CIS {f.control}", f.title, f"Level {f.level}",
+                              f.status, f.links[-1].reason) for f in self.findings
+                             if f.check is Check.ROOT_CREDENTIALS],
+                            columns=["account", "control", "title", "profile", "status", "why"])
 
     def show_charts(self) -> None:
         if len(self.accounts()) > 1:
@@ -191,6 +208,8 @@ class EvidenceRun:
 
     def show_root_credentials(self) -> None:
         """The credential report's root row per account: the second witness of root use."""
+        if self.root_controls:
+            show(self.root_hygiene(), "CIS verdicts on the root user's credentials")
         report = self.frames["root_credentials"]
         if not len(report):
             show(pd.DataFrame({"credential report": ["not read (see evidence gaps)"]}))
@@ -278,7 +297,7 @@ class EvidenceRun:
         write_raw([*self.scope_calls, *(c for e in self.evidence for c in e.calls)], out / "raw")
         (out / "findings.json").write_text(dump_findings(self.findings, sandbox=self.params.source == "sandbox"),
                                            encoding="utf-8")
-        title = load_catalog().benchmarks[self.controls[0].benchmark]
+        title = load_catalog().benchmarks[self.benchmark]
         (out / "findings.ocsf.json").write_text(json.dumps(exports.ocsf(self.findings, self.finished, title),
                                                            indent=1), encoding="utf-8")
         (out / "findings.csv").write_text(exports.cis_csv(self.findings, self.finished, title, self.regions()),
@@ -312,25 +331,32 @@ def start(parameters: dict[str, Any]) -> EvidenceRun:
     params = RunParams.from_mapping(parameters)
     catalog = load_catalog()
     controls = catalog.select(params.controls, params.benchmark)
+    root_controls = catalog.select_root(params.controls, params.benchmark)
     started = datetime.now(UTC)
     with opened(params) as scope:
         evidence = collect(scope.targets, scope.regions, params.window, controls, endpoint_url=scope.endpoint,
-                           progress=_progress_bars(), archive=params.event_source == "archive")
-    built, findings = judged(evidence, controls, catalog)
+                           progress=_progress_bars(), archive=params.event_source == "archive",
+                           root_hygiene=bool(root_controls))
+    built, findings = judged(evidence, controls, catalog, root_controls)
     return EvidenceRun(params, controls, evidence, built, findings, started,
-                       datetime.now(UTC), {e.account_id: e.caller_arn for e in evidence}, scope.calls)
+                       datetime.now(UTC), {e.account_id: e.caller_arn for e in evidence}, scope.calls, root_controls)
 
 
-def judged(evidence: list[AccountEvidence], controls: list[Control],
-           catalog: Catalog) -> tuple[dict[str, pd.DataFrame], list[Finding]]:
+def judged(evidence: list[AccountEvidence], controls: list[Control], catalog: Catalog,
+           root_controls: list[RootControl] | None = None) -> tuple[dict[str, pd.DataFrame], list[Finding]]:
     """The frames of the evidence and every finding, alarm coverage included; each failing chain
-    finding with its part of the remediation plan (what ``rootwatch remediate`` would do)."""
+    finding with its part of the remediation plan (what ``rootwatch remediate`` would do); each
+    account's root-hygiene verdicts first, in the edition's order (section 1 before section 4)."""
     built = frames.build_all(evidence, controls)
     findings = judge_all(evidence, controls, catalog)
     by_id = {c.id: c for c in controls}
     for ev in evidence:
         advise(findings, plan_account(ev, findings, by_id, notify=[]))
-    return built, _with_alarm_coverage(findings, evidence, controls, built)
+    chained = _with_alarm_coverage(findings, evidence, controls, built)
+    if not root_controls:
+        return built, chained
+    return built, [f for ev in evidence for f in [*judge_root_hygiene(ev, root_controls),
+                                                  *(c for c in chained if c.account_id == ev.account_id)]]
 
 
 def _with_alarm_coverage(findings: list[Finding], evidence: list[AccountEvidence], controls: list[Control],
@@ -374,6 +400,13 @@ def _progress_bars() -> Any:
 def _links(f: Finding) -> pd.DataFrame:
     return pd.DataFrame([(link.link.title, link.status, link.reason, "\n".join(link.evidence)) for link in f.links],
                         columns=["link", "status", "reason", "evidence"])
+
+
+def crosswalk(f: Finding) -> pd.DataFrame:
+    """The other CIS editions' numbers and titles of the finding's control, and the frameworks mapped
+    to it with where each mapping is published."""
+    return pd.DataFrame([(r.framework, r.id, r.title or r.source) for r in f.requirements],
+                        columns=["framework or edition", "requirement", "title (editions) or source (frameworks)"])
 
 
 def _notes(f: Finding) -> pd.DataFrame:

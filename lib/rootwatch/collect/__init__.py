@@ -68,18 +68,20 @@ class AccountEvidence:
     events: list[dict] = field(default_factory=list)
     archive_scans: list[dict] = field(default_factory=list)  # what each trail-bucket scan read, skipped, matched
     credential_report: str | None = None  # IAM's CSV, when a control asks for it
+    virtual_mfa: list[dict] | None = None  # IAM's assigned virtual MFA devices, when root hygiene is judged
     calls: list[RawCall] = field(default_factory=list)
     gaps: list[Gap] = field(default_factory=list)
 
 
 def collect(targets: Iterable[Target], regions: list[str], window: Window, controls: list[Control],
             endpoint_url: str | None = None, progress: Progress | None = None, concurrency: int = 16,
-            clients: Clients | None = None, archive: bool = False) -> list[AccountEvidence]:
+            clients: Clients | None = None, archive: bool = False, root_hygiene: bool = False) -> list[AccountEvidence]:
     """Collect every target on a bounded pool of threads, stage by stage: identities (one task per
     account), trails (one per account x region), then the rest of each account's chain. One account
     failing never stops the others: its failure is a gap. ``clients`` replaces the sessions' own
     clients (tests pass botocore-stubbed ones). ``archive``: read each control's events from the
-    trails' S3 log files instead of the log group (windows older than the log group keeps)."""
+    trails' S3 log files instead of the log group (windows older than the log group keeps).
+    ``root_hygiene``: read the credential report and the virtual MFA devices whatever the controls."""
     say = progress or (lambda stage, done, total: None)
     targets = list(targets)
     recorders = [Recorder(clients or Clients(t.session, endpoint_url), t.provisional_id) for t in targets]
@@ -96,7 +98,7 @@ def collect(targets: Iterable[Target], regions: list[str], window: Window, contr
         per_account = iter(listed)
         for rec, ev in readable:
             ev.trails = _merge_trails([next(per_account) for _ in regions])
-        _stage(pool, "chain", say, [partial(_chain, rec, ev, controls, window, archive) for rec, ev in readable])
+        _stage(pool, "chain", say, [partial(_chain, rec, ev, controls, window, archive, root_hygiene) for rec, ev in readable])
     for rec, ev in zip(recorders, evidence):
         ev.calls, ev.gaps = sorted(rec.calls, key=lambda c: c.seq), rec.gaps
     return evidence
@@ -159,8 +161,9 @@ def _merge_trails(per_region: list[list[dict]]) -> list[dict]:
     return list(by_arn.values())
 
 
-def _chain(rec: Recorder, ev: AccountEvidence, controls: list[Control], window: Window, archive: bool) -> None:
-    report = any(c.credential_report for c in controls)
+def _chain(rec: Recorder, ev: AccountEvidence, controls: list[Control], window: Window, archive: bool,
+           root_hygiene: bool = False) -> None:
+    report = root_hygiene or any(c.credential_report for c in controls)
     started = iam.start_credential_report(rec, ev.regions[0]) if report else None  # built while the rest is read
     cloudtrail.trail_details(rec, ev.trails)
     groups = _log_groups(ev)
@@ -170,6 +173,8 @@ def _chain(rec: Recorder, ev: AccountEvidence, controls: list[Control], window: 
     _alarms(rec, ev, window)
     if started is not None:  # a refused start is the gap already, not asked twice
         ev.credential_report = iam.credential_report(rec, ev.regions[0], started=started)
+    if root_hygiene:
+        ev.virtual_mfa = iam.virtual_mfa_devices(rec, ev.regions[0])
     for control in controls:
         if archive:
             _archive_events(rec, ev, control, window)
