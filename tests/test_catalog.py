@@ -104,10 +104,10 @@ def _write(tmp_path, mutate):
 
 @pytest.mark.parametrize(("mutate", "message"), [
     (lambda d: d["controls"]["4.3"].update(colour="red"), r"at controls/4\.3: Additional properties"),
-    (lambda d: d["controls"]["4.3"]["editions"][0].update(reference="{ $.a == 1 }"), r"control 4\.3 \(cis-v3\.0\).*'=='"),
+    (lambda d: d["controls"]["4.3"]["editions"][0].update(reference="{ $.a == 1 }"), r"control 3\.3 \(cis-v1\.2\.0\).*'=='"),
     (lambda d: d["controls"]["4.3"]["editions"][0].update(benchmarks=["cis-v8"]), r"unknown benchmark 'cis-v8'"),
     (lambda d: d.update(default_benchmark="cis-v8"), r"default benchmark 'cis-v8'"),
-    (lambda d: d["controls"]["4.3"].update(role="root-use"), r"control 4\.3: unknown role 'root-use'"),
+    (lambda d: d["controls"]["4.3"].update(role="root-use"), r"control 3\.3: unknown role 'root-use'"),
     (lambda d: d["controls"]["4.4"].update(role="root-usage"), r"two controls of cis-v3\.0 have the role root-usage"),
     (lambda d: d["controls"]["4.1"]["editions"][1]["variants"].append(
         dict(d["controls"]["4.1"]["editions"][1]["variants"][0])), "more than one variant as intended"),

@@ -61,10 +61,11 @@ def _judged(ev: AccountEvidence, control: RootControl, root: _Root) -> list[Link
         return []
     row, files = root.row, _files(ev, Link.CREDENTIAL_REPORT)
     if control.role is Role.ROOT_ACCESS_KEYS:
-        return [_verdict(row["access_keys_active"], files, _keys(row), "no Active root access key "
+        return [_verdict(_flag(row["access_keys_active"]), files, _keys(row), "no Active root access key "
                          "(access_key_1_active and access_key_2_active are false)")]
     if control.role is Role.ROOT_MFA:
-        return [_verdict(pd.NA if pd.isna(row["mfa_active"]) else not row["mfa_active"], files,
+        mfa = _flag(row["mfa_active"])
+        return [_verdict(None if mfa is None else not mfa, files,
                          "MFA is off for the root user (mfa_active: false)", "MFA is on for the root user "
                          "(mfa_active: true)")]
     if control.role is Role.ROOT_HARDWARE_MFA:
@@ -72,9 +73,14 @@ def _judged(ev: AccountEvidence, control: RootControl, root: _Root) -> list[Link
     return [_everyday(ev, row, files)]
 
 
-def _verdict(bad: object, files: tuple[str, ...], fail: str, ok: str) -> LinkVerdict:
+def _flag(value: object) -> bool | None:
+    """A report's true/false cell as a bool (pandas hands back its own boolean scalars); None for NA."""
+    return None if pd.isna(value) else bool(value)
+
+
+def _verdict(bad: bool | None, files: tuple[str, ...], fail: str, ok: str) -> LinkVerdict:
     """FAIL when the report says ``bad``, PASS when it says the opposite, GAP when it says neither."""
-    if pd.isna(bad):
+    if bad is None:
         return LinkVerdict(Link.CREDENTIAL_REPORT, Status.GAP, "the report gives no value for it (not_supported)",
                            ROOT_USER, files)
     return LinkVerdict(Link.CREDENTIAL_REPORT, Status.FAIL if bad else Status.PASS, fail if bad else ok, ROOT_USER,
@@ -82,7 +88,7 @@ def _verdict(bad: object, files: tuple[str, ...], fail: str, ok: str) -> LinkVer
 
 
 def _keys(row: pd.Series) -> str:
-    active = [n for n in (1, 2) if row[f"access_key_{n}_active"] is True]
+    active = [n for n in (1, 2) if _flag(row[f"access_key_{n}_active"])]
     used = [f"access key {n} last used {_when(row[f'access_key_{n}_last_used_date'])}"
             + (f" ({row[f'access_key_{n}_last_used_service']} in {row[f'access_key_{n}_last_used_region']})"
                if pd.notna(row[f"access_key_{n}_last_used_date"]) else "") for n in active]
@@ -91,11 +97,12 @@ def _keys(row: pd.Series) -> str:
 
 def _hardware(ev: AccountEvidence, row: pd.Series) -> LinkVerdict:
     files = _files(ev, Link.VIRTUAL_MFA)
-    if row["mfa_active"] is False:
-        return LinkVerdict(Link.VIRTUAL_MFA, Status.FAIL, "MFA is off for the root user: no MFA device of any kind",
-                           ROOT_USER, files)
-    if pd.isna(row["mfa_active"]):
+    mfa = _flag(row["mfa_active"])
+    if mfa is None:
         return LinkVerdict(Link.VIRTUAL_MFA, Status.GAP, "the report gives no value for mfa_active", ROOT_USER, files)
+    if not mfa:
+        return LinkVerdict(Link.VIRTUAL_MFA, Status.FAIL, "MFA is off for the root user (mfa_active: false): no MFA "
+                           "device of any kind", ROOT_USER, files)
     if ev.virtual_mfa is None:
         return LinkVerdict(Link.VIRTUAL_MFA, Status.GAP, "MFA is on, but the virtual MFA devices could not be read: "
                            "whether it is a hardware device is unknown", ROOT_USER, files)
