@@ -156,4 +156,8 @@ def _when(value: object) -> str:
 
 
 def _row_text(row: pd.Series) -> str:
-    return "; ".join(f"{k}: {'—' if pd.isna(v) else v}" for k, v in row.items() if k != "account_id")
+    def cell(value: object) -> str:
+        text = "—" if pd.isna(value) else _when(value) if isinstance(value, pd.Timestamp) else str(value)
+        return text.lower() if text in ("True", "False") else text  # as the report writes them
+
+    return "; ".join(f"{k}: {cell(v)}" for k, v in row.items() if k != "account_id")

@@ -233,6 +233,15 @@ class Finding:
         """The links that fail or could not be read."""
         return [link for link in self.links if link.status != Status.PASS]
 
+    @property
+    def what_fails(self) -> str:
+        """The cover's words for it: its failing or unread links by title; for a root-hygiene control
+        (the credential report is its only link) the verdict's reason, since "IAM credential report"
+        alone would read as a report that could not be read."""
+        if self.check is Check.ROOT_CREDENTIALS and self.failing:
+            return self.failing[-1].reason
+        return ", ".join(link.link.title for link in self.failing)
+
     def to_record(self) -> dict[str, Any]:
         """The finding as ``findings.json`` keeps it (``from_record`` reads it back): each link by
         id, with its title for readers of the file."""

@@ -166,12 +166,16 @@ class EvidenceRun:
         show(self.scope().reset_index())
 
     def show_links(self) -> None:
+        """Each finding's links and notes; under a control's first finding, what else its verdicts
+        answer (the same for every account: printed once, as findings.csv and OCSF carry it per finding)."""
+        shown: set[str] = set()
         for f in self.findings:
             heading(f"{f.account_label} ({f.account_id}) — {f.name}: {f.status}")
             show(_links(f))
             show(_notes(f))
-            if f.requirements:
-                show(crosswalk(f), "the same verdict answers")
+            if f.requirements and f.key not in shown:
+                shown.add(f.key)
+                show(crosswalk(f), f"{f.name}'s verdicts also answer (every account's)")
 
     def root_hygiene(self) -> pd.DataFrame:
         """The root-hygiene verdicts, account by account: the benchmark's controls on the root user's
