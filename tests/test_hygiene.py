@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 import pytest
 
 from rootwatch import exports
-from rootwatch.collect import AccountEvidence
+from rootwatch.collect import AccountEvidence, Target, collect
 from rootwatch.hygiene import judge_root_hygiene
 from rootwatch.models import Role, Status, Window, dump_findings, load_findings
 from rootwatch.runner import report_title
@@ -20,9 +20,14 @@ WINDOW = Window(datetime(2026, 7, 1, tzinfo=UTC), datetime(2026, 10, 1, tzinfo=U
 NOW = datetime(2026, 10, 1, tzinfo=UTC)
 
 
-def evidence(account: str, report: str | None, virtual: list[dict] | None = None) -> AccountEvidence:
+def evidence(account: str, report: str | None, virtual: list[dict] | None = None,
+             summary: dict | None = None) -> AccountEvidence:
+    """An account's root evidence; the account summary agreeing with the report unless given."""
     ev = AccountEvidence("acct", account, f"arn:aws:sts::{account}:assumed-role/audit/x", ["us-east-1"], WINDOW)
     ev.credential_report, ev.virtual_mfa = report, virtual if virtual is not None else []
+    drifted = report == DRIFTED_ROOT
+    ev.account_summary = summary if summary is not None else \
+        {"AccountMFAEnabled": int(report == REPORT), "AccountAccessKeysPresent": int(drifted)}
     return ev
 
 
@@ -114,3 +119,34 @@ def test_the_root_usage_control_answers_every_edition_and_the_mapped_frameworks(
             ("NIST CSF v2.0", "DE.CM-09")} <= answered
     assert all(r.source for r in control.requirements if not r.framework.startswith("CIS "))  # where it is published
     assert ("CIS Amazon Web Services Foundations Benchmark v5.0.0", "4.3") not in answered  # not itself
+
+
+def test_an_inactive_root_key_fails_and_an_unread_summary_is_no_pass(catalog):
+    inactive = verdicts(evidence("123456789012", REPORT, summary={"AccountMFAEnabled": 1,
+                                                                  "AccountAccessKeysPresent": 1}), catalog)
+    assert inactive[Role.ROOT_ACCESS_KEYS][1:] == (Status.FAIL, "a root access key exists, though none is Active "
+                                                   "(account summary: AccountAccessKeysPresent 1; credential report: "
+                                                   "no Active key)")
+    unread = evidence("123456789012", REPORT)
+    unread.account_summary = None
+    assert verdicts(unread, catalog)[Role.ROOT_ACCESS_KEYS][1] == Status.GAP
+    assert verdicts(unread, catalog)[Role.ROOT_MFA][1] == Status.PASS  # the report alone answers MFA
+
+
+def test_mfa_the_summary_says_is_off_fails_whatever_the_report_says(catalog):
+    found = verdicts(evidence("123456789012", REPORT, summary={"AccountMFAEnabled": 0,
+                                                               "AccountAccessKeysPresent": 0}), catalog)
+    assert found[Role.ROOT_MFA][1:] == (Status.FAIL, "MFA is off for the root user (account summary "
+                                                     "AccountMFAEnabled: 0)")
+
+
+def test_the_sandbox_drifted_root_fails_every_root_control_and_the_healthy_one_passes(sandbox, window, catalog):
+    controls = catalog.root_controls()
+    evidence = collect([Target(a.alias, sandbox.session(), a.role_arn) for a in sandbox.accounts], ["us-east-1"],
+                       window, [], endpoint_url=sandbox.endpoint, root_hygiene=True)
+    found = {(ev.label, f.control): f for ev in evidence for f in judge_root_hygiene(ev, controls)}
+    assert {key: f.status for key, f in found.items()} == {
+        **{("healthy", c.id): Status.PASS for c in controls}, **{("drifted", c.id): Status.FAIL for c in controls}}
+    keys = found[("drifted", "1.3")]
+    assert any(path.endswith("iam.GetAccountSummary.json") for path in keys.links[-1].evidence)  # the calls behind it
+    assert any(path.endswith("iam.GetCredentialReport.json") for path in keys.links[-1].evidence)

@@ -20,7 +20,7 @@ from rootwatch.errors import CredentialReportError
 from rootwatch.models import Check, Finding, Link, LinkVerdict, Role, Status
 
 OPERATIONS = {Link.CREDENTIAL_REPORT: ("GenerateCredentialReport", "GetCredentialReport"),
-              Link.VIRTUAL_MFA: ("ListVirtualMFADevices",)}
+              Link.VIRTUAL_MFA: ("ListVirtualMFADevices",), Link.ACCOUNT_SUMMARY: ("GetAccountSummary",)}
 
 
 @dataclass(frozen=True)
@@ -61,16 +61,45 @@ def _judged(ev: AccountEvidence, control: RootControl, root: _Root) -> list[Link
         return []
     row, files = root.row, _files(ev, Link.CREDENTIAL_REPORT)
     if control.role is Role.ROOT_ACCESS_KEYS:
-        return [_verdict(_flag(row["access_keys_active"]), files, _keys(row), "no Active root access key "
-                         "(access_key_1_active and access_key_2_active are false)")]
+        return [_access_keys(ev, row, files)]
     if control.role is Role.ROOT_MFA:
-        mfa = _flag(row["mfa_active"])
-        return [_verdict(None if mfa is None else not mfa, files,
-                         "MFA is off for the root user (mfa_active: false)", "MFA is on for the root user "
-                         "(mfa_active: true)")]
+        return [_mfa(ev, row, files)]
     if control.role is Role.ROOT_HARDWARE_MFA:
         return [_hardware(ev, row)]
     return [_everyday(ev, row, files)]
+
+
+def _access_keys(ev: AccountEvidence, row: pd.Series, files: tuple[str, ...]) -> LinkVerdict:
+    """The report shows Active keys only; the account summary counts an inactive one too (CIS: a
+    deactivated key still fails), so a PASS needs both to say none."""
+    files = (*files, *_files(ev, Link.ACCOUNT_SUMMARY))
+    active, summary = _flag(row["access_keys_active"]), ev.account_summary
+    present = None if summary is None or "AccountAccessKeysPresent" not in summary else \
+        bool(summary["AccountAccessKeysPresent"])
+    if active:
+        return _verdict(True, files, _keys(row), "")
+    if present:
+        return _verdict(True, files, "a root access key exists, though none is Active (account summary: "
+                        "AccountAccessKeysPresent 1; credential report: no Active key)", "")
+    if active is None or present is None:
+        return LinkVerdict(Link.CREDENTIAL_REPORT, Status.GAP, "no Active root access key in the credential report, "
+                           "but the account summary (which counts inactive keys) could not be read", ROOT_USER, files)
+    return _verdict(False, files, "", "no root access key: the credential report shows none Active "
+                    "(access_key_1_active, access_key_2_active: false) and the account summary none at all "
+                    "(AccountAccessKeysPresent: 0)")
+
+
+def _mfa(ev: AccountEvidence, row: pd.Series, files: tuple[str, ...]) -> LinkVerdict:
+    """The report's ``mfa_active`` decides; the account summary, where read, must agree for a PASS."""
+    mfa, summary = _flag(row["mfa_active"]), ev.account_summary or {}
+    enabled = None if "AccountMFAEnabled" not in summary else bool(summary["AccountMFAEnabled"])
+    files = (*files, *_files(ev, Link.ACCOUNT_SUMMARY))
+    if mfa is False or enabled is False:
+        said = "; ".join(text for text, off in (("credential report mfa_active: false", mfa is False),
+                                                ("account summary AccountMFAEnabled: 0", enabled is False)) if off)
+        return _verdict(True, files, f"MFA is off for the root user ({said})", "")
+    return _verdict(None if mfa is None else False, files, "", "MFA is on for the root user (credential report "
+                    "mfa_active: true" + ("; account summary AccountMFAEnabled: 1)" if enabled else ")"))
 
 
 def _flag(value: object) -> bool | None:

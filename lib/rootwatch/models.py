@@ -99,6 +99,7 @@ class Link(Enum):
     CREDENTIAL_REPORT = "credential-report", "IAM credential report"
     ALARM_COVERAGE = "alarm-coverage", "alarm coverage"
     VIRTUAL_MFA = "virtual-mfa", "virtual MFA devices"
+    ACCOUNT_SUMMARY = "account-summary", "IAM account summary"
     NAMES_IN_USE = "names-in-use", "names in use"
     REMEDIATION = "remediation", "remediation change"
 

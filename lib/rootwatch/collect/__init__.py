@@ -69,6 +69,7 @@ class AccountEvidence:
     archive_scans: list[dict] = field(default_factory=list)  # what each trail-bucket scan read, skipped, matched
     credential_report: str | None = None  # IAM's CSV, when a control asks for it
     virtual_mfa: list[dict] | None = None  # IAM's assigned virtual MFA devices, when root hygiene is judged
+    account_summary: dict | None = None  # IAM's SummaryMap (root's keys and MFA), when root hygiene is judged
     calls: list[RawCall] = field(default_factory=list)
     gaps: list[Gap] = field(default_factory=list)
 
@@ -175,6 +176,7 @@ def _chain(rec: Recorder, ev: AccountEvidence, controls: list[Control], window: 
         ev.credential_report = iam.credential_report(rec, ev.regions[0], started=started)
     if root_hygiene:
         ev.virtual_mfa = iam.virtual_mfa_devices(rec, ev.regions[0])
+        ev.account_summary = iam.account_summary(rec, ev.regions[0])
     for control in controls:
         if archive:
             _archive_events(rec, ev, control, window)

@@ -52,3 +52,10 @@ def virtual_mfa_devices(rec: Recorder, region: str) -> list[dict] | None:
     where the call failed: the credential report's ``mfa_active`` cannot tell hardware from virtual."""
     pages = rec.pages(region, "iam", "ListVirtualMFADevices", Link.VIRTUAL_MFA, AssignmentStatus="Assigned")
     return None if pages is None else [d for page in pages for d in page.get("VirtualMFADevices", [])]
+
+
+def account_summary(rec: Recorder, region: str) -> dict | None:
+    """IAM's SummaryMap, or None where the call failed: ``AccountAccessKeysPresent`` counts a root
+    access key even when it is inactive, which the credential report's ``_active`` columns do not."""
+    summary = rec.call(region, "iam", "GetAccountSummary", Link.ACCOUNT_SUMMARY)
+    return None if summary is None else summary.get("SummaryMap", {})
