@@ -36,6 +36,8 @@ ROOT_ACTIVITY = {
                              "error_message", "request_parameters"),
 }
 
+SUMMARY_BY = {"event_name": "event name", "source_ip": "source IP", "mfa_used": "MFA used"}  # section 5's summary
+
 
 @dataclass
 class EvidenceRun:
@@ -195,7 +197,25 @@ class EvidenceRun:
                           self.chart_root_by_name(account), self.chart_root_by_ip(account)]:
                 show_chart(chart)
 
+    def root_activity_summary(self, account: str) -> pd.DataFrame:
+        """The account's root events counted by event name, source IP and MFA, most frequent first,
+        each with how many the filter counts: what the tables after it list event by event."""
+        events, rows = self._events(account), []
+        for column, by in SUMMARY_BY.items():
+            values = events[column].astype("string").replace({"True": "yes", "False": "no"}).fillna("(not recorded)")
+            for value, group in events.groupby(values, sort=False):
+                rows.append((by, value, len(group), int(group["counted"].astype(bool).sum())))
+        summary = pd.DataFrame(rows, columns=["by", "value", "root events", "counted by the filter"])
+        order = summary["by"].map({by: n for n, by in enumerate(SUMMARY_BY.values())})
+        return summary.assign(_o=order).sort_values(["_o", "root events"], ascending=[True, False],
+                                                    kind="stable").drop(columns="_o").reset_index(drop=True)
+
     def show_root_activity(self) -> None:
+        """Each account's summary first, then its events one by one (the appendix tables)."""
+        for account in self.accounts():
+            summary = self.root_activity_summary(account)
+            show(summary if len(summary) else pd.DataFrame({"root events": ["none in the window"]}),
+                 f"{self._label(account)}: root events by event name, source IP and MFA")
         for account in self.accounts():
             events = self.root_activity(account)
             for view, columns in ROOT_ACTIVITY.items():
