@@ -103,6 +103,10 @@ def test_report_is_self_contained_and_escaped(demo_run):
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
     assert "data:image/png;base64," in html
     assert "blind spot" in html and "PendingConfirmation" in html
+    # a working paper: a table of contents, and every evidence path a link to the bundle's own file
+    assert '<nav class="toc">' in html and '<a href="#section-1">1. Scope and method</a>' in html
+    links = re.findall(r'<a href="([^"#][^"]*)"', html)
+    assert links and all(link.startswith("raw/") and (out / link).is_file() for link in links)
 
 
 @pytest.mark.skipif(shutil.which("pdftotext") is None, reason="poppler-utils is not installed")
