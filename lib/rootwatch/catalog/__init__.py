@@ -60,6 +60,7 @@ class Control:
     credential_report: bool = False  # the IAM credential report is evidence too (root's last use, MFA)
     role: Role | None = None  # what code asks for it by (models.Role), whatever its number
     requirements: tuple[Requirement, ...] = ()  # its numbers in the other editions, and the frameworks mapped to it
+    key: str = ""  # the catalog's name for it in every edition ("4.3" for v1.2.0's 3.3 and v6.0's 5.3)
 
     @property
     def accepted(self) -> tuple[FilterPattern, ...]:
@@ -190,7 +191,7 @@ def load_catalog(path: Path = DEFAULT_PATH) -> Catalog:
             cid = edition.get("number", key)  # v6.0 and v7.0 renumber section 4 as 5.x
             for bench in _editions(key, edition, benchmarks, entries):
                 requirements = _requirements(key, spec, bench, benchmarks)
-                entries[(cid, bench)] = _control(cid, bench, spec, edition, requirements)
+                entries[(cid, bench)] = _control(cid, bench, spec, edition, requirements, key)
                 if "role" in spec and sum(c.role == spec["role"] for (_, b), c in entries.items() if b == bench) > 1:
                     raise CatalogError(f"two controls of {bench} have the role {spec['role']}", "fix the catalog")
     root_entries: dict[tuple[str, str], RootControl] = {}
@@ -230,7 +231,7 @@ def _requirements(key: str, spec: dict[str, Any], bench: str, benchmarks: dict[s
 
 
 def _control(cid: str, bench: str, spec: dict[str, Any], edition: dict[str, Any],
-             requirements: tuple[Requirement, ...]) -> Control:
+             requirements: tuple[Requirement, ...], key: str) -> Control:
     def pattern(text: str) -> FilterPattern:
         try:
             return compile_pattern(" ".join(text.split()))
@@ -253,4 +254,4 @@ def _control(cid: str, bench: str, spec: dict[str, Any], edition: dict[str, Any]
     return Control(cid, bench, edition.get("title", spec["title"]), spec["subject"], edition["level"], reference,
                    variants, edition.get("trap"), spec.get("caveat"), Remediation(**spec["remediation"]),
                    spec["example_event"], query, evidence.get("lookup"), evidence.get("credential_report", False), role,
-                   requirements)
+                   requirements, key)
