@@ -11,6 +11,7 @@ import pytest
 
 from rootwatch import exports
 from rootwatch.collect import AccountEvidence, Target, collect
+from rootwatch.errors import CatalogError
 from rootwatch.hygiene import judge_root_hygiene
 from rootwatch.models import Role, Status, Window, dump_findings, load_findings
 from rootwatch.runner import report_title
@@ -150,3 +151,10 @@ def test_the_sandbox_drifted_root_fails_every_root_control_and_the_healthy_one_p
     keys = found[("drifted", "1.3")]
     assert any(path.endswith("iam.GetAccountSummary.json") for path in keys.links[-1].evidence)  # the calls behind it
     assert any(path.endswith("iam.GetCredentialReport.json") for path in keys.links[-1].evidence)
+
+
+def test_a_run_names_root_controls_by_their_edition_number_and_an_unknown_one_lists_them(catalog):
+    assert [c.id for c in catalog.select(("1.4", "4.3"), "cis-v3.0")] == ["4.3"]
+    assert [c.role for c in catalog.select_root(("1.4", "4.3"), "cis-v3.0")] == [Role.ROOT_ACCESS_KEYS]
+    with pytest.raises(CatalogError, match=r"unknown control '1\.12' for cis-v5\.0.*1\.3, 1\.4, 1\.5, 1\.6, 4\.1"):
+        catalog.select(("1.12",), "cis-v5.0")  # v1.2.0's number for root access keys is not v5.0's

@@ -146,6 +146,11 @@ class Catalog:
         if not ids:
             return [self.by_role(Role.ROOT_USAGE, benchmark)]  # type: ignore[list-item]
         bench = self.benchmark(benchmark)
+        known = {c.id for c in [*self.controls(bench), *self.root_controls(bench)]}
+        unknown = [c for c in ids if c not in known]
+        if unknown:
+            raise CatalogError(f"unknown control {unknown[0]!r} for {bench}",
+                               f"use one of {', '.join(sorted(known, key=_id_key))}, or all")
         return [self.control(c, benchmark) for c in ids if (c, bench) not in self.root_entries]
 
     def select_root(self, ids: tuple[str, ...], benchmark: str | None = None) -> list[RootControl]:
