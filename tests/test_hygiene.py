@@ -34,7 +34,8 @@ def evidence(account: str, report: str | None, virtual: list[dict] | None = None
 
 def verdicts(ev: AccountEvidence, catalog, benchmark: str = "cis-v5.0") -> dict[Role, tuple[str, Status, str]]:
     controls = catalog.select_root(("all",), benchmark)
-    return {c.role: (f.control, f.status, f.links[-1].reason) for c, f in zip(controls, judge_root_hygiene(ev, controls))}
+    return {c.role: (f.control, f.status, f.links[-1].reason)
+            for c, f in zip(controls, judge_root_hygiene(ev, controls))}
 
 
 def test_the_drifted_root_fails_keys_mfa_hardware_mfa_and_everyday_use(catalog):
@@ -86,8 +87,9 @@ def test_each_edition_numbers_the_root_controls_its_own_way(catalog, benchmark, 
 
 
 def test_a_v120_run_is_titled_and_numbered_as_that_edition():
-    assert report_title((), "cis-v1.2.0") == ("A log metric filter and alarm exist for usage of \"root\" account — "
-                                              "evidence report, CIS Amazon Web Services Foundations Benchmark v1.2.0 3.3")
+    assert report_title((), "cis-v1.2.0") == (
+        "A log metric filter and alarm exist for usage of \"root\" account — "
+        "evidence report, CIS Amazon Web Services Foundations Benchmark v1.2.0 3.3")
     assert report_title(("1.12", "3.3"), "cis-v1.2.0").startswith("2 controls (1.12, 3.3)")
     assert report_title(("all",), "cis-v1.2.0").startswith("5 controls (1.1, 1.12, 1.13, 1.14, 3.3)")
 

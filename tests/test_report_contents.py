@@ -7,7 +7,8 @@ from rootwatch.report import contents, linked_evidence, sanitize
 
 def test_each_section_gets_an_anchor_and_a_line_in_the_contents():
     body, sections = contents("<h2>1. Scope</h2><p>x</p><h3>detail</h3><h2>2. Verdicts &amp; more</h2>")
-    assert body == '<h2 id="section-1">1. Scope</h2><p>x</p><h3>detail</h3><h2 id="section-2">2. Verdicts &amp; more</h2>'
+    assert body == ('<h2 id="section-1">1. Scope</h2><p>x</p><h3>detail</h3>'
+                    '<h2 id="section-2">2. Verdicts &amp; more</h2>')
     assert sections == [("section-1", "1. Scope"), ("section-2", "2. Verdicts &amp; more")]
 
 

@@ -99,7 +99,8 @@ def collect(targets: Iterable[Target], regions: list[str], window: Window, contr
         per_account = iter(listed)
         for rec, ev in readable:
             ev.trails = _merge_trails([next(per_account) for _ in regions])
-        _stage(pool, "chain", say, [partial(_chain, rec, ev, controls, window, archive, root_hygiene) for rec, ev in readable])
+        _stage(pool, "chain", say, [partial(_chain, rec, ev, controls, window, archive, root_hygiene)
+                                    for rec, ev in readable])
     for rec, ev in zip(recorders, evidence):
         ev.calls, ev.gaps = sorted(rec.calls, key=lambda c: c.seq), rec.gaps
     return evidence
