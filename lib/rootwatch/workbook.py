@@ -177,7 +177,7 @@ class EvidenceRun:
             show(_notes(f))
             if f.requirements and f.key not in shown:
                 shown.add(f.key)
-                show(crosswalk(f), f"{f.name}'s verdicts also answer (every account's)")
+                show(_crosswalk(f), f"{f.name}'s verdicts also answer (every account's)")
 
     def root_hygiene(self) -> pd.DataFrame:
         """The root-hygiene verdicts, account by account: the benchmark's controls on the root user's
@@ -426,7 +426,7 @@ def _links(f: Finding) -> pd.DataFrame:
                         columns=["link", "status", "reason", "evidence"])
 
 
-def crosswalk(f: Finding) -> pd.DataFrame:
+def _crosswalk(f: Finding) -> pd.DataFrame:
     """The other CIS editions' numbers and titles of the finding's control, and the frameworks mapped
     to it with where each mapping is published."""
     return pd.DataFrame([(r.framework, r.id, r.title or r.source) for r in f.requirements],

@@ -160,10 +160,6 @@ class Catalog:
         bench = self.benchmark(benchmark)
         return [self.root_entries[(c, bench)] for c in ids if (c, bench) in self.root_entries]
 
-    def title(self, control: Control | RootControl) -> str:
-        """``CIS Amazon Web Services Foundations Benchmark v1.2.0 3.3``: how a reader finds it."""
-        return f"{self.benchmarks[control.benchmark]} {control.id}"
-
 
 def with_role(controls: list[Any], role: Role) -> Any:
     """The control among ``controls`` holding ``role``, if any."""
