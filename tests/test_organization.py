@@ -168,7 +168,7 @@ def test_run_over_all_controls_prints_a_line_per_account_and_exports(org_run):
 def test_report_opens_with_the_organization_page(org_run):
     _, out = org_run
     html = (out / "report.html").read_text()
-    overview, chain = html.index("2. Verdict summary"), html.index("3. The chain, link by link")
+    overview, chain = html.index("2. Verdict summary</h2>"), html.index("3. The chain, link by link</h2>")
     heatmap = html.index("data:image/png", overview)
     assert overview < heatmap < html.index("<th>FAIL</th>", overview) < html.index("what fails or is unreadable") < chain
     # the verdicts' heat map, the root events' heat map, then each account's four charts: of all the
