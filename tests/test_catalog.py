@@ -20,8 +20,9 @@ SECTION_5 = [f"5.{n}" for n in range(1, 16)]
 def test_default_benchmark_has_41_to_415(catalog):
     assert catalog.default_benchmark == "cis-v5.0"
     assert [c.id for c in catalog.controls()] == SECTION_4
-    for bench in ("cis-v3.0", "cis-v4.0.1", "cis-v5.0"):
+    for bench in ("cis-v1.4.0", "cis-v1.5.0", "cis-v2.0.0", "cis-v3.0", "cis-v4.0.1", "cis-v5.0"):
         assert [c.id for c in catalog.controls(bench)] == SECTION_4
+    assert [c.id for c in catalog.controls("cis-v1.2.0")] == ["3.3"]  # the root-usage control only, so far
 
 
 def test_v6_and_v7_renumber_the_section_as_5x(catalog):
@@ -55,8 +56,9 @@ def test_no_intended_meaning_counts_ordinary_activity(catalog):
 
 def test_traps_are_marked_and_have_an_intended_variant(catalog):
     traps = {(c.id, c.benchmark) for c in catalog.entries.values() if c.trap}
-    assert traps == {("4.1", "cis-v3.0"), ("4.1", "cis-v4.0.1"), ("4.1", "cis-v5.0"),
-                     ("5.1", "cis-v6.0"), ("5.1", "cis-v7.0"), ("4.13", "cis-v3.0")}
+    assert traps == {("4.1", "cis-v1.4.0"), ("4.1", "cis-v1.5.0"), ("4.1", "cis-v2.0.0"), ("4.1", "cis-v3.0"),
+                     ("4.1", "cis-v4.0.1"), ("4.1", "cis-v5.0"), ("5.1", "cis-v6.0"), ("5.1", "cis-v7.0"),
+                     ("4.13", "cis-v3.0")}
     for cid, bench in traps:
         control = catalog.control(cid, bench)
         assert control.intended is not control.reference
@@ -104,11 +106,11 @@ def _write(tmp_path, mutate):
 
 @pytest.mark.parametrize(("mutate", "message"), [
     (lambda d: d["controls"]["4.3"].update(colour="red"), r"at controls/4\.3: Additional properties"),
-    (lambda d: d["controls"]["4.3"]["editions"][0].update(reference="{ $.a == 1 }"), r"control 4\.3 \(cis-v3\.0\).*'=='"),
+    (lambda d: d["controls"]["4.3"]["editions"][0].update(reference="{ $.a == 1 }"), r"control 3\.3 \(cis-v1\.2\.0\).*'=='"),
     (lambda d: d["controls"]["4.3"]["editions"][0].update(benchmarks=["cis-v8"]), r"unknown benchmark 'cis-v8'"),
     (lambda d: d.update(default_benchmark="cis-v8"), r"default benchmark 'cis-v8'"),
-    (lambda d: d["controls"]["4.3"].update(role="root-use"), r"control 4\.3: unknown role 'root-use'"),
-    (lambda d: d["controls"]["4.4"].update(role="root-usage"), r"two controls of cis-v3\.0 have the role root-usage"),
+    (lambda d: d["controls"]["4.3"].update(role="root-use"), r"control 3\.3: unknown role 'root-use'"),
+    (lambda d: d["controls"]["4.4"].update(role="root-usage"), r"two controls of cis-v1\.4\.0 have the role root-usage"),
     (lambda d: d["controls"]["4.1"]["editions"][1]["variants"].append(
         dict(d["controls"]["4.1"]["editions"][1]["variants"][0])), "more than one variant as intended"),
 ])

@@ -248,3 +248,17 @@ def test_the_chain_over_the_window_draws_each_link_and_says_its_numbers():
     assert [len(line.get_xdata()) for line in ticks] == [1, 1]
     broken = [p for p in ax.patches if p.get_gid() == "operation-FAIL"]
     assert len(broken) == 2
+
+
+def test_root_activity_opens_with_counts_by_event_name_source_ip_and_mfa(run):
+    """Section 5's summary adds up to the account's root events under each heading, most frequent
+    first, with what the filter counts: the reader sees the pattern before the event-by-event tables."""
+    events = run.frame("root_events", DRIFTED)
+    summary = run.root_activity_summary(DRIFTED)
+    assert list(summary["by"].unique()) == ["event name", "source IP", "MFA used"]
+    for by in ("event name", "source IP", "MFA used"):
+        part = summary[summary["by"] == by]
+        assert part["root events"].sum() == len(events)
+        assert part["counted by the filter"].sum() == int(events["counted"].astype(bool).sum())
+        assert list(part["root events"]) == sorted(part["root events"], reverse=True)
+    assert set(summary[summary["by"] == "MFA used"]["value"]) <= {"yes", "no", "(not recorded)"}  # words, not Python

@@ -74,7 +74,7 @@ LAYERS = (
     {"patterns", "resources", "answers", "credentials", "console", "bundle", "charts", "exports", "report", "pdf"},
     {"catalog", "simulate", "eventbridge", "history", "archive", "params", "display"},
     {"collect", "coverage", "sandbox"},  # reading AWS (or serving it), judging a pattern
-    {"frames", "judge", "scope"},  # evidence → frames → verdicts; what a run reads
+    {"frames", "judge", "hygiene", "scope"},  # evidence → frames → verdicts; what a run reads
     {"remediate"},
     {"workbook"},  # the notebooks' facades
     {"explore", "runner"},

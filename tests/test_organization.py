@@ -137,33 +137,38 @@ def org_run(tmp_path_factory):
 def test_run_over_all_controls_prints_a_line_per_account_and_exports(org_run):
     done, out = org_run
     assert done.returncode == 1, done.stderr[-2000:]
-    assert "healthy (111111111111): 4.1 PASS, 4.2 PASS" in done.stderr
-    assert "drifted (222222222222): 4.1 FAIL" in done.stderr
-    assert "healthy (111111111111): 4.1 PASS, 4.2 PASS, 4.3 PASS, RW-1 alarm coverage (4.3) FAIL" in done.stderr
-    assert "15 PASS, 15 FAIL, 0 GAP over 2 account(s) and 15 control(s); rootwatch tests 0 PASS, 4 FAIL, 0 GAP " \
+    # every control of the edition: the root-hygiene controls (section 1) first, then the monitoring ones
+    assert "healthy (111111111111): 1.3 PASS, 1.4 PASS, 1.5 PASS, 1.6 PASS, 4.1 PASS, 4.2 PASS" in done.stderr
+    assert "drifted (222222222222): 1.3 FAIL, 1.4 FAIL, 1.5 FAIL, 1.6 FAIL, 4.1 FAIL" in done.stderr
+    assert "4.1 PASS, 4.2 PASS, 4.3 PASS, RW-1 alarm coverage (4.3) FAIL" in done.stderr
+    assert "19 PASS, 19 FAIL, 0 GAP over 2 account(s) and 19 control(s); rootwatch tests 0 PASS, 4 FAIL, 0 GAP " \
            "(not in the exit code)" in done.stdout
-    title = "15 monitoring controls (4.1, 4.2, 4.3, 4.4, 4.5, 4.6, 4.7, 4.8, 4.9, 4.10, 4.11, 4.12, 4.13, 4.14, " \
-            "4.15) — evidence report, CIS Amazon Web Services Foundations Benchmark v5.0.0"
+    title = "19 controls (1.3, 1.4, 1.5, 1.6, 4.1, 4.2, 4.3, 4.4, 4.5, 4.6, 4.7, 4.8, 4.9, 4.10, 4.11, 4.12, 4.13, " \
+            "4.14, 4.15) — evidence report, CIS Amazon Web Services Foundations Benchmark v5.0.0"
     assert f"<title>{title}</title>" in (out / "report.html").read_text()
     findings = json.loads((out / "findings.json").read_text())
-    assert len(findings) == 34 and {f["level"] for f in findings} == {1, 2}  # 15 chains + 4.3's RW-1, RW-2, x 2
+    assert len(findings) == 42 and {f["level"] for f in findings} == {1, 2}  # 4 root + 15 chains + RW-1, RW-2, x 2
     ocsf = json.loads((out / "findings.ocsf.json").read_text())
-    assert len(ocsf) == 32 and {o["class_uid"] for o in ocsf} == {2003}
-    assert len({o["finding_info"]["uid"] for o in ocsf}) == 32
+    assert len(ocsf) == 42 and {o["class_uid"] for o in ocsf} == {2003}
+    assert len({o["finding_info"]["uid"] for o in ocsf}) == 42
     failed = next(o for o in ocsf if o["cloud"]["account"]["uid"] == DRIFTED and o["compliance"]["control"] == "4.3")
     assert failed["compliance"]["status"] == "Fail" and failed["compliance"]["status_id"] == 3
-    assert failed["compliance"]["standards"] == ["CIS Amazon Web Services Foundations Benchmark v5.0.0"]
+    assert failed["compliance"]["standards"][0] == "CIS Amazon Web Services Foundations Benchmark v5.0.0"
+    assert {"NIST SP 800-53 Rev. 5", "FedRAMP High", "NIST CSF v2.0"} <= set(failed["compliance"]["standards"])
+    assert {"CIS Amazon Web Services Foundations Benchmark v1.2.0 3.3", "NIST SP 800-53 Rev. 5 AU-12",
+            "FedRAMP High SI-4(20)"} <= set(failed["compliance"]["requirements"])  # the crosswalk on the finding
     assert {c["name"] for c in failed["compliance"]["checks"]} >= {"metric filter", "alarm", "confirmed subscriber"}
     rows = list(csv.DictReader(io.StringIO((out / "findings.csv").read_text())))
-    assert len(rows) == 32 and rows[0]["FRAMEWORK"] == "CIS" and rows[0]["REQUIREMENTS_ATTRIBUTES_SECTION"] == \
-        "4 Monitoring"
+    assert len(rows) == 40 and rows[0]["FRAMEWORK"] == "CIS"
+    assert [r["REQUIREMENTS_ATTRIBUTES_SECTION"] for r in rows[3:5]] == ["1 Identity and Access Management",
+                                                                       "4 Monitoring"]
     assert {r["STATUS"] for r in rows} == {"PASS", "FAIL"}
 
 
 def test_report_opens_with_the_organization_page(org_run):
     _, out = org_run
     html = (out / "report.html").read_text()
-    overview, chain = html.index("2. Verdict summary"), html.index("3. The chain, link by link")
+    overview, chain = html.index("2. Verdict summary</h2>"), html.index("3. The chain, link by link</h2>")
     heatmap = html.index("data:image/png", overview)
     assert overview < heatmap < html.index("<th>FAIL</th>", overview) < html.index("what fails or is unreadable") < chain
     # the verdicts' heat map, the root events' heat map, then each account's five charts (the fifth: its

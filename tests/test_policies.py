@@ -295,14 +295,14 @@ def _trailless_targets(sandbox: Any) -> list[Target]:
 @pytest.fixture(scope="module")
 def audit(sandbox, window, catalog) -> CallLog:
     """Every audit path over the session sandbox, read-only: organization scope with all regions,
-    then the controls from the log groups, from the trails' S3 archives, and from event history."""
+    then the controls (root hygiene too) from the log groups, from the trails' S3 archives, and from event history."""
     controls = catalog.controls()
     archived = [catalog.control("4.3")]  # an archive scan makes the same S3 calls for any control: one is enough
     with recording() as log:
         scope = organization_scope(_organization_session(sandbox), sandbox.spec["audit_role"], "all",
                                    endpoint_url=sandbox.endpoint)
         home = [sandbox.region]
-        runs = [collect(scope.targets, home, window, controls, endpoint_url=sandbox.endpoint,
+        runs = [collect(scope.targets, home, window, controls, endpoint_url=sandbox.endpoint, root_hygiene=True,
                         witnesses=witnesses(controls, catalog)),  # source: aws asks TestMetricFilter too
                 collect(scope.targets, home, window, archived, endpoint_url=sandbox.endpoint, archive=True),
                 collect(_trailless_targets(sandbox), home, window, controls, endpoint_url=sandbox.endpoint)]

@@ -127,6 +127,10 @@ def test_report_is_self_contained_and_escaped(demo_run):
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
     assert "data:image/png;base64," in html
     assert "blind spot" in html and "PendingConfirmation" in html
+    # a working paper: a table of contents, and every evidence path a link to the bundle's own file
+    assert '<nav class="toc">' in html and '<a href="#section-1">1. Scope and method</a>' in html
+    links = re.findall(r'<a href="([^"#][^"]*)"', html)
+    assert links and all(link.startswith("raw/") and (out / link).is_file() for link in links)
 
 
 @pytest.mark.skipif(shutil.which("pdftotext") is None, reason="poppler-utils is not installed")
@@ -194,7 +198,7 @@ def test_report_in_headless_chromium_shows_the_script_as_text_and_runs_none(demo
          f"--user-data-dir={tmp_path / 'profile'}", "--virtual-time-budget=3000", "--dump-dom",
          (out / "report.html").as_uri()], capture_output=True, text=True, timeout=120, check=False)
     dom = done.stdout
-    assert "Root account usage is monitored" in dom, done.stderr[-2000:]
+    assert "Usage of the 'root' account is monitored" in dom and "Audit working paper" in dom, done.stderr[-2000:]
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in dom  # shown as text
     assert "<script" not in dom  # no script element exists, so none ran
     assert dom.count("<img") >= 6  # the charts rendered inline

@@ -195,7 +195,7 @@ def edition_relations(catalog: Catalog | None = None) -> list[tuple[str, dict[st
         base = control.reference
         cells = {}
         for bench in catalog.benchmarks:
-            other = next((c for (_, b), c in catalog.entries.items() if b == bench and c.title == control.title), None)
+            other = next((c for (_, b), c in catalog.entries.items() if b == bench and c.key == control.key), None)
             if other is None:
                 cells[bench] = "—"
                 continue

@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import Any
 
 from rootwatch import __version__
-from rootwatch.models import Finding, Status
+from rootwatch.models import Check, Finding, Status
 from rootwatch.untrusted import spreadsheet_cell
 
 OCSF_STATUS = {Status.PASS: (1, "Pass"), Status.FAIL: (3, "Fail"), Status.GAP: (2, "Warning")}  # compliance.status_id
@@ -23,12 +23,22 @@ ROOTWATCH_STANDARD = "rootwatch tests (beyond the benchmark)"  # where rootwatch
 CSV_COLUMNS = ["PROVIDER", "DESCRIPTION", "ACCOUNTID", "REGION", "ASSESSMENTDATE", "REQUIREMENTS_ID",
                "REQUIREMENTS_DESCRIPTION", "REQUIREMENTS_ATTRIBUTES_SECTION", "REQUIREMENTS_ATTRIBUTES_PROFILE",
                "REQUIREMENTS_ATTRIBUTES_ASSESSMENTSTATUS", "STATUS", "STATUSEXTENDED", "RESOURCEID", "CHECKID",
-               "FRAMEWORK", "NAME"]
+               "FRAMEWORK", "NAME", "CROSSWALK"]
+SECTIONS = {Check.ROOT_CREDENTIALS: "Identity and Access Management"}  # else the section of the monitoring controls
 
 
 def _extended(finding: Finding) -> str:
+    """What fails or is unread; for a root-hygiene control, its verdict's reason whatever it is."""
+    if finding.check is Check.ROOT_CREDENTIALS:
+        return f"{finding.links[-1].link.title}: {finding.links[-1].reason}"
     bad = [f"{link.link.title}: {link.reason}" for link in finding.failing]
     return "; ".join(bad) or "every link of the monitoring chain passes"
+
+
+def crosswalk(finding: Finding) -> list[str]:
+    """Every other requirement the verdict answers, as ``<framework> <id>``: the control's number in
+    the other CIS editions, then the frameworks mapped to it (none for rootwatch's own tests)."""
+    return [f"{r.framework} {r.id}" for r in finding.requirements]
 
 
 def ocsf(findings: list[Finding], assessed: datetime, benchmark_title: str) -> list[dict[str, Any]]:
@@ -46,7 +56,10 @@ def ocsf(findings: list[Finding], assessed: datetime, benchmark_title: str) -> l
             "finding_info": {"uid": f"rootwatch-{f.account_id}-{f.benchmark}-{_slug(f.key)}",
                              "title": f"{f.name}: {f.title}".strip(),
                              "desc": _extended(f), "created_time": ms},
-            "compliance": {"standards": [benchmark_title if f.benchmark_control else ROOTWATCH_STANDARD],
+            "compliance": {"standards": [benchmark_title if f.benchmark_control else ROOTWATCH_STANDARD,
+                                         *dict.fromkeys(r.framework for r in f.requirements)],
+                           "requirements": [f"{benchmark_title if f.benchmark_control else ROOTWATCH_STANDARD} "
+                                            f"{f.check.test_id or f.control}", *crosswalk(f)],
                            "control": f.check.test_id or f.control, "status_id": status_id,
                            "status": status, "status_detail": _extended(f),
                            "checks": [{"name": link.link.title, "status": link.status, "desc": link.reason}
@@ -84,11 +97,12 @@ def _csv_row(f: Finding, assessed: datetime, benchmark_title: str, regions: list
         "REGION": ",".join(regions), "ASSESSMENTDATE": assessed.isoformat(timespec="seconds"),
         "REQUIREMENTS_ID": test or f.control, "REQUIREMENTS_DESCRIPTION": f.title,
         "REQUIREMENTS_ATTRIBUTES_SECTION": f"rootwatch tests (related to CIS {f.control})" if test else
-        f"{f.control.split('.')[0]} Monitoring",
+        f"{f.control.split('.')[0]} {SECTIONS.get(f.check, 'Monitoring')}",
         "REQUIREMENTS_ATTRIBUTES_PROFILE": f"Level {f.level}",
         "REQUIREMENTS_ATTRIBUTES_ASSESSMENTSTATUS": "Automated",
         "STATUS": "MANUAL" if f.status == Status.GAP else str(f.status), "STATUSEXTENDED": _extended(f),
         "RESOURCEID": f.account_id,
         "CHECKID": f"rootwatch_{_slug(test, '_').lower()}" if test else f"rootwatch_cis_{_slug(f.control, '_')}",
         "FRAMEWORK": "rootwatch" if test else "CIS", "NAME": ROOTWATCH_STANDARD if test else benchmark_title,
+        "CROSSWALK": "; ".join(crosswalk(f)),
     }

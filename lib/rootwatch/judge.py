@@ -39,7 +39,8 @@ def judge_account(ev: AccountEvidence, control: Control, catalog: Catalog | None
     """``peers`` holds the other accounts of the run, by id: an organization trail's log group,
     filters and alarms are judged with the evidence of the account that owns the log group."""
     catalog = catalog or load_catalog()
-    finding = Finding(ev.account_id, ev.label, control.id, control.benchmark, control.title, control.level, PASS, [])
+    finding = Finding(ev.account_id, ev.label, control.id, control.benchmark, control.title, control.level, PASS, [],
+                      requirements=control.requirements)
     identity_gap = next((g for g in ev.gaps if g.link is Link.IDENTITY), None)
     if identity_gap:
         finding.links = _all_gap(Link.TRAIL, f"the account could not be read: {_gap_text(identity_gap)}",

@@ -50,6 +50,22 @@ class Role(StrEnum):
     """What code asks the catalog for by meaning, never by number: CIS v6.0 renumbers 4.3 as 5.3."""
 
     ROOT_USAGE = "root-usage"  # its events are the root-activity tables; its alarm's response is judged too
+    # the root user's credentials (CIS section 1, 2 from v6.0), judged from IAM's credential report
+    ROOT_ACCESS_KEYS = "root-access-keys"
+    ROOT_MFA = "root-mfa"
+    ROOT_HARDWARE_MFA = "root-hardware-mfa"
+    ROOT_EVERYDAY_USE = "root-everyday-use"
+
+
+@dataclass(frozen=True)
+class Requirement:
+    """Another requirement the same verdict answers: the control's number in another CIS edition, or a
+    framework's control mapped to it (with where that mapping is published, so a reader can check it)."""
+
+    framework: str  # "CIS Amazon Web Services Foundations Benchmark v1.2.0", "NIST SP 800-53 Rev. 5" ...
+    id: str  # "3.3", "AU-12"
+    title: str = ""  # the edition's title of the control (CIS editions)
+    source: str = ""  # where the mapping is published (frameworks)
 
 
 class Link(Enum):
@@ -85,6 +101,8 @@ class Link(Enum):
     ALARM_COVERAGE = "alarm-coverage", "alarm coverage"
     CHAIN_CHANGES = "chain-changes", "changes to the chain"  # the window's management events that change it
     CHAIN_OPERATION = "chain-operation", "chain operated throughout"
+    VIRTUAL_MFA = "virtual-mfa", "virtual MFA devices"
+    ACCOUNT_SUMMARY = "account-summary", "IAM account summary"
     NAMES_IN_USE = "names-in-use", "names in use"
     REMEDIATION = "remediation", "remediation change"
 
@@ -104,6 +122,7 @@ class Check(StrEnum):
     """What a finding judges about a control."""
 
     CHAIN = "chain"  # every link of the chain is in place: the benchmark's control itself
+    ROOT_CREDENTIALS = "root credentials"  # a root-hygiene control of the benchmark, from the credential report
     ALARM_COVERAGE = "alarm coverage"  # the alarm fired for every event the filter counted
     OPERATION = "chain operated throughout"  # every link held over the whole window, not only today
 
@@ -194,6 +213,7 @@ class Finding:
     coverage: Coverage | None = None  # the metric filter's verdict, with its deciding event
     check: Check = Check.CHAIN
     anchor: Anchor = field(default_factory=Anchor)
+    requirements: tuple[Requirement, ...] = ()  # the other editions' numbers and the frameworks it answers
 
     @property
     def key(self) -> str:
@@ -218,6 +238,15 @@ class Finding:
         """The links that fail or could not be read."""
         return [link for link in self.links if link.status != Status.PASS]
 
+    @property
+    def what_fails(self) -> str:
+        """The cover's words for it: its failing or unread links by title; for a root-hygiene control
+        (the credential report is its only link) the verdict's reason, since "IAM credential report"
+        alone would read as a report that could not be read."""
+        if self.check is Check.ROOT_CREDENTIALS and self.failing:
+            return self.failing[-1].reason
+        return ", ".join(link.link.title for link in self.failing)
+
     def to_record(self) -> dict[str, Any]:
         """The finding as ``findings.json`` keeps it (``from_record`` reads it back): each link by
         id, with its title for readers of the file."""
@@ -232,7 +261,8 @@ class Finding:
                 "remediation": [{"link": s.link.id, "title": s.title, "command": s.command} for s in self.remediation],
                 "remediation_notes": list(self.remediation_notes),
                 "coverage": self.coverage.to_dict() if self.coverage else None,
-                "anchor": asdict(self.anchor)}
+                "anchor": asdict(self.anchor),
+                "requirements": [asdict(r) for r in self.requirements]}
 
     @classmethod
     def from_record(cls, record: dict[str, Any]) -> Finding:
@@ -246,7 +276,8 @@ class Finding:
                    list(record["remediation_notes"]),
                    Coverage(**record["coverage"]) if record["coverage"] else None, Check(record["check"]),
                    Anchor(**{**anchor, "metric": tuple(anchor["metric"]) if anchor["metric"] else None,
-                             "topics": tuple(anchor["topics"])}))
+                             "topics": tuple(anchor["topics"])}),
+                   tuple(Requirement(**r) for r in record.get("requirements", [])))
 
 
 SANDBOX_BANNER = "SANDBOX — not evidence of any AWS account"  # on every page and record of a sandbox run

@@ -9,6 +9,7 @@ the page is our template around nbconvert's bare ``basic`` body.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -22,6 +23,12 @@ from rootwatch import __version__
 from rootwatch.models import Finding
 
 TEMPLATES = Path(__file__).with_name("templates")
+SECTION = re.compile(r"<h2>(.*?)</h2>", re.S)
+# A raw call's file as the tables print it (``<wbr>`` where a long path may wrap), and the bundle-relative
+# path it may become a link to: raw/<account>/<region>/<seq>-<service>.<Operation>.json, no part starting
+# with a dot (never '..': a link stays inside the bundle).
+EVIDENCE_TEXT = re.compile(r"(?<![\w/.-])raw/(?:[A-Za-z0-9_./-]|<wbr>)+?\.json(?![\w/])")
+EVIDENCE_PATH = re.compile(r"raw/(?:[A-Za-z0-9_-][A-Za-z0-9_.-]*/)+[A-Za-z0-9_-][A-Za-z0-9_.-]*\.json")
 TAGS = {"a", "b", "blockquote", "br", "code", "div", "em", "h1", "h2", "h3", "h4", "hr", "i", "img", "li", "ol", "p",
         "pre", "span", "strong", "table", "tbody", "td", "th", "thead", "tr", "ul", "wbr"}
 
@@ -38,6 +45,29 @@ def _allowed(tag: str, name: str, value: str) -> bool:
 
 def sanitize(html: str) -> str:
     return bleach.clean(html, tags=TAGS, attributes=_allowed, protocols=["data"], strip=False, strip_comments=True)
+
+
+def contents(body: str) -> tuple[str, list[tuple[str, Markup]]]:
+    """The body with an anchor on each section heading, and the sections in order as (anchor,
+    heading): the report's table of contents (the PDF gives each its page)."""
+    sections: list[tuple[str, Markup]] = []
+
+    def anchored(match: re.Match[str]) -> str:
+        anchor = f"section-{len(sections) + 1}"
+        sections.append((anchor, Markup(match.group(1))))  # already sanitized: the body's own heading
+        return f'<h2 id="{anchor}">{match.group(1)}</h2>'
+
+    return SECTION.sub(anchored, body), sections
+
+
+def linked_evidence(body: str) -> str:
+    """Each raw call's path in the tables as a link relative to the report, which sits at the bundle's
+    root beside ``raw/``: an auditor opens the response behind a verdict with one click."""
+    def link(match: re.Match[str]) -> str:
+        path = match.group(0).replace("<wbr>", "")
+        return f'<a href="{path}">{match.group(0)}</a>' if EVIDENCE_PATH.fullmatch(path) else match.group(0)
+
+    return EVIDENCE_TEXT.sub(link, body)
 
 
 @dataclass(frozen=True)
@@ -60,9 +90,10 @@ def notebook_html(notebook: Path, cover: Cover) -> str:
     body, _ = exporter.from_notebook_node(nb)
     env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html", "j2"]))
     page = env.get_template("report.html.j2")
+    body, sections = contents(linked_evidence(sanitize(body)))
     return page.render(title=cover.title, run_id=cover.run_id, scope=cover.scope, signers=cover.signers,
                        findings=cover.findings, paper=cover.paper, version=__version__, banner=cover.banner,
-                       body=Markup(sanitize(body)))
+                       sections=sections, body=Markup(body))
 
 
 def write_html(notebook: Path, target: Path, cover: Cover) -> Path:

@@ -527,12 +527,14 @@ def report_title(controls: tuple[str, ...], benchmark: str | None) -> str:
     """The report's title, true of the selection: one control is named by its own title, several by
     their edition and numbers (a run over every monitoring control is not "root usage")."""
     catalog = load_catalog()
-    chosen = catalog.select(controls, benchmark)
+    root, monitoring = catalog.select_root(controls, benchmark), catalog.select(controls, benchmark)
+    chosen = [*root, *monitoring]
     edition = catalog.benchmarks[chosen[0].benchmark]
     if len(chosen) == 1:
         claim = chosen[0].title.removeprefix("Ensure ")
         return f"{claim[0].upper()}{claim[1:]} — evidence report, {edition} {chosen[0].id}"
-    return f"{len(chosen)} monitoring controls ({', '.join(c.id for c in chosen)}) — evidence report, {edition}"
+    kind = "monitoring " if not root else "root-hygiene " if not monitoring else ""
+    return f"{len(chosen)} {kind}controls ({', '.join(c.id for c in chosen)}) — evidence report, {edition}"
 
 
 def _made_by() -> str:

@@ -17,12 +17,13 @@ from typing import Any
 import pandas as pd
 
 from rootwatch import charts, exports, frames
-from rootwatch.catalog import Catalog, Control, load_catalog, with_role
+from rootwatch.catalog import Catalog, Control, RootControl, load_catalog, with_role
 from rootwatch.collect import AccountEvidence, collect
 from rootwatch.collect.evidence import RawCall, write_raw
 from rootwatch.coverage import witnesses
 from rootwatch.display import heading, show, show_chart
 from rootwatch.history import CHAIN, FAIL, Operation
+from rootwatch.hygiene import judge_root_hygiene
 from rootwatch.judge import chain_operation, judge_alarm_coverage, judge_all, judge_operation
 from rootwatch.models import Check, Finding, Link, Role, Status, dump_findings, tally
 from rootwatch.params import RunParams
@@ -38,6 +39,8 @@ ROOT_ACTIVITY = {
                              "error_message", "request_parameters"),
 }
 
+SUMMARY_BY = {"event_name": "event name", "source_ip": "source IP", "mfa_used": "MFA used"}  # section 5's summary
+
 
 @dataclass
 class EvidenceRun:
@@ -52,6 +55,12 @@ class EvidenceRun:
     scope_calls: list[RawCall]  # organization / region listing, evidence of what was in scope
     # per account id, the root-usage chain over the window (None: its changes could not be read)
     operations: dict[str, Operation | None] = field(default_factory=dict)
+    root_controls: list[RootControl] = field(default_factory=list)  # the root-hygiene controls judged
+
+    @property
+    def benchmark(self) -> str:
+        """The edition judged (every selected control is of it)."""
+        return (self.controls or self.root_controls)[0].benchmark
 
     # --- tables -----------------------------------------------------------------------
     def scope(self) -> pd.DataFrame:
@@ -61,8 +70,8 @@ class EvidenceRun:
                 ("accounts", ", ".join(f"{e.label} ({e.account_id})" for e in self.evidence)),
                 ("regions", ", ".join(p.regions)),
                 ("window", f"{p.window_label}: {p.window}"),
-                ("benchmark", self.controls[0].benchmark),
-                ("controls", ", ".join(f"{c.id} {c.title}" for c in self.controls)),
+                ("benchmark", load_catalog().benchmarks[self.benchmark]),
+                ("controls", ", ".join(f"{c.id} {c.title}" for c in [*self.root_controls, *self.controls])),
                 ("collected", f"{self.started:%Y-%m-%d %H:%M:%S} – {self.finished:%H:%M:%S} UTC, {self.reading()}")]
         return pd.DataFrame(rows, columns=["item", "value"]).set_index("item")
 
@@ -85,8 +94,8 @@ class EvidenceRun:
 
     def finding(self, account: str, control: str | None = None) -> Finding:
         control = control or self.controls[0].id
-        return next(f for f in self.findings
-                    if account in (f.account_id, f.account_label) and f.control == control and f.check == Check.CHAIN)
+        return next(f for f in self.findings if account in (f.account_id, f.account_label) and f.control == control
+                    and f.check in (Check.CHAIN, Check.ROOT_CREDENTIALS))
 
     def links(self, account: str, control: str | None = None) -> pd.DataFrame:
         return _links(self.finding(account, control))
@@ -206,10 +215,24 @@ class EvidenceRun:
         show(self.scope().reset_index())
 
     def show_links(self) -> None:
+        """Each finding's links and notes; under a control's first finding, what else its verdicts
+        answer (the same for every account: printed once, as findings.csv and OCSF carry it per finding)."""
+        shown: set[str] = set()
         for f in self.findings:
             heading(f"{f.account_label} ({f.account_id}) — {f.name}: {f.status}")
             show(_links(f))
             show(_notes(f))
+            if f.requirements and f.key not in shown:
+                shown.add(f.key)
+                show(_crosswalk(f), f"{f.name}'s verdicts also answer (every account's)")
+
+    def root_hygiene(self) -> pd.DataFrame:
+        """The root-hygiene verdicts, account by account: the benchmark's controls on the root user's
+        credentials, each with the credential report's words behind it."""
+        return pd.DataFrame([(f"{f.account_label} ({f.account_id})", f"CIS {f.control}", f.title, f"Level {f.level}",
+                              f.status, f.links[-1].reason) for f in self.findings
+                             if f.check is Check.ROOT_CREDENTIALS],
+                            columns=["account", "control", "title", "profile", "status", "why"])
 
     def show_charts(self) -> None:
         if len(self.accounts()) > 1:
@@ -221,7 +244,25 @@ class EvidenceRun:
                           self.chart_root_by_name(account), self.chart_root_by_ip(account)]:
                 show_chart(chart)
 
+    def root_activity_summary(self, account: str) -> pd.DataFrame:
+        """The account's root events counted by event name, source IP and MFA, most frequent first,
+        each with how many the filter counts: what the tables after it list event by event."""
+        events, rows = self._events(account), []
+        for column, by in SUMMARY_BY.items():
+            values = events[column].astype("string").replace({"True": "yes", "False": "no"}).fillna("(not recorded)")
+            for value, group in events.groupby(values, sort=False):
+                rows.append((by, value, len(group), int(group["counted"].astype(bool).sum())))
+        summary = pd.DataFrame(rows, columns=["by", "value", "root events", "counted by the filter"])
+        order = summary["by"].map({by: n for n, by in enumerate(SUMMARY_BY.values())})
+        return summary.assign(_o=order).sort_values(["_o", "root events"], ascending=[True, False],
+                                                    kind="stable").drop(columns="_o").reset_index(drop=True)
+
     def show_root_activity(self) -> None:
+        """Each account's summary first, then its events one by one (the appendix tables)."""
+        for account in self.accounts():
+            summary = self.root_activity_summary(account)
+            show(summary if len(summary) else pd.DataFrame({"root events": ["none in the window"]}),
+                 f"{self._label(account)}: root events by event name, source IP and MFA")
         for account in self.accounts():
             events = self.root_activity(account)
             for view, columns in ROOT_ACTIVITY.items():
@@ -238,6 +279,8 @@ class EvidenceRun:
 
     def show_root_credentials(self) -> None:
         """The credential report's root row per account: the second witness of root use."""
+        if self.root_controls:
+            show(self.root_hygiene(), "CIS verdicts on the root user's credentials")
         report = self.frames["root_credentials"]
         if not len(report):
             show(pd.DataFrame({"credential report": ["not read (see evidence gaps)"]}))
@@ -338,7 +381,7 @@ class EvidenceRun:
         write_raw([*self.scope_calls, *(c for e in self.evidence for c in e.calls)], out / "raw")
         (out / "findings.json").write_text(dump_findings(self.findings, sandbox=self.params.source == "sandbox"),
                                            encoding="utf-8")
-        title = load_catalog().benchmarks[self.controls[0].benchmark]
+        title = load_catalog().benchmarks[self.benchmark]
         (out / "findings.ocsf.json").write_text(json.dumps(exports.ocsf(self.findings, self.finished, title),
                                                            indent=1), encoding="utf-8")
         (out / "findings.csv").write_text(exports.cis_csv(self.findings, self.finished, title, self.regions()),
@@ -372,16 +415,18 @@ def start(parameters: dict[str, Any]) -> EvidenceRun:
     params = RunParams.from_mapping(parameters)
     catalog = load_catalog()
     controls = catalog.select(params.controls, params.benchmark)
+    root_controls = catalog.select_root(params.controls, params.benchmark)
     started = datetime.now(UTC)
     with opened(params) as scope:
         evidence = collect(scope.targets, scope.regions, params.window, controls, endpoint_url=scope.endpoint,
                            progress=_progress_bars(), archive=params.event_source == "archive",
                            witnesses=witnesses(controls, catalog) if params.source == "aws" else None, now=scope.now,
-                           lookup_rate=scope.lookup_rate)
+                           lookup_rate=scope.lookup_rate, root_hygiene=bool(root_controls))
     operations = chain_operations(evidence, controls, catalog)
-    built, findings = judged(evidence, controls, catalog, params.max_chain_broken, operations)
-    return EvidenceRun(params, controls, evidence, built, findings, started,
-                       datetime.now(UTC), {e.account_id: e.caller_arn for e in evidence}, scope.calls, operations)
+    built, findings = judged(evidence, controls, catalog, params.max_chain_broken, operations, root_controls)
+    return EvidenceRun(params, controls, evidence, built, findings, started, datetime.now(UTC),
+                       {e.account_id: e.caller_arn for e in evidence}, scope.calls, operations=operations,
+                       root_controls=root_controls)
 
 
 def chain_operations(evidence: list[AccountEvidence], controls: list[Control],
@@ -394,9 +439,10 @@ def chain_operations(evidence: list[AccountEvidence], controls: list[Control],
 
 def judged(evidence: list[AccountEvidence], controls: list[Control], catalog: Catalog,
            allowed: timedelta = timedelta(0), operations: Mapping[str, Operation | None] | None = None,
-           ) -> tuple[dict[str, pd.DataFrame], list[Finding]]:
+           root_controls: list[RootControl] | None = None) -> tuple[dict[str, pd.DataFrame], list[Finding]]:
     """The frames of the evidence and every finding, rootwatch's tests included; each failing chain
-    finding with its part of the remediation plan (what ``rootwatch remediate`` would do).
+    finding with its part of the remediation plan (what ``rootwatch remediate`` would do); each
+    account's root-hygiene verdicts first, in the edition's order (section 1 before section 4).
     ``allowed``: how long the chain may have been broken over the window (RW-2)."""
     built = frames.build_all(evidence, controls)
     findings = judge_all(evidence, controls, catalog)
@@ -405,7 +451,11 @@ def judged(evidence: list[AccountEvidence], controls: list[Control], catalog: Ca
         advise(findings, plan_account(ev, findings, by_id, notify=[]))
     if operations is None:
         operations = chain_operations(evidence, controls, catalog)
-    return built, _with_rootwatch_tests(findings, evidence, controls, built, operations, allowed)
+    chained = _with_rootwatch_tests(findings, evidence, controls, built, operations, allowed)
+    if not root_controls:
+        return built, chained
+    return built, [f for ev in evidence for f in [*judge_root_hygiene(ev, root_controls),
+                                                  *(c for c in chained if c.account_id == ev.account_id)]]
 
 
 def _with_rootwatch_tests(findings: list[Finding], evidence: list[AccountEvidence], controls: list[Control],
@@ -453,6 +503,13 @@ def _progress_bars() -> Any:
 def _links(f: Finding) -> pd.DataFrame:
     return pd.DataFrame([(link.link.title, link.status, link.reason, "\n".join(link.evidence)) for link in f.links],
                         columns=["link", "status", "reason", "evidence"])
+
+
+def _crosswalk(f: Finding) -> pd.DataFrame:
+    """The other CIS editions' numbers and titles of the finding's control, and the frameworks mapped
+    to it with where each mapping is published."""
+    return pd.DataFrame([(r.framework, r.id, r.title or r.source) for r in f.requirements],
+                        columns=["framework or edition", "requirement", "title (editions) or source (frameworks)"])
 
 
 def _notes(f: Finding) -> pd.DataFrame:

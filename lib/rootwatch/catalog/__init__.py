@@ -1,4 +1,4 @@
-"""The control catalog: CIS monitoring controls per benchmark edition, as validated data.
+"""The control catalog: CIS monitoring and root-hygiene controls per benchmark edition, as validated data.
 
 Everything that differs between benchmark versions lives in ``controls.yaml``; code only reads
 it. The catalog is checked against ``schema.json`` and every pattern is parsed when it is
@@ -18,7 +18,7 @@ import yaml
 
 from rootwatch.errors import CatalogError, PatternSyntaxError
 from rootwatch.jsonschemas import jsonschema
-from rootwatch.models import Role
+from rootwatch.models import Requirement, Role
 from rootwatch.patterns import FilterPattern, compile_pattern
 from rootwatch.patterns.ast import Compare, Text, atoms
 from rootwatch.patterns.ast import Path as FieldPath
@@ -62,6 +62,8 @@ class Control:
     lookup: dict | None  # the one LookupEvents attribute that narrows event history to the subject
     credential_report: bool = False  # the IAM credential report is evidence too (root's last use, MFA)
     role: Role | None = None  # what code asks for it by (models.Role), whatever its number
+    requirements: tuple[Requirement, ...] = ()  # its numbers in the other editions, and the frameworks mapped to it
+    key: str = ""  # the catalog's name for it in every edition ("4.3" for v1.2.0's 3.3 and v6.0's 5.3)
 
     @property
     def accepted(self) -> tuple[FilterPattern, ...]:
@@ -76,6 +78,21 @@ class Control:
 
 
 @dataclass(frozen=True)
+class RootControl:
+    """A root-hygiene control as one edition numbers and titles it: judged from the root user's
+    credentials (``rootwatch.hygiene``), not from a monitoring chain, so it has no pattern."""
+
+    id: str
+    benchmark: str
+    title: str
+    subject: str
+    level: int
+    role: Role
+    advice: str  # what to do when it fails
+    requirements: tuple[Requirement, ...] = ()
+
+
+@dataclass(frozen=True)
 class OrdinaryEvent:
     name: str
     event: dict
@@ -87,6 +104,7 @@ class Catalog:
     benchmarks: dict[str, str]  # id -> title
     entries: dict[tuple[str, str], Control]  # (control id, benchmark) -> control
     ordinary: tuple[OrdinaryEvent, ...]
+    root_entries: dict[tuple[str, str], RootControl]  # (control id, benchmark) -> root-hygiene control
     event_sources: dict[str, frozenset[str]]  # eventName -> the eventSources that record it (``recorded_by``)
 
     @property
@@ -123,24 +141,44 @@ class Catalog:
         benchmark = self.benchmark(benchmark)
         return sorted((c for (_, b), c in self.entries.items() if b == benchmark), key=lambda c: _id_key(c.id))
 
-    def by_role(self, role: Role, benchmark: str | None = None) -> Control:
-        """The edition's control holding ``role`` (4.3 in v5.0, 5.3 in v6.0 for the root-usage role)."""
-        control = with_role(self.controls(benchmark), role)
+    def root_controls(self, benchmark: str | None = None) -> list[RootControl]:
+        """The edition's root-hygiene controls, in its order."""
+        benchmark = self.benchmark(benchmark)
+        return sorted((c for (_, b), c in self.root_entries.items() if b == benchmark), key=lambda c: _id_key(c.id))
+
+    def by_role(self, role: Role, benchmark: str | None = None) -> Control | RootControl:
+        """The edition's control holding ``role`` (4.3 in v5.0, 5.3 in v6.0 for the root-usage role; 1.4
+        in v3.0, 2.3 in v6.0 for root access keys)."""
+        control = with_role([*self.controls(benchmark), *self.root_controls(benchmark)], role)
         if control is None:
             raise CatalogError(f"no control of {self.benchmark(benchmark)} has the role {role}", "fix the catalog")
         return control
 
     def select(self, ids: tuple[str, ...], benchmark: str | None = None) -> list[Control]:
-        """The controls a run names: ``("all",)``, every control of the edition; none, its root-usage
-        control; else each id, an unknown one refused (``CatalogError``)."""
+        """The monitoring controls a run names: ``("all",)``, every one of the edition; none, its
+        root-usage control; else each id, an unknown one refused (``CatalogError``). The ids of
+        root-hygiene controls are left to ``select_root``."""
         if ids == ("all",):
             return self.controls(benchmark)
         if not ids:
-            return [self.by_role(Role.ROOT_USAGE, benchmark)]
-        return [self.control(c, benchmark) for c in ids]
+            return [self.by_role(Role.ROOT_USAGE, benchmark)]  # type: ignore[list-item]
+        bench = self.benchmark(benchmark)
+        known = {c.id for c in [*self.controls(bench), *self.root_controls(bench)]}
+        unknown = [c for c in ids if c not in known]
+        if unknown:
+            raise CatalogError(f"unknown control {unknown[0]!r} for {bench}",
+                               f"use one of {', '.join(sorted(known, key=_id_key))}, or all")
+        return [self.control(c, benchmark) for c in ids if (c, bench) not in self.root_entries]
+
+    def select_root(self, ids: tuple[str, ...], benchmark: str | None = None) -> list[RootControl]:
+        """The root-hygiene controls a run names: every one for ``("all",)``, none by default."""
+        if ids == ("all",):
+            return self.root_controls(benchmark)
+        bench = self.benchmark(benchmark)
+        return [self.root_entries[(c, bench)] for c in ids if (c, bench) in self.root_entries]
 
 
-def with_role(controls: list[Control], role: Role) -> Control | None:
+def with_role(controls: list[Any], role: Role) -> Any:
     """The control among ``controls`` holding ``role``, if any."""
     return next((c for c in controls if c.role is role), None)
 
@@ -169,16 +207,25 @@ def load_catalog(path: Path = DEFAULT_PATH) -> Catalog:
     for key, spec in data["controls"].items():
         for edition in spec["editions"]:
             cid = edition.get("number", key)  # v6.0 and v7.0 renumber section 4 as 5.x
-            for bench in edition["benchmarks"]:
-                if bench not in benchmarks:
-                    raise CatalogError(f"control {key} names unknown benchmark {bench!r}", "fix the catalog")
-                if (cid, bench) in entries:
-                    raise CatalogError(f"control {cid} has two editions for {bench}", "fix the catalog")
-                entries[(cid, bench)] = _control(cid, bench, spec, edition)
+            for bench in _editions(key, edition, benchmarks, entries):
+                requirements = _requirements(key, spec, bench, benchmarks)
+                entries[(cid, bench)] = _control(cid, bench, spec, edition, requirements, key)
                 if "role" in spec and sum(c.role == spec["role"] for (_, b), c in entries.items() if b == bench) > 1:
                     raise CatalogError(f"two controls of {bench} have the role {spec['role']}", "fix the catalog")
+    root_entries: dict[tuple[str, str], RootControl] = {}
+    for role, spec in data["root_hygiene"].items():
+        try:
+            held = Role(role)
+        except ValueError:
+            raise CatalogError(f"root_hygiene: unknown role {role!r}", f"use one of {', '.join(Role)}") from None
+        for edition in spec["editions"]:
+            for bench in _editions(role, edition, benchmarks, {**entries, **root_entries}):
+                root_entries[(edition["number"], bench)] = RootControl(
+                    edition["number"], bench, edition["title"], spec["subject"], edition["level"], held,
+                    spec["advice"], _requirements(role, spec, bench, benchmarks))
     ordinary = tuple(OrdinaryEvent(o["name"], o["event"]) for o in data["ordinary_activity"])
-    return Catalog(data["default_benchmark"], benchmarks, entries, ordinary, recorded_by(entries.values(), ordinary))
+    return Catalog(data["default_benchmark"], benchmarks, entries, ordinary, root_entries,
+                   recorded_by(entries.values(), ordinary))
 
 
 EVENT_NAME = FieldPath(("eventName",))
@@ -204,7 +251,29 @@ def recorded_by(controls: Iterable[Control], ordinary: Iterable[OrdinaryEvent]) 
     return {name: frozenset(found) for name, found in sources.items()}
 
 
-def _control(cid: str, bench: str, spec: dict[str, Any], edition: dict[str, Any]) -> Control:
+def _editions(key: str, edition: dict[str, Any], benchmarks: dict[str, str], taken: dict[tuple[str, str], Any]) \
+        -> list[str]:
+    """The benchmarks of one edition, each known to the catalog and not given the same number twice."""
+    cid = edition.get("number", key)
+    for bench in edition["benchmarks"]:
+        if bench not in benchmarks:
+            raise CatalogError(f"control {key} names unknown benchmark {bench!r}", "fix the catalog")
+        if (cid, bench) in taken:
+            raise CatalogError(f"control {cid} has two editions for {bench}", "fix the catalog")
+    return list(edition["benchmarks"])
+
+
+def _requirements(key: str, spec: dict[str, Any], bench: str, benchmarks: dict[str, str]) -> tuple[Requirement, ...]:
+    """What the verdict of ``bench``'s edition also answers: the control as every other edition the
+    catalog holds numbers and titles it, oldest first, then the frameworks mapped to it."""
+    editions = [Requirement(benchmarks[b], e.get("number", key), e.get("title", spec.get("title", "")))
+                for b in benchmarks for e in spec["editions"] if b in e["benchmarks"] and b != bench]
+    frameworks = [Requirement(f["framework"], f["requirement"], source=f["source"]) for f in spec.get("frameworks", [])]
+    return tuple(editions + frameworks)
+
+
+def _control(cid: str, bench: str, spec: dict[str, Any], edition: dict[str, Any],
+             requirements: tuple[Requirement, ...], key: str) -> Control:
     def pattern(text: str) -> FilterPattern:
         try:
             return compile_pattern(" ".join(text.split()))
@@ -224,6 +293,7 @@ def _control(cid: str, bench: str, spec: dict[str, Any], edition: dict[str, Any]
     except ValueError:
         raise CatalogError(f"control {cid}: unknown role {spec['role']!r}",
                            f"use one of {', '.join(Role)}, or fix the catalog") from None
-    return Control(cid, bench, spec["title"], spec["subject"], edition["level"], reference, variants,
-                   edition.get("trap"), spec.get("caveat"), Remediation(**spec["remediation"]), spec["example_event"],
-                   query, evidence.get("lookup"), evidence.get("credential_report", False), role)
+    return Control(cid, bench, edition.get("title", spec["title"]), spec["subject"], edition["level"], reference,
+                   variants, edition.get("trap"), spec.get("caveat"), Remediation(**spec["remediation"]),
+                   spec["example_event"], query, evidence.get("lookup"), evidence.get("credential_report", False), role,
+                   requirements, key)

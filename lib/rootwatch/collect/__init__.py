@@ -76,6 +76,8 @@ class AccountEvidence:
     archive_scans: list[dict] = field(default_factory=list)  # what each trail-bucket scan read, skipped, matched
     credential_report: str | None = None  # IAM's CSV, when a control asks for it
     changes: ChangeHistory | None = None  # the chain's changes over the window (root-usage control only)
+    virtual_mfa: list[dict] | None = None  # IAM's assigned virtual MFA devices, when root hygiene is judged
+    account_summary: dict | None = None  # IAM's SummaryMap (root's keys and MFA), when root hygiene is judged
     calls: list[RawCall] = field(default_factory=list)
     gaps: list[Gap] = field(default_factory=list)
 
@@ -84,7 +86,7 @@ def collect(targets: Iterable[Target], regions: list[str], window: Window, contr
             endpoint_url: str | None = None, progress: Progress | None = None, concurrency: int = 16,
             clients: Clients | None = None, archive: bool = False, witnesses: Witnesses | None = None,
             now: datetime | None = None, lookup_rate: float | None = LOOKUP_RATE,
-            history: bool = True) -> list[AccountEvidence]:
+            history: bool = True, root_hygiene: bool = False) -> list[AccountEvidence]:
     """Collect every target on a bounded pool of threads, stage by stage: identities (one task per
     account), trails (one per account x region), then the rest of each account's chain. One account
     failing never stops the others: its failure is a gap. ``clients`` replaces the sessions' own
@@ -96,7 +98,8 @@ def collect(targets: Iterable[Target], regions: list[str], window: Window, contr
     ``lookup_rate``: LookupEvents per second per account and region, AWS's limit by default; None for an
     endpoint that sets none (the sandbox), where pacing would only add ten seconds per account. ``history``:
     read the chain's changes over the window when the root-usage control is judged (rootwatch test RW-2);
-    remediation, which judges today's chain only, spares its ten seconds per account and region."""
+    remediation, which judges today's chain only, spares its ten seconds per account and region.
+    ``root_hygiene``: read the credential report and the virtual MFA devices whatever the controls."""
     say = progress or (lambda stage, done, total: None)
     targets = list(targets)
     recorders = [Recorder(clients or Clients(t.session, endpoint_url, lookup_rate=lookup_rate), t.provisional_id)
@@ -114,7 +117,8 @@ def collect(targets: Iterable[Target], regions: list[str], window: Window, contr
         per_account = iter(listed)
         for rec, ev in readable:
             ev.trails = _merge_trails([next(per_account) for _ in regions])
-        _stage(pool, "chain", say, [partial(_chain, rec, ev, controls, window, archive, witnesses, now, history)
+        _stage(pool, "chain", say, [partial(_chain, rec, ev, controls, window, archive, witnesses, now, history,
+                                            root_hygiene)
                                     for rec, ev in readable])
     for rec, ev in zip(recorders, evidence):
         ev.calls, ev.gaps = sorted(rec.calls, key=lambda c: c.seq), rec.gaps
@@ -180,8 +184,8 @@ def _merge_trails(per_region: list[list[dict]]) -> list[dict]:
 
 
 def _chain(rec: Recorder, ev: AccountEvidence, controls: list[Control], window: Window, archive: bool,
-           witnesses: Witnesses | None, now: datetime | None, history: bool) -> None:
-    report = any(c.credential_report for c in controls)
+           witnesses: Witnesses | None, now: datetime | None, history: bool, root_hygiene: bool) -> None:
+    report = root_hygiene or any(c.credential_report for c in controls)
     started = iam.start_credential_report(rec, ev.regions[0]) if report else None  # built while the rest is read
     cloudtrail.trail_details(rec, ev.trails)
     groups = _log_groups(ev)
@@ -191,6 +195,9 @@ def _chain(rec: Recorder, ev: AccountEvidence, controls: list[Control], window: 
     _alarms(rec, ev, window)
     if started is not None:  # a refused start is the gap already, not asked twice
         ev.credential_report = iam.credential_report(rec, ev.regions[0], started=started)
+    if root_hygiene:
+        ev.virtual_mfa = iam.virtual_mfa_devices(rec, ev.regions[0])
+        ev.account_summary = iam.account_summary(rec, ev.regions[0])
     for control in controls:
         if archive:
             _archive_events(rec, ev, control, window)

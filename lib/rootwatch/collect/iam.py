@@ -45,3 +45,17 @@ def credential_report(rec: Recorder, region: str, polls: int = POLLS, interval: 
             interval = min(2 * interval, MAX_INTERVAL)
     report = rec.call(region, "iam", "GetCredentialReport", Link.CREDENTIAL_REPORT)
     return None if report is None else report["Content"].decode("utf-8")  # boto3 undoes the Base64: bytes
+
+
+def virtual_mfa_devices(rec: Recorder, region: str) -> list[dict] | None:
+    """The account's assigned virtual MFA devices (root's among them, if its MFA is virtual), or None
+    where the call failed: the credential report's ``mfa_active`` cannot tell hardware from virtual."""
+    pages = rec.pages(region, "iam", "ListVirtualMFADevices", Link.VIRTUAL_MFA, AssignmentStatus="Assigned")
+    return None if pages is None else [d for page in pages for d in page.get("VirtualMFADevices", [])]
+
+
+def account_summary(rec: Recorder, region: str) -> dict | None:
+    """IAM's SummaryMap, or None where the call failed: ``AccountAccessKeysPresent`` counts a root
+    access key even when it is inactive, which the credential report's ``_active`` columns do not."""
+    summary = rec.call(region, "iam", "GetAccountSummary", Link.ACCOUNT_SUMMARY)
+    return None if summary is None else summary.get("SummaryMap", {})

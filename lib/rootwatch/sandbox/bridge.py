@@ -15,7 +15,8 @@ Only the sandbox uses it; production code calls the real APIs unchanged. It serv
 - Organizations ``ListAccounts`` for the management account: the organisation's accounts with the ids
   organisation.yaml gives them (moto's Organizations makes up random ids);
 - IAM ``GetCredentialReport`` with the ``<root_account>`` row IAM puts first (moto has no root user),
-  drawn from the seeded root records and the organisation's ``root`` block.
+  drawn from the seeded root records and the organisation's ``root`` block, and ``GetAccountSummary``
+  with that root user's MFA and access key.
 """
 
 from __future__ import annotations
@@ -127,6 +128,9 @@ class Bridge:
             if action == "GetCredentialReport":
                 account = _caller(environ)[0]
                 return self._rewrite(environ, start_response, lambda body: self._add_root_row(account, body))
+            if action == "GetAccountSummary":
+                root = self.state.root.get(_caller(environ)[0], RootCredentials())
+                return self._rewrite(environ, start_response, lambda body: _root_summary(root, body))
         return self.app(environ, start_response)
 
     def _ready(self, start_response: StartResponse) -> Iterable[bytes]:
@@ -302,6 +306,15 @@ def _root_row(account: str, records: list[Event], root: RootCredentials) -> str:
              str(root.mfa_active).lower(), *_root_key(mine, root.access_key_created),
              "false", "N/A", "N/A", "N/A", "N/A", "false", "N/A", "false", "N/A"]
     return ",".join(cells)
+
+
+def _root_summary(root: RootCredentials, body: str) -> str:
+    """moto's account summary with the root user's MFA and access key as the account's ``root`` block
+    says (moto has no root user): the same root the credential report's row shows."""
+    for key, value in (("AccountMFAEnabled", root.mfa_active), ("AccountAccessKeysPresent",
+                                                                 root.access_key_created is not None)):
+        body = re.sub(rf"(<key>{key}</key>\s*<value>)\d+(</value>)", rf"\g<1>{int(value)}\g<2>", body)
+    return body
 
 
 def _root_key(events: list[Event], created: datetime | None) -> list[str]:
