@@ -4,5 +4,5 @@ directory into a package found by ``packages.find``, hence these lines."""
 
 from setuptools import find_packages, setup
 
-setup(packages=[*find_packages("lib"), "rootwatch.templates", "rootwatch.notebooks"],
+setup(packages=[*find_packages("lib"), "rootwatch.report.templates", "rootwatch.notebooks"],
       package_dir={"": "lib", "rootwatch.notebooks": "notebooks"})

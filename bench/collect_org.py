@@ -24,7 +24,7 @@ from pathlib import Path
 import boto3
 
 from rootwatch.catalog import load_catalog
-from rootwatch.collect import Target, collect
+from rootwatch.collect.chain import Target, collect
 from rootwatch.models import Window
 
 REGIONS = ["us-east-1", "us-west-2", "eu-west-1", "ap-southeast-2"]

@@ -5,7 +5,7 @@ cost about what reading them costs. This makes (once, cached in bench/.archive) 
 archive in CloudTrail's S3 layout, ~1,800 gzip files, ~0.1 % root records (bench/archive_gen.py),
 then times in the same run, over the same files, for CIS 4.3's root-usage pattern:
 - the zlib floor: read and inflate every file on one core, nothing else;
-- rootwatch: ``rootwatch.archive.scan`` over a ``LocalArchive``, no cache;
+- rootwatch: ``rootwatch.logarchive.scan`` over a ``LocalArchive``, no cache;
 - an orjson loop: inflate, ``orjson.loads``, rootwatch's compiled predicate per record;
 - DuckDB on 2 threads in its two fast forms (``duckdb_sql``), the faster being the baseline:
   ``read_json`` told the one column it needs, and ``read_json_objects`` + ``from_json``;
@@ -112,7 +112,7 @@ def zlib_floor(folder: Path, manifest: Manifest) -> Work:
 
 
 def rootwatch_scan(folder: Path, manifest: Manifest) -> Work:
-    from rootwatch.archive import LocalArchive, scan
+    from rootwatch.logarchive import LocalArchive, scan
 
     pattern = compile_pattern(PATTERN)
     start, end = manifest.window
@@ -358,7 +358,7 @@ def bomb_child(folder: Path) -> dict:
     """The child's side of ``--bomb``: one scan with the default limit, its own peak RSS."""
     from datetime import UTC, datetime
 
-    from rootwatch.archive import LocalArchive, scan
+    from rootwatch.logarchive import LocalArchive, scan
 
     pattern = compile_pattern(PATTERN)
     start = time.perf_counter()
@@ -375,12 +375,12 @@ def bomb_report() -> int:
     if child.returncode:
         raise SystemExit(f"the bomb scan failed:\n{child.stderr}")
     got = json.loads(child.stdout.splitlines()[-1])
-    baseline = json.loads(subprocess.run([sys.executable, "-c", "import json, resource, rootwatch.archive; print("
+    baseline = json.loads(subprocess.run([sys.executable, "-c", "import json, resource, rootwatch.logarchive; print("
                                           "resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)"],
                                          check=True, capture_output=True, text=True).stdout)
     print(f"gzip bomb: {bomb.stat().st_size / 1e6:.1f} MB inflating to {inflated / 1e9:.1f} GB, beside one good file")
     print(f"rootwatch scan: {got['seconds']:.2f} s, peak RSS {got['peak_mb']:.0f} MB (an idle process with "
-          f"rootwatch.archive imported: {baseline:.0f} MB), {got['matches']} match(es)")
+          f"rootwatch.logarchive imported: {baseline:.0f} MB), {got['matches']} match(es)")
     print(f"it said: {'; '.join(got['said'])}")
     return 0 if got["matches"] == 1 and got["said"] else 1
 

@@ -45,7 +45,7 @@ def clients(sandbox):
 @pytest.fixture(scope="session")
 def evidence(sandbox, window, catalog):
     """The sandbox organisation collected once: {account_id: AccountEvidence}."""
-    from rootwatch.collect import Target, collect
+    from rootwatch.collect.chain import Target, collect
 
     targets = [Target(a.alias, sandbox.session(a.account_id)) for a in sandbox.accounts]
     return {e.account_id: e for e in collect(targets, ["us-east-1"], window, [catalog.control("4.3")],

@@ -12,7 +12,7 @@ from botocore import xform_name
 from botocore.stub import Stubber
 
 from rootwatch.catalog import load_catalog
-from rootwatch.collect import AccountEvidence, Target, collect
+from rootwatch.collect.chain import AccountEvidence, Target, collect
 from rootwatch.collect.session import Clients
 from rootwatch.models import Window
 

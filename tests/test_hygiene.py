@@ -9,13 +9,13 @@ from datetime import UTC, datetime
 
 import pytest
 
-from rootwatch import exports
-from rootwatch.collect import AccountEvidence, Target, collect
+from rootwatch.report import exports
+from rootwatch.collect.chain import AccountEvidence, Target, collect
 from rootwatch.errors import CatalogError
 from rootwatch.hygiene import judge_root_hygiene
 from rootwatch.models import Role, Status, Window, dump_findings, load_findings
 from rootwatch.runner import report_title
-from tests.test_credentials import DRIFTED_ROOT, REPORT, UNUSED_ROOT
+from tests.frames.test_credential_report import DRIFTED_ROOT, REPORT, UNUSED_ROOT
 
 WINDOW = Window(datetime(2026, 7, 1, tzinfo=UTC), datetime(2026, 10, 1, tzinfo=UTC))
 NOW = datetime(2026, 10, 1, tzinfo=UTC)

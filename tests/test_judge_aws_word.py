@@ -10,8 +10,8 @@ import json
 import pytest
 
 from rootwatch.catalog import load_catalog
-from rootwatch.coverage import witnesses
-from rootwatch.judge import FAIL, GAP, PASS, judge_account
+from rootwatch.judge.pattern_coverage import witnesses
+from rootwatch.judge.chain import FAIL, GAP, PASS, judge_account
 from rootwatch.models import Link
 from rootwatch.patterns import compile_pattern
 from tests.stubbed import ACCOUNT, REF, collect_stubbed, healthy_calls

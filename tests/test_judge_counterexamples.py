@@ -9,10 +9,10 @@ import pytest
 import yaml
 
 from rootwatch.catalog import load_catalog
-from rootwatch.coverage import CORPUS, OWN, SYNTHETIC, judge
-from rootwatch.judge import FAIL, judge_account
+from rootwatch.judge.pattern_coverage import CORPUS, OWN, SYNTHETIC, judge
+from rootwatch.judge.chain import FAIL, judge_account
 from rootwatch.patterns import compile_pattern
-from tests.test_judge import ACCOUNT, WINDOW, healthy
+from tests.judge.test_chain import ACCOUNT, WINDOW, healthy
 
 DRIFT = yaml.safe_load((Path(__file__).resolve().parents[1] / "lib/rootwatch/sandbox/drift.yaml").read_text())["drift"]
 NO_SIGN_IN = DRIFT["4.3"]["pattern"]  # root console sign-ins excluded "to quieten the alarm"

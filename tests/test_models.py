@@ -7,9 +7,9 @@ import json
 import pytest
 
 from rootwatch.cli import VERDICT, Exit
-from rootwatch.judge import judge_account
+from rootwatch.judge.chain import judge_account
 from rootwatch.models import Status, dump_findings, load_findings, roll_up
-from tests.test_judge import healthy
+from tests.judge.test_chain import healthy
 
 
 @pytest.mark.parametrize(("statuses", "verdict"), [

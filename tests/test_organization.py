@@ -8,12 +8,12 @@ import json
 
 import pytest
 
-from rootwatch.collect import Target, collect
+from rootwatch.collect.chain import Target, collect
 from rootwatch.collect.evidence import Recorder
 from rootwatch.collect.organization import organization_scope, resolve_regions
 from rootwatch.collect.session import Clients
 from rootwatch.errors import CredentialsError
-from rootwatch.judge import FAIL, GAP, PASS, judge_all
+from rootwatch.judge.chain import FAIL, GAP, PASS, judge_all
 
 HEALTHY, DRIFTED = "111111111111", "222222222222"
 

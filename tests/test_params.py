@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from rootwatch import pdf
+from rootwatch.report import pdf
 from rootwatch.errors import ParameterError
 from rootwatch.params import KmsKey, Pkcs12, RunOptions, RunParams, SshKey, apply_sets, parse_window
 

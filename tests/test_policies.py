@@ -28,11 +28,11 @@ import boto3
 import botocore.session
 import pytest
 
-from rootwatch.collect import Target, collect
+from rootwatch.collect.chain import Target, collect
 from rootwatch.collect.evidence import Recorder
 from rootwatch.collect.organization import organization_scope, resolve_regions
 from rootwatch.collect.session import Clients
-from rootwatch.coverage import witnesses
+from rootwatch.judge.pattern_coverage import witnesses
 from rootwatch.iam_actions import iam_actions, iam_prefix
 from rootwatch.sandbox.server import BASE_CREDENTIALS
 
@@ -421,7 +421,7 @@ def remediation(request) -> tuple[Any, CallLog, str]:
     """``rootwatch remediate --apply`` in this process (so its calls are recorded) against a
     `rootwatch sandbox` process (so its changes touch no other test), found through the environment
     as an analyst's shell finds it, after BREAKS."""
-    from rootwatch import remediate
+    from rootwatch.remediate import apply as remediate
 
     sandbox = request.getfixturevalue("sandbox_process")
     out = request.getfixturevalue("tmp_path_factory").mktemp("remediation") / "run"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from rootwatch.report import contents, linked_evidence, sanitize
+from rootwatch.report.html import contents, linked_evidence, sanitize
 
 
 def test_each_section_gets_an_anchor_and_a_line_in_the_contents():

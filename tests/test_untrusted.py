@@ -11,7 +11,8 @@ from datetime import UTC, datetime
 import pandas as pd
 import pytest
 
-from rootwatch import exports, frames
+from rootwatch.frames import tables as frames
+from rootwatch.report import exports
 from rootwatch.models import Finding, Link, LinkVerdict, Status
 from rootwatch.untrusted import CELL_LIMIT, SPREADSHEET_LIMIT, encodable, html_cell, spreadsheet_cell, terminal, visible
 

@@ -251,7 +251,7 @@ def _verify(args: argparse.Namespace) -> Exit:
 
 
 def _remediate(args: argparse.Namespace) -> Exit:
-    from rootwatch import remediate
+    from rootwatch.remediate import apply as remediate
     from rootwatch.params import RUN_KEYS, apply_sets, load_file
 
     loaded = apply_sets(load_file(args.params), args.sets)
@@ -300,7 +300,7 @@ LEFTOVER = "remove it if no rootwatch events is writing it"
 
 
 def _events(args: argparse.Namespace) -> Exit:
-    from rootwatch import frames
+    from rootwatch.frames import tables as frames
     from rootwatch.outputs import new_file, refuse_existing, usable_output
     from rootwatch.params import instant_range
 
@@ -327,7 +327,7 @@ def _events(args: argparse.Namespace) -> Exit:
 
 
 def _events_scan(args: argparse.Namespace, pattern, start, end):
-    from rootwatch import archive
+    from rootwatch import logarchive as archive
 
     session = None
     if args.archive.startswith("s3://"):
@@ -358,7 +358,7 @@ def _events_sql(args: argparse.Namespace, pattern, start, end) -> str:
 
 def _events_query(args: argparse.Namespace, pattern, start, end):
     """Athena or CloudTrail Lake: the SQL from the pattern, every returned row re-checked by the evaluator."""
-    from rootwatch.archive.scan import ArchiveScan, Match, ScanStats
+    from rootwatch.logarchive.scan import ArchiveScan, Match, ScanStats
     from rootwatch.collect.athena import AthenaLocation, athena_events, lake_events
     from rootwatch.collect.session import make_session
 
@@ -424,8 +424,8 @@ def _sandbox(args: argparse.Namespace) -> Exit:
 
 def _pattern_check(args: argparse.Namespace) -> Exit:
     from rootwatch.catalog import load_catalog
-    from rootwatch.console import coverage_text
-    from rootwatch.coverage import judge
+    from rootwatch.report.console import coverage_text
+    from rootwatch.judge.pattern_coverage import judge
 
     control = load_catalog().control(args.control, args.benchmark)
     verdict = judge(control, args.pattern)
@@ -434,8 +434,8 @@ def _pattern_check(args: argparse.Namespace) -> Exit:
 
 
 def _pattern_table(args: argparse.Namespace) -> Exit:
-    from rootwatch.console import RELATION, table
-    from rootwatch.coverage import judge_catalog
+    from rootwatch.report.console import RELATION, table
+    from rootwatch.judge.pattern_coverage import judge_catalog
 
     rows = judge_catalog(args.benchmark)
     if args.json:
@@ -454,8 +454,8 @@ def _pattern_table(args: argparse.Namespace) -> Exit:
 
 def _pattern_editions(args: argparse.Namespace) -> Exit:
     from rootwatch.catalog import load_catalog
-    from rootwatch.console import table
-    from rootwatch.coverage import edition_relations
+    from rootwatch.report.console import table
+    from rootwatch.judge.pattern_coverage import edition_relations
 
     catalog = load_catalog()
     benches = list(catalog.benchmarks)

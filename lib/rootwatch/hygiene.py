@@ -14,8 +14,8 @@ from dataclasses import dataclass
 import pandas as pd
 
 from rootwatch.catalog import RootControl
-from rootwatch.collect import AccountEvidence
-from rootwatch.credentials import ROOT_USER, parse_credential_report, root_usage
+from rootwatch.collect.chain import AccountEvidence
+from rootwatch.frames.credential_report import ROOT_USER, parse_credential_report, root_usage
 from rootwatch.errors import CredentialReportError
 from rootwatch.models import Check, Finding, Link, LinkVerdict, Role, Status
 

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 import yaml
 
-from rootwatch import pdf
+from rootwatch.report import pdf
 from rootwatch.errors import ParameterError
 from rootwatch.models import Window
 

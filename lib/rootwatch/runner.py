@@ -42,7 +42,7 @@ from rootwatch.outputs import usable_output
 from rootwatch.params import RUN_KEYS, RunOptions, RunParams, apply_sets, load_file
 
 if TYPE_CHECKING:
-    from rootwatch.pdf import PdfOutcome
+    from rootwatch.report.pdf import PdfOutcome
 
 NOTEBOOK = "root_usage_evidence.ipynb"
 KERNEL_LOG = "kernel.log"  # what the notebook's kernel printed: kept beside a failed run only
@@ -302,7 +302,7 @@ def _prepare_rendering(renderer: str) -> Callable[[], None]:
     once the kernel is launched, it runs while the kernel starts (a second on its own core) instead of
     on the run's critical path. A module that cannot be imported fails quietly here, and again, with
     its message, where it is used (pdf.render names what to install)."""
-    modules = ["rootwatch.report", "rootwatch.pdf", *(["weasyprint"] if renderer == "weasyprint" else [])]
+    modules = ["rootwatch.report.html", "rootwatch.report.pdf", *(["weasyprint"] if renderer == "weasyprint" else [])]
 
     def load() -> None:
         for name in modules:
@@ -313,7 +313,7 @@ def _prepare_rendering(renderer: str) -> Callable[[], None]:
 
 
 def _archive(plan: Plan) -> list[str]:
-    from rootwatch.bundle.archive import upload
+    from rootwatch.bundle.retention import upload
     from rootwatch.collect.session import make_session
 
     a = plan.options.archive
@@ -478,8 +478,8 @@ class _Clock:
 
 def _render(plan: Plan, staging: Path, findings: list[Finding], collection: dict[str, Any],
             clock: _Clock) -> PdfOutcome:
-    from rootwatch.pdf import render
-    from rootwatch.report import Cover, write_html
+    from rootwatch.report.pdf import render
+    from rootwatch.report.html import Cover, write_html
 
     p = plan.params
     scope = [("source", "embedded sandbox organisation" if p.source == "sandbox" else f"AWS profile {p.profile}"

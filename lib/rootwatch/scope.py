@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from rootwatch.collect import Target
+from rootwatch.collect.chain import Target
 from rootwatch.collect.evidence import RawCall, Recorder
 from rootwatch.collect.organization import organization_scope, resolve_regions
 from rootwatch.collect.session import LOOKUP_RATE, Clients, make_session, preflight

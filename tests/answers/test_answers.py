@@ -8,7 +8,7 @@ import pytest
 
 from rootwatch.answers import ANSWERS, UNLISTED, Answer, Owner, answer
 from rootwatch.catalog import load_catalog
-from rootwatch.judge import judge_account
+from rootwatch.judge.chain import judge_account
 from rootwatch.models import Link, Status
 from tests.answers.table import current, render
 from tests.stubbed import ACCOUNT, OTHER, collect_stubbed, healthy_calls

@@ -13,7 +13,7 @@ from botocore.exceptions import ClientError
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from rootwatch.bundle import manifest as mf
-from rootwatch.bundle.archive import upload, zip_bundle
+from rootwatch.bundle.retention import upload, zip_bundle
 from rootwatch.bundle.readme import readme
 from rootwatch.bundle.sign import KmsSigner
 from rootwatch.bundle.verify import Trust, Verdict, verify_bundle

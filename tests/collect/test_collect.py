@@ -8,7 +8,7 @@ import boto3
 import pytest
 from botocore.stub import Stubber
 
-from rootwatch.collect import AccountEvidence, Target, collect_account
+from rootwatch.collect.chain import AccountEvidence, Target, collect_account
 from rootwatch.collect.evidence import write_raw
 from rootwatch.collect.session import Clients, make_session
 from rootwatch.errors import CredentialsError
@@ -90,7 +90,7 @@ def test_unreadable_identity_is_a_gap_not_a_crash(sandbox, window, catalog):
 def test_organization_trail_in_another_account_and_advanced_selectors(window, catalog):
     """Shapes moto cannot produce: a shadow organization trail delivering to the management
     account's log group, with advanced event selectors."""
-    from rootwatch import frames
+    from rootwatch.frames import tables as frames
 
     session = boto3.Session(aws_access_key_id="x", aws_secret_access_key="y", region_name="eu-west-1")
     clients = Clients(session)
@@ -116,7 +116,7 @@ def test_organization_trail_in_another_account_and_advanced_selectors(window, ca
     ev = collect_account(Target("member", session), ["eu-west-1"], window, [catalog.control("4.3")], clients=clients)
     assert isinstance(ev, AccountEvidence)
     assert not [g for g in ev.gaps if g.link is Link.LOG_GROUP]  # not read here: judged with the owner's evidence
-    from rootwatch.judge import judge_account
+    from rootwatch.judge.chain import judge_account
 
     finding = judge_account(ev, catalog.control("4.3"), catalog)
     log_group = finding.links[3]
@@ -168,7 +168,7 @@ def test_throttling_is_retried_and_counted_in_the_evidence(sandbox, window, cata
     described = next(c for c in ev.calls if c.operation == "DescribeTrails")
     assert described.retries == 2 and described.error is None and ev.trails and ev.gaps == []
     assert '"retries": 2' in described.to_json()
-    from rootwatch import frames
+    from rootwatch.frames import tables as frames
 
     calls = frames.api_calls([ev])
     assert calls.loc[calls.operation == "DescribeTrails", "retries"].item() == 2
@@ -177,7 +177,7 @@ def test_throttling_is_retried_and_counted_in_the_evidence(sandbox, window, cata
 def test_events_from_the_trail_bucket_match_the_log_group(sandbox, window, catalog, evidence):
     """event_source: archive reads each trail's S3 log files with the account's credentials; the
     events are the log group's, and each scan's counts are kept as evidence."""
-    from rootwatch.collect import collect
+    from rootwatch.collect.chain import collect
 
     targets = [Target(a.alias, sandbox.session(a.account_id)) for a in sandbox.accounts]
     for ev in collect(targets, ["us-east-1"], window, [catalog.control("4.3")], endpoint_url=sandbox.endpoint,

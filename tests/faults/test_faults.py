@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from rootwatch.collect import Target, collect_account
+from rootwatch.collect.chain import Target, collect_account
 from rootwatch.sandbox.faults import Fault
-from rootwatch.workbook import judged
+from rootwatch.notebook.workbook import judged
 from tests.faults.table import cases, current, render
 
 HEALTHY = "111111111111"

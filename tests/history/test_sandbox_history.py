@@ -7,8 +7,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from rootwatch import workbook
-from rootwatch.collect import Target, collect
+from rootwatch.notebook import workbook
+from rootwatch.collect.chain import Target, collect
 from rootwatch.collect.changes import NAMES, NO_ARCHIVE
 from rootwatch.models import Check, Window
 from tests.conftest import SANDBOX_NOW

@@ -7,11 +7,11 @@ from datetime import timedelta
 
 import pytest
 
-from rootwatch.collect import AccountEvidence
+from rootwatch.collect.chain import AccountEvidence
 from rootwatch.collect.changes import ChangeHistory
 from rootwatch.collect.evidence import Gap
 from rootwatch.history import Coverage
-from rootwatch.judge import chain_operation, judge_account, judge_operation
+from rootwatch.judge.chain import chain_operation, judge_account, judge_operation
 from rootwatch.models import Check, Link, Window, dump_findings, load_findings
 from tests.history.chain import ACCOUNT, BENCHMARK, REGION, SUBSCRIPTION, TOPIC, healthy, record
 from tests.history.test_changes import AS_OF, WINDOW

@@ -23,7 +23,7 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from rootwatch.catalog import load_catalog
-from rootwatch.coverage import judge
+from rootwatch.judge.pattern_coverage import judge
 from rootwatch.errors import PatternSyntaxError
 from rootwatch.patterns import Relation, compare, compile_pattern, parse
 from rootwatch.patterns.ast import And, Compare, Is, Node, NotExists, Number, Or, Path, Regex, Text, atoms

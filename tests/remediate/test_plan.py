@@ -8,7 +8,7 @@ import copy
 
 import pytest
 
-from rootwatch.judge import FAIL, PASS, judge_all
+from rootwatch.judge.chain import FAIL, PASS, judge_all
 from rootwatch.models import Link
 from rootwatch.remediate.actions import ALARM, CREATED_BY, LOG_GROUP, TOPIC
 from rootwatch.remediate.existing import DeliveryRole, Existing, Wanted
@@ -234,7 +234,8 @@ def test_the_management_link_passes_only_for_every_management_event(evidence, co
 def test_the_drifted_accounts_report_advises_exactly_the_remediation_plan(as_aws, evidence):
     """The evidence workbook's remediation (report, findings.json) is the plan `rootwatch remediate`
     makes, in its CLI form: never the account's own filter or alarm names, which it would overwrite."""
-    from rootwatch import remediate, workbook
+    from rootwatch.notebook import workbook
+    from rootwatch.remediate import apply as remediate
 
     params = {"source": "aws", "accounts": [as_aws[DRIFTED]], "regions": [REGION],
               "window": {"start": "2026-07-04", "end": "2026-10-01"}}

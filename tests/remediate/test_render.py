@@ -18,7 +18,7 @@ from botocore import xform_name
 from cfnlint.api import ManualArgs, lint
 from hcl2.utils import SerializationOptions
 
-from rootwatch.judge import judge_all
+from rootwatch.judge.chain import judge_all
 from rootwatch.models import Link
 from rootwatch.remediate import render
 from rootwatch.remediate.actions import (

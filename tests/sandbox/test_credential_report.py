@@ -12,7 +12,7 @@ from botocore.stub import Stubber
 from rootwatch.collect.evidence import Recorder, write_raw
 from rootwatch.collect.iam import INTERVAL, credential_report, start_credential_report
 from rootwatch.collect.session import Clients
-from rootwatch.credentials import ROOT_USER, parse_credential_report, root_usage
+from rootwatch.frames.credential_report import ROOT_USER, parse_credential_report, root_usage
 from rootwatch.sandbox.events import event_time
 from tests.conftest import SANDBOX_NOW
 

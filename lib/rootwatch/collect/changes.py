@@ -13,7 +13,7 @@ import json
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from rootwatch.archive import S3Archive, scan
+from rootwatch.logarchive import S3Archive, scan
 from rootwatch.collect.evidence import Gap, Recorder
 from rootwatch.errors import ArchiveError
 from rootwatch.history import CHANGES, Coverage

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 
 import boto3
 
-from rootwatch.collect import Target
+from rootwatch.collect.chain import Target
 from rootwatch.collect.evidence import Gap, RawCall, Recorder
 from rootwatch.collect.session import Clients
 from rootwatch.errors import CredentialsError, ParameterError

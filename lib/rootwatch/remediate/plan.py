@@ -19,7 +19,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from rootwatch.catalog import Control
-from rootwatch.collect import AccountEvidence
+from rootwatch.collect.chain import AccountEvidence
 from rootwatch.simulate import BENCHMARK_SETTINGS
 from rootwatch.models import Anchor, Check, Finding, Link, Status
 from rootwatch.remediate import render

@@ -7,7 +7,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from rootwatch.credentials import CREDENTIAL_REPORT, ROOT_USAGE, ROOT_USER, parse_credential_report, root_usage
+from rootwatch.frames.credential_report import (CREDENTIAL_REPORT, ROOT_USAGE, ROOT_USER, parse_credential_report,
+                                                root_usage)
 from rootwatch.errors import CredentialReportError, RootwatchError
 
 # What GetCredentialReport returns for an account with a sound root user and three IAM users: one

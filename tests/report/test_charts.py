@@ -19,7 +19,9 @@ import pytest
 from matplotlib.dates import date2num
 from matplotlib.image import imread
 
-from rootwatch import charts, frames, workbook
+from rootwatch.frames import tables as frames
+from rootwatch.notebook import workbook
+from rootwatch.report import charts
 from rootwatch.models import Window
 from rootwatch.params import RunParams
 from tests.conftest import SANDBOX_NOW
@@ -191,7 +193,8 @@ def test_the_heat_map_opens_the_charts_of_a_multi_account_run_only(run, evidence
 def test_every_chart_reaches_the_report_with_its_alt_text(run, monkeypatch, tmp_path):
     from IPython.core.formatters import format_display_data
 
-    from rootwatch import display, report
+    from rootwatch.notebook import display
+    from rootwatch.report import html as report
 
     displayed = []
     monkeypatch.setattr("IPython.display.display", displayed.append)
@@ -211,7 +214,7 @@ def test_every_chart_reaches_the_report_with_its_alt_text(run, monkeypatch, tmp_
 
 def test_the_pdf_tags_each_chart_with_its_alt_text(tmp_path):
     pytest.importorskip("weasyprint")
-    from rootwatch import pdf
+    from rootwatch.report import pdf
 
     png = io.BytesIO()
     charts.hour_weekday(frames.frame("root_events", [])).figure.savefig(png, format="png")

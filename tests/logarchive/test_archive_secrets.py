@@ -8,10 +8,10 @@ from datetime import UTC, datetime
 
 from botocore.exceptions import CredentialRetrievalError
 
-from rootwatch.archive import S3Archive, scan
-from rootwatch.archive.sources import LogFile
+from rootwatch.logarchive import S3Archive, scan
+from rootwatch.logarchive.sources import LogFile
 from rootwatch.cli import main
-from tests.archive.test_scan import END, ROOT, START
+from tests.logarchive.test_scan import END, ROOT, START
 
 SECRET = "RwArchiveCanarySecretKey0123456789abcdef"
 REFUSED = f"session expired, refused: AKIARWARCHIVECANARY1 {SECRET}"
@@ -78,7 +78,7 @@ def test_a_file_that_cannot_be_read_for_lack_of_credentials_is_named_without_the
 def test_an_archive_run_keeps_no_helper_output_in_its_gaps(window, catalog):
     """With ``event_source: archive`` a bucket that cannot be listed is a gap of the bundle: it names
     the provider, never what the provider printed."""
-    from rootwatch.collect import AccountEvidence, _archive_events
+    from rootwatch.collect.chain import AccountEvidence, _archive_events
     from rootwatch.collect.evidence import Recorder
 
     rec = Recorder(type("Clients", (), {"get": lambda self, service, region: _Refusing()})(), "111111111111")

@@ -8,9 +8,9 @@ from datetime import UTC, datetime
 
 import pytest
 
-from rootwatch.collect import AccountEvidence
+from rootwatch.collect.chain import AccountEvidence
 from rootwatch.collect.evidence import Gap, RawCall
-from rootwatch.judge import FAIL, GAP, PASS, judge_account
+from rootwatch.judge.chain import FAIL, GAP, PASS, judge_account
 from rootwatch.models import CHAIN_LINKS, Link, Window
 
 ACCOUNT, REGION = "111122223333", "us-east-1"

@@ -39,7 +39,7 @@ from typing import TypeVar
 import orjson
 from isal import isal_zlib
 
-from rootwatch.archive.sources import Archive, LocalArchive, LogFile, failure
+from rootwatch.logarchive.sources import Archive, LocalArchive, LogFile, failure
 from rootwatch.patterns import FilterPattern, compile_pattern
 from rootwatch.patterns.literals import Clause, required, satisfied
 

@@ -13,8 +13,8 @@ from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 
-from rootwatch.archive.cache import ParquetCache
-from rootwatch.archive.scan import (
+from rootwatch.logarchive.cache import ParquetCache
+from rootwatch.logarchive.scan import (
     MAX_INFLATED,
     ArchiveScan,
     FileResult,
@@ -25,7 +25,7 @@ from rootwatch.archive.scan import (
     in_window,
     scan_files,
 )
-from rootwatch.archive.sources import Archive, LocalArchive, LogFile, S3Archive, open_archive
+from rootwatch.logarchive.sources import Archive, LocalArchive, LogFile, S3Archive, open_archive
 from rootwatch.patterns import FilterPattern
 
 __all__ = ["ArchiveScan", "LocalArchive", "S3Archive", "ScanStats", "open_archive", "scan"]

@@ -14,11 +14,12 @@ from typing import Any
 
 import pandas as pd
 
-from rootwatch import charts, workbook
+from rootwatch.notebook import workbook
+from rootwatch.report import charts
 from rootwatch.catalog import load_catalog
-from rootwatch.display import heading, show, show_chart
+from rootwatch.notebook.display import heading, show, show_chart
 from rootwatch.models import Role
-from rootwatch.workbook import EvidenceRun
+from rootwatch.notebook.workbook import EvidenceRun
 
 SLICES = ("account_id", "region", "event_name", "source_ip", "user_agent", "mfa_used")
 

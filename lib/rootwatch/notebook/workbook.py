@@ -16,15 +16,16 @@ from typing import Any
 
 import pandas as pd
 
-from rootwatch import charts, exports, frames
+from rootwatch.frames import tables as frames
+from rootwatch.report import charts, exports
 from rootwatch.catalog import Catalog, Control, RootControl, load_catalog, with_role
-from rootwatch.collect import AccountEvidence, collect
+from rootwatch.collect.chain import AccountEvidence, collect
 from rootwatch.collect.evidence import RawCall, write_raw
-from rootwatch.coverage import witnesses
-from rootwatch.display import heading, show, show_chart
+from rootwatch.judge.pattern_coverage import witnesses
+from rootwatch.notebook.display import heading, show, show_chart
 from rootwatch.history import CHAIN, FAIL, Operation
 from rootwatch.hygiene import judge_root_hygiene
-from rootwatch.judge import chain_operation, judge_alarm_coverage, judge_all, judge_operation
+from rootwatch.judge.chain import chain_operation, judge_alarm_coverage, judge_all, judge_operation
 from rootwatch.models import Check, Finding, Link, Role, Status, dump_findings, tally
 from rootwatch.params import RunParams
 from rootwatch.remediate.plan import advise, plan_account

@@ -18,10 +18,10 @@ from datetime import timedelta
 
 from rootwatch.answers import answer
 from rootwatch.catalog import Catalog, Control, load_catalog
-from rootwatch.collect import AccountEvidence
+from rootwatch.collect.chain import AccountEvidence
 from rootwatch.collect.evidence import Gap
-from rootwatch.coverage import MEANT_FOR
-from rootwatch.coverage import judge as judge_pattern
+from rootwatch.judge.pattern_coverage import MEANT_FOR
+from rootwatch.judge.pattern_coverage import judge as judge_pattern
 from rootwatch.collect.changes import NAMES as CHANGE_NAMES
 from rootwatch.errors import PatternSyntaxError
 from rootwatch.history import (CHAIN, FAIL as BROKEN, Break, Kind, Operation, RootEvent, Snapshot, operation,

@@ -8,11 +8,12 @@ from datetime import UTC, datetime
 import pandas as pd
 import pytest
 
-from rootwatch import charts, frames
-from rootwatch.explore import SLICES, RootActivity, start
-from rootwatch.judge import judge_all
+from rootwatch.frames import tables as frames
+from rootwatch.report import charts
+from rootwatch.notebook.explore import SLICES, RootActivity, start
+from rootwatch.judge.chain import judge_all
 from rootwatch.params import RunParams
-from rootwatch.workbook import EvidenceRun
+from rootwatch.notebook.workbook import EvidenceRun
 from tests.conftest import SANDBOX_NOW
 
 HEALTHY = "111111111111"
@@ -90,7 +91,7 @@ def test_timeline_and_heat_map_show_every_event(activity):
 
 def test_alarm_coverage_lists_each_uncovered_event_once(activity, monkeypatch):
     """The section is in every signed report: the uncovered events are one table, not the same twice."""
-    from rootwatch import workbook
+    from rootwatch.notebook import workbook
 
     shown = []
     monkeypatch.setattr(workbook, "show", lambda df, title=None: shown.append(df))

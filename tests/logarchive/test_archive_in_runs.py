@@ -7,9 +7,9 @@ import gzip
 import json
 import uuid
 
-from rootwatch.collect import AccountEvidence, _archive_events
+from rootwatch.collect.chain import AccountEvidence, _archive_events
 from rootwatch.collect.evidence import Recorder
-from tests.archive.test_scan import DAY, _event
+from tests.logarchive.test_scan import DAY, _event
 
 ACCOUNT = "111111111111"
 

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from rootwatch.catalog import Control, load_catalog, with_role
-from rootwatch.credentials import ROOT_USAGE, parse_credential_report, root_usage
+from rootwatch.frames.credential_report import ROOT_USAGE, parse_credential_report, root_usage
 from rootwatch.errors import PatternSyntaxError
 from rootwatch.models import Role
 from rootwatch.patterns import FilterPattern, compile_pattern, failing_clauses
@@ -27,8 +27,8 @@ from rootwatch.untrusted import encodable, spreadsheet_cell
 from rootwatch.words import duration
 
 if TYPE_CHECKING:  # annotations only: 'rootwatch events' writes frames without boto3 or the collector
-    from rootwatch.archive import ArchiveScan
-    from rootwatch.collect import AccountEvidence
+    from rootwatch.logarchive import ArchiveScan
+    from rootwatch.collect.chain import AccountEvidence
 
 TIME = "datetime64[ns, UTC]"
 
@@ -391,7 +391,7 @@ def _meant_for(control_id: str, benchmark: str, text: str) -> bool:
     """Whether a filter is meant for the control (counts a subset or a superset of the reference's
     events): only its missing clauses explain a blind spot; the other controls' filters on the group,
     even those sharing some events with it, are beside the point."""
-    from rootwatch.coverage import MEANT_FOR, judge
+    from rootwatch.judge.pattern_coverage import MEANT_FOR, judge
 
     return judge(load_catalog().control(control_id, benchmark), text).relation in MEANT_FOR
 

@@ -14,7 +14,7 @@ import pandas as pd
 from rootwatch.untrusted import html_cell
 
 if TYPE_CHECKING:  # annotations only: tables are shown without matplotlib
-    from rootwatch.charts import Chart
+    from rootwatch.report.charts import Chart
 
 WIDE = 8  # columns from which a table is printed on a landscape page (the report's print style)
 

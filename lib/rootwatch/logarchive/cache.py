@@ -18,7 +18,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from rootwatch import __version__
-from rootwatch.archive.sources import LogFile
+from rootwatch.logarchive.sources import LogFile
 
 
 @dataclass(frozen=True)

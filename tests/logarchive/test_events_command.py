@@ -6,7 +6,7 @@ import pandas as pd
 
 from rootwatch.cli import main
 from rootwatch.sandbox import events as ev
-from tests.archive.test_scan import DAY, _event, _file, damaged_archive
+from tests.logarchive.test_scan import DAY, _event, _file, damaged_archive
 
 ACCOUNT = "111111111111"
 
@@ -120,18 +120,18 @@ def test_a_thousand_malformed_records_print_six_lines_not_a_thousand(tmp_path, c
 def test_a_symlink_planted_while_the_archive_is_scanned_is_never_followed(tmp_path, monkeypatch, capsys):
     """The checks before the scan pass; the partial file is then created exclusively, never through a
     symlink that appeared meanwhile, so its target is never written."""
-    import rootwatch.archive
+    import rootwatch.logarchive
 
     archive, out, target = damaged_archive(tmp_path / "archive", only="ok.json.gz"), tmp_path / "root.parquet", \
         tmp_path / "precious"
     target.write_bytes(b"someone else's file")
-    scan = rootwatch.archive.scan
+    scan = rootwatch.logarchive.scan
 
     def scan_then_plant(*args, **kwargs):
         (tmp_path / ".root.parquet.partial").symlink_to(target)
         return scan(*args, **kwargs)
 
-    monkeypatch.setattr(rootwatch.archive, "scan", scan_then_plant)
+    monkeypatch.setattr(rootwatch.logarchive, "scan", scan_then_plant)
     assert main(["events", "--archive", str(archive), "--control", "4.3", "--start", "2026-08-01", "--end",
                  "2026-09-30", "--out", str(out), "--no-cache"]) == 2
     err = capsys.readouterr().err

@@ -9,7 +9,7 @@ has no password age or rotation) — and "never" is not "unknown" to an auditor,
 keeps the word that emptied it in a ``<column>_status`` column beside it.
 
 ``CREDENTIAL_REPORT`` and ``ROOT_USAGE`` declare the two frames' columns, dtypes and meanings, in
-the shape of ``rootwatch.frames.SCHEMAS``.
+the shape of ``rootwatch.frames.tables.SCHEMAS``.
 """
 
 from __future__ import annotations

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from rootwatch.coverage import judge
+from rootwatch.judge.pattern_coverage import judge
 
 REF_43 = '{ $.userIdentity.type = "Root" && $.userIdentity.invokedBy NOT EXISTS && $.eventType != "AwsServiceEvent" }'
 

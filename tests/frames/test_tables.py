@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from rootwatch import frames
+from rootwatch.frames import tables as frames
 
 HEALTHY, DRIFTED = "111111111111", "222222222222"
 
@@ -15,7 +15,7 @@ def built(evidence, catalog):
     return frames.build_all(list(evidence.values()), [catalog.control("4.3")])
 
 
-BUILT = sorted(set(frames.SCHEMAS) - {"archive_events"})  # archive_events: an archive scan's (tests/archive)
+BUILT = sorted(set(frames.SCHEMAS) - {"archive_events"})  # archive_events: an archive scan's (tests/logarchive)
 
 
 def test_every_documented_frame_is_built(built):
@@ -91,7 +91,7 @@ def test_alarm_coverage_over_nothing_counted_is_no_pass_when_root_events_went_un
     import copy
 
     from rootwatch.models import Check, Status
-    from rootwatch.workbook import judged
+    from rootwatch.notebook.workbook import judged
 
     unfiltered = copy.deepcopy(evidence[HEALTHY])
     unfiltered.metric_filters = []

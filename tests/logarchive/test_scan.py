@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from rootwatch.archive import LocalArchive, S3Archive, scan
+from rootwatch.logarchive import LocalArchive, S3Archive, scan
 from rootwatch.errors import ArchiveError
-from rootwatch.frames import archive_matches
+from rootwatch.frames.tables import archive_matches
 from rootwatch.patterns import compile_pattern
 from rootwatch.patterns.literals import required
 from rootwatch.sandbox import events as ev

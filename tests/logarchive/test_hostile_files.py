@@ -9,10 +9,10 @@ import json
 
 import pytest
 
-from rootwatch.archive import LocalArchive, scan
-from rootwatch.archive.scan import MAX_DEPTH, MAX_INFLATED
-from rootwatch.frames import archive_matches
-from tests.archive.test_scan import DAY, END, ROOT, START, _event, _file, _ids, _write
+from rootwatch.logarchive import LocalArchive, scan
+from rootwatch.logarchive.scan import MAX_DEPTH, MAX_INFLATED
+from rootwatch.frames.tables import archive_matches
+from tests.logarchive.test_scan import DAY, END, ROOT, START, _event, _file, _ids, _write
 
 MiB = 1024 * 1024
 
