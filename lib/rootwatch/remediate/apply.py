@@ -81,24 +81,6 @@ class Remediation:
                 for f in self.before if f.check == Check.CHAIN]
         return pd.DataFrame(rows, columns=["account", "account_id", "control", "before", "after"])
 
-    # --- notebook sections ------------------------------------------------------------------
-    def show_plan(self) -> None:
-        from rootwatch.notebook.display import show, show_code
-
-        show(self.comparison())
-        show_code(self.cli())
-        notes = [f"{p.label}: {n}" for p in self.plans for n in p.notes] + self.failed
-        show(pd.DataFrame({"note": notes or ["none"]}))
-
-    def show_templates(self) -> None:
-        from rootwatch.notebook.display import heading, show_code
-
-        for plan in (p for p in self.plans if p.actions):
-            heading(f"{plan.label} ({plan.account_id}) — CloudFormation")
-            show_code(self.cloudformation(plan))
-            heading(f"{plan.label} ({plan.account_id}) — Terraform")
-            show_code(self.terraform(plan))
-
     def statuses(self) -> set[str]:
         return {f.status for f in (self.after if self.after is not None else self.before)}
 
@@ -145,13 +127,6 @@ def new_directory(out: Path) -> Path:
         raise ParameterError(f"--out {out} cannot be created ({why})",
                              "choose a new path in a directory you can write to") from None
     return out
-
-
-def shown_first(rem: Remediation) -> bool:
-    """The notebook's review: the plan is shown before any change (``apply`` is the consent)."""
-    if rem.changes:
-        rem.show_plan()
-    return True
 
 
 def start(parameters: dict[str, Any], notify: list[str] | None = None, apply: bool = False,
