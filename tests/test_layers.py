@@ -17,19 +17,20 @@ FORBIDDEN = {
     "patterns": {"rootwatch.catalog", "rootwatch.collect", "rootwatch.frames", "rootwatch.sandbox", "rootwatch.cli",
                  "pandas", "boto3"},
     "catalog": {"rootwatch.collect", "rootwatch.frames", "rootwatch.sandbox", "rootwatch.cli", "pandas", "boto3"},
-    "coverage.py": {"rootwatch.collect", "rootwatch.frames", "rootwatch.sandbox", "rootwatch.cli", "boto3"},
-    "collect": {"rootwatch.frames", "rootwatch.sandbox", "rootwatch.cli", "rootwatch.coverage", "pandas"},
-    "frames.py": {"rootwatch.sandbox", "rootwatch.cli", "boto3"},
+    "judge/pattern_coverage.py": {"rootwatch.collect", "rootwatch.frames", "rootwatch.judge.chain", "rootwatch.sandbox",
+                                  "rootwatch.cli", "boto3"},
+    "collect": {"rootwatch.frames", "rootwatch.judge", "rootwatch.sandbox", "rootwatch.cli", "pandas"},
+    "frames": {"rootwatch.sandbox", "rootwatch.cli", "boto3"},
     "__init__.py": {"rootwatch.", "boto3", "pandas"},
-    "bundle": {"rootwatch.collect", "rootwatch.frames", "rootwatch.judge", "rootwatch.charts", "rootwatch.workbook",
-               "rootwatch.report", "rootwatch.pdf", "rootwatch.sandbox", "rootwatch.runner", "pandas", "matplotlib",
-               "boto3"},
-    "judge.py": {"rootwatch.sandbox", "rootwatch.charts", "rootwatch.report", "rootwatch.bundle", "boto3",
-                 "matplotlib"},
-    "archive": {"rootwatch.collect", "rootwatch.frames", "rootwatch.judge", "rootwatch.sandbox", "rootwatch.cli",
-                "pandas", "boto3"},
-    "remediate": {"rootwatch.workbook", "rootwatch.explore", "rootwatch.sandbox", "rootwatch.cli"},
-    "charts.py": {"rootwatch.collect", "rootwatch.judge", "rootwatch.sandbox", "boto3"},
+    "bundle": {"rootwatch.collect", "rootwatch.frames", "rootwatch.judge", "rootwatch.report", "rootwatch.notebook",
+               "rootwatch.sandbox", "rootwatch.runner", "pandas", "matplotlib", "boto3"},
+    "judge": {"rootwatch.sandbox", "rootwatch.report", "rootwatch.bundle", "boto3", "matplotlib"},
+    "logarchive": {"rootwatch.collect", "rootwatch.frames", "rootwatch.judge", "rootwatch.sandbox", "rootwatch.cli",
+                   "pandas", "boto3"},
+    # the loop knows nothing of notebooks: their facade imports it, never the reverse
+    "remediate": {"rootwatch.notebook", "rootwatch.sandbox", "rootwatch.cli"},
+    # renderers: they are handed findings and frames, they read nothing themselves
+    "report": {"rootwatch.collect", "rootwatch.judge", "rootwatch.sandbox", "boto3"},
     # pure: EventBridge patterns and their meaning; the collector and judge call it, it calls neither (nor AWS)
     "eventbridge": {"rootwatch.catalog", "rootwatch.collect", "rootwatch.frames", "rootwatch.judge", "rootwatch.sandbox",
                     "rootwatch.cli", "rootwatch.patterns", "pandas", "boto3"},
@@ -56,7 +57,7 @@ def _imports(path: Path) -> set[str]:
 def test_module_does_not_import_what_it_must_not(module):
     target = LIB / module
     files = sorted(target.rglob("*.py")) if target.is_dir() else [target]
-    own = "rootwatch." + module.removesuffix(".py") if module != "__init__.py" else None
+    own = "rootwatch." + module.removesuffix(".py").replace("/", ".") if module != "__init__.py" else None
     for path in files:
         for name in _imports(path):
             if own and name.startswith(own):
@@ -71,13 +72,14 @@ def test_module_does_not_import_what_it_must_not(module):
 LAYERS = (
     {"errors", "models", "words", "untrusted", "jsonschemas", "log", "iam_actions", "__init__"},  # the vocabulary
     {"extras", "outputs"},  # what is installed, where results may go (their errors are bad input)
-    {"patterns", "resources", "answers", "credentials", "console", "bundle", "charts", "exports", "report", "pdf"},
-    {"catalog", "simulate", "eventbridge", "history", "archive", "params", "display"},
-    {"collect", "coverage", "sandbox"},  # reading AWS (or serving it), judging a pattern
-    {"frames", "judge", "hygiene", "scope"},  # evidence → frames → verdicts; what a run reads
-    {"remediate"},
-    {"workbook"},  # the notebooks' facades
-    {"explore", "runner"},
+    {"patterns", "resources", "answers", "report", "bundle"},  # the pattern language, typed AWS views, AWS's
+    # answers (definite or a gap); renderers, signers
+    {"catalog", "simulate", "eventbridge", "history", "logarchive", "params"},  # pure engines; the run's parameters
+    {"collect", "sandbox"},  # reading AWS (or serving it)
+    {"judge", "scope"},  # verdicts: a pattern against a control, each account's chain; what a run reads
+    {"frames"},  # evidence → documented frames (with the pattern verdicts they show)
+    {"remediate", "hygiene"},  # changes from verdicts; root hygiene from the credential report's frame
+    {"notebook", "runner"},  # the notebooks' facades; rootwatch run
     {"cli"},
     {"__main__"},
 )
