@@ -2,7 +2,7 @@
 write the plan and the evidence it rests on, and (on request) make the changes, each recorded as it
 happens, then audit again and show before and after.
 
-    rem = remediate.start(parameters, notify=["secops@example.com"], apply=False)
+    rem = apply.start(parameters, notify=["secops@example.com"], apply=False)
     rem.directory, rem.plans, rem.cli(), rem.cloudformation(plan), rem.terraform(plan)
 
 The order is the safeguard. The output directory (always, with ``apply``) is created before any AWS
