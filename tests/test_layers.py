@@ -29,6 +29,8 @@ FORBIDDEN = {
                    "pandas", "boto3"},
     # the loop knows nothing of notebooks: their facade imports it, never the reverse
     "remediate": {"rootwatch.notebook", "rootwatch.sandbox", "rootwatch.cli"},
+    # a run's tables know nothing of how a notebook shows them
+    "evidence_run.py": {"rootwatch.notebook", "rootwatch.sandbox", "rootwatch.cli"},
     # renderers: they are handed findings and frames, they read nothing themselves
     "report": {"rootwatch.collect", "rootwatch.judge", "rootwatch.sandbox", "boto3"},
     # pure: EventBridge patterns and their meaning; the collector and judge call it, it calls neither (nor AWS)
@@ -79,6 +81,7 @@ LAYERS = (
     {"judge", "scope"},  # verdicts: a pattern against a control, each account's chain; what a run reads
     {"frames"},  # evidence → documented frames (with the pattern verdicts they show)
     {"remediate", "hygiene"},  # changes from verdicts; root hygiene from the credential report's frame
+    {"evidence_run"},  # one run: evidence → frames → findings, its tables, figures and saved outputs
     {"notebook", "runner"},  # the notebooks' facades; rootwatch run
     {"cli"},
     {"__main__"},

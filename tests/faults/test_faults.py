@@ -11,7 +11,7 @@ import pytest
 
 from rootwatch.collect.chain import Target, collect_account
 from rootwatch.sandbox.faults import Fault
-from rootwatch.notebook.workbook import judged
+from rootwatch.evidence_run import judged
 from tests.faults.table import cases, current, render
 
 HEALTHY = "111111111111"

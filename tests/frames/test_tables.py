@@ -91,7 +91,7 @@ def test_alarm_coverage_over_nothing_counted_is_no_pass_when_root_events_went_un
     import copy
 
     from rootwatch.models import Check, Status
-    from rootwatch.notebook.workbook import judged
+    from rootwatch.evidence_run import judged
 
     unfiltered = copy.deepcopy(evidence[HEALTHY])
     unfiltered.metric_filters = []

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from rootwatch.notebook import workbook
+from rootwatch import evidence_run
 from rootwatch.collect.chain import Target, collect
 from rootwatch.collect.changes import NAMES, NO_ARCHIVE
 from rootwatch.models import Check, Window
@@ -19,8 +19,8 @@ HEALTHY, DRIFTED = "111111111111", "222222222222"
 def test_healthy_today_yet_its_chain_was_broken_with_a_root_event_inside(evidence, catalog):
     control = catalog.control("4.3")
     evs = list(evidence.values())
-    operations = workbook.chain_operations(evs, [control], catalog)
-    _, findings = workbook.judged(evs, [control], catalog, timedelta(0), operations)
+    operations = evidence_run.chain_operations(evs, [control], catalog)
+    _, findings = evidence_run.judged(evs, [control], catalog, timedelta(0), operations)
     healthy = {f.key: f for f in findings if f.account_id == HEALTHY}
     assert healthy["4.3"].status == "PASS"  # today's CIS verdict, unchanged by the history
     rw2 = healthy["RW-2 chain operated throughout (4.3)"]
@@ -55,7 +55,7 @@ def test_a_window_beyond_event_history_without_archive_is_a_gap_with_its_reason(
                    endpoint_url=sandbox.endpoint, now=SANDBOX_NOW)
     assert not [c for c in ev.calls if c.operation == "LookupEvents" and c.params["LookupAttributes"][0][
         "AttributeKey"] == "EventName"]  # nothing of the window is in event history: no call could answer
-    _, findings = workbook.judged([ev], [control], catalog)
+    _, findings = evidence_run.judged([ev], [control], catalog)
     rw2 = next(f for f in findings if f.check is Check.OPERATION)
     assert rw2.status == "GAP" and "unknown for 100.0 %" in rw2.links[0].reason
     assert rw2.notes == [f"not judged {window.start:%Y-%m-%d %H:%M} – {window.end:%Y-%m-%d %H:%M} UTC: {NO_ARCHIVE}"]
@@ -71,7 +71,7 @@ def test_the_same_window_with_the_archive_is_read_from_the_trails_log_files(sand
     assert ev.changes.source == "archive" and ev.changes.coverage is None
     assert sorted({r["eventName"] for r in ev.changes.records}) == [
         "ConfirmSubscription", "PutMetricFilter", "StartLogging", "StopLogging", "Subscribe", "Unsubscribe"]
-    _, findings = workbook.judged([ev], [control], catalog)
+    _, findings = evidence_run.judged([ev], [control], catalog)
     rw2 = next(f for f in findings if f.check is Check.OPERATION)
     assert not any(NO_ARCHIVE in n for n in rw2.notes)
     # before the day-0 PutMetricFilter no record says what the filter was: judged, and not known

@@ -13,7 +13,7 @@ from rootwatch.report import charts
 from rootwatch.notebook.explore import SLICES, RootActivity, start
 from rootwatch.judge.chain import judge_all
 from rootwatch.params import RunParams
-from rootwatch.notebook.workbook import EvidenceRun
+from rootwatch.evidence_run import EvidenceRun
 from tests.conftest import SANDBOX_NOW
 
 HEALTHY = "111111111111"

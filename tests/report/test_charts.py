@@ -19,6 +19,7 @@ import pytest
 from matplotlib.dates import date2num
 from matplotlib.image import imread
 
+from rootwatch.evidence_run import EvidenceRun, judged
 from rootwatch.frames import tables as frames
 from rootwatch.notebook import workbook
 from rootwatch.report import charts
@@ -35,13 +36,13 @@ def run(evidence, window, catalog):
     accounts = list(evidence.values())
     params = RunParams.from_mapping({"source": "sandbox", "regions": ["us-east-1"], "window": "last-90-days"},
                                     now=SANDBOX_NOW)
-    built, findings = workbook.judged(accounts, controls, catalog)
+    built, findings = judged(accounts, controls, catalog)
     now = datetime.now(UTC)
-    return workbook.EvidenceRun(dataclasses.replace(params, window=window), controls, accounts, built, findings, now,
+    return EvidenceRun(dataclasses.replace(params, window=window), controls, accounts, built, findings, now,
                                 now, {}, [])
 
 
-def _fired(run: workbook.EvidenceRun, account: str, alarm: str) -> pd.Series:
+def _fired(run: EvidenceRun, account: str, alarm: str) -> pd.Series:
     """Straight from the frame: the alarm's transitions to ALARM inside the window."""
     h, w = run.frames["alarm_history"], run.params.window
     return h[(h.account_id == account) & (h.alarm_name == alarm) & (h.item_type == "StateUpdate")
@@ -57,7 +58,7 @@ def _bars(chart: charts.Chart, gid: str) -> list:
     return [patch for patch in chart.figure.axes[0].patches if patch.get_gid() == gid]
 
 
-def _uncovered(run: workbook.EvidenceRun, account: str) -> int:
+def _uncovered(run: EvidenceRun, account: str) -> int:
     cov = run.frames["alarm_coverage"]
     return int(((cov.account_id == account) & ~cov.covered).sum())
 
@@ -93,7 +94,7 @@ def test_only_the_judged_alarm_is_drawn_not_the_accounts_other_alarms(run):
 def test_a_chain_without_an_alarm_draws_no_alarm(run, evidence, catalog):
     controls = [catalog.control("4.3")]
     bare = dataclasses.replace(evidence[HEALTHY], alarms=[])
-    built, findings = workbook.judged([bare], controls, catalog)
+    built, findings = judged([bare], controls, catalog)
     alone = dataclasses.replace(run, evidence=[bare], frames=built, findings=findings)
     assert alone.judged_alarm(HEALTHY) is None and alone.chart_alarm_states(HEALTHY) == []
     chart = alone.chart_root_per_day(HEALTHY)
@@ -176,11 +177,11 @@ def test_the_organization_heat_map_counts_every_root_event_and_frames_the_uncove
         assert f"{label}: {n} root events in " in chart.alt and f"{_uncovered(run, account)} uncovered" in chart.alt
 
 
-def _shown(run: workbook.EvidenceRun, monkeypatch) -> list[charts.Chart]:
+def _shown(run: EvidenceRun, monkeypatch) -> list[charts.Chart]:
     shown: list[charts.Chart] = []
     monkeypatch.setattr(workbook, "show_chart", shown.append)
     monkeypatch.setattr(workbook, "heading", lambda text: None)
-    run.show_charts()
+    workbook.show_charts(run)
     return shown
 
 

@@ -17,9 +17,9 @@ import pandas as pd
 from rootwatch.notebook import workbook
 from rootwatch.report import charts
 from rootwatch.catalog import load_catalog
+from rootwatch.evidence_run import EvidenceRun
 from rootwatch.notebook.display import heading, show, show_chart
 from rootwatch.models import Role
-from rootwatch.notebook.workbook import EvidenceRun
 
 SLICES = ("account_id", "region", "event_name", "source_ip", "user_agent", "mfa_used")
 
@@ -92,14 +92,14 @@ class RootActivity:
         show(logins if len(logins) else pd.DataFrame({"console logins": ["none in the window"]}))
 
     def show_credentials(self) -> None:
-        self.run.show_root_credentials()
+        workbook.show_root_credentials(self.run)
 
     def show_not_counted(self) -> None:
         apart = self.not_counted()
         show(apart if len(apart) else pd.DataFrame({"not counted": ["none: the reference counts every root event"]}))
 
     def show_alarm_coverage(self) -> None:
-        self.run.show_alarm_coverage()
+        workbook.show_alarm_coverage(self.run)
 
 
 def start(parameters: dict[str, Any]) -> RootActivity:
