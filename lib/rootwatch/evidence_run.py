@@ -24,7 +24,8 @@ from rootwatch.collect.evidence import RawCall, write_raw
 from rootwatch.frames import tables as frames
 from rootwatch.history import CHAIN, FAIL, Operation
 from rootwatch.hygiene import judge_root_hygiene
-from rootwatch.judge.chain import chain_operation, judge_alarm_coverage, judge_all, judge_operation
+from rootwatch.judge.alarm_response import judge_alarm_coverage
+from rootwatch.judge.chain import chain_operation, judge_all, judge_operation
 from rootwatch.judge.pattern_coverage import witnesses
 from rootwatch.models import Check, Finding, Link, Role, Status, dump_findings, tally
 from rootwatch.params import RunParams

@@ -43,7 +43,7 @@ def judge_account(ev: AccountEvidence, control: Control, catalog: Catalog | None
                       requirements=control.requirements)
     identity_gap = next((g for g in ev.gaps if g.link is Link.IDENTITY), None)
     if identity_gap:
-        finding.links = _all_gap(Link.TRAIL, f"the account could not be read: {_gap_text(identity_gap)}",
+        finding.links = _all_gap(Link.TRAIL, f"the account could not be read: {gap_text(identity_gap)}",
                                  identity_gap.evidence)
     else:
         chains = list(_chains(ev, control, catalog, peers or {}))
@@ -72,7 +72,7 @@ def _unlisted(link: LinkVerdict, gaps: list[Gap]) -> LinkVerdict:
 def _unlisted_because(gap: Gap) -> str:
     """Why trails could not be listed. Listing has no definite "no" (an account without trails lists
     none), so whatever the error, the link is unread."""
-    return f"{_gap_text(gap)} ({answer(Link.TRAIL, gap.error_code).meaning})"
+    return f"{gap_text(gap)} ({answer(Link.TRAIL, gap.error_code).meaning})"
 
 
 def _anchor(chain: _Chain) -> Anchor:
@@ -145,7 +145,7 @@ def _trail_chains(ev: AccountEvidence, control: Control, catalog: Catalog, trail
     src = ev if group.account_id == ev.account_id else peers.get(group.account_id)
     if src is None or not src.caller_arn:
         why = "was not part of this run" if src is None else \
-            f"could not be read: {_gap_text(next((g for g in src.gaps if g.link is Link.IDENTITY), None))}"
+            f"could not be read: {gap_text(next((g for g in src.gaps if g.link is Link.IDENTITY), None))}"
         reason = (f"log group {group.name} lives in account {group.account_id} (owner of organization trail "
                   f"{name}), which {why}")
         evidence = tuple(g.evidence for g in (src.gaps if src else []) if g.link is Link.IDENTITY and g.evidence)
@@ -258,7 +258,7 @@ def _aws_word(ev: AccountEvidence, f: MetricFilter, link: LinkVerdict,
     files = _files(ev, "TestMetricFilter", filterPattern=f.pattern)
     if test["matched"] is None:
         return link, coverage, [f"filter {f.name}: AWS's own test of its pattern could not be made "
-                                f"({_gap_text(_gap(ev, Link.FILTER_TEST, files))}): the verdict rests on rootwatch's "
+                                f"({gap_text(_gap(ev, Link.FILTER_TEST, files))}): the verdict rests on rootwatch's "
                                 "engine alone"]
     evidence = link.evidence + files
     if coverage is None:  # the engine refused the pattern, and AWS evaluated it
@@ -401,11 +401,11 @@ def _answered(ev: AccountEvidence, link: Link, gap: Gap | None, owner: str, subj
     if gap is not None and said is not None and said.status == FAIL:
         return LinkVerdict(link, FAIL, f"{what}: {said.meaning} ({gap.operation} answered {gap.error_code} in "
                                        f"{gap.region})", subject, files)
-    return LinkVerdict(link, GAP, f"{unread}: {_gap_text(gap)}" + (f" ({said.meaning})" if said else ""), subject,
+    return LinkVerdict(link, GAP, f"{unread}: {gap_text(gap)}" + (f" ({said.meaning})" if said else ""), subject,
                        files)
 
 
-def _gap_text(gap: Gap | None) -> str:
+def gap_text(gap: Gap | None) -> str:
     return "unknown error" if gap is None else f"{gap.operation} failed with {gap.error_code}: {gap.message}"
 
 
@@ -431,57 +431,6 @@ def judge_all(evidence: list[AccountEvidence], controls: list[Control], catalog:
     (organization trails)."""
     peers = {ev.account_id: ev for ev in evidence}
     return [judge_account(ev, control, catalog, peers) for ev in evidence for control in controls]
-
-
-def judge_alarm_coverage(ev: AccountEvidence, control: Control, rows: list[dict], unseen: int = 0) -> Finding:
-    """"The control worked": FAIL when a root event the account's filters count raised no alarm in
-    time (each uncovered event listed in the notes), GAP when the events or the alarm history could
-    not be read, PASS otherwise. ``unseen``: root events of the window the benchmark's pattern
-    matches and no filter counts: with none counted, a PASS would rest on nothing examined while
-    those events reached no alarm at all, so they FAIL it (the chain's filter link says why)."""
-    finding = Finding(ev.account_id, ev.label, control.id, control.benchmark,
-                      f"{control.title}: the alarm fired for every root event counted", control.level, PASS, [],
-                      check=Check.ALARM_COVERAGE)
-    alarms = {a for r in rows for a in str(r["alarms"]).split(",") if a}
-    files = tuple(f"raw/{c.filename}" for c in ev.calls
-                  if (c.operation == "DescribeAlarmHistory" and c.params.get("AlarmName") in alarms)
-                  or (c.operation == "FilterLogEvents" and c.params.get("filterPattern") == control.evidence_query.text)
-                  or (c.operation == "LookupEvents" and c.params.get("LookupAttributes") == [control.lookup]))
-    unread = [g for g in ev.gaps if g.link in (Link.ALARM_HISTORY, Link.ROOT_EVENTS, Link.IDENTITY)]
-    uncovered = [r for r in rows if not r["covered"]]
-    if unread:
-        reason = "; ".join(dict.fromkeys(_gap_text(g) for g in unread))
-        finding.links = [LinkVerdict(Link.ALARM_COVERAGE, GAP, f"not evaluated: {reason}", "", files)]
-    elif uncovered:
-        finding.links = [LinkVerdict(Link.ALARM_COVERAGE, FAIL, f"{len(uncovered)} of {len(rows)} counted root "
-                                                                "event(s) raised no alarm in time", "", files)]
-    elif not rows and unseen:
-        finding.links = [LinkVerdict(Link.ALARM_COVERAGE, FAIL, f"{unseen} root event(s) of the window match CIS "
-                                     f"{control.id} and no metric filter counted any of them: no alarm could have "
-                                     "seen them (nothing was counted, so nothing could be covered)", "", files)]
-    else:
-        finding.links = [LinkVerdict(Link.ALARM_COVERAGE, PASS,
-                                     f"all {len(rows)} counted root event(s) raised an alarm in time" if rows else
-                                     "no counted root event in the window: none was missed", "", files)]
-    finding.notes = [f"uncovered: {r['time']} {r['event_name']} (eventID {r['event_id']}): {r['reason']}"
-                     for r in uncovered]
-    finding.status = roll_up(link.status for link in finding.links)
-    finding.remediation_notes = COVERAGE_ADVICE.get(finding.status, [])
-    return finding
-
-
-# What to investigate when rootwatch's alarm-coverage test does not pass: a chain that is right today
-# says nothing about the day the event came, and no command fixes the past.
-COVERAGE_ADVICE = {
-    FAIL: ["for each uncovered event, read the alarm's history around its time (aws cloudwatch "
-           "describe-alarm-history --alarm-name NAME --start-date ... --end-date ...): was the alarm missing, "
-           "already in ALARM, its actions disabled, or its action failing then?",
-           "look in CloudTrail for changes to the chain around those times (PutMetricAlarm, DeleteAlarms, "
-           "DisableAlarmActions, PutMetricFilter, DeleteMetricFilter, StopLogging, Unsubscribe) and who made them",
-           "confirm with the subscribers whether the notifications for the caught events arrived"],
-    GAP: ["let the audit role read what this test needs (cloudwatch:DescribeAlarmHistory and logs:FilterLogEvents "
-          "or cloudtrail:LookupEvents; policies/audit.json) and run again"],
-}
 
 
 # --- the chain over the window (issue 19): each past configuration judged by this same judge ------
@@ -562,7 +511,7 @@ def judge_operation(ev: AccountEvidence, control: Control, op: Operation | None,
                   and (c.params.get("LookupAttributes") or [{}])[0].get("AttributeValue") in CHANGE_NAMES)
     if op is None:
         unread = [g for g in ev.gaps if g.link in HISTORY_NEEDS or g.link is Link.IDENTITY]
-        reason = "; ".join(dict.fromkeys(_gap_text(g) for g in unread)) or "the chain's changes were not collected"
+        reason = "; ".join(dict.fromkeys(gap_text(g) for g in unread)) or "the chain's changes were not collected"
         finding.links = [LinkVerdict(Link.CHAIN_OPERATION, GAP, f"not evaluated: {reason}", "", files)]
         finding.status = GAP
         finding.remediation_notes = OPERATION_ADVICE[GAP]
