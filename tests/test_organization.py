@@ -159,7 +159,7 @@ def test_run_over_all_controls_prints_a_line_per_account_and_exports(org_run):
             "FedRAMP High SI-4(20)"} <= set(failed["compliance"]["requirements"])  # the crosswalk on the finding
     assert {c["name"] for c in failed["compliance"]["checks"]} >= {"metric filter", "alarm", "confirmed subscriber"}
     rows = list(csv.DictReader(io.StringIO((out / "findings.csv").read_text())))
-    assert len(rows) == 40 and rows[0]["FRAMEWORK"] == "CIS"
+    assert len(rows) == 42 and rows[0]["FRAMEWORK"] == "CIS"
     assert [r["REQUIREMENTS_ATTRIBUTES_SECTION"] for r in rows[3:5]] == ["1 Identity and Access Management",
                                                                        "4 Monitoring"]
     assert {r["STATUS"] for r in rows} == {"PASS", "FAIL"}
