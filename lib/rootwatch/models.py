@@ -85,6 +85,7 @@ class Link(Enum):
     ALARM_COVERAGE = "alarm-coverage", "alarm coverage"
     CHAIN_CHANGES = "chain-changes", "changes to the chain"  # the window's management events that change it
     CHAIN_OPERATION = "chain-operation", "chain operated throughout"
+    ALTERNATIVE_MONITOR = "alternative-monitor", "alternative monitor (EventBridge rule)"
     NAMES_IN_USE = "names-in-use", "names in use"
     REMEDIATION = "remediation", "remediation change"
 
@@ -106,6 +107,7 @@ class Check(StrEnum):
     CHAIN = "chain"  # every link of the chain is in place: the benchmark's control itself
     ALARM_COVERAGE = "alarm coverage"  # the alarm fired for every event the filter counted
     OPERATION = "chain operated throughout"  # every link held over the whole window, not only today
+    ALTERNATIVE = "alternative monitor"  # an EventBridge rule tells a confirmed subscriber of root use
 
     @property
     def test_id(self) -> str | None:
@@ -114,7 +116,7 @@ class Check(StrEnum):
         return ROOTWATCH_TESTS.get(self)
 
 
-ROOTWATCH_TESTS = {Check.ALARM_COVERAGE: "RW-1", Check.OPERATION: "RW-2"}
+ROOTWATCH_TESTS = {Check.ALARM_COVERAGE: "RW-1", Check.OPERATION: "RW-2", Check.ALTERNATIVE: "RW-3"}
 
 
 @dataclass(frozen=True)
