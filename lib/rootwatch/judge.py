@@ -540,7 +540,7 @@ def _rule_monitor(ev: AccountEvidence, rule: dict, verdict: Verdict) -> tuple[Li
     if not topics:
         return LinkVerdict(Link.ALTERNATIVE_MONITOR, FAIL, f"{subject} targets no SNS topic, so nobody is told",
                            name, files), []
-    told = _subscriber(ev, subject, topics)
+    told = _subscriber(replace(ev, subscriptions=ev.subscriptions + ev.rule_subscriptions), subject, topics)
     if told.status is not PASS:
         return LinkVerdict(Link.ALTERNATIVE_MONITOR, told.status, f"{subject} → {', '.join(topics)}: {told.reason}",
                            name, files + told.evidence), []

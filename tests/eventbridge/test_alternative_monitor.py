@@ -26,7 +26,7 @@ def account(pattern: str, subscription: dict | None = CONFIRMED,
     ev = AccountEvidence("acct", ACCOUNT, f"arn:aws:sts::{ACCOUNT}:assumed-role/audit/x", [REGION], WINDOW)
     ev.event_rules = [{"Name": "root-activity", "EventPattern": pattern, "State": state, "rw:region": REGION,
                        "rw:targets": [{"Id": "notify", "Arn": TOPIC}]}]
-    ev.subscriptions = [subscription] if subscription else []
+    ev.rule_subscriptions = [subscription] if subscription else []
     return ev
 
 
@@ -89,7 +89,8 @@ def test_the_collector_reads_rules_targets_and_the_targeted_topics_subscribers()
     ev = collect_stubbed(calls)
     assert [(r["Name"], r["rw:targets"]) for r in ev.event_rules] == [("root-activity", [{"Id": "notify",
                                                                                            "Arn": TOPIC}])]
-    assert TOPIC in {s["rw:topicArn"] for s in ev.subscriptions}
+    assert [s["rw:topicArn"] for s in ev.rule_subscriptions] == [TOPIC]
+    assert TOPIC not in {s["rw:topicArn"] for s in ev.subscriptions}  # the chain's topics stay the alarms' own
 
 
 def test_refused_rules_are_a_gap_of_the_alternative_monitor():

@@ -72,6 +72,9 @@ class AccountEvidence:
     alarms: list[dict] = field(default_factory=list)
     subscriptions: list[dict] = field(default_factory=list)
     event_rules: list[dict] = field(default_factory=list)  # default-bus rules, each with rw:region and rw:targets
+    # subscriptions of the topics only EventBridge rules target: kept apart from the chain's, whose topics
+    # the remediation planner and the chain's history choose from
+    rule_subscriptions: list[dict] = field(default_factory=list)
     alarm_history: list[dict] = field(default_factory=list)
     datapoints: list[dict] = field(default_factory=list)
     events: list[dict] = field(default_factory=list)
@@ -253,7 +256,7 @@ def _event_rules(rec: Recorder, ev: AccountEvidence) -> None:
             topics.update(dict.fromkeys(t["Arn"] for t in found or [] if Topic.parse(t.get("Arn"))))
     for topic in (Topic.parse(arn) for arn in topics if arn not in read):
         for sub in sns.subscriptions(rec, topic) or []:
-            ev.subscriptions.append({**sub, "rw:topicArn": topic.arn})
+            ev.rule_subscriptions.append({**sub, "rw:topicArn": topic.arn})
 
 
 def _events(rec: Recorder, ev: AccountEvidence, control: Control, groups: list[LogGroupRef], window: Window) -> None:
