@@ -140,22 +140,26 @@ def test_run_over_all_controls_prints_a_line_per_account_and_exports(org_run):
     assert "healthy (111111111111): 4.1 PASS, 4.2 PASS" in done.stderr
     assert "drifted (222222222222): 4.1 FAIL" in done.stderr
     assert "healthy (111111111111): 4.1 PASS, 4.2 PASS, 4.3 PASS, RW-1 alarm coverage (4.3) FAIL" in done.stderr
-    assert "15 PASS, 15 FAIL, 0 GAP over 2 account(s) and 15 control(s); rootwatch tests 0 PASS, 4 FAIL, 0 GAP " \
+    assert "15 PASS, 15 FAIL, 0 GAP over 2 account(s) and 15 control(s); rootwatch tests 1 PASS, 4 FAIL, 0 GAP " \
            "(not in the exit code)" in done.stdout
     title = "15 monitoring controls (4.1, 4.2, 4.3, 4.4, 4.5, 4.6, 4.7, 4.8, 4.9, 4.10, 4.11, 4.12, 4.13, 4.14, " \
             "4.15) — evidence report, CIS Amazon Web Services Foundations Benchmark v5.0.0"
     assert f"<title>{title}</title>" in (out / "report.html").read_text()
     findings = json.loads((out / "findings.json").read_text())
-    assert len(findings) == 32 and {f["level"] for f in findings} == {1, 2}  # 15 chains + 4.3's coverage, x 2
+    # 15 chains + 4.3's RW-1 and RW-2, x 2, + the drifted account's RW-3 (its EventBridge rule on root use)
+    assert len(findings) == 35 and {f["level"] for f in findings} == {1, 2}
     ocsf = json.loads((out / "findings.ocsf.json").read_text())
-    assert len(ocsf) == 32 and {o["class_uid"] for o in ocsf} == {2003}
-    assert len({o["finding_info"]["uid"] for o in ocsf}) == 32
+    assert len(ocsf) == 35 and {o["class_uid"] for o in ocsf} == {2003}
+    assert len({o["finding_info"]["uid"] for o in ocsf}) == 35
+    [rw3] = [o for o in ocsf if o["compliance"]["control"] == "RW-3"]
+    assert rw3["cloud"]["account"]["uid"] == DRIFTED and rw3["compliance"]["status"] == "Pass"
     failed = next(o for o in ocsf if o["cloud"]["account"]["uid"] == DRIFTED and o["compliance"]["control"] == "4.3")
     assert failed["compliance"]["status"] == "Fail" and failed["compliance"]["status_id"] == 3
     assert failed["compliance"]["standards"] == ["CIS Amazon Web Services Foundations Benchmark v5.0.0"]
     assert {c["name"] for c in failed["compliance"]["checks"]} >= {"metric filter", "alarm", "confirmed subscriber"}
     rows = list(csv.DictReader(io.StringIO((out / "findings.csv").read_text())))
-    assert len(rows) == 32 and rows[0]["FRAMEWORK"] == "CIS" and rows[0]["REQUIREMENTS_ATTRIBUTES_SECTION"] == \
+    assert [r["STATUS"] for r in rows if r["REQUIREMENTS_ID"] == "RW-3"] == ["PASS"]
+    assert len(rows) == 35 and rows[0]["FRAMEWORK"] == "CIS" and rows[0]["REQUIREMENTS_ATTRIBUTES_SECTION"] == \
         "4 Monitoring"
     assert {r["STATUS"] for r in rows} == {"PASS", "FAIL"}
 
