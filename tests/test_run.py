@@ -96,6 +96,23 @@ def test_chain_operation_is_a_finding_of_its_own_in_every_output(demo_run):
     assert re.search(r'alt="The chain of healthy \(111111111111\) over [^"]*: multi-region trail operated 100.0 %', html)
 
 
+def test_an_alternative_monitor_is_a_finding_of_its_own_and_leaves_the_cis_verdict(demo_run):
+    """Issue 20: the drifted account, monitored by an EventBridge rule beside its broken chain, fails
+    CIS 4.3 and passes RW-3, whose evidence is the rule's raw calls; the report says so in both findings."""
+    _, out = demo_run
+    findings = {(f["account_label"], f["key"]): f for f in json.loads((out / "findings.json").read_text())}
+    assert findings["drifted", "4.3"]["status"] == "FAIL" and ("healthy", "RW-3 alternative monitor (4.3)") not in findings
+    rw3 = findings["drifted", "RW-3 alternative monitor (4.3)"]
+    [link] = rw3["links"]
+    assert rw3["status"] == "PASS" and rw3["test"] == "RW-3" and link["reason"].startswith(
+        'alternative monitor found: rule "root-activity" (us-east-1) → topic '
+        "arn:aws:sns:us-east-1:222222222222:security-alerts (confirmed subscriber: 1 confirmed subscriber(s)")
+    assert link["evidence"] and all((out / e).is_file() for e in link["evidence"])
+    assert any(n.startswith("alternative monitor found") for n in findings["drifted", "4.3"]["notes"])
+    html = (out / "report.html").read_text()
+    assert "drifted (222222222222) — rootwatch test RW-3 (alternative monitor, related to CIS 4.3): PASS" in html
+
+
 def test_every_report_file_is_present(demo_run):
     _, out = demo_run
     assert (out / "report.html").is_file() and (out / "root_usage_evidence.ipynb").is_file()

@@ -489,12 +489,13 @@ COVERAGE_ADVICE = {
 # --- other monitors (issue 20): an EventBridge rule on root use, beside the benchmark's chain ------
 def judge_alternative_monitor(ev: AccountEvidence, control: Control) -> Finding | None:
     """rootwatch's test "an EventBridge rule tells a confirmed subscriber of every root use": PASS when
-    an enabled default-bus rule's pattern covers root use (judged by meaning) and an SNS topic it
-    targets has a confirmed subscriber; GAP when none passes and one could not be read or judged (it
-    could have been the one that passed); FAIL otherwise, each rule's reason in its own link (a
-    narrower rule with the root event it misses). None when the account has no rule that matches any
-    root use: there is no alternative monitor to record. The CIS verdict is the chain finding's,
-    untouched: the benchmark names metric filters and alarms."""
+    in every audited region (root's calls reach only their own region's bus) an enabled default-bus
+    rule's pattern covers root use (judged by meaning) and an SNS topic it targets has a confirmed
+    subscriber. A region fails when none of its rules does, each rule's reason in its own link (a
+    narrower rule with the root event it misses), and is a GAP when none passes and one could not be
+    read or judged (it could have been the one that passed). None when the account has no rule that
+    matches any root use: there is no alternative monitor to record. The CIS verdict is the chain
+    finding's, untouched: the benchmark names metric filters and alarms."""
     finding = Finding(ev.account_id, ev.label, control.id, control.benchmark,
                       f"{control.title}: an alternative monitor (EventBridge rule) tells a confirmed subscriber",
                       control.level, GAP, [], check=Check.ALTERNATIVE)
@@ -505,18 +506,28 @@ def judge_alternative_monitor(ev: AccountEvidence, control: Control) -> Finding 
         finding.links = [LinkVerdict(Link.ALTERNATIVE_MONITOR, GAP, f"not evaluated: {reason}", "",
                                      _files(ev, "ListRules"))]
         return finding
+    judged: dict[str, list[tuple[LinkVerdict, list[str]]]] = {region: [] for region in ev.regions}
     for rule in ev.event_rules:
         if not rule.get("EventPattern"):  # a scheduled rule watches no event
             continue
         verdict = judge_root_monitor(rule["EventPattern"], ev.account_id, rule["rw:region"])
         if verdict.outcome is not Outcome.NO:
-            link, notes = _rule_monitor(ev, rule, verdict)
+            judged[rule["rw:region"]].append(_rule_monitor(ev, rule, verdict))
+    if not any(judged.values()):
+        return None
+    regions = []  # each region needs its own monitor; within one, any rule may be it
+    for region, rules in judged.items():
+        if not rules:
+            rules = [(LinkVerdict(Link.ALTERNATIVE_MONITOR, FAIL, f"no EventBridge rule in {region} watches root use: "
+                                  f"root's calls in {region} reach only that region's bus", "",
+                                  _files(ev, "ListRules")), [])]
+        passing = [(link, notes) for link, notes in rules if link.status is PASS]
+        for link, notes in passing or rules:  # a region with a monitor shows it; one without shows why not
             finding.links.append(link)
             finding.notes += notes
-    if not finding.links:
-        return None
-    statuses = {link.status for link in finding.links}
-    finding.status = PASS if PASS in statuses else GAP if GAP in statuses else FAIL
+        statuses = {link.status for link, _ in rules}
+        regions.append(PASS if PASS in statuses else GAP if GAP in statuses else FAIL)
+    finding.status = roll_up(regions)
     finding.remediation_notes = ALTERNATIVE_ADVICE.get(finding.status, [])
     return finding
 

@@ -54,6 +54,14 @@ def test_a_plainly_enabled_rule_misses_root_read_only_calls(catalog):
     assert '"readOnly": true' in finding.notes[0] and f'"awsRegion": "{REGION}"' in finding.notes[0]
 
 
+def test_a_monitor_in_one_region_leaves_another_regions_root_calls_untold(catalog):
+    ev = account(ROOT)
+    ev.regions = [REGION, "eu-west-1"]
+    finding = judge_alternative_monitor(ev, catalog.control("4.3"))
+    assert finding.status == "FAIL" and [link.status for link in finding.links] == ["PASS", "FAIL"]
+    assert finding.links[1].reason.startswith("no EventBridge rule in eu-west-1 watches root use")
+
+
 def test_a_rule_that_matches_no_root_use_is_no_monitor_to_record(catalog):
     assert judge_alternative_monitor(account(NOT_ROOT), catalog.control("4.3")) is None
 
