@@ -111,6 +111,8 @@ def test_an_alternative_monitor_is_a_finding_of_its_own_and_leaves_the_cis_verdi
     assert any(n.startswith("alternative monitor found") for n in findings["drifted", "4.3"]["notes"])
     html = (out / "report.html").read_text()
     assert "drifted (222222222222) — rootwatch test RW-3 (alternative monitor, related to CIS 4.3): PASS" in html
+    section = html[html.index("5e. Other monitors"):html.index("6. Evidence gaps")]
+    assert "alternative monitor found: rule" in section and "healthy (111111111111)" not in section
 
 
 def test_every_report_file_is_present(demo_run):

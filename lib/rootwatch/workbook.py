@@ -270,6 +270,18 @@ class EvidenceRun:
                 breaks = self.chain_breaks(f.account_id)
                 show(breaks if len(breaks) else pd.DataFrame({"breaks": ["none: every link held all along"]}))
 
+    def show_alternative_monitors(self) -> None:
+        """Per account with an EventBridge rule on root use: rootwatch test RW-3's verdict, each rule's
+        reason, and the root event a narrower rule misses."""
+        found = [f for f in self.findings if f.check == Check.ALTERNATIVE]
+        if not found:
+            show(pd.DataFrame({"alternative monitors": ["none: no account has an EventBridge rule on root use"]}))
+        for f in found:
+            heading(f"{f.account_label} ({f.account_id}) — {f.name}: {f.status}")
+            show(_links(f))
+            if f.notes:
+                show(pd.DataFrame({"root event the rule misses": f.notes}))
+
     def show_gaps(self) -> None:
         gaps = self.gaps()
         show(gaps if len(gaps) else pd.DataFrame({"gaps": ["none: every link could be read"]}))
