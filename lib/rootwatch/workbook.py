@@ -443,9 +443,9 @@ def _with_rootwatch_tests(findings: list[Finding], evidence: list[AccountEvidenc
         out.append(f)
         if f.control == root.id:
             out.extend(extra[f.account_id])
-            f.notes += [f"{link.reason} (rootwatch test RW-3; the CIS verdict is unchanged: the benchmark names "
-                        "metric filters and alarms)" for x in extra[f.account_id] if x.check is Check.ALTERNATIVE
-                        for link in x.links if link.status is Status.PASS]
+            f.notes += [f"{link.reason} (rootwatch test {x.check.test_id}; the CIS verdict is unchanged: the benchmark "
+                        "names metric filters and alarms)" for x in extra[f.account_id]
+                        if x.check is Check.ALTERNATIVE and x.status is Status.PASS for link in x.links]
     return out
 
 

@@ -4,10 +4,11 @@ For each account: caller identity; trails (shadow trails included) with status a
 selectors; the metric filters of each trail's log group, in the log group's region; the alarms on
 each filter's metric (name + namespace) with their history and daily sums; the subscribers of
 every SNS topic an alarm notifies; the default bus's EventBridge rules with their targets and the
-subscribers of the SNS topics they target (monitors beside the chain, for rootwatch test RW-3); and each control's events over the window from the log group
-(``FilterLogEvents``) or, without one, from event history (``LookupEvents``). Every event the
-server returns is re-checked with rootwatch's own evaluator, because a server may ignore the
-pattern (moto does). Each API object is kept as AWS returned it, with ``rw:`` keys added.
+subscribers of the SNS topics they target (monitors beside the chain, for rootwatch test RW-3); and
+each control's events over the window from the log group (``FilterLogEvents``) or, without one, from
+event history (``LookupEvents``). Every event the server returns is re-checked with rootwatch's own
+evaluator, because a server may ignore the pattern (moto does). Each API object is kept as AWS
+returned it, with ``rw:`` keys added.
 """
 
 from __future__ import annotations
