@@ -57,6 +57,7 @@ def healthy_calls(trail_owner: str = ACCOUNT, topic_owner: str = ACCOUNT, events
                   ("sns", "ListSubscriptionsByTopic", {"Subscriptions": [
                       {"SubscriptionArn": f"{topic}:1b2c", "Protocol": "email", "Endpoint": "sec@example.com",
                        "TopicArn": topic}]})]
+    calls.append(("events", "ListRules", {"Rules": []}))
     calls.append(("iam", "GetCredentialReport", {"Content": b"user,arn\n<root_account>,x\n",
                                                   "ReportFormat": "text/csv"}))
     if org_trail:

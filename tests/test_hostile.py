@@ -84,7 +84,11 @@ def test_report_html_holds_no_live_markup(bundle):
         assert tag not in body, tag
     assert html.escape(PAYLOADS["script"], quote=False) in body  # shown, as text
     assert html.escape(PAYLOADS["external-image"], quote=False) in body
-    assert not re.search(r"<(img|a)\b[^>]*\b(src|href)=\"(?!data:image/png;base64,|#)", body)
+    # images are embedded; links go to an anchor of the page or to a raw response of the bundle, a path
+    # of rootwatch's making (no scheme, nothing above the bundle), never to anything an event names
+    assert not re.search(r"<(img|a)\b[^>]*\b(src|href)=\"(?!data:image/png;base64,|#|raw/)", body)
+    links = re.findall(r"<a\b[^>]*\bhref=\"(raw/[^\"]*)\"", body)
+    assert links and all(".." not in link and (bundle / html.unescape(link)).is_file() for link in links)
 
 
 @pytest.mark.skipif(CHROMIUM is None, reason="Debian's chromium is not installed (.ci/run installs it)")

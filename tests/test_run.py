@@ -39,7 +39,7 @@ def test_sandbox_run_judges_healthy_pass_and_drifted_fail(demo_run):
     assert done.returncode == 1, done.stderr
     # healthy: the chain passes, its alarm coverage fails (one seeded root event raised no alarm) and
     # so does its operation over the window (a root event while the filter was narrowed); drifted: all fail
-    assert "1 PASS, 1 FAIL, 0 GAP over 2 account(s) and 1 control(s); rootwatch tests 0 PASS, 4 FAIL, 0 GAP (not in " \
+    assert "1 PASS, 1 FAIL, 0 GAP over 2 account(s) and 1 control(s); rootwatch tests 1 PASS, 4 FAIL, 0 GAP (not in " \
            "the exit code)" in done.stdout and done.stdout.count("\n") == 1
     assert f"signed bundle: {out}" in done.stdout
     findings = {f["account_label"]: f for f in json.loads((out / "findings.json").read_text()) if f["check"] == "chain"}
@@ -88,12 +88,32 @@ def test_chain_operation_is_a_finding_of_its_own_in_every_output(demo_run):
     assert any(n.startswith("logging: broken ") and "StopLogging" in n and "fixed by StartLogging" in n
                for n in healthy["notes"])
     csv = pd.read_csv(out / "findings.csv")
-    assert "RW-2" in " ".join(csv.astype(str).to_numpy().ravel())
+    assert "RW-2" in " ".join(map(str, csv.to_numpy().ravel()))
     ocsf = json.loads((out / "findings.ocsf.json").read_text())
     assert any("RW-2" in json.dumps(f) for f in ocsf)
     html = (out / "report.html").read_text()
     assert "healthy (111111111111) — rootwatch test RW-2 (chain operated throughout, related to CIS 4.3): FAIL" in html
     assert re.search(r'alt="The chain of healthy \(111111111111\) over [^"]*: multi-region trail operated 100.0 %', html)
+
+
+def test_an_alternative_monitor_is_a_finding_of_its_own_and_leaves_the_cis_verdict(demo_run):
+    """Issue 20: the drifted account, monitored by an EventBridge rule beside its broken chain, fails
+    CIS 4.3 and passes RW-3, whose evidence is the rule's raw calls; the report says so in both findings."""
+    _, out = demo_run
+    findings = {(f["account_label"], f["key"]): f for f in json.loads((out / "findings.json").read_text())}
+    assert findings["drifted", "4.3"]["status"] == "FAIL"
+    assert ("healthy", "RW-3 alternative monitor (4.3)") not in findings  # no rule on root use: nothing to record
+    rw3 = findings["drifted", "RW-3 alternative monitor (4.3)"]
+    [link] = rw3["links"]
+    assert rw3["status"] == "PASS" and rw3["test"] == "RW-3" and link["reason"].startswith(
+        'alternative monitor found: rule "root-activity" (us-east-1) → topic '
+        "arn:aws:sns:us-east-1:222222222222:security-alerts (confirmed subscriber: 1 confirmed subscriber(s)")
+    assert link["evidence"] and all((out / e).is_file() for e in link["evidence"])
+    assert any(n.startswith("alternative monitor found") for n in findings["drifted", "4.3"]["notes"])
+    html = (out / "report.html").read_text()
+    assert "drifted (222222222222) — rootwatch test RW-3 (alternative monitor, related to CIS 4.3): PASS" in html
+    section = html[html.index("5e. Other monitors"):html.index("6. Evidence gaps")]
+    assert "alternative monitor found: rule" in section and "healthy (111111111111)" not in section
 
 
 def test_every_report_file_is_present(demo_run):
@@ -209,7 +229,7 @@ def test_papermill_runs_the_notebook_directly(tmp_path):
                            str(ROOT / "notebooks" / "root_usage_evidence.ipynb"), str(tmp_path / "out.ipynb"),
                            "--no-progress-bar"], capture_output=True, text=True, timeout=300, check=False)
     assert done.returncode == 0, done.stderr[-3000:]
-    assert "CIS 1 PASS, 1 FAIL, 0 GAP; rootwatch tests 0 PASS, 4 FAIL, 0 GAP" in (tmp_path / "out.ipynb").read_text()
+    assert "CIS 1 PASS, 1 FAIL, 0 GAP; rootwatch tests 1 PASS, 4 FAIL, 0 GAP" in (tmp_path / "out.ipynb").read_text()
 
 
 @pytest.fixture

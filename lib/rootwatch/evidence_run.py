@@ -25,7 +25,7 @@ from rootwatch.frames import tables as frames
 from rootwatch.history import CHAIN, FAIL, Operation
 from rootwatch.hygiene import judge_root_hygiene
 from rootwatch.judge.alarm_response import judge_alarm_coverage
-from rootwatch.judge.chain import chain_operation, judge_all, judge_operation
+from rootwatch.judge.chain import chain_operation, judge_all, judge_alternative_monitor, judge_operation
 from rootwatch.judge.pattern_coverage import witnesses
 from rootwatch.models import Check, Finding, Link, Role, Status, dump_findings, tally
 from rootwatch.params import RunParams
@@ -375,8 +375,9 @@ def judged(evidence: list[AccountEvidence], controls: list[Control], catalog: Ca
 def _with_rootwatch_tests(findings: list[Finding], evidence: list[AccountEvidence], controls: list[Control],
                           built: dict[str, pd.DataFrame], operations: Mapping[str, Operation | None],
                           allowed: timedelta) -> list[Finding]:
-    """Each account's alarm-coverage finding and, when its changes were collected, its operating
-    finding right after its root-usage finding."""
+    """Each account's alarm-coverage finding, when its changes were collected its operating finding and,
+    when it has an EventBridge rule on root use, its alternative-monitor finding, right after its
+    root-usage finding (which names an alternative monitor found, its own verdict unchanged)."""
     root = with_role(controls, Role.ROOT_USAGE)
     if root is None:
         return findings
@@ -386,12 +387,16 @@ def _with_rootwatch_tests(findings: list[Finding], evidence: list[AccountEvidenc
                                                   int(unseen.get(ev.account_id, 0)))]
              + ([judge_operation(ev, root, operations.get(ev.account_id), allowed)]
                 if ev.changes is not None or not ev.caller_arn else [])  # an unread account: its history is a gap
+             + [f for f in [judge_alternative_monitor(ev, root)] if f is not None]
              for ev in evidence}
     out = []
     for f in findings:
         out.append(f)
         if f.control == root.id:
             out.extend(extra[f.account_id])
+            f.notes += [f"{link.reason} (rootwatch test {x.check.test_id}; the CIS verdict is unchanged: the benchmark "
+                        "names metric filters and alarms)" for x in extra[f.account_id]
+                        if x.check is Check.ALTERNATIVE and x.status is Status.PASS for link in x.links]
     return out
 
 

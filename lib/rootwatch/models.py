@@ -103,6 +103,7 @@ class Link(Enum):
     CHAIN_OPERATION = "chain-operation", "chain operated throughout"
     VIRTUAL_MFA = "virtual-mfa", "virtual MFA devices"
     ACCOUNT_SUMMARY = "account-summary", "IAM account summary"
+    ALTERNATIVE_MONITOR = "alternative-monitor", "alternative monitor (EventBridge rule)"
     NAMES_IN_USE = "names-in-use", "names in use"
     REMEDIATION = "remediation", "remediation change"
 
@@ -125,6 +126,7 @@ class Check(StrEnum):
     ROOT_CREDENTIALS = "root credentials"  # a root-hygiene control of the benchmark, from the credential report
     ALARM_COVERAGE = "alarm coverage"  # the alarm fired for every event the filter counted
     OPERATION = "chain operated throughout"  # every link held over the whole window, not only today
+    ALTERNATIVE = "alternative monitor"  # an EventBridge rule tells a confirmed subscriber of root use
 
     @property
     def test_id(self) -> str | None:
@@ -133,7 +135,7 @@ class Check(StrEnum):
         return ROOTWATCH_TESTS.get(self)
 
 
-ROOTWATCH_TESTS = {Check.ALARM_COVERAGE: "RW-1", Check.OPERATION: "RW-2"}
+ROOTWATCH_TESTS = {Check.ALARM_COVERAGE: "RW-1", Check.OPERATION: "RW-2", Check.ALTERNATIVE: "RW-3"}
 
 
 @dataclass(frozen=True)

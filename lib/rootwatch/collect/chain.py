@@ -3,10 +3,12 @@
 For each account: caller identity; trails (shadow trails included) with status and event
 selectors; the metric filters of each trail's log group, in the log group's region; the alarms on
 each filter's metric (name + namespace) with their history and daily sums; the subscribers of
-every SNS topic an alarm notifies; and each control's events over the window from the log group
-(``FilterLogEvents``) or, without one, from event history (``LookupEvents``). Every event the
-server returns is re-checked with rootwatch's own evaluator, because a server may ignore the
-pattern (moto does). Each API object is kept as AWS returned it, with ``rw:`` keys added.
+every SNS topic an alarm notifies; the default bus's EventBridge rules with their targets and the
+subscribers of the SNS topics they target (monitors beside the chain, for rootwatch test RW-3); and
+each control's events over the window from the log group (``FilterLogEvents``) or, without one, from
+event history (``LookupEvents``). Every event the server returns is re-checked with rootwatch's own
+evaluator, because a server may ignore the pattern (moto does). Each API object is kept as AWS
+returned it, with ``rw:`` keys added.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ import boto3
 
 from rootwatch.logarchive import S3Archive, scan
 from rootwatch.catalog import Control
-from rootwatch.collect import cloudtrail, cloudwatch, iam, logs, sns
+from rootwatch.collect import cloudtrail, cloudwatch, events, iam, logs, sns
 from rootwatch.collect.changes import ChangeHistory, change_history
 from rootwatch.collect.evidence import Gap, RawCall, Recorder
 from rootwatch.collect.session import LOOKUP_RATE, Clients
@@ -70,6 +72,10 @@ class AccountEvidence:
     metric_filters: list[dict] = field(default_factory=list)
     alarms: list[dict] = field(default_factory=list)
     subscriptions: list[dict] = field(default_factory=list)
+    event_rules: list[dict] = field(default_factory=list)  # default-bus rules, each with rw:region and rw:targets
+    # subscriptions of the topics only EventBridge rules target: kept apart from the chain's, whose topics
+    # the remediation planner and the chain's history choose from
+    rule_subscriptions: list[dict] = field(default_factory=list)
     alarm_history: list[dict] = field(default_factory=list)
     datapoints: list[dict] = field(default_factory=list)
     events: list[dict] = field(default_factory=list)
@@ -193,6 +199,8 @@ def _chain(rec: Recorder, ev: AccountEvidence, controls: list[Control], window: 
         for f in logs.metric_filters(rec, group.region, group.name) or []:
             ev.metric_filters.append({**f, "rw:region": group.region, "rw:accountId": group.account_id})
     _alarms(rec, ev, window)
+    if any(c.role is Role.ROOT_USAGE for c in controls):
+        _event_rules(rec, ev)
     if started is not None:  # a refused start is the gap already, not asked twice
         ev.credential_report = iam.credential_report(rec, ev.regions[0], started=started)
     if root_hygiene:
@@ -245,6 +253,21 @@ def _alarms(rec: Recorder, ev: AccountEvidence, window: Window) -> None:
     for topic in map(Topic.parse, topics):
         for sub in sns.subscriptions(rec, topic) or []:
             ev.subscriptions.append({**sub, "rw:topicArn": topic.arn})
+
+
+def _event_rules(rec: Recorder, ev: AccountEvidence) -> None:
+    """Each region's default-bus rules with their targets (``rw:targets`` None when unreadable), and the
+    subscribers of every SNS topic a rule targets that the alarms' topics did not already bring."""
+    read = {s["rw:topicArn"] for s in ev.subscriptions}
+    topics: dict[str, None] = {}
+    for region in ev.regions:
+        for rule in events.rules(rec, region) or []:
+            found = events.targets(rec, region, rule["Name"])
+            ev.event_rules.append({**rule, "rw:region": region, "rw:targets": found})
+            topics.update(dict.fromkeys(t["Arn"] for t in found or [] if Topic.parse(t.get("Arn"))))
+    for topic in (Topic.parse(arn) for arn in topics if arn not in read):
+        for sub in sns.subscriptions(rec, topic) or []:
+            ev.rule_subscriptions.append({**sub, "rw:topicArn": topic.arn})
 
 
 def _events(rec: Recorder, ev: AccountEvidence, control: Control, groups: list[LogGroupRef], window: Window) -> None:

@@ -11,6 +11,7 @@ never a silent FAIL.
 
 from __future__ import annotations
 
+import copy
 import json
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
@@ -24,11 +25,13 @@ from rootwatch.judge.pattern_coverage import MEANT_FOR
 from rootwatch.judge.pattern_coverage import judge as judge_pattern
 from rootwatch.collect.changes import NAMES as CHANGE_NAMES
 from rootwatch.errors import PatternSyntaxError
+from rootwatch.eventbridge import Outcome, Verdict, judge_root_monitor
+from rootwatch.eventbridge.witnesses import BASES as WITNESS_BASES
 from rootwatch.history import (CHAIN, FAIL as BROKEN, Break, Kind, Operation, RootEvent, Snapshot, operation,
                                parse_changes, reconstruct, today)
 from rootwatch.models import CHAIN_LINKS, Anchor, Check, Coverage, Finding, Link, LinkVerdict, Status, roll_up
 from rootwatch.patterns import compile_pattern
-from rootwatch.resources import Alarm, Arn, LogGroupRef, MetricFilter, Subscription, Trail
+from rootwatch.resources import Alarm, Arn, LogGroupRef, MetricFilter, Subscription, Topic, Trail
 from rootwatch.simulate import BENCHMARK_SETTINGS, Fires, fires_on_one_event
 
 PASS, FAIL, GAP = Status.PASS, Status.FAIL, Status.GAP
@@ -431,6 +434,110 @@ def judge_all(evidence: list[AccountEvidence], controls: list[Control], catalog:
     (organization trails)."""
     peers = {ev.account_id: ev for ev in evidence}
     return [judge_account(ev, control, catalog, peers) for ev in evidence for control in controls]
+
+
+# --- other monitors (issue 20): an EventBridge rule on root use, beside the benchmark's chain ------
+def judge_alternative_monitor(ev: AccountEvidence, control: Control) -> Finding | None:
+    """rootwatch's test "an EventBridge rule tells a confirmed subscriber of every root use": PASS when
+    in every audited region (root's calls reach only their own region's bus) an enabled default-bus
+    rule's pattern covers root use (judged by meaning) and an SNS topic it targets has a confirmed
+    subscriber. A region fails when none of its rules does, each rule's reason in its own link (a
+    narrower rule with the root event it misses), and is a GAP when none passes and one could not be
+    read or judged (it could have been the one that passed). None when the account has no rule that
+    matches any root use: there is no alternative monitor to record. The CIS verdict is the chain
+    finding's, untouched: the benchmark names metric filters and alarms."""
+    finding = Finding(ev.account_id, ev.label, control.id, control.benchmark,
+                      f"{control.title}: an alternative monitor (EventBridge rule) tells a confirmed subscriber",
+                      control.level, GAP, [], check=Check.ALTERNATIVE)
+    unread = [g for g in ev.gaps if g.link is Link.IDENTITY
+              or (g.link is Link.ALTERNATIVE_MONITOR and g.operation == "ListRules")]
+    if unread or not ev.caller_arn:
+        reason = "; ".join(dict.fromkeys(gap_text(g) for g in unread)) or "the account could not be read"
+        finding.links = [LinkVerdict(Link.ALTERNATIVE_MONITOR, GAP, f"not evaluated: {reason}", "",
+                                     _files(ev, "ListRules"))]
+        return finding
+    judged: dict[str, list[tuple[LinkVerdict, list[str]]]] = {region: [] for region in ev.regions}
+    for rule in ev.event_rules:
+        if not rule.get("EventPattern"):  # a scheduled rule watches no event
+            continue
+        verdict = judge_root_monitor(rule["EventPattern"], ev.account_id, rule["rw:region"])
+        if verdict.outcome is not Outcome.NO:
+            judged[rule["rw:region"]].append(_rule_monitor(ev, rule, verdict))
+    if not any(judged.values()):
+        return None
+    regions = []  # each region needs its own monitor; within one, any rule may be it
+    for region, rules in judged.items():
+        if not rules:
+            rules = [(LinkVerdict(Link.ALTERNATIVE_MONITOR, FAIL, f"no EventBridge rule in {region} watches root use: "
+                                  f"root's calls in {region} reach only that region's bus", "",
+                                  _files(ev, "ListRules")), [])]
+        passing = [(link, notes) for link, notes in rules if link.status is PASS]
+        for link, notes in passing or rules:  # a region with a monitor shows it; one without shows why not
+            finding.links.append(link)
+            finding.notes += notes
+        statuses = {link.status for link, _ in rules}
+        regions.append(PASS if PASS in statuses else GAP if GAP in statuses else FAIL)
+    finding.status = roll_up(regions)
+    finding.remediation_notes = ALTERNATIVE_ADVICE.get(finding.status, [])
+    return finding
+
+
+def _rule_monitor(ev: AccountEvidence, rule: dict, verdict: Verdict) -> tuple[LinkVerdict, list[str]]:
+    """One rule as a monitor of root use: its pattern's verdict, its state, its SNS targets' subscribers."""
+    name, region = rule["Name"], rule["rw:region"]
+    subject = f"rule {json.dumps(name)} ({region})"
+    files = _files(ev, "ListTargetsByRule", Rule=name)
+    if verdict.outcome is Outcome.CANNOT_JUDGE:
+        return LinkVerdict(Link.ALTERNATIVE_MONITOR, GAP, f"{subject}: pattern not judged: {verdict.reason}",
+                           name, files), []
+    if rule.get("State") not in RULE_DELIVERS:
+        return LinkVerdict(Link.ALTERNATIVE_MONITOR, FAIL, f"{subject} is {rule.get('State') or 'not enabled'}: "
+                           "it delivers nothing", name, files), []
+    if rule["rw:targets"] is None:
+        gap = _gap(ev, Link.ALTERNATIVE_MONITOR, files)
+        return LinkVerdict(Link.ALTERNATIVE_MONITOR, GAP, f"{subject}: targets could not be read: {gap_text(gap)}",
+                           name, files), []
+    topics = tuple(t["Arn"] for t in rule["rw:targets"] if Topic.parse(t.get("Arn")))
+    if not topics:
+        return LinkVerdict(Link.ALTERNATIVE_MONITOR, FAIL, f"{subject} targets no SNS topic, so nobody is told",
+                           name, files), []
+    told = _subscriber(replace(ev, subscriptions=ev.subscriptions + ev.rule_subscriptions), subject, topics)
+    if told.status is not PASS:
+        return LinkVerdict(Link.ALTERNATIVE_MONITOR, told.status, f"{subject} → {', '.join(topics)}: {told.reason}",
+                           name, files + told.evidence), []
+    found = f"{subject} → topic {told.subject} (confirmed subscriber: {told.reason})"
+    if verdict.outcome is Outcome.COVERS and rule["State"] != ALL_MANAGEMENT_EVENTS:
+        verdict = replace(verdict, outcome=Outcome.NARROWER, missed=_read_only_root_call(region))
+    if verdict.outcome is Outcome.NARROWER:
+        missed = verdict.missed or {}
+        return (LinkVerdict(Link.ALTERNATIVE_MONITOR, FAIL, f"narrower alternative monitor: {found}; it misses root "
+                            f"use such as {_event_label(missed.get('detail', missed))}", name, files + told.evidence),
+                [f"{subject} does not match this root event: {json.dumps(missed, sort_keys=True)}"])
+    return LinkVerdict(Link.ALTERNATIVE_MONITOR, PASS, f"alternative monitor found: {found}", name,
+                       files + told.evidence), []
+
+
+ALL_MANAGEMENT_EVENTS = "ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS"  # read-only calls reach only such rules
+RULE_DELIVERS = ("ENABLED", ALL_MANAGEMENT_EVENTS)
+
+
+def _read_only_root_call(region: str) -> dict:
+    """Root's read-only call on the rule's own bus: the root use a plainly ENABLED rule never receives,
+    whatever its pattern (EventBridge hands read-only management events only to rules that ask)."""
+    event = copy.deepcopy(next(b.event for b in WITNESS_BASES if b.event.get("detail", {}).get("readOnly")))
+    event["region"] = event["detail"]["awsRegion"] = region
+    return event
+
+
+ALTERNATIVE_ADVICE = {
+    FAIL: ["an EventBridge rule that watches root use tells nobody of every root use: widen its pattern to "
+           "{\"detail\": {\"userIdentity\": {\"type\": [\"Root\"]}}}, enable it, and target an SNS topic with a "
+           "confirmed subscriber; set its state to ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS so root's read-only "
+           "calls reach it too",
+           "the CIS verdict is unchanged either way: the benchmark asks for a metric filter and an alarm"],
+    GAP: ["let the audit role read EventBridge rules and their targets (events:ListRules, events:ListTargetsByRule; "
+          "policies/audit.json) and run again"],
+}
 
 
 # --- the chain over the window (issue 19): each past configuration judged by this same judge ------

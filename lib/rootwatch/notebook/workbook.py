@@ -90,6 +90,18 @@ def show_chain_operation(run: EvidenceRun) -> None:
             show(breaks if len(breaks) else pd.DataFrame({"breaks": ["none: every link held all along"]}))
 
 
+def show_alternative_monitors(run: EvidenceRun) -> None:
+    """Per account with an EventBridge rule on root use: rootwatch test RW-3's verdict, each rule's
+    reason, and the root event a narrower rule misses."""
+    found = [f for f in run.findings if f.check == Check.ALTERNATIVE]
+    if not found:
+        show(pd.DataFrame({"alternative monitors": ["none: no account has an EventBridge rule on root use"]}))
+    for f in found:
+        heading(f"{f.account_label} ({f.account_id}) — {f.name}: {f.status}")
+        show(links_frame(f))
+        if f.notes:
+            show(pd.DataFrame({"root event the rule misses": f.notes}))
+
 def show_root_credentials(run: EvidenceRun) -> None:
     """The credential report's root row per account: the second witness of root use."""
     if run.root_controls:

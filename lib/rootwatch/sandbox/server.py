@@ -270,6 +270,7 @@ class Sandbox:
                     metricTransformations=[{"metricName": f["metric"], "metricNamespace": f["namespace"],
                                             "metricValue": "1"}])
             self._seed_alarms(client, spec, topics, records)
+            self._seed_rules(client, spec, topics)
 
     def _history(self, client: Any, spec: dict, topics: dict[str, str]) -> list[dict]:
         """The chain's changes over the window (``history``), named after what was seeded: the root
@@ -300,6 +301,13 @@ class Sandbox:
                 if not sub["confirmed"]:
                     self.state.pending.add(sub_arn)
         return topics
+
+    @staticmethod
+    def _seed_rules(client: Any, spec: dict, topics: dict[str, str]) -> None:
+        """EventBridge rules on the default bus (``event_rules``), each notifying one of the account's topics."""
+        for rule in spec.get("event_rules", []):
+            client("events").put_rule(Name=rule["name"], EventPattern=rule["pattern"], State=rule["state"])
+            client("events").put_targets(Rule=rule["name"], Targets=[{"Id": "notify", "Arn": topics[rule["topic"]]}])
 
     def _seed_trail(self, client: Any, spec: dict) -> None:
         trail, acct = spec["trail"], spec["id"]
