@@ -112,7 +112,7 @@ def test_an_alternative_monitor_is_a_finding_of_its_own_and_leaves_the_cis_verdi
     assert any(n.startswith("alternative monitor found") for n in findings["drifted", "4.3"]["notes"])
     html = (out / "report.html").read_text()
     assert "drifted (222222222222) — rootwatch test RW-3 (alternative monitor, related to CIS 4.3): PASS" in html
-    section = html[html.index("5e. Other monitors"):html.index("6. Evidence gaps")]
+    section = html[html.rindex("5e. Other monitors"):html.rindex("6. Evidence gaps")]  # the section, not the contents
     assert "alternative monitor found: rule" in section and "healthy (111111111111)" not in section
 
 
