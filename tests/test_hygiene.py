@@ -160,3 +160,12 @@ def test_a_run_names_root_controls_by_their_edition_number_and_an_unknown_one_li
     assert [c.role for c in catalog.select_root(("1.4", "4.3"), "cis-v3.0")] == [Role.ROOT_ACCESS_KEYS]
     with pytest.raises(CatalogError, match=r"unknown control '1\.12' for cis-v5\.0.*1\.3, 1\.4, 1\.5, 1\.6, 4\.1"):
         catalog.select(("1.12",), "cis-v5.0")  # v1.2.0's number for root access keys is not v5.0's
+
+
+def test_a_root_key_last_used_after_the_window_is_no_pass_for_everyday_use(catalog):
+    """The report keeps only a key's last use: one after the window hides any use inside it."""
+    later = DRIFTED_ROOT.replace("2026-09-30T11:29:30+00:00", "2026-10-20T11:29:30+00:00")
+    found = verdicts(evidence("222222222222", later), catalog)[Role.ROOT_EVERYDAY_USE]
+    assert found[1] == Status.GAP
+    assert "access key 1 last used 2026-10-20 11:29:30 UTC, after the window" in found[2]
+    assert "no root access key signed a request in the window" not in found[2]

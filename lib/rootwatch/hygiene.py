@@ -156,6 +156,13 @@ def _everyday(ev: AccountEvidence, row: pd.Series, files: tuple[str, ...]) -> Li
         return LinkVerdict(Link.CREDENTIAL_REPORT, Status.FAIL, "a root access key signed requests in the window: "
                            + "; ".join(f"access key {n} last used {_when(row[f'access_key_{n}_last_used_date'])}"
                                        for n in used), ROOT_USER, files)
+    later = [n for n in (1, 2) if pd.notna(row[f"access_key_{n}_last_used_date"])
+             and row[f"access_key_{n}_last_used_date"] >= window.end]
+    if later:  # the report keeps a key's last use only: a later one hides any use inside the window
+        return LinkVerdict(Link.CREDENTIAL_REPORT, Status.GAP, "; ".join(
+            f"access key {n} last used {_when(row[f'access_key_{n}_last_used_date'])}, after the window"
+            for n in later) + ": the credential report keeps only a key's last use, so whether a root access "
+            "key signed requests in the window is unknown", ROOT_USER, files)
     password = row["password_last_used"]
     signed_in = (f"the password was last used {_when(password)}, "
                  + ("inside" if window.start <= password < window.end else "outside") + " the window"
