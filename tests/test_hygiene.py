@@ -169,3 +169,12 @@ def test_a_root_key_last_used_after_the_window_is_no_pass_for_everyday_use(catal
     assert found[1] == Status.GAP
     assert "access key 1 last used 2026-10-20 11:29:30 UTC, after the window" in found[2]
     assert "no root access key signed a request in the window" not in found[2]
+
+
+def test_roots_virtual_device_in_the_china_partition_fails_hardware_mfa(catalog):
+    """Root's ARN names its partition: a virtual device of an aws-cn root is still virtual, never hardware."""
+    report = REPORT.replace("arn:aws:iam::123456789012:root", "arn:aws-cn:iam::123456789012:root")
+    root_device = [{"SerialNumber": "arn:aws-cn:iam::123456789012:mfa/my-phone",
+                    "User": {"Arn": "arn:aws-cn:iam::123456789012:root", "UserId": "123456789012"}}]
+    found = verdicts(evidence("123456789012", report, root_device), catalog)[Role.ROOT_HARDWARE_MFA]
+    assert found[1:] == (Status.FAIL, "the root user's MFA is a virtual device (arn:aws-cn:iam::123456789012:mfa/my-phone)")

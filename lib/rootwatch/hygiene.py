@@ -18,6 +18,7 @@ from rootwatch.collect.chain import AccountEvidence
 from rootwatch.frames.credential_report import ROOT_USER, parse_credential_report, root_usage
 from rootwatch.errors import CredentialReportError
 from rootwatch.models import Check, Finding, Link, LinkVerdict, Role, Status
+from rootwatch.resources import Arn
 
 OPERATIONS = {Link.CREDENTIAL_REPORT: ("GenerateCredentialReport", "GetCredentialReport"),
               Link.VIRTUAL_MFA: ("ListVirtualMFADevices",), Link.ACCOUNT_SUMMARY: ("GetAccountSummary",)}
@@ -135,15 +136,22 @@ def _hardware(ev: AccountEvidence, row: pd.Series) -> LinkVerdict:
     if ev.virtual_mfa is None:
         return LinkVerdict(Link.VIRTUAL_MFA, Status.GAP, "MFA is on, but the virtual MFA devices could not be read: "
                            "whether it is a hardware device is unknown", ROOT_USER, files)
-    root_arn = f"arn:aws:iam::{ev.account_id}:root"
-    virtual = [d["SerialNumber"] for d in ev.virtual_mfa if (d.get("User") or {}).get("Arn") == root_arn
-               or d.get("SerialNumber") == f"arn:aws:iam::{ev.account_id}:mfa/root-account-mfa-device"]
+    virtual = [d["SerialNumber"] for d in ev.virtual_mfa if _names(ev, (d.get("User") or {}).get("Arn"), "root")
+               or _names(ev, d.get("SerialNumber"), "mfa/root-account-mfa-device")]
     if virtual:
         return LinkVerdict(Link.VIRTUAL_MFA, Status.FAIL, f"the root user's MFA is a virtual device ({virtual[0]})",
                            ROOT_USER, files)
     return LinkVerdict(Link.VIRTUAL_MFA, Status.PASS, f"MFA is on and none of the account's {len(ev.virtual_mfa)} "
                        "assigned virtual MFA device(s) is the root user's: its device is a hardware one",
                        ROOT_USER, files)
+
+
+def _names(ev: AccountEvidence, arn: object, resource: str) -> bool:
+    """Whether ``arn`` is the audited account's IAM ``resource`` in any partition (aws, aws-cn,
+    aws-us-gov): a partition-blind match is what keeps a virtual root device from passing as hardware."""
+    parsed = Arn.parse(arn)
+    return parsed is not None and parsed.service == "iam" and parsed.account == ev.account_id \
+        and parsed.resource == resource
 
 
 def _everyday(ev: AccountEvidence, row: pd.Series, files: tuple[str, ...]) -> LinkVerdict:
