@@ -357,7 +357,8 @@ def _subscriber(ev: AccountEvidence, alarm: str, topics: tuple[str, ...]) -> Lin
     confirmed = [s for s in subs if s.confirmed]
     if confirmed:
         who = ", ".join(sorted({f"{s.protocol}:{s.endpoint}" for s in confirmed}))
-        return LinkVerdict(Link.SUBSCRIBER, PASS, f"{len(confirmed)} confirmed subscriber(s): {who}", topics[0], files)
+        return LinkVerdict(Link.SUBSCRIBER, PASS, f"{len(confirmed)} confirmed subscriber(s): {who}",
+                           confirmed[0].topic_arn, files)  # the topic that has them, not merely the first one
     gaps = {t: _gap(ev, Link.SUBSCRIBER, _files(ev, "ListSubscriptionsByTopic", TopicArn=t)) for t in topics}
     answered = [_answered(ev, Link.SUBSCRIBER, g, _owner(t), t, f"topic {t}", files,
                           f"subscriptions of {t} could not be read") for t, g in gaps.items() if g]
