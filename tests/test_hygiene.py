@@ -11,6 +11,7 @@ import pytest
 
 from rootwatch.report import exports
 from rootwatch.collect.chain import AccountEvidence, Target, collect
+from rootwatch.collect.evidence import RawCall
 from rootwatch.errors import CatalogError
 from rootwatch.hygiene import judge_root_hygiene
 from rootwatch.models import Role, Status, Window, dump_findings, load_findings
@@ -178,3 +179,15 @@ def test_roots_virtual_device_in_the_china_partition_fails_hardware_mfa(catalog)
                     "User": {"Arn": "arn:aws-cn:iam::123456789012:root", "UserId": "123456789012"}}]
     found = verdicts(evidence("123456789012", report, root_device), catalog)[Role.ROOT_HARDWARE_MFA]
     assert found[1:] == (Status.FAIL, "the root user's MFA is a virtual device (arn:aws-cn:iam::123456789012:mfa/my-phone)")
+
+
+def test_everyday_use_says_the_report_ends_at_its_generation_when_that_is_before_the_windows_end(catalog):
+    """IAM serves a report up to four hours old: a root key used after it was generated is not in it."""
+    ev = evidence("123456789012", REPORT)
+    generated = datetime(2026, 9, 30, 21, 0, tzinfo=UTC)  # three hours before the window ends
+    ev.calls = [RawCall(7, "123456789012", "us-east-1", "iam", "GetCredentialReport", {}, generated,
+                        pages=[{"Content": REPORT.encode(), "ReportFormat": "text/csv", "GeneratedTime": generated}])]
+    found = verdicts(ev, catalog)[Role.ROOT_EVERYDAY_USE]
+    assert "no root access key signed a request in the window up to 2026-09-30 21:00:00 UTC, when IAM generated " \
+           "the credential report" in found[2]
+    assert "no root access key signed a request in the window;" not in found[2]

@@ -175,8 +175,19 @@ def _everyday(ev: AccountEvidence, row: pd.Series, files: tuple[str, ...]) -> Li
     signed_in = (f"the password was last used {_when(password)}, "
                  + ("inside" if window.start <= password < window.end else "outside") + " the window"
                  if pd.notna(password) else f"the password's last use: {row['password_last_used_status']}")
-    return LinkVerdict(Link.CREDENTIAL_REPORT, Status.PASS, "no root access key signed a request in the window; "
+    generated = _generated(ev)
+    upto = f" up to {_when(generated)}, when IAM generated the credential report (a later use is not in it)" \
+        if generated is not None and generated < window.end else ""
+    return LinkVerdict(Link.CREDENTIAL_REPORT, Status.PASS, f"no root access key signed a request in the window{upto}; "
                        f"{signed_in} (root sign-ins are listed in the root activity section)", ROOT_USER, files)
+
+
+def _generated(ev: AccountEvidence) -> pd.Timestamp | None:
+    """When IAM generated the report that was read: it serves one up to four hours old, so the
+    report says nothing of the window after this time."""
+    pages = [p for c in ev.calls if c.operation == "GetCredentialReport" for p in c.pages]
+    when = pages[-1].get("GeneratedTime") if pages else None
+    return None if when is None else pd.Timestamp(when).tz_convert("UTC")
 
 
 def _root(ev: AccountEvidence) -> _Root:
