@@ -177,7 +177,8 @@ def test_roots_virtual_device_in_the_china_partition_fails_hardware_mfa(catalog)
     report = REPORT.replace("arn:aws:iam::123456789012:root", "arn:aws-cn:iam::123456789012:root")
     root_device = [{"SerialNumber": "arn:aws-cn:iam::123456789012:mfa/my-phone",
                     "User": {"Arn": "arn:aws-cn:iam::123456789012:root", "UserId": "123456789012"}}]
-    found = verdicts(evidence("123456789012", report, root_device), catalog)[Role.ROOT_HARDWARE_MFA]
+    summary = {"AccountMFAEnabled": 1, "AccountAccessKeysPresent": 0}
+    found = verdicts(evidence("123456789012", report, root_device, summary), catalog)[Role.ROOT_HARDWARE_MFA]
     assert found[1:] == (Status.FAIL, "the root user's MFA is a virtual device (arn:aws-cn:iam::123456789012:mfa/my-phone)")
 
 
@@ -191,3 +192,11 @@ def test_everyday_use_says_the_report_ends_at_its_generation_when_that_is_before
     assert "no root access key signed a request in the window up to 2026-09-30 21:00:00 UTC, when IAM generated " \
            "the credential report" in found[2]
     assert "no root access key signed a request in the window;" not in found[2]
+
+
+def test_hardware_mfa_fails_when_the_account_summary_says_mfa_is_off(catalog):
+    """The report may be hours old: MFA removed since then is no hardware MFA, whatever the report says."""
+    found = verdicts(evidence("123456789012", REPORT, summary={"AccountMFAEnabled": 0,
+                                                               "AccountAccessKeysPresent": 0}), catalog)
+    assert found[Role.ROOT_HARDWARE_MFA][1:] == (Status.FAIL, "MFA is off for the root user (account summary "
+                                                              "AccountMFAEnabled: 0): no MFA device of any kind")

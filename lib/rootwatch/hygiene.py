@@ -126,8 +126,14 @@ def _keys(row: pd.Series) -> str:
 
 
 def _hardware(ev: AccountEvidence, row: pd.Series) -> LinkVerdict:
+    """A PASS needs MFA on in both the report and, where read, the account summary (as ``_mfa``):
+    the report may be hours old."""
     files = _files(ev, Link.VIRTUAL_MFA)
     mfa = _flag(row["mfa_active"])
+    if (ev.account_summary or {}).get("AccountMFAEnabled", 1) == 0:
+        return LinkVerdict(Link.VIRTUAL_MFA, Status.FAIL, "MFA is off for the root user (account summary "
+                           "AccountMFAEnabled: 0): no MFA device of any kind", ROOT_USER,
+                           (*files, *_files(ev, Link.ACCOUNT_SUMMARY)))
     if mfa is None:
         return LinkVerdict(Link.VIRTUAL_MFA, Status.GAP, "the report gives no value for mfa_active", ROOT_USER, files)
     if not mfa:
