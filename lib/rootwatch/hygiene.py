@@ -184,8 +184,8 @@ def _everyday(ev: AccountEvidence, row: pd.Series, files: tuple[str, ...]) -> Li
     generated = _generated(ev)
     upto = f" up to {_when(generated)}, when IAM generated the credential report (a later use is not in it)" \
         if generated is not None and generated < window.end else ""
-    return LinkVerdict(Link.CREDENTIAL_REPORT, Status.PASS, f"no root access key signed a request in the window{upto}; "
-                       f"{signed_in} (root sign-ins are listed in the root activity section)", ROOT_USER, files)
+    return LinkVerdict(Link.CREDENTIAL_REPORT, Status.PASS, f"no root access key the credential report lists signed a request in "
+                       f"the window{upto} (a key deleted since is not in it); {signed_in} (root sign-ins are listed in the root activity section)", ROOT_USER, files)
 
 
 def _generated(ev: AccountEvidence) -> pd.Timestamp | None:
