@@ -179,7 +179,8 @@ def test_roots_virtual_device_in_the_china_partition_fails_hardware_mfa(catalog)
                     "User": {"Arn": "arn:aws-cn:iam::123456789012:root", "UserId": "123456789012"}}]
     summary = {"AccountMFAEnabled": 1, "AccountAccessKeysPresent": 0}
     found = verdicts(evidence("123456789012", report, root_device, summary), catalog)[Role.ROOT_HARDWARE_MFA]
-    assert found[1:] == (Status.FAIL, "the root user's MFA is a virtual device (arn:aws-cn:iam::123456789012:mfa/my-phone)")
+    assert found[1:] == (Status.FAIL,
+                         "the root user's MFA is a virtual device (arn:aws-cn:iam::123456789012:mfa/my-phone)")
 
 
 def test_everyday_use_says_the_report_ends_at_its_generation_when_that_is_before_the_windows_end(catalog):
@@ -209,3 +210,12 @@ def test_everyday_use_passes_only_on_the_keys_the_report_lists_and_says_so(catal
     assert found[1] == Status.PASS
     assert found[2].startswith("no root access key the credential report lists signed a request in the window "
                                "(a key deleted since is not in it); ")
+
+
+def test_hardware_mfa_pass_claims_no_more_than_that_roots_device_is_not_virtual(catalog):
+    """A passkey or security key is no virtual MFA device either: the list cannot tell it from a
+    hardware token, so the PASS must not say which it is."""
+    found = verdicts(evidence("123456789012", REPORT), catalog)[Role.ROOT_HARDWARE_MFA]
+    assert found[1] == Status.PASS and "its device is a hardware one" not in found[2]
+    assert found[2].endswith("root's MFA is not a virtual (authenticator app) device: a hardware TOTP token, a FIDO "
+                             "security key or a passkey (the CIS audit procedure's test)")

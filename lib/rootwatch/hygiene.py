@@ -148,8 +148,9 @@ def _hardware(ev: AccountEvidence, row: pd.Series) -> LinkVerdict:
         return LinkVerdict(Link.VIRTUAL_MFA, Status.FAIL, f"the root user's MFA is a virtual device ({virtual[0]})",
                            ROOT_USER, files)
     return LinkVerdict(Link.VIRTUAL_MFA, Status.PASS, f"MFA is on and none of the account's {len(ev.virtual_mfa)} "
-                       "assigned virtual MFA device(s) is the root user's: its device is a hardware one",
-                       ROOT_USER, files)
+                       "assigned virtual MFA device(s) is the root user's: root's MFA is not a virtual (authenticator "
+                       "app) device: a hardware TOTP token, a FIDO security key or a passkey (the CIS audit "
+                       "procedure's test)", ROOT_USER, files)
 
 
 def _names(ev: AccountEvidence, arn: object, resource: str) -> bool:
@@ -184,8 +185,9 @@ def _everyday(ev: AccountEvidence, row: pd.Series, files: tuple[str, ...]) -> Li
     generated = _generated(ev)
     upto = f" up to {_when(generated)}, when IAM generated the credential report (a later use is not in it)" \
         if generated is not None and generated < window.end else ""
-    return LinkVerdict(Link.CREDENTIAL_REPORT, Status.PASS, f"no root access key the credential report lists signed a request in "
-                       f"the window{upto} (a key deleted since is not in it); {signed_in} (root sign-ins are listed in the root activity section)", ROOT_USER, files)
+    return LinkVerdict(Link.CREDENTIAL_REPORT, Status.PASS, "no root access key the credential report lists signed a "
+                       f"request in the window{upto} (a key deleted since is not in it); {signed_in} (root sign-ins "
+                       "are listed in the root activity section)", ROOT_USER, files)
 
 
 def _generated(ev: AccountEvidence) -> pd.Timestamp | None:

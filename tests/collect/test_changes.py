@@ -86,8 +86,8 @@ def test_changes_are_read_where_the_chain_lives_not_only_in_the_audited_regions(
     west = Stubber(rec.clients.get("cloudtrail", "eu-west-1"))
     window = Window(datetime(2026, 7, 4, tzinfo=UTC), datetime(2026, 10, 1, tzinfo=UTC))
     stop = {**STOP, "awsRegion": "eu-west-1"}
-    trail = {"Name": "main", "TrailARN": f"arn:aws:cloudtrail:eu-west-1:{ACCOUNT}:trail/main", "HomeRegion": "eu-west-1",
-             "IsMultiRegionTrail": True,
+    trail = {"Name": "main", "TrailARN": f"arn:aws:cloudtrail:eu-west-1:{ACCOUNT}:trail/main",
+             "HomeRegion": "eu-west-1", "IsMultiRegionTrail": True,
              "CloudWatchLogsLogGroupArn": f"arn:aws:logs:eu-west-1:{ACCOUNT}:log-group:cloudtrail-main:*"}
     for stub, events in ((east, {}), (west, {"StopLogging": [{"EventId": "e-stop", "EventName": "StopLogging",
                                                               "CloudTrailEvent": json.dumps(stop)}]})):
