@@ -11,6 +11,7 @@ import pytest
 
 from rootwatch.report import exports
 from rootwatch.collect.chain import AccountEvidence, Target, collect
+from rootwatch.collect.evidence import RawCall
 from rootwatch.errors import CatalogError
 from rootwatch.hygiene import judge_root_hygiene
 from rootwatch.models import Role, Status, Window, dump_findings, load_findings
@@ -160,3 +161,61 @@ def test_a_run_names_root_controls_by_their_edition_number_and_an_unknown_one_li
     assert [c.role for c in catalog.select_root(("1.4", "4.3"), "cis-v3.0")] == [Role.ROOT_ACCESS_KEYS]
     with pytest.raises(CatalogError, match=r"unknown control '1\.12' for cis-v5\.0.*1\.3, 1\.4, 1\.5, 1\.6, 4\.1"):
         catalog.select(("1.12",), "cis-v5.0")  # v1.2.0's number for root access keys is not v5.0's
+
+
+def test_a_root_key_last_used_after_the_window_is_no_pass_for_everyday_use(catalog):
+    """The report keeps only a key's last use: one after the window hides any use inside it."""
+    later = DRIFTED_ROOT.replace("2026-09-30T11:29:30+00:00", "2026-10-20T11:29:30+00:00")
+    found = verdicts(evidence("222222222222", later), catalog)[Role.ROOT_EVERYDAY_USE]
+    assert found[1] == Status.GAP
+    assert "access key 1 last used 2026-10-20 11:29:30 UTC, after the window" in found[2]
+    assert "no root access key" not in found[2]
+
+
+def test_roots_virtual_device_in_the_china_partition_fails_hardware_mfa(catalog):
+    """Root's ARN names its partition: a virtual device of an aws-cn root is still virtual, never hardware."""
+    report = REPORT.replace("arn:aws:iam::123456789012:root", "arn:aws-cn:iam::123456789012:root")
+    root_device = [{"SerialNumber": "arn:aws-cn:iam::123456789012:mfa/my-phone",
+                    "User": {"Arn": "arn:aws-cn:iam::123456789012:root", "UserId": "123456789012"}}]
+    summary = {"AccountMFAEnabled": 1, "AccountAccessKeysPresent": 0}
+    found = verdicts(evidence("123456789012", report, root_device, summary), catalog)[Role.ROOT_HARDWARE_MFA]
+    assert found[1:] == (Status.FAIL,
+                         "the root user's MFA is a virtual device (arn:aws-cn:iam::123456789012:mfa/my-phone)")
+
+
+def test_everyday_use_says_the_report_ends_at_its_generation_when_that_is_before_the_windows_end(catalog):
+    """IAM serves a report up to four hours old: a root key used after it was generated is not in it."""
+    ev = evidence("123456789012", REPORT)
+    generated = datetime(2026, 9, 30, 21, 0, tzinfo=UTC)  # three hours before the window ends
+    ev.calls = [RawCall(7, "123456789012", "us-east-1", "iam", "GetCredentialReport", {}, generated,
+                        pages=[{"Content": REPORT.encode(), "ReportFormat": "text/csv", "GeneratedTime": generated}])]
+    found = verdicts(ev, catalog)[Role.ROOT_EVERYDAY_USE]
+    assert "signed a request in the window up to 2026-09-30 21:00:00 UTC, when IAM generated " \
+           "the credential report" in found[2]
+    assert "in the window (a key" not in found[2]
+
+
+def test_hardware_mfa_fails_when_the_account_summary_says_mfa_is_off(catalog):
+    """The report may be hours old: MFA removed since then is no hardware MFA, whatever the report says."""
+    found = verdicts(evidence("123456789012", REPORT, summary={"AccountMFAEnabled": 0,
+                                                               "AccountAccessKeysPresent": 0}), catalog)
+    assert found[Role.ROOT_HARDWARE_MFA][1:] == (Status.FAIL, "MFA is off for the root user (account summary "
+                                                              "AccountMFAEnabled: 0): no MFA device of any kind")
+
+
+def test_everyday_use_passes_only_on_the_keys_the_report_lists_and_says_so(catalog):
+    """A root key used in the window and deleted before the report is not in it: the PASS must not
+    claim that no root key at all signed a request."""
+    found = verdicts(evidence("123456789012", REPORT), catalog)[Role.ROOT_EVERYDAY_USE]
+    assert found[1] == Status.PASS
+    assert found[2].startswith("no root access key the credential report lists signed a request in the window "
+                               "(a key deleted since is not in it); ")
+
+
+def test_hardware_mfa_pass_claims_no_more_than_that_roots_device_is_not_virtual(catalog):
+    """A passkey or security key is no virtual MFA device either: the list cannot tell it from a
+    hardware token, so the PASS must not say which it is."""
+    found = verdicts(evidence("123456789012", REPORT), catalog)[Role.ROOT_HARDWARE_MFA]
+    assert found[1] == Status.PASS and "its device is a hardware one" not in found[2]
+    assert found[2].endswith("root's MFA is not a virtual (authenticator app) device: a hardware TOTP token, a FIDO "
+                             "security key or a passkey (the CIS audit procedure's test)")

@@ -18,6 +18,7 @@ from rootwatch.collect.chain import AccountEvidence
 from rootwatch.frames.credential_report import ROOT_USER, parse_credential_report, root_usage
 from rootwatch.errors import CredentialReportError
 from rootwatch.models import Check, Finding, Link, LinkVerdict, Role, Status
+from rootwatch.resources import Arn
 
 OPERATIONS = {Link.CREDENTIAL_REPORT: ("GenerateCredentialReport", "GetCredentialReport"),
               Link.VIRTUAL_MFA: ("ListVirtualMFADevices",), Link.ACCOUNT_SUMMARY: ("GetAccountSummary",)}
@@ -125,8 +126,14 @@ def _keys(row: pd.Series) -> str:
 
 
 def _hardware(ev: AccountEvidence, row: pd.Series) -> LinkVerdict:
+    """A PASS needs MFA on in both the report and, where read, the account summary (as ``_mfa``):
+    the report may be hours old."""
     files = _files(ev, Link.VIRTUAL_MFA)
     mfa = _flag(row["mfa_active"])
+    if (ev.account_summary or {}).get("AccountMFAEnabled", 1) == 0:
+        return LinkVerdict(Link.VIRTUAL_MFA, Status.FAIL, "MFA is off for the root user (account summary "
+                           "AccountMFAEnabled: 0): no MFA device of any kind", ROOT_USER,
+                           (*files, *_files(ev, Link.ACCOUNT_SUMMARY)))
     if mfa is None:
         return LinkVerdict(Link.VIRTUAL_MFA, Status.GAP, "the report gives no value for mfa_active", ROOT_USER, files)
     if not mfa:
@@ -135,15 +142,23 @@ def _hardware(ev: AccountEvidence, row: pd.Series) -> LinkVerdict:
     if ev.virtual_mfa is None:
         return LinkVerdict(Link.VIRTUAL_MFA, Status.GAP, "MFA is on, but the virtual MFA devices could not be read: "
                            "whether it is a hardware device is unknown", ROOT_USER, files)
-    root_arn = f"arn:aws:iam::{ev.account_id}:root"
-    virtual = [d["SerialNumber"] for d in ev.virtual_mfa if (d.get("User") or {}).get("Arn") == root_arn
-               or d.get("SerialNumber") == f"arn:aws:iam::{ev.account_id}:mfa/root-account-mfa-device"]
+    virtual = [d["SerialNumber"] for d in ev.virtual_mfa if _names(ev, (d.get("User") or {}).get("Arn"), "root")
+               or _names(ev, d.get("SerialNumber"), "mfa/root-account-mfa-device")]
     if virtual:
         return LinkVerdict(Link.VIRTUAL_MFA, Status.FAIL, f"the root user's MFA is a virtual device ({virtual[0]})",
                            ROOT_USER, files)
     return LinkVerdict(Link.VIRTUAL_MFA, Status.PASS, f"MFA is on and none of the account's {len(ev.virtual_mfa)} "
-                       "assigned virtual MFA device(s) is the root user's: its device is a hardware one",
-                       ROOT_USER, files)
+                       "assigned virtual MFA device(s) is the root user's: root's MFA is not a virtual (authenticator "
+                       "app) device: a hardware TOTP token, a FIDO security key or a passkey (the CIS audit "
+                       "procedure's test)", ROOT_USER, files)
+
+
+def _names(ev: AccountEvidence, arn: object, resource: str) -> bool:
+    """Whether ``arn`` is the audited account's IAM ``resource`` in any partition (aws, aws-cn,
+    aws-us-gov): a partition-blind match is what keeps a virtual root device from passing as hardware."""
+    parsed = Arn.parse(arn)
+    return parsed is not None and parsed.service == "iam" and parsed.account == ev.account_id \
+        and parsed.resource == resource
 
 
 def _everyday(ev: AccountEvidence, row: pd.Series, files: tuple[str, ...]) -> LinkVerdict:
@@ -156,12 +171,31 @@ def _everyday(ev: AccountEvidence, row: pd.Series, files: tuple[str, ...]) -> Li
         return LinkVerdict(Link.CREDENTIAL_REPORT, Status.FAIL, "a root access key signed requests in the window: "
                            + "; ".join(f"access key {n} last used {_when(row[f'access_key_{n}_last_used_date'])}"
                                        for n in used), ROOT_USER, files)
+    later = [n for n in (1, 2) if pd.notna(row[f"access_key_{n}_last_used_date"])
+             and row[f"access_key_{n}_last_used_date"] >= window.end]
+    if later:  # the report keeps a key's last use only: a later one hides any use inside the window
+        return LinkVerdict(Link.CREDENTIAL_REPORT, Status.GAP, "; ".join(
+            f"access key {n} last used {_when(row[f'access_key_{n}_last_used_date'])}, after the window"
+            for n in later) + ": the credential report keeps only a key's last use, so whether a root access "
+            "key signed requests in the window is unknown", ROOT_USER, files)
     password = row["password_last_used"]
     signed_in = (f"the password was last used {_when(password)}, "
                  + ("inside" if window.start <= password < window.end else "outside") + " the window"
                  if pd.notna(password) else f"the password's last use: {row['password_last_used_status']}")
-    return LinkVerdict(Link.CREDENTIAL_REPORT, Status.PASS, "no root access key signed a request in the window; "
-                       f"{signed_in} (root sign-ins are listed in the root activity section)", ROOT_USER, files)
+    generated = _generated(ev)
+    upto = f" up to {_when(generated)}, when IAM generated the credential report (a later use is not in it)" \
+        if generated is not None and generated < window.end else ""
+    return LinkVerdict(Link.CREDENTIAL_REPORT, Status.PASS, "no root access key the credential report lists signed a "
+                       f"request in the window{upto} (a key deleted since is not in it); {signed_in} (root sign-ins "
+                       "are listed in the root activity section)", ROOT_USER, files)
+
+
+def _generated(ev: AccountEvidence) -> pd.Timestamp | None:
+    """When IAM generated the report that was read: it serves one up to four hours old, so the
+    report says nothing of the window after this time."""
+    pages = [p for c in ev.calls if c.operation == "GetCredentialReport" for p in c.pages]
+    when = pages[-1].get("GeneratedTime") if pages else None
+    return None if when is None else pd.Timestamp(when).tz_convert("UTC")
 
 
 def _root(ev: AccountEvidence) -> _Root:

@@ -77,3 +77,25 @@ def test_a_refused_lookup_is_a_gap_and_asks_no_more(monkeypatch):
     assert history.records == [] and len(rec.calls) == 1
     [gap] = rec.gaps
     assert gap.link is Link.CHAIN_CHANGES and gap.error_code == "AccessDeniedException"
+
+
+def test_changes_are_read_where_the_chain_lives_not_only_in_the_audited_regions(monkeypatch):
+    """A trail's StopLogging is recorded in its home region, a filter's change in its log group's:
+    looking only in the audited regions misses the break, and RW-2 would call the chain unbroken."""
+    rec, east = _recorder(monkeypatch)
+    west = Stubber(rec.clients.get("cloudtrail", "eu-west-1"))
+    window = Window(datetime(2026, 7, 4, tzinfo=UTC), datetime(2026, 10, 1, tzinfo=UTC))
+    stop = {**STOP, "awsRegion": "eu-west-1"}
+    trail = {"Name": "main", "TrailARN": f"arn:aws:cloudtrail:eu-west-1:{ACCOUNT}:trail/main",
+             "HomeRegion": "eu-west-1", "IsMultiRegionTrail": True,
+             "CloudWatchLogsLogGroupArn": f"arn:aws:logs:eu-west-1:{ACCOUNT}:log-group:cloudtrail-main:*"}
+    for stub, events in ((east, {}), (west, {"StopLogging": [{"EventId": "e-stop", "EventName": "StopLogging",
+                                                              "CloudTrailEvent": json.dumps(stop)}]})):
+        for name in NAMES:
+            stub.add_response("lookup_events", {"Events": events.get(name, [])}, {
+                "LookupAttributes": [{"AttributeKey": "EventName", "AttributeValue": name}],
+                "StartTime": window.start, "EndTime": AS_OF})
+    with east, west:
+        history = change_history(rec, ACCOUNT, ["us-east-1"], [trail], window, AS_OF, archive=False)
+    assert history.records == [stop] and not rec.gaps
+    assert {c.region for c in rec.calls} == {"us-east-1", "eu-west-1"}

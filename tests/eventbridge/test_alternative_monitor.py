@@ -119,3 +119,13 @@ def test_sandbox_drifted_account_fails_cis_yet_has_an_alternative_monitor(eviden
     assert judge_account(evidence[drifted], control, catalog).status == cis.status == "FAIL"
     assert rw3.status == "PASS" and "alternative monitor found: rule \"root-activity\"" in rw3.links[0].reason
     assert any(n.startswith("alternative monitor found") and "CIS verdict is unchanged" in n for n in cis.notes)
+
+
+def test_the_pass_names_the_topic_whose_subscriber_is_confirmed_not_the_first_target(catalog):
+    ev = account(ROOT)
+    silent = f"arn:aws:sns:{REGION}:{ACCOUNT}:nobody-listens"
+    ev.event_rules[0]["rw:targets"] = [{"Id": "quiet", "Arn": silent}, {"Id": "notify", "Arn": TOPIC}]
+    finding = judge_alternative_monitor(ev, catalog.control("4.3"))
+    assert finding.status == "PASS"
+    assert f"→ topic {TOPIC} (confirmed subscriber" in finding.links[0].reason
+    assert f"topic {silent}" not in finding.links[0].reason

@@ -116,3 +116,15 @@ def test_a_window_older_than_event_history_without_archive_is_a_gap_never_health
     assert finding.status == "GAP" and "could not be judged" in finding.links[0].reason
     assert any(n.endswith(reason) and n.startswith(f"not judged {ev.window.start:%Y-%m-%d}") for n in finding.notes)
     assert ("unknown for 100.0 %" in finding.links[0].reason) == bool(shift)
+
+
+def test_a_pass_within_the_allowance_says_the_chain_was_broken_never_that_every_link_held(catalog):
+    control = catalog.control("4.3")
+    ev = evidence([record("StopLogging", "2026-08-10T10:00:00Z", {"name": "main"}),
+                   record("StartLogging", "2026-08-10T12:00:00Z", {"name": "main"})])
+    op = chain_operation(ev, control, catalog)
+    finding = judge_operation(ev, control, op, timedelta(hours=3))
+    assert finding.status == "PASS"
+    assert "every link held" not in finding.links[0].reason
+    assert finding.links[0].reason.startswith("the chain was broken for 2.0 h (allowed: 3.0 h) and no root event fell "
+                                              "while it was")

@@ -50,7 +50,7 @@ def change_history(rec: Recorder, account_id: str, regions: list[str], trails: l
     start = max(window.start, oldest)
     if start >= window.end:
         return history  # nothing of the window is readable: no call could answer
-    for region in regions:
+    for region in _chain_regions(account_id, regions, trails):
         for name in NAMES:
             pages = rec.pages(region, "cloudtrail", "LookupEvents", Link.CHAIN_CHANGES,
                               LookupAttributes=[{"AttributeKey": "EventName", "AttributeValue": name}],
@@ -66,6 +66,15 @@ def change_history(rec: Recorder, account_id: str, regions: list[str], trails: l
             history.records += [r for r in records if r is not None
                                 and r.get("recipientAccountId", account_id) == account_id]
     return history
+
+
+def _chain_regions(account_id: str, regions: list[str], trails: list[dict]) -> list[str]:
+    """The audited regions and every region the account's own chain lives in: a change is recorded
+    where it was made (a trail's StopLogging in its home region, a filter's, alarm's or topic's in
+    its log group's), which need not be an audited region."""
+    own = [t for t in map(Trail, trails) if t.owner == account_id]
+    groups = [g for g in (t.log_group for t in own) if g and g.account_id == account_id]
+    return list(dict.fromkeys([*regions, *(t.home_region for t in own if t.home_region), *(g.region for g in groups)]))
 
 
 def changes_pattern() -> str:
