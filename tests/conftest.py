@@ -49,7 +49,7 @@ def evidence(sandbox, window, catalog):
 
     targets = [Target(a.alias, sandbox.session(a.account_id)) for a in sandbox.accounts]
     return {e.account_id: e for e in collect(targets, ["us-east-1"], window, [catalog.control("4.3")],
-                                             endpoint_url=sandbox.endpoint, now=SANDBOX_NOW)}
+                                             endpoint_url=sandbox.endpoint, lookup_rate=None, now=SANDBOX_NOW)}
 
 
 @pytest.fixture

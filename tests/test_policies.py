@@ -302,10 +302,12 @@ def audit(sandbox, window, catalog) -> CallLog:
         scope = organization_scope(_organization_session(sandbox), sandbox.spec["audit_role"], "all",
                                    endpoint_url=sandbox.endpoint)
         home = [sandbox.region]
-        runs = [collect(scope.targets, home, window, controls, endpoint_url=sandbox.endpoint, root_hygiene=True,
-                        witnesses=witnesses(controls, catalog)),  # source: aws asks TestMetricFilter too
-                collect(scope.targets, home, window, archived, endpoint_url=sandbox.endpoint, archive=True),
-                collect(_trailless_targets(sandbox), home, window, controls, endpoint_url=sandbox.endpoint)]
+        runs = [collect(scope.targets, home, window, controls, endpoint_url=sandbox.endpoint, lookup_rate=None,
+                        root_hygiene=True, witnesses=witnesses(controls, catalog)),  # source: aws asks TestMetricFilter too
+                collect(scope.targets, home, window, archived, endpoint_url=sandbox.endpoint, lookup_rate=None,
+                        archive=True),
+                collect(_trailless_targets(sandbox), home, window, controls, endpoint_url=sandbox.endpoint,
+                        lookup_rate=None)]
         # regions: all without an organization (accounts listed as role ARNs): the auditor lists regions itself
         resolve_regions(Recorder(Clients(sandbox.session(), sandbox.endpoint), "scope"), "all", sandbox.region)
     assert len(scope.targets) == 3 and len(scope.regions) > 10

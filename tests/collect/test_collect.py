@@ -68,7 +68,7 @@ def test_access_denied_on_one_call_becomes_a_gap_and_the_rest_is_collected(sandb
 
     session.events.register("before-call.sns.ListSubscriptionsByTopic", deny)
     ev = collect_account(Target("drifted", session), ["us-east-1"], window, [catalog.control("4.3")],
-                         endpoint_url=sandbox.endpoint)
+                         endpoint_url=sandbox.endpoint, lookup_rate=None)
     assert {(g.link.id, g.service, g.operation, g.error_code) for g in ev.gaps} == {
         ("subscriber", "sns", "ListSubscriptionsByTopic", "AccessDenied")}  # one per topic
     gap = ev.gaps[0]
@@ -83,7 +83,7 @@ def test_unreadable_identity_is_a_gap_not_a_crash(sandbox, window, catalog):
     session.events.register("before-call.sts.GetCallerIdentity", lambda **kw: (
         type("R", (), {"status_code": 403})(), {"Error": {"Code": "ExpiredToken", "Message": "token expired"}}))
     ev = collect_account(Target("healthy", session), ["us-east-1"], window, [catalog.control("4.3")],
-                         endpoint_url=sandbox.endpoint)
+                         endpoint_url=sandbox.endpoint, lookup_rate=None)
     assert [g.error_code for g in ev.gaps] == ["ExpiredToken"] and ev.trails == [] and ev.account_id == "healthy"
 
 
@@ -162,7 +162,7 @@ def test_throttling_is_retried_and_counted_in_the_evidence(sandbox, window, cata
     sandbox.state.faults.set([Fault("throttling", "DescribeTrails", times=2)])  # Rate exceeded, twice
     try:
         ev = collect_account(Target("healthy", sandbox.session(HEALTHY)), ["us-east-1"], window,
-                             [catalog.control("4.3")], endpoint_url=sandbox.endpoint)
+                             [catalog.control("4.3")], endpoint_url=sandbox.endpoint, lookup_rate=None)
     finally:
         sandbox.state.faults.clear()
     described = next(c for c in ev.calls if c.operation == "DescribeTrails")
@@ -181,7 +181,7 @@ def test_events_from_the_trail_bucket_match_the_log_group(sandbox, window, catal
 
     targets = [Target(a.alias, sandbox.session(a.account_id)) for a in sandbox.accounts]
     for ev in collect(targets, ["us-east-1"], window, [catalog.control("4.3")], endpoint_url=sandbox.endpoint,
-                      archive=True):
+                      lookup_rate=None, archive=True):
         from_logs = sorted(e["event"]["eventID"] for e in evidence[ev.account_id].events)
         assert sorted(e["event"]["eventID"] for e in ev.events) == from_logs and len(from_logs) > 20
         assert {e["source"] for e in ev.events} == {"archive"} and ev.gaps == []

@@ -40,7 +40,7 @@ def outcomes(sandbox, window, catalog, quick_backoff):
         sandbox.state.faults.set([Fault(**f) for f in case["inject"]])
         try:
             ev = collect_account(Target("healthy", sandbox.session(HEALTHY)), case.get("regions", ["us-east-1"]),
-                                 window, [control], endpoint_url=sandbox.endpoint)
+                                 window, [control], endpoint_url=sandbox.endpoint, lookup_rate=None)
         finally:
             sandbox.state.faults.clear()
         _, findings = judged([ev], [control], catalog)

@@ -52,7 +52,7 @@ def test_a_window_beyond_event_history_without_archive_is_a_gap_with_its_reason(
     window = Window(SANDBOX_NOW - timedelta(days=200), SANDBOX_NOW - timedelta(days=120))
     control = catalog.control("4.3")
     [ev] = collect([Target("healthy", sandbox.session(HEALTHY))], ["us-east-1"], window, [control],
-                   endpoint_url=sandbox.endpoint, now=SANDBOX_NOW)
+                   endpoint_url=sandbox.endpoint, lookup_rate=None, now=SANDBOX_NOW)
     assert not [c for c in ev.calls if c.operation == "LookupEvents" and c.params["LookupAttributes"][0][
         "AttributeKey"] == "EventName"]  # nothing of the window is in event history: no call could answer
     _, findings = evidence_run.judged([ev], [control], catalog)
@@ -67,7 +67,7 @@ def test_the_same_window_with_the_archive_is_read_from_the_trails_log_files(sand
     window = Window(SANDBOX_NOW - timedelta(days=200), SANDBOX_NOW - timedelta(days=120))
     control = catalog.control("4.3")
     [ev] = collect([Target("healthy", sandbox.session(HEALTHY))], ["us-east-1"], window, [control],
-                   endpoint_url=sandbox.endpoint, archive=True, now=SANDBOX_NOW)
+                   endpoint_url=sandbox.endpoint, lookup_rate=None, archive=True, now=SANDBOX_NOW)
     assert ev.changes.source == "archive" and ev.changes.coverage is None
     assert sorted({r["eventName"] for r in ev.changes.records}) == [
         "ConfirmSubscription", "PutMetricFilter", "StartLogging", "StopLogging", "Subscribe", "Unsubscribe"]

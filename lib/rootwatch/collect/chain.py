@@ -133,9 +133,10 @@ def collect(targets: Iterable[Target], regions: list[str], window: Window, contr
 
 def collect_account(target: Target, regions: list[str], window: Window, controls: list[Control],
                     endpoint_url: str | None = None, clients: Clients | None = None,
-                    now: datetime | None = None) -> AccountEvidence:
+                    now: datetime | None = None, lookup_rate: float | None = LOOKUP_RATE) -> AccountEvidence:
     """One account (a convenience over ``collect``)."""
-    return collect([target], regions, window, controls, endpoint_url, concurrency=4, clients=clients, now=now)[0]
+    return collect([target], regions, window, controls, endpoint_url, concurrency=4, clients=clients, now=now,
+                   lookup_rate=lookup_rate)[0]
 
 
 def _stage(pool: ThreadPoolExecutor, name: str, say: Progress, tasks: list[Callable[[], Any]]) -> list[Any]:
