@@ -66,6 +66,11 @@ class Gap:
         if not isinstance(self.link, Link):  # a link named by text could be one the judge never routes
             raise TypeError(f"a gap names its link as a rootwatch.models.Link, not {self.link!r}")
 
+    @property
+    def text(self) -> str:
+        """The gap in a reason's words, the same wherever a verdict or a plan names it."""
+        return f"{self.operation} failed with {self.error_code}: {self.message}"
+
 
 def path_component(text: str) -> str:
     """``text`` as one safe directory name: an account is filed under its label until AWS names it, and a

@@ -410,7 +410,7 @@ def _answered(ev: AccountEvidence, link: Link, gap: Gap | None, owner: str, subj
 
 
 def gap_text(gap: Gap | None) -> str:
-    return "unknown error" if gap is None else f"{gap.operation} failed with {gap.error_code}: {gap.message}"
+    return "unknown error" if gap is None else gap.text
 
 
 def _from(link: Link) -> tuple[Link, ...]:

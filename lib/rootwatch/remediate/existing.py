@@ -88,7 +88,7 @@ def read(rec: Recorder, wanted: Wanted, delivery_role: str | None, home: str) ->
 
 def unreadable(wanted: Wanted, delivery_role: str | None, gap: Gap) -> Existing:
     """Nothing known where the plan would write (the account's role could not be assumed again)."""
-    why = _gap_text(gap)
+    why = gap.text
     unread = {(kind, region): why for region in wanted.regions for kind in (ALARM, TOPIC)}
     unread |= {(LOG_GROUP, region): why for region in wanted.delivery_regions}
     role = DeliveryRole(delivery_role, problem=f"could not be read ({why})") if delivery_role else None
@@ -160,11 +160,7 @@ def _listed(value: object) -> list:
 
 
 def _why(rec: Recorder) -> str:
-    return _gap_text(rec.gaps[-1])
-
-
-def _gap_text(gap: Gap) -> str:
-    return f"{gap.operation} failed with {gap.error_code}: {gap.message}"
+    return rec.gaps[-1].text
 
 
 def common_prefix(names: list[str]) -> str:
