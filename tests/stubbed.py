@@ -56,7 +56,9 @@ def healthy_calls(trail_owner: str = ACCOUNT, topic_owner: str = ACCOUNT, events
                   ("cloudwatch", "GetMetricStatistics", {"Datapoints": []}),
                   ("sns", "ListSubscriptionsByTopic", {"Subscriptions": [
                       {"SubscriptionArn": f"{topic}:1b2c", "Protocol": "email", "Endpoint": "sec@example.com",
-                       "TopicArn": topic}]})]
+                       "TopicArn": topic}]}),
+                  ("sns", "GetTopicAttributes", {"Attributes": {"TopicArn": topic}}),
+                  ("sns", "GetSubscriptionAttributes", {"Attributes": {"SubscriptionArn": f"{topic}:1b2c"}})]
     calls.append(("events", "ListRules", {"Rules": []}))
     calls.append(("iam", "GetCredentialReport", {"Content": b"user,arn\n<root_account>,x\n",
                                                   "ReportFormat": "text/csv"}))

@@ -46,7 +46,7 @@ def bundle(tmp_path_factory: pytest.TempPathFactory) -> Path:
                               stdin=subprocess.DEVNULL, timeout=600, check=False,
                               env=child_environment(**sandbox.exports, XDG_CONFIG_HOME=str(folder / "config")))
     assert done.returncode == 1, done.stderr[-3000:]  # the drifted account fails, as in the demo
-    assert "1 PASS, 1 FAIL, 0 GAP over 2 account(s)" in done.stdout
+    assert "1 PASS, 2 FAIL, 0 GAP over 3 account(s)" in done.stdout
     return folder / "bundle"
 
 

@@ -141,18 +141,18 @@ def test_run_over_all_controls_prints_a_line_per_account_and_exports(org_run):
     assert "healthy (111111111111): 1.3 PASS, 1.4 PASS, 1.5 PASS, 1.6 PASS, 4.1 PASS, 4.2 PASS" in done.stderr
     assert "drifted (222222222222): 1.3 FAIL, 1.4 FAIL, 1.5 FAIL, 1.6 FAIL, 4.1 FAIL" in done.stderr
     assert "4.1 PASS, 4.2 PASS, 4.3 PASS, RW-1 alarm coverage (4.3) FAIL" in done.stderr
-    assert "19 PASS, 19 FAIL, 0 GAP over 2 account(s) and 19 control(s); rootwatch tests 1 PASS, 4 FAIL, 0 GAP " \
+    assert "23 PASS, 34 FAIL, 0 GAP over 3 account(s) and 19 control(s); rootwatch tests 2 PASS, 6 FAIL, 0 GAP " \
            "(not in the exit code)" in done.stdout
     title = "19 controls (1.3, 1.4, 1.5, 1.6, 4.1, 4.2, 4.3, 4.4, 4.5, 4.6, 4.7, 4.8, 4.9, 4.10, 4.11, 4.12, 4.13, " \
             "4.14, 4.15) — evidence report, CIS Amazon Web Services Foundations Benchmark v5.0.0"
     assert f"<title>{title}</title>" in (out / "report.html").read_text()
     findings = json.loads((out / "findings.json").read_text())
-    # 4 root controls + 15 chains + 4.3's RW-1 and RW-2, x 2, + the drifted account's RW-3 (its EventBridge rule)
-    assert len(findings) == 43 and {f["level"] for f in findings} == {1, 2}
+    # 4 root controls + 15 chains + 4.3's RW-1 and RW-2, x 3, + RW-3 of the two accounts with an EventBridge rule
+    assert len(findings) == 65 and {f["level"] for f in findings} == {1, 2}
     ocsf = json.loads((out / "findings.ocsf.json").read_text())
-    assert len(ocsf) == 43 and {o["class_uid"] for o in ocsf} == {2003}
-    assert len({o["finding_info"]["uid"] for o in ocsf}) == 43
-    [rw3] = [o for o in ocsf if o["compliance"]["control"] == "RW-3"]
+    assert len(ocsf) == 65 and {o["class_uid"] for o in ocsf} == {2003}
+    assert len({o["finding_info"]["uid"] for o in ocsf}) == 65
+    [rw3] = [o for o in ocsf if o["compliance"]["control"] == "RW-3" and o["cloud"]["account"]["uid"] == DRIFTED]
     assert rw3["cloud"]["account"]["uid"] == DRIFTED and rw3["compliance"]["status"] == "Pass"
     failed = next(o for o in ocsf if o["cloud"]["account"]["uid"] == DRIFTED and o["compliance"]["control"] == "4.3")
     assert failed["compliance"]["status"] == "Fail" and failed["compliance"]["status_id"] == 3
@@ -162,8 +162,8 @@ def test_run_over_all_controls_prints_a_line_per_account_and_exports(org_run):
             "FedRAMP High SI-4(20)"} <= set(failed["compliance"]["requirements"])  # the crosswalk on the finding
     assert {c["name"] for c in failed["compliance"]["checks"]} >= {"metric filter", "alarm", "confirmed subscriber"}
     rows = list(csv.DictReader(io.StringIO((out / "findings.csv").read_text())))
-    assert [r["STATUS"] for r in rows if r["REQUIREMENTS_ID"] == "RW-3"] == ["PASS"]
-    assert len(rows) == 43 and rows[0]["FRAMEWORK"] == "CIS"
+    assert [r["STATUS"] for r in rows if r["REQUIREMENTS_ID"] == "RW-3"] == ["PASS", "PASS"]
+    assert len(rows) == 65 and rows[0]["FRAMEWORK"] == "CIS"
     assert [r["REQUIREMENTS_ATTRIBUTES_SECTION"] for r in rows[3:5]] == ["1 Identity and Access Management",
                                                                        "4 Monitoring"]
     assert {r["STATUS"] for r in rows} == {"PASS", "FAIL"}
@@ -176,5 +176,6 @@ def test_report_opens_with_the_organization_page(org_run):
     heatmap = html.index("data:image/png", overview)
     assert overview < heatmap < html.index("<th>FAIL</th>", overview) < html.index("what fails or is unreadable") < chain
     # the verdicts' heat map, the root events' heat map, then each account's five charts (the fifth: its
-    # chain over the window): of all the alarms judged, only the root-usage chain's is drawn (about root)
-    assert html.count("data:image/png") == 2 + 2 * 5
+    # chain over the window): of all the alarms judged, only the root-usage chain's is drawn (about root);
+    # the eventbridge-only account has no such alarm, so no alarm-state chart
+    assert html.count("data:image/png") == 2 + 3 * 5 - 1

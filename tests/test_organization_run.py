@@ -31,11 +31,12 @@ def test_an_organization_run_audits_the_listed_accounts_minus_exclusions(tmp_pat
     done, bundle = _run(tmp_path, sandbox_process, {"role": "rootwatch-audit", "exclude": ["management"]})
     assert done.returncode == 1, done.stderr[-3000:]  # the drifted member fails
     findings = json.loads((bundle / "findings.json").read_text())
-    assert {(f["account_label"], f["account_id"]) for f in findings} == {("healthy", "111111111111"),
-                                                                         ("drifted", "222222222222")}
+    assert {(f["account_label"], f["account_id"]) for f in findings} == {
+        ("healthy", "111111111111"), ("drifted", "222222222222"), ("eventbridge-only", "333333333333")}
     listing = [p.name for p in (bundle / "raw").rglob("*organizations.ListAccounts.json")]
     assert len(listing) == 1  # the scope's own evidence
-    assert sorted(p.name for p in (bundle / "raw").iterdir()) == ["111111111111", "123456789012", "222222222222"]
+    assert sorted(p.name for p in (bundle / "raw").iterdir()) == ["111111111111", "123456789012", "222222222222",
+                                                                   "333333333333"]
 
 
 def test_an_organization_filter_that_matches_no_account_is_bad_input(tmp_path, sandbox_process):

@@ -310,7 +310,7 @@ def audit(sandbox, window, catalog) -> CallLog:
                         lookup_rate=None)]
         # regions: all without an organization (accounts listed as role ARNs): the auditor lists regions itself
         resolve_regions(Recorder(Clients(sandbox.session(), sandbox.endpoint), "scope"), "all", sandbox.region)
-    assert len(scope.targets) == 3 and len(scope.regions) > 10
+    assert len(scope.targets) == 4 and len(scope.regions) > 10  # the management account and three members
     for evidence in runs:  # no call failed: a failed read would hide the calls after it
         assert all(ev.caller_arn for ev in evidence)
         assert [c.error for ev in evidence for c in ev.calls if c.error] == []

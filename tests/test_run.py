@@ -39,7 +39,8 @@ def test_sandbox_run_judges_healthy_pass_and_drifted_fail(demo_run):
     assert done.returncode == 1, done.stderr
     # healthy: the chain passes, its alarm coverage fails (one seeded root event raised no alarm) and
     # so does its operation over the window (a root event while the filter was narrowed); drifted: all fail
-    assert "1 PASS, 1 FAIL, 0 GAP over 2 account(s) and 1 control(s); rootwatch tests 1 PASS, 4 FAIL, 0 GAP (not in " \
+    # but its EventBridge rule (RW-3 PASS); eventbridge-only: CIS fails (no metric filter), RW-3 passes
+    assert "1 PASS, 2 FAIL, 0 GAP over 3 account(s) and 1 control(s); rootwatch tests 2 PASS, 6 FAIL, 0 GAP (not in " \
            "the exit code)" in done.stdout and done.stdout.count("\n") == 1
     assert f"signed bundle: {out}" in done.stdout
     findings = {f["account_label"]: f for f in json.loads((out / "findings.json").read_text()) if f["check"] == "chain"}
@@ -229,7 +230,7 @@ def test_papermill_runs_the_notebook_directly(tmp_path):
                            str(ROOT / "notebooks" / "root_usage_evidence.ipynb"), str(tmp_path / "out.ipynb"),
                            "--no-progress-bar"], capture_output=True, text=True, timeout=300, check=False)
     assert done.returncode == 0, done.stderr[-3000:]
-    assert "CIS 1 PASS, 1 FAIL, 0 GAP; rootwatch tests 1 PASS, 4 FAIL, 0 GAP" in (tmp_path / "out.ipynb").read_text()
+    assert "CIS 1 PASS, 2 FAIL, 0 GAP; rootwatch tests 2 PASS, 6 FAIL, 0 GAP" in (tmp_path / "out.ipynb").read_text()
 
 
 @pytest.fixture

@@ -282,7 +282,7 @@ def test_the_runs_used_the_planted_secrets(env_run, profile_run):
         assert {"manifest.json.sshsig", "manifest.json.p7s", "manifest.json.kms.sig"} <= signatures
         assert (run.bundle / "report.pdf").is_file()
         credentials = _assume_role_credentials(run.bundle)
-        assert len(credentials) == 2 and all(c["AccessKeyId"].startswith("ASIA") for c in credentials)
+        assert len(credentials) == 3 and all(c["AccessKeyId"].startswith("ASIA") for c in credentials)
         assert {c["SecretAccessKey"] for c in credentials} == {c["SessionToken"] for c in credentials} == {"<redacted>"}
     assert all(json.loads(line)["level"] for line in profile_run.log("stderr").splitlines())
     gaps = pd.read_csv(profile_run.bundle / "data" / "gaps.csv")

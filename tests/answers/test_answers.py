@@ -17,12 +17,14 @@ SERVICE = {"DescribeTrails": "cloudtrail", "GetTrailStatus": "cloudtrail", "GetE
            "DescribeMetricFilters": "logs", "DescribeAlarmsForMetric": "cloudwatch",
            "ListSubscriptionsByTopic": "sns"}
 # the calls a failed call means the collector never makes: what it would have read them from is missing
+SUBSCRIBERS = {"ListSubscriptionsByTopic", "GetTopicAttributes", "GetSubscriptionAttributes"}
 NEVER_MADE = {"DescribeTrails": {"GetTrailStatus", "GetEventSelectors", "DescribeMetricFilters",
                                  "DescribeAlarmsForMetric", "DescribeAlarmHistory", "GetMetricStatistics",
-                                 "ListSubscriptionsByTopic", "FilterLogEvents"},
+                                 "FilterLogEvents", *SUBSCRIBERS},
               "DescribeMetricFilters": {"DescribeAlarmsForMetric", "DescribeAlarmHistory", "GetMetricStatistics",
-                                        "ListSubscriptionsByTopic"},
-              "DescribeAlarmsForMetric": {"DescribeAlarmHistory", "ListSubscriptionsByTopic"}}
+                                        *SUBSCRIBERS},
+              "DescribeAlarmsForMetric": {"DescribeAlarmHistory", *SUBSCRIBERS},
+              "ListSubscriptionsByTopic": SUBSCRIBERS - {"ListSubscriptionsByTopic"}}
 
 
 def _judged(row: Answer, code: str | None = None):

@@ -18,7 +18,10 @@ ROOT = '{"detail": {"userIdentity": {"type": ["Root"]}}}'
 CONSOLE_ONLY = '{"detail": {"userIdentity": {"type": ["Root"]}, "eventName": ["ConsoleLogin"]}}'
 NOT_ROOT = '{"detail": {"userIdentity": {"type": ["IAMUser"]}}}'
 CONFIRMED = {"SubscriptionArn": f"{TOPIC}:1b2c", "Protocol": "email", "Endpoint": "sec@example.com",
-             "TopicArn": TOPIC, "rw:topicArn": TOPIC}
+             "TopicArn": TOPIC, "rw:topicArn": TOPIC, "rw:attributes": {}}
+# the statement the console adds when a rule targets a topic: EventBridge may publish to it
+EVENTS_MAY_PUBLISH = json.dumps({"Statement": [{"Effect": "Allow", "Principal": {"Service": "events.amazonaws.com"},
+                                                "Action": "sns:Publish", "Resource": TOPIC}]})
 
 
 def account(pattern: str, subscription: dict | None = CONFIRMED,
@@ -27,6 +30,7 @@ def account(pattern: str, subscription: dict | None = CONFIRMED,
     ev.event_rules = [{"Name": "root-activity", "EventPattern": pattern, "State": state, "rw:region": REGION,
                        "rw:targets": [{"Id": "notify", "Arn": TOPIC}]}]
     ev.rule_subscriptions = [subscription] if subscription else []
+    ev.topic_attributes = {TOPIC: {"TopicArn": TOPIC, "Policy": EVENTS_MAY_PUBLISH}}
     return ev
 
 
@@ -118,6 +122,21 @@ def test_sandbox_drifted_account_fails_cis_yet_has_an_alternative_monitor(eviden
     rw3 = next(f for f in findings if f.check is Check.ALTERNATIVE)
     assert judge_account(evidence[drifted], control, catalog).status == cis.status == "FAIL"
     assert rw3.status == "PASS" and "alternative monitor found: rule \"root-activity\"" in rw3.links[0].reason
+    assert any(n.startswith("alternative monitor found") and "CIS verdict is unchanged" in n for n in cis.notes)
+
+
+def test_sandbox_account_watched_only_by_eventbridge_fails_cis_with_alternative_monitor_found(evidence, sandbox,
+                                                                                              catalog):
+    """The issue's account: no metric filter at all, an EventBridge rule on root use that tells a confirmed
+    subscriber. CIS 4.3 fails at the metric filter; RW-3 passes and the finding says so."""
+    from rootwatch.evidence_run import judged
+
+    only = next(a.account_id for a in sandbox.accounts if a.alias == "eventbridge-only")
+    _, findings = judged([evidence[only]], [catalog.control("4.3")], catalog)
+    cis = next(f for f in findings if f.check is Check.CHAIN)
+    rw3 = next(f for f in findings if f.check is Check.ALTERNATIVE)
+    assert cis.status == "FAIL" and next(link for link in cis.links if link.status == "FAIL").link is Link.METRIC_FILTER
+    assert rw3.status == "PASS" and 'alternative monitor found: rule "root-user-activity"' in rw3.links[0].reason
     assert any(n.startswith("alternative monitor found") and "CIS verdict is unchanged" in n for n in cis.notes)
 
 

@@ -27,7 +27,7 @@ def when(text: str) -> datetime:
     return datetime.strptime(text, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=timezone.utc)
 
 
-def healthy() -> dict[str, list[dict]]:
+def healthy() -> dict:
     """A healthy account as collection holds it (``AccountEvidence``'s lists)."""
     trail = {"Name": "main", "S3BucketName": "org-trail-logs", "IncludeGlobalServiceEvents": True,
              "IsMultiRegionTrail": True, "HomeRegion": REGION,
@@ -48,8 +48,9 @@ def healthy() -> dict[str, list[dict]]:
              "Dimensions": [], "Period": 300, "EvaluationPeriods": 1, "Threshold": 1.0,
              "ComparisonOperator": "GreaterThanOrEqualToThreshold", "rw:region": REGION}
     subscription = {"SubscriptionArn": SUBSCRIPTION, "Owner": ACCOUNT, "Protocol": "email",
-                    "Endpoint": "secops@example.com", "TopicArn": TOPIC, "rw:topicArn": TOPIC}
-    return {"trails": [trail], "metric_filters": [metric_filter], "alarms": [alarm], "subscriptions": [subscription]}
+                    "Endpoint": "secops@example.com", "TopicArn": TOPIC, "rw:topicArn": TOPIC, "rw:attributes": {}}
+    return {"trails": [trail], "metric_filters": [metric_filter], "alarms": [alarm], "subscriptions": [subscription],
+            "topic_attributes": {TOPIC: {"TopicArn": TOPIC}}}
 
 
 def record(name: str, at: str, request: dict | None, response: dict | None = None, error: str | None = None,

@@ -25,6 +25,7 @@ def state(patches: dict | None = None) -> dict:
             collected["trails"][0]["rw:status"]["IsLogging"] = value
         else:
             collected[name] = value
+    collected.pop("topic_attributes")  # read today only: the history does not rebuild it
     return today(**collected)
 
 

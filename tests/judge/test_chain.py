@@ -39,13 +39,16 @@ def healthy() -> AccountEvidence:
                   "Threshold": 1.0, "ComparisonOperator": "GreaterThanOrEqualToThreshold", "EvaluationPeriods": 1,
                   "rw:region": REGION}]
     ev.subscriptions = [{"SubscriptionArn": f"{TOPIC}:1b2c", "Protocol": "email", "Endpoint": "sec@example.com",
-                         "rw:topicArn": TOPIC}]
+                         "rw:topicArn": TOPIC, "rw:attributes": {}}]
+    ev.topic_attributes = {TOPIC: {"TopicArn": TOPIC}}
     ev.calls = [_call(1, "sts", "GetCallerIdentity"), _call(2, "cloudtrail", "DescribeTrails"),
                 _call(3, "cloudtrail", "GetTrailStatus", Name=TRAIL_ARN),
                 _call(4, "cloudtrail", "GetEventSelectors", TrailName=TRAIL_ARN),
                 _call(5, "logs", "DescribeMetricFilters", logGroupName=GROUP),
                 _call(6, "cloudwatch", "DescribeAlarmsForMetric", MetricName="RootUsage", Namespace="CISBenchmark"),
-                _call(7, "sns", "ListSubscriptionsByTopic", TopicArn=TOPIC)]
+                _call(7, "sns", "ListSubscriptionsByTopic", TopicArn=TOPIC),
+                _call(8, "sns", "GetTopicAttributes", TopicArn=TOPIC),
+                _call(9, "sns", "GetSubscriptionAttributes", SubscriptionArn=f"{TOPIC}:1b2c")]
     return ev
 
 
@@ -248,7 +251,10 @@ def test_a_chain_in_another_partition_passes(catalog, partition):
         text = json.dumps(raw).replace("arn:aws:", f"arn:{partition}:")
         raw.clear()
         raw.update(json.loads(text))
-    ev.calls[-1].params["TopicArn"] = ev.alarms[0]["AlarmActions"][0]
+    topic = ev.alarms[0]["AlarmActions"][0]
+    ev.topic_attributes = {topic: {"TopicArn": topic}}
+    for call in ev.calls[-3:-1]:
+        call.params["TopicArn"] = topic
     finding = judge_account(ev, catalog.control("4.3"), catalog)
     assert finding.status == PASS, [(v.link.id, v.reason) for v in finding.failing]
     assert finding.anchor.topics == (f"arn:{partition}:sns:{REGION}:{ACCOUNT}:alerts",)

@@ -16,8 +16,8 @@ HEALTHY = "111111111111"
 def test_hostile_switches_on_the_healthy_accounts_hostile_events_only():
     from rootwatch.sandbox import Sandbox
 
-    assert [a["activity"].get("hostile") for a in Sandbox(hostile=True).spec["accounts"]] == [True, None]
-    assert [a["activity"].get("hostile") for a in Sandbox().spec["accounts"]] == [False, None]
+    assert [a["activity"].get("hostile") for a in Sandbox(hostile=True).spec["accounts"]] == [True, None, None]
+    assert [a["activity"].get("hostile") for a in Sandbox().spec["accounts"]] == [False, None, None]
 
 
 def test_each_payload_rides_one_refused_root_call_counted_by_cis_4_3():

@@ -25,13 +25,13 @@ import boto3
 
 from rootwatch.logarchive import S3Archive, scan
 from rootwatch.catalog import Control
-from rootwatch.collect import cloudtrail, cloudwatch, events, iam, logs, sns
+from rootwatch.collect import cloudtrail, cloudwatch, events, iam, kms, logs, sns
 from rootwatch.collect.changes import ChangeHistory, change_history
 from rootwatch.collect.evidence import Gap, RawCall, Recorder
 from rootwatch.collect.session import LOOKUP_RATE, Clients
 from rootwatch.errors import ArchiveError
 from rootwatch.models import Link, Role, Window
-from rootwatch.resources import Alarm, Arn, LogGroupRef, MetricFilter, Topic, Trail
+from rootwatch.resources import Alarm, Arn, LogGroupRef, MetricFilter, Subscription, Topic, Trail
 
 Progress = Callable[[str, int, int], None]  # (stage, done, total)
 # the events that decide rootwatch's verdicts on a metric filter's pattern (coverage's, handed in by the
@@ -76,6 +76,10 @@ class AccountEvidence:
     # subscriptions of the topics only EventBridge rules target: kept apart from the chain's, whose topics
     # the remediation planner and the chain's history choose from
     rule_subscriptions: list[dict] = field(default_factory=list)
+    # what decides whether a confirmed subscriber is told (judge/delivery.py): each topic's attributes
+    # (None: unreadable), each topic key's metadata and policy (by the topic's KmsMasterKeyId)
+    topic_attributes: dict[str, dict | None] = field(default_factory=dict)
+    topic_keys: dict[str, dict | None] = field(default_factory=dict)
     alarm_history: list[dict] = field(default_factory=list)
     datapoints: list[dict] = field(default_factory=list)
     events: list[dict] = field(default_factory=list)
@@ -252,8 +256,7 @@ def _alarms(rec: Recorder, ev: AccountEvidence, window: Window) -> None:
         for point in cloudwatch.daily_sums(rec, region, namespace, metric, window) or []:
             ev.datapoints.append({**point, "rw:region": region, "rw:namespace": namespace, "rw:metric": metric})
     for topic in map(Topic.parse, topics):
-        for sub in sns.subscriptions(rec, topic) or []:
-            ev.subscriptions.append({**sub, "rw:topicArn": topic.arn})
+        ev.subscriptions += _subscribers(rec, ev, topic)
 
 
 def _event_rules(rec: Recorder, ev: AccountEvidence) -> None:
@@ -267,8 +270,24 @@ def _event_rules(rec: Recorder, ev: AccountEvidence) -> None:
             ev.event_rules.append({**rule, "rw:region": region, "rw:targets": found})
             topics.update(dict.fromkeys(t["Arn"] for t in found or [] if Topic.parse(t.get("Arn"))))
     for topic in (Topic.parse(arn) for arn in topics if arn not in read):
-        for sub in sns.subscriptions(rec, topic) or []:
-            ev.rule_subscriptions.append({**sub, "rw:topicArn": topic.arn})
+        ev.rule_subscriptions += _subscribers(rec, ev, topic)
+
+
+def _subscribers(rec: Recorder, ev: AccountEvidence, topic: Topic) -> list[dict]:
+    """The topic's subscriptions, each confirmed one with its attributes (``rw:attributes``, None when
+    unreadable), and the topic's own attributes and key into ``ev``: a confirmed subscriber is told only
+    if the topic's encryption, access policy and the subscription's filter policy let the message through."""
+    subs = [{**sub, "rw:topicArn": topic.arn} for sub in sns.subscriptions(rec, topic) or []]
+    if not subs:
+        return subs
+    attributes = ev.topic_attributes[topic.arn] = sns.topic_attributes(rec, topic)
+    key_id = (attributes or {}).get("KmsMasterKeyId")
+    if key_id and key_id not in ev.topic_keys:
+        ev.topic_keys[key_id] = kms.topic_key(rec, topic.region, key_id)
+    for sub in subs:
+        if Subscription(sub).confirmed:
+            sub["rw:attributes"] = sns.subscription_attributes(rec, topic, sub["SubscriptionArn"])
+    return subs
 
 
 def _events(rec: Recorder, ev: AccountEvidence, control: Control, groups: list[LogGroupRef], window: Window) -> None:

@@ -21,6 +21,7 @@ from rootwatch.answers import answer
 from rootwatch.catalog import Catalog, Control, load_catalog
 from rootwatch.collect.chain import AccountEvidence
 from rootwatch.collect.evidence import Gap
+from rootwatch.judge.delivery import Delivery, Publisher, subscriber_receives, topic_delivery
 from rootwatch.judge.pattern_coverage import MEANT_FOR
 from rootwatch.judge.pattern_coverage import judge as judge_pattern
 from rootwatch.collect.changes import NAMES as CHANGE_NAMES
@@ -327,7 +328,8 @@ def _alarm_chains(ev: AccountEvidence, group: LogGroupRef, metric: tuple[str, st
         else:
             link, fired = _fires(alarm, metric_filter, event, f"on {namespace}/{name} ({group.region}) notifies "
                                  f"{len(topics)} SNS topic(s)", files)
-        yield _Tail([link, _subscriber(ev, label, topics)], _deviations(alarm) + fired, alarm)
+        yield _Tail([link, _subscriber(ev, label, topics, alarm.raw.get("AlarmArn", ""))], _deviations(alarm) + fired,
+                    alarm)
 
 
 def _fires(alarm: Alarm, metric_filter: MetricFilter, event: Mapping, notifies: str,
@@ -349,16 +351,26 @@ def _fires(alarm: Alarm, metric_filter: MetricFilter, event: Mapping, notifies: 
                        files), later + list(outcome.notes)
 
 
-def _subscriber(ev: AccountEvidence, alarm: str, topics: tuple[str, ...]) -> LinkVerdict:
+def _subscriber(ev: AccountEvidence, alarm: str, topics: tuple[str, ...], source: str,
+                publisher: Publisher = Publisher.CLOUDWATCH) -> LinkVerdict:
+    """PASS when a confirmed subscriber of one of ``topics`` is told: ``publisher`` may publish to its topic
+    (encryption, access policy) for ``source`` (the alarm's or rule's ARN) and its filter policy lets the
+    message through (judge/delivery.py)."""
     if not topics:
         return LinkVerdict(Link.SUBSCRIBER, FAIL, f"alarm {alarm} notifies no SNS topic, so nobody is told", alarm)
     files = tuple(f for t in topics for f in _files(ev, "ListSubscriptionsByTopic", TopicArn=t))
     subs = [s for s in map(Subscription, ev.subscriptions) if s.topic_arn in topics]
     confirmed = [s for s in subs if s.confirmed]
     if confirmed:
-        who = ", ".join(sorted({f"{s.protocol}:{s.endpoint}" for s in confirmed}))
-        return LinkVerdict(Link.SUBSCRIBER, PASS, f"{len(confirmed)} confirmed subscriber(s): {who}",
-                           confirmed[0].topic_arn, files)  # the topic that has them, not merely the first one
+        told, withheld, read = _told(ev, confirmed, publisher, source)
+        if told:
+            who = ", ".join(sorted({f"{s.protocol}:{s.endpoint}" for s in told}))
+            return LinkVerdict(Link.SUBSCRIBER, PASS, f"{len(told)} confirmed subscriber(s) told: {who}",
+                               told[0].topic_arn, files + read)  # the topic that has them, not merely the first one
+        status = GAP if any(d.status is GAP for d in withheld.values()) else FAIL
+        reasons = "; ".join(f"{who}: {d.reason}" for who, d in withheld.items())
+        return LinkVerdict(Link.SUBSCRIBER, status, f"no confirmed subscriber is told ({reasons})",
+                           confirmed[0].topic_arn, files + read)
     gaps = {t: _gap(ev, Link.SUBSCRIBER, _files(ev, "ListSubscriptionsByTopic", TopicArn=t)) for t in topics}
     answered = [_answered(ev, Link.SUBSCRIBER, g, _owner(t), t, f"topic {t}", files,
                           f"subscriptions of {t} could not be read") for t, g in gaps.items() if g]
@@ -372,6 +384,41 @@ def _subscriber(ev: AccountEvidence, alarm: str, topics: tuple[str, ...]) -> Lin
         return LinkVerdict(Link.SUBSCRIBER, FAIL, f"no confirmed subscriber ({len(subs)} subscription(s): {states})",
                            topics[0], files)
     return LinkVerdict(Link.SUBSCRIBER, FAIL, "the alarm's topic(s) have no subscriber", topics[0], files)
+
+
+def _told(ev: AccountEvidence, confirmed: list[Subscription], publisher: Publisher,
+          source: str) -> tuple[list[Subscription], dict[str, Delivery], tuple[str, ...]]:
+    """The confirmed subscribers a message reaches, why each other one is not reached (by topic when the
+    topic withholds it), and the files that tell."""
+    told, withheld, read = [], {}, []
+    for topic in dict.fromkeys(s.topic_arn for s in confirmed):
+        attributes = ev.topic_attributes.get(topic)
+        key_id = (attributes or {}).get("KmsMasterKeyId")
+        key = ev.topic_keys.get(key_id) if key_id else None
+        files = _files(ev, "GetTopicAttributes", TopicArn=topic) + (
+            _files(ev, "DescribeKey", KeyId=key_id) + _files(ev, "GetKeyPolicy", KeyId=(key or {}).get("KeyId", key_id))
+            if key_id else ())
+        read += files
+        delivery = topic_delivery(topic, attributes, key, publisher, source, ev.account_id)
+        if delivery.status is not PASS:
+            withheld[f"topic {topic}"] = _unread(ev, delivery, files)
+            continue
+        for sub in (s for s in confirmed if s.topic_arn == topic):
+            files = _files(ev, "GetSubscriptionAttributes", SubscriptionArn=sub.arn)
+            read += files
+            receives = subscriber_receives(sub.raw.get("rw:attributes"))
+            if receives.status is PASS:
+                told.append(sub)
+            else:
+                withheld[f"{sub.protocol}:{sub.endpoint}"] = _unread(ev, receives, files)
+    return told, withheld, tuple(dict.fromkeys(read))
+
+
+def _unread(ev: AccountEvidence, delivery: Delivery, files: tuple[str, ...]) -> Delivery:
+    """A GAP's reason with the error of the call that left it, when one did."""
+    gap = _gap(ev, Link.SUBSCRIBER, files)
+    return replace(delivery, reason=f"{delivery.reason}: {gap_text(gap)}") if gap and delivery.status is GAP \
+        else delivery
 
 
 def _deviations(alarm: Alarm) -> list[str]:
@@ -502,7 +549,8 @@ def _rule_monitor(ev: AccountEvidence, rule: dict, verdict: Verdict) -> tuple[Li
     if not topics:
         return LinkVerdict(Link.ALTERNATIVE_MONITOR, FAIL, f"{subject} targets no SNS topic, so nobody is told",
                            name, files), []
-    told = _subscriber(replace(ev, subscriptions=ev.subscriptions + ev.rule_subscriptions), subject, topics)
+    told = _subscriber(replace(ev, subscriptions=ev.subscriptions + ev.rule_subscriptions), subject, topics,
+                       rule.get("Arn", ""), Publisher.EVENTBRIDGE)
     if told.status is not PASS:
         return LinkVerdict(Link.ALTERNATIVE_MONITOR, told.status, f"{subject} → {', '.join(topics)}: {told.reason}",
                            name, files + told.evidence), []
@@ -587,7 +635,11 @@ def _as_then(ev: AccountEvidence, snapshot: Snapshot) -> AccountEvidence:
         elif (group.region, group.name) not in groups:
             gaps.append(Gap(ev.account_id, group.region, Link.LOG_GROUP, "logs", "history",
                             "ResourceNotFoundException", f"log group {group.name} did not exist then", ""))
-    subscriptions = [{**s, "rw:topicArn": s.get("rw:topicArn") or s.get("TopicArn")} for s in then["subscriptions"]]
+    # delivery settings (a topic's encryption and policy, a subscription's filter policy) are read today
+    # only: SetTopicAttributes and SetSubscriptionAttributes are not among the changes the history reads,
+    # so the past is judged with today's settings, and a subscription gone today with none
+    subscriptions = [{"rw:attributes": {}, **s, "rw:topicArn": s.get("rw:topicArn") or s.get("TopicArn")}
+                     for s in then["subscriptions"]]
     return replace(ev, trails=then["trails"], metric_filters=then["metric_filters"], alarms=then["alarms"],
                    subscriptions=subscriptions, calls=[], gaps=gaps)
 

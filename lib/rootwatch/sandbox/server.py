@@ -10,6 +10,7 @@ read the log groups, never the archive, and writing 90 days of files costs more 
 from __future__ import annotations
 
 import copy
+import json
 import os
 import threading
 import urllib.error
@@ -295,6 +296,9 @@ class Sandbox:
         sns, topics = client("sns"), {}
         for topic in spec["topics"]:
             arn = topics[topic["name"]] = sns.create_topic(Name=topic["name"])["TopicArn"]
+            if "kms_key" in topic:
+                sns.set_topic_attributes(TopicArn=arn, AttributeName="KmsMasterKeyId",
+                                         AttributeValue=self._topic_key(client, spec["id"], topic["kms_key"]))
             for sub in topic["subscriptions"]:
                 sub_arn = sns.subscribe(TopicArn=arn, Protocol=sub["protocol"], Endpoint=sub["endpoint"],
                                         ReturnSubscriptionArn=True)["SubscriptionArn"]
@@ -303,11 +307,29 @@ class Sandbox:
         return topics
 
     @staticmethod
+    def _topic_key(client: Any, account: str, allowed: list[str]) -> str:
+        """A customer managed key for a topic (``kms_key``: the services its policy lets use it, as SNS's
+        guide has it for CloudWatch alarms and EventBridge rules), its ARN."""
+        statements = [{"Sid": "Enable IAM User Permissions", "Effect": "Allow",
+                       "Principal": {"AWS": f"arn:aws:iam::{account}:root"}, "Action": "kms:*", "Resource": "*"},
+                      *({"Sid": f"Allow {service} to publish to encrypted topics", "Effect": "Allow",
+                         "Principal": {"Service": service}, "Action": ["kms:Decrypt", "kms:GenerateDataKey*"],
+                         "Resource": "*"} for service in allowed)]
+        return client("kms").create_key(Description="SNS topic encryption", Policy=json.dumps(
+            {"Version": "2012-10-17", "Id": "key-sns-alerts", "Statement": statements}))["KeyMetadata"]["Arn"]
+
+    @staticmethod
     def _seed_rules(client: Any, spec: dict, topics: dict[str, str]) -> None:
-        """EventBridge rules on the default bus (``event_rules``), each notifying one of the account's topics."""
+        """EventBridge rules on the default bus (``event_rules``), each notifying one of the account's topics,
+        whose access policy lets EventBridge publish (the statement the console adds with the target)."""
         for rule in spec.get("event_rules", []):
+            topic = topics[rule["topic"]]
             client("events").put_rule(Name=rule["name"], EventPattern=rule["pattern"], State=rule["state"])
-            client("events").put_targets(Rule=rule["name"], Targets=[{"Id": "notify", "Arn": topics[rule["topic"]]}])
+            client("events").put_targets(Rule=rule["name"], Targets=[{"Id": "notify", "Arn": topic}])
+            client("sns").set_topic_attributes(TopicArn=topic, AttributeName="Policy", AttributeValue=json.dumps(
+                {"Version": "2012-10-17", "Statement": [
+                    {"Sid": "AWSEvents_" + rule["name"], "Effect": "Allow",
+                     "Principal": {"Service": "events.amazonaws.com"}, "Action": "sns:Publish", "Resource": topic}]}))
 
     def _seed_trail(self, client: Any, spec: dict) -> None:
         trail, acct = spec["trail"], spec["id"]
