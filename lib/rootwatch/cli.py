@@ -124,6 +124,19 @@ def build_parser() -> argparse.ArgumentParser:
     remediate.add_argument("--yes", action="store_true", help="apply without asking (needed when not interactive)")
     remediate.set_defaults(handler=_remediate)
 
+    drill = commands.add_parser("drill", help="prove the root-usage alarm fires: write one synthetic, marked root "
+                                              "record to the trail's log group and watch it through (opt-in)")
+    drill.add_argument("params", help="parameter file, e.g. parameters/sandbox.yaml")
+    drill.add_argument("--account", help="the account to drill (id or label) when the parameters name several")
+    drill.add_argument("--probe-queue", metavar="URL", help="an SQS queue you control, subscribed to the alarm's "
+                                                           "topic: the drill also waits for its message there")
+    drill.add_argument("--set", dest="sets", action="append", default=[], metavar="KEY=VALUE",
+                       help="override a parameter (YAML value); repeatable")
+    drill.add_argument("--out", help="the bundle directory to create (default: a new directory under reports/)")
+    drill.add_argument("--dry-run", action="store_true", help="show the plan (what would be written) and stop")
+    drill.add_argument("--yes", action="store_true", help="drill without asking (needed when not interactive)")
+    drill.set_defaults(handler=_drill)
+
     sandbox = commands.add_parser("sandbox", help="serve the sandbox organisation on 127.0.0.1 until Ctrl-C")
     sandbox.add_argument("--accounts", type=int, help="clone the organisation up to N accounts (benchmarks)")
     sandbox.add_argument("--days", type=int, default=90, help="days of CloudTrail records per account (default 90)")
@@ -294,6 +307,34 @@ def _remediate(args: argparse.Namespace) -> Exit:
 def _confirm(mapping: dict) -> bool:
     answer = input(f"Apply the planned changes to the accounts of {mapping.get('source')}? [y/N] ")
     return answer.strip().lower() in ("y", "yes")
+
+
+def _drill(args: argparse.Namespace) -> Exit:
+    from rootwatch.drill import run as drill
+
+    if not (args.dry_run or args.yes or sys.stdin.isatty()):
+        raise ParameterError("a drill writes to the account and this run cannot ask for confirmation",
+                             "add --yes to drill without asking, or --dry-run for the plan")
+
+    def review(plan: drill.DrillPlan) -> bool:
+        print("\n".join(untrusted.terminal(line, 10_000) for line in plan.lines()))
+        sys.stdout.flush()
+        if args.dry_run:
+            return False
+        if args.yes:
+            return True
+        answer = input(f"Write this record to {untrusted.terminal(plan.account_label)} ({plan.account_id})? [y/N] ")
+        if answer.strip().lower() in ("y", "yes"):
+            return True
+        raise ParameterError("the drill was not confirmed; nothing was written", "answer y, or add --yes")
+
+    result = drill.start(args.params, args.sets, args.account, args.probe_queue, Path(args.out) if args.out else None,
+                         review, say=lambda line: print(untrusted.terminal(line), file=sys.stderr))
+    if result is None:
+        print("rootwatch drill: dry run: nothing was written")
+        return Exit.PASS
+    print(result.summary())
+    return VERDICT[result.status]
 
 
 LEFTOVER = "remove it if no rootwatch events is writing it"
