@@ -25,8 +25,8 @@ from tests.stubbed import ACCOUNT, REGION, arns, collect_stubbed, healthy_calls
 START = datetime(2026, 12, 7, 5, 0, 10, tzinfo=UTC)
 DRILL_ID = "rwdrill-00000000-0000-4000-8000-000000000001"
 TOPIC = arns(ACCOUNT)[2]
-QUEUE_URL = f"https://sqs.{REGION}.amazonaws.com/{ACCOUNT}/drill-probe"
-QUEUE_ARN = f"arn:aws:sqs:{REGION}:{ACCOUNT}:drill-probe"
+QUEUE_URL = f"https://sqs.{REGION}.amazonaws.com/{ACCOUNT}/rootwatch-drill-probe"
+QUEUE_ARN = f"arn:aws:sqs:{REGION}:{ACCOUNT}:rootwatch-drill-probe"
 FAST = Waits(interval=20, datapoint=60, transition=120, action=60, receipt=60)
 
 

@@ -166,7 +166,7 @@ def _check_probe(ev: AccountEvidence, url: str, partition: str, alarm: Alarm) ->
     arn = queue_arn(url, partition)
     if arn is None:
         raise ParameterError(f"--probe-queue {url!r} is not an SQS queue URL",
-                             "give the queue's URL, e.g. https://sqs.us-east-1.amazonaws.com/111122223333/drill-probe")
+                             "give the queue's URL, e.g. https://sqs.us-east-1.amazonaws.com/111122223333/rootwatch-drill-probe")
     wanted = Arn.parse(arn)
     subscribed = [s for s in map(Subscription, ev.subscriptions) if s.confirmed and s.protocol == "sqs" and
                   alarm.notifies(s.topic_arn) and _same_queue(Arn.parse(s.endpoint), wanted)]
