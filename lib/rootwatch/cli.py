@@ -133,6 +133,10 @@ def build_parser() -> argparse.ArgumentParser:
     drill.add_argument("--set", dest="sets", action="append", default=[], metavar="KEY=VALUE",
                        help="override a parameter (YAML value); repeatable")
     drill.add_argument("--out", help="the bundle directory to create (default: a new directory under reports/)")
+    drill.add_argument("--max-wait", type=float, metavar="SECONDS", help="wait at most this long for each step "
+                                                                         "(default: 10 min, the alarm's periods + 5 min)")
+    drill.add_argument("--interval", type=float, default=None, metavar="SECONDS",
+                       help="time between two reads while waiting (default 15)")
     drill.add_argument("--dry-run", action="store_true", help="show the plan (what would be written) and stop")
     drill.add_argument("--yes", action="store_true", help="drill without asking (needed when not interactive)")
     drill.set_defaults(handler=_drill)
@@ -309,6 +313,9 @@ def _confirm(mapping: dict) -> bool:
     return answer.strip().lower() in ("y", "yes")
 
 
+MAX_DRILL_WAIT_S = 3600.0  # CloudWatch's longest alarm period is a day, but a drill proves the next minutes
+
+
 def _drill(args: argparse.Namespace) -> Exit:
     from rootwatch.drill import run as drill
 
@@ -328,8 +335,23 @@ def _drill(args: argparse.Namespace) -> Exit:
             return True
         raise ParameterError("the drill was not confirmed; nothing was written", "answer y, or add --yes")
 
-    result = drill.start(args.params, args.sets, args.account, args.probe_queue, Path(args.out) if args.out else None,
-                         review, say=lambda line: print(untrusted.terminal(line), file=sys.stderr))
+    if any(v is not None and not 0 < v <= MAX_DRILL_WAIT_S for v in (args.max_wait, args.interval)):
+        raise ParameterError("--max-wait and --interval must be seconds above 0", f"at most {MAX_DRILL_WAIT_S:.0f}")
+    with _interruptible() as stop:
+        try:
+            result = drill.start(args.params, args.sets, args.account, args.probe_queue,
+                                 Path(args.out) if args.out else None, review,
+                                 say=lambda line: print(untrusted.terminal(line), file=sys.stderr),
+                                 max_wait=args.max_wait, interval=args.interval)
+        except Interrupted as exc:
+            print(f"rootwatch drill: {exc}; nothing was signed; the drill's directory, if one was begun, holds "
+                  "what was done so far and is marked INCOMPLETE (not evidence)", file=sys.stderr)
+            return stop(exc)
+        except OSError as exc:
+            print(f"rootwatch drill: could not write the drill's record ({exc.strerror or exc}: {exc.filename or ''});"
+                  " nothing was signed; the drill's directory, if one was begun, is marked INCOMPLETE (not evidence); "
+                  "free space or fix permissions and drill again", file=sys.stderr)
+            return Exit.INCOMPLETE
     if result is None:
         print("rootwatch drill: dry run: nothing was written")
         return Exit.PASS

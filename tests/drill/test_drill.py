@@ -95,7 +95,7 @@ def test_no_datapoint_stops_the_drill_at_the_metric_filter_after_its_bound(tmp_p
     assert result.status == Status.FAIL and clock.slept == [20, 20, 20]
     stop = result.steps[-1]
     assert stop.step.value == "datapoint" and stop.step.link.id == "metric-filter"
-    assert "within 60 s (4 reads, each answered)" in stop.reason
+    assert "none within 60 s (4 reads, each answered)" in stop.reason
     assert "stopped at 'metric datapoint' (link: metric filter)" in result.summary()
     assert _verify(tmp_path / "drill", capsys)[0] == 0  # a stop is evidence too, signed like the rest
 
@@ -147,17 +147,41 @@ def test_without_yes_a_drill_that_cannot_ask_exits_2_on_one_line(capsys):
     assert "cannot ask for confirmation; add --yes" in err
 
 
-def test_a_chain_without_alarm_exits_2_through_the_command(monkeypatch, capsys, tmp_path):
-    """The command's refusal, the audit answered by the stubbed account (no alarm on its filter)."""
-    calls = [(s, o, {"MetricAlarms": []}) if o == "DescribeAlarmsForMetric" else (s, o, r)
-             for s, o, r in healthy_calls()
-             if o not in ("DescribeAlarmHistory", "GetMetricStatistics", "ListSubscriptionsByTopic")]
+def _stubbed_audit(monkeypatch, calls: list) -> None:
+    """The command's audit answered by the stubbed account: its scope one account, its collection ``calls``."""
     ev = collect_stubbed(calls)
     session = boto3.Session(aws_access_key_id="x", aws_secret_access_key="y", region_name=REGION)
     monkeypatch.setattr(run, "opened", lambda params: contextlib.nullcontext(Scope([Target("acct", session)],
                                                                                    [REGION], [])))
     monkeypatch.setattr(run, "collect", lambda *a, **k: [ev])
+
+
+def test_a_chain_without_alarm_exits_2_through_the_command(monkeypatch, capsys, tmp_path):
+    _stubbed_audit(monkeypatch, [(s, o, {"MetricAlarms": []}) if o == "DescribeAlarmsForMetric" else (s, o, r)
+                                 for s, o, r in healthy_calls()
+                                 if o not in ("DescribeAlarmHistory", "GetMetricStatistics",
+                                              "ListSubscriptionsByTopic")])
     code = cli.main(["drill", str(PARAMS), "--yes", "--out", str(tmp_path / "drill")])
     err = capsys.readouterr().err
     assert code == 2 and err.count("\n") == 1 and "has no alarm to prove" in err
+    assert not (tmp_path / "drill").exists()
+
+
+def test_a_dry_run_prints_the_plan_and_writes_nothing(monkeypatch, capsys, tmp_path):
+    _stubbed_audit(monkeypatch, healthy_calls())
+    code = cli.main(["drill", str(PARAMS), "--dry-run", "--out", str(tmp_path / "drill")])
+    out = capsys.readouterr().out
+    assert code == 0 and "dry run: nothing was written" in out
+    assert '"userAgent":"rootwatch-drill/rwdrill-' in out and "stream rootwatch-drill-rwdrill-" in out
+    assert not (tmp_path / "drill").exists()
+
+
+def test_answering_no_at_the_prompt_writes_nothing_and_exits_2(monkeypatch, capsys, tmp_path):
+    _stubbed_audit(monkeypatch, healthy_calls())
+    monkeypatch.setattr("sys.stdin.isatty", lambda: True)
+    monkeypatch.setattr("builtins.input", lambda prompt: "n")
+    code = cli.main(["drill", str(PARAMS), "--out", str(tmp_path / "drill")])
+    captured = capsys.readouterr()
+    assert code == 2 and "not confirmed; nothing was written" in captured.err
+    assert "logs:PutLogEvents" in captured.out  # the plan was shown before the question
     assert not (tmp_path / "drill").exists()

@@ -35,6 +35,13 @@ class Waits:
     action: float = ACTION_S
     receipt: float = RECEIPT_S
 
+    def capped(self, longest: float | None = None, interval: float | None = None) -> Waits:
+        """Each bound at most ``longest`` seconds, reads every ``interval``: a user's (or a fast sandbox's) limits."""
+        def cap(bound: float) -> float:
+            return bound if longest is None else min(bound, longest)
+        return Waits(self.interval if interval is None else interval, cap(self.datapoint), cap(self.transition),
+                     cap(self.action), cap(self.receipt))
+
     @classmethod
     def for_alarm(cls, alarm_minutes: float | None) -> Waits:
         """The alarm's worst case from the simulator (its period times its evaluation periods) plus slack."""
@@ -67,14 +74,14 @@ class DrillPlan:
     def lines(self) -> list[str]:
         """The plan as printed before the go-ahead and kept in the bundle (plan.json holds the same)."""
         a = Alarm(self.alarm)
-        probe = f"then its message in SQS queue {self.probe_queue}" if self.probe_queue else \
-            "(no --probe-queue: delivery to subscribers is shown by the alarm's action result only)"
+        probe = f", then its message in SQS queue {self.probe_queue}" if self.probe_queue else \
+            " (no --probe-queue: delivery is shown by the action's result only)"
         return [f"# rootwatch drill {self.drill_id}: {self.account_label} ({self.account_id}), {self.region}",
                 "# writes (nothing else; nothing is deleted or replaced):",
                 f"#   logs:CreateLogStream  log group {self.log_group}  stream {self.stream}  (new, the drill's own)",
                 f"#   logs:PutLogEvents     one event on that stream; eventTime and timestamp: the moment of writing",
                 f"# then waits for: a datapoint of {a.metric[0]}/{a.metric[1]}, alarm {self.alarm_name} in ALARM, "
-                f"its action's result, {probe}",
+                f"its action's result{probe}",
                 f"# bounds: datapoint {self.waits.datapoint:.0f} s, ALARM {self.waits.transition:.0f} s, "
                 f"action {self.waits.action:.0f} s, probe {self.waits.receipt:.0f} s; read every "
                 f"{self.waits.interval:.0f} s",

@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -28,7 +28,7 @@ from rootwatch.catalog import load_catalog
 from rootwatch.collect.chain import AccountEvidence, Target, assume, collect
 from rootwatch.collect.evidence import Recorder, write_raw
 from rootwatch.collect.session import Clients
-from rootwatch.drill.plan import DrillPlan, Waits, plan_drill
+from rootwatch.drill.plan import DrillPlan, plan_drill
 from rootwatch.drill.record import new_drill_id
 from rootwatch.drill.steps import Clock, Drive, Say, Step, StepResult, WallClock
 from rootwatch.errors import ParameterError
@@ -82,10 +82,10 @@ class DrillResult:
 
 
 def start(params_file: str | Path, sets: list[str], account: str | None, probe_queue: str | None,
-          out: Path | None, review: Callable[[DrillPlan], bool], say: Say, waits: Waits | None = None,
-          clock: Clock | None = None) -> DrillResult | None:
+          out: Path | None, review: Callable[[DrillPlan], bool], say: Say, max_wait: float | None = None,
+          interval: float | None = None, clock: Clock | None = None) -> DrillResult | None:
     """Audit, plan, ``review`` (the plan printed; True goes ahead), then drill; None when not approved
-    (a dry run, or the answer no)."""
+    (a dry run). ``max_wait`` caps each step's bound, ``interval`` is the time between reads (seconds)."""
     mapping = apply_sets(load_file(params_file), sets)
     params = RunParams.from_mapping({k: v for k, v in mapping.items() if k not in RUN_KEYS})
     options = RunOptions.from_mapping(mapping)
@@ -100,7 +100,8 @@ def start(params_file: str | Path, sets: list[str], account: str | None, probe_q
                        lookup_rate=scope.lookup_rate, history=False)
         finding = judge_account(ev, control, catalog)
         clock = clock or WallClock()
-        plan = plan_drill(ev, finding, control, new_drill_id(), clock.now(), probe_queue, waits)
+        plan = plan_drill(ev, finding, control, new_drill_id(), clock.now(), probe_queue)
+        plan = replace(plan, waits=plan.waits.capped(max_wait, interval))
         if not review(plan):
             return None
         if options.kms is not None:

@@ -160,7 +160,7 @@ class Drive:
                 return StepResult(step, Status.FAIL, now, found.reason, None, files[-1:])
             waited = (now - started).total_seconds()
             if waited >= bound:
-                return StepResult(step, Status.FAIL, now, f"no {what} within {bound:.0f} s ({len(files)} reads, "
+                return StepResult(step, Status.FAIL, now, f"{what}: none within {bound:.0f} s ({len(files)} reads, "
                                   "each answered): the chain did not get this far", None, files[-1:])
             self.say(f"rootwatch drill: waiting for {what} ({waited:.0f} s of {bound:.0f} s)")
             self.clock.sleep(min(self.plan.waits.interval, bound - waited))
