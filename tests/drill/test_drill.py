@@ -55,6 +55,17 @@ def test_the_plan_shows_exactly_what_would_be_written():
     assert any("alarm root-alarm in ALARM" in line for line in lines)
 
 
+def test_the_plan_says_what_the_audit_already_predicts():
+    calls = [(s, o, {"MetricAlarms": [{**r["MetricAlarms"][0], "ActionsEnabled": False}]})
+             if o == "DescribeAlarmsForMetric" else (s, o, r) for s, o, r in healthy_calls()]
+    assert planned(calls).notes == ["alarm root-alarm's actions are disabled: expect the drill to stop at the "
+                                    "action's result"]
+    narrow = healthy_calls(pattern='{ $.userIdentity.type = "Root" && $.eventName = "ConsoleLogin" }')
+    [note] = planned(narrow).notes
+    assert note.startswith("metric filter root does not match this record") and "metric datapoint" in note
+    assert planned().notes == []
+
+
 def test_a_healthy_chain_reaches_every_step_timestamped_in_a_signed_bundle(tmp_path, capsys):
     plan = planned(with_probe_subscriber(healthy_calls()), probe=QUEUE_URL)
     written = message({**plan.record, "eventTime": "2026-12-07T05:00:10Z"})

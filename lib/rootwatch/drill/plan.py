@@ -162,9 +162,13 @@ def _expectations(ev: AccountEvidence, name: str | None, group: LogGroupRef, ala
         return [f"metric filter {name} does not match this record ({found.get('filterPattern')!r}): expect the drill "
                 "to stop at the metric datapoint"]
     outcome = fires_on_one_event(found, alarm, record)
-    if outcome.fires is False:
-        return [f"the alarm simulator says one event will not do it: {outcome.reason}"]
-    return []
+    notes = [f"the alarm simulator says one event will not do it: {outcome.reason}"] if outcome.fires is False else []
+    a = Alarm(alarm)
+    if not a.actions_enabled:
+        notes.append(f"alarm {a.name}'s actions are disabled: expect the drill to stop at the action's result")
+    elif not a.topics:
+        notes.append(f"alarm {a.name} notifies no SNS topic: expect the drill to stop at the action's result")
+    return notes
 
 
 def _check_probe(ev: AccountEvidence, url: str, partition: str, alarm: Alarm) -> None:
