@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import boto3
@@ -18,7 +19,7 @@ from rootwatch.scope import Scope
 from rootwatch.bundle.sign import SshSigner, config_dir
 from rootwatch.drill.record import SOURCE_IP, message
 from rootwatch.errors import ParameterError
-from rootwatch.models import Role, Status
+from rootwatch.models import SANDBOX_BANNER, Role, Status
 from rootwatch.patterns import compile_pattern
 from tests.drill.helpers import (DRILL_ID, QUEUE_URL, START, TOPIC, FakeClock, drill_stubbed, healthy_calls,
                                  healthy_steps, history, planned, with_probe_subscriber)
@@ -97,6 +98,17 @@ def test_the_plan_is_on_disk_before_the_first_write(tmp_path):
     assert json.loads((tmp_path / "drill" / "plan.json").read_text())["stream"] == plan.stream
     assert result.status == Status.GAP and result.steps[-1].step.value == "write"
     assert "could not observe at 'record written'" in result.summary()
+
+
+def test_a_drill_of_the_sandbox_says_on_every_record_it_is_not_evidence(tmp_path):
+    plan = replace(planned(), sandbox=True)
+    result = drill_stubbed(plan, healthy_steps(probe=False), tmp_path / "drill")
+    folder = tmp_path / "drill"
+    assert SANDBOX_BANNER in result.summary() and SANDBOX_BANNER in plan.lines()[0]
+    assert SANDBOX_BANNER in (folder / "README.txt").read_text().splitlines()[1]
+    records = [json.loads((folder / name).read_text()) for name in ("drill.json", "plan.json")]
+    records += _journal(folder) + json.loads((folder / "before" / "findings.json").read_text())
+    assert {r["not_evidence"] for r in records} == {SANDBOX_BANNER}
 
 
 def test_no_datapoint_stops_the_drill_at_the_metric_filter_after_its_bound(tmp_path, capsys):

@@ -12,7 +12,7 @@ from rootwatch.catalog import Control
 from rootwatch.collect.chain import AccountEvidence
 from rootwatch.drill.record import drill_record, message, stream_name
 from rootwatch.errors import ParameterError, PatternSyntaxError
-from rootwatch.models import Finding, Link
+from rootwatch.models import SANDBOX_BANNER, Finding, Link
 from rootwatch.patterns import compile_pattern
 from rootwatch.resources import Alarm, Arn, LogGroupRef, Subscription, Trail, partition_of
 from rootwatch.simulate import fires_on_one_event
@@ -61,6 +61,12 @@ class DrillPlan:
     probe_queue: str | None
     waits: Waits
     notes: list[str] = field(default_factory=list)
+    sandbox: bool = False  # the sandbox's account: every record of the drill says it is not evidence
+
+    @property
+    def mark(self) -> dict[str, str]:
+        """What each of the drill's records carries when it drilled the sandbox."""
+        return {"not_evidence": SANDBOX_BANNER} if self.sandbox else {}
 
     @property
     def alarm_name(self) -> str:
@@ -76,7 +82,8 @@ class DrillPlan:
         a = Alarm(self.alarm)
         probe = f", then its message in SQS queue {self.probe_queue}" if self.probe_queue else \
             " (no --probe-queue: delivery is shown by the action's result only)"
-        return [f"# rootwatch drill {self.drill_id}: {self.account_label} ({self.account_id}), {self.region}",
+        banner = f" — {SANDBOX_BANNER}" if self.sandbox else ""
+        return [f"# rootwatch drill {self.drill_id}: {self.account_label} ({self.account_id}), {self.region}{banner}",
                 "# writes (nothing else; nothing is deleted or replaced):",
                 f"#   logs:CreateLogStream  log group {self.log_group}  stream {self.stream}  (new, the drill's own)",
                 f"#   logs:PutLogEvents     one event on that stream; eventTime and timestamp: the moment of writing",
@@ -93,7 +100,7 @@ class DrillPlan:
         return {"drill_id": self.drill_id, "account_id": self.account_id, "account_label": self.account_label,
                 "region": self.region, "log_group": self.log_group, "stream": self.stream, "record": self.record,
                 "message": message(self.record), "alarm": self.alarm_name, "probe_queue": self.probe_queue,
-                "waits": self.waits.__dict__, "notes": self.notes}
+                "waits": self.waits.__dict__, "notes": self.notes, **self.mark}
 
 
 def queue_arn(url: str, partition: str) -> str | None:

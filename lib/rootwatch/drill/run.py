@@ -33,7 +33,7 @@ from rootwatch.drill.record import new_drill_id
 from rootwatch.drill.steps import Clock, Drive, Say, Step, StepResult, WallClock
 from rootwatch.errors import ParameterError
 from rootwatch.judge.chain import judge_account
-from rootwatch.models import Finding, Role, Status, dump_findings, roll_up
+from rootwatch.models import SANDBOX_BANNER, Finding, Role, Status, dump_findings, roll_up
 from rootwatch.outputs import usable_output
 from rootwatch.params import RUN_KEYS, RunOptions, RunParams, apply_sets, load_file
 from rootwatch.remediate.apply import new_directory, unused_directory
@@ -66,7 +66,8 @@ class DrillResult:
         return ((last.at or last.seen) - (first.at or first.seen)).total_seconds()
 
     def summary(self) -> str:
-        signed = "signed bundle" if self.signers else "UNSIGNED bundle (signing names no signer)"
+        signed = ("signed bundle" if self.signers else "UNSIGNED bundle (signing names no signer)") + \
+            (f" ({SANDBOX_BANNER})" if self.plan.sandbox else "")
         if self.status == Status.PASS:
             return (f"rootwatch drill {self.plan.drill_id}: every step reached, {self.latency:.0f} s from the write "
                     f"to the last; {signed}: {self.directory}")
@@ -78,7 +79,7 @@ class DrillResult:
     def to_record(self) -> dict[str, Any]:
         return {"drill_id": self.plan.drill_id, "status": self.status, "latency_seconds": self.latency,
                 "steps": [s.to_record() for s in self.steps],
-                "stopped_at": None if self.status == Status.PASS else self.steps[-1].step.value}
+                "stopped_at": None if self.status == Status.PASS else self.steps[-1].step.value, **self.plan.mark}
 
 
 def start(params_file: str | Path, sets: list[str], account: str | None, probe_queue: str | None,
@@ -101,7 +102,7 @@ def start(params_file: str | Path, sets: list[str], account: str | None, probe_q
         finding = judge_account(ev, control, catalog)
         clock = clock or WallClock()
         plan = plan_drill(ev, finding, control, new_drill_id(), clock.now(), probe_queue)
-        plan = replace(plan, waits=plan.waits.capped(max_wait, interval))
+        plan = replace(plan, waits=plan.waits.capped(max_wait, interval), sandbox=params.source == "sandbox")
         if not review(plan):
             return None
         if options.kms is not None:
@@ -143,9 +144,9 @@ def begin(directory: Path, plan: DrillPlan, ev: AccountEvidence, finding: Findin
         + yaml.safe_dump(mapping, sort_keys=True), encoding="utf-8")
     before = directory / "before"
     before.mkdir()
-    (before / "findings.json").write_text(dump_findings([finding]), encoding="utf-8")
+    (before / "findings.json").write_text(dump_findings([finding], sandbox=plan.sandbox), encoding="utf-8")
     write_raw(ev.calls, before / "raw")
-    _journal(directory, "plan", drill_id=plan.drill_id, plan="plan.json")
+    _journal(directory, "plan", drill_id=plan.drill_id, plan="plan.json", **plan.mark)
 
 
 def drill(plan: DrillPlan, rec: Recorder, directory: Path, signers: list[Signer], clock: Clock,
@@ -159,7 +160,7 @@ def drill(plan: DrillPlan, rec: Recorder, directory: Path, signers: list[Signer]
         written = len(rec.calls)
 
     def on_step(result: StepResult) -> None:
-        _journal(directory, result.step.value, **result.to_record())
+        _journal(directory, result.step.value, **result.to_record(), **plan.mark)
         say(f"rootwatch drill: {result.step.title}: {result.status} at {result.seen:%H:%M:%S} UTC: {result.reason}")
 
     keep_calls()
@@ -174,7 +175,7 @@ def drill(plan: DrillPlan, rec: Recorder, directory: Path, signers: list[Signer]
 def _journal(directory: Path, event: str, **details: Any) -> None:
     """One line of steps.jsonl, on disk before the drill goes on."""
     with (directory / JOURNAL).open("a", encoding="utf-8") as journal:
-        journal.write(json.dumps({"at": datetime.now(UTC).isoformat(), "event": event, **details}, default=str)
+        journal.write(json.dumps({"logged": datetime.now(UTC).isoformat(), "event": event, **details}, default=str)
                       + "\n")
         journal.flush()
         os.fsync(journal.fileno())
@@ -182,19 +183,19 @@ def _journal(directory: Path, event: str, **details: Any) -> None:
 
 PARTS = """\
 rootwatch drill {drill_id}: evidence that the root-usage chain of account {account_id} fired (or where it stopped)
-
+{banner}
 Contents
-  README.txt              this file
-  plan.txt, plan.json     what the drill would write and watch, written before its first write
-  parameters.yaml         the parameters of the drill (no credentials)
-  before/findings.json    the judged root-usage chain the drill was planned from
-  before/raw/             every AWS response behind that verdict
-  raw/<account>/<region>/ every call of the drill (the write, then each read while waiting), with its response
-  steps.jsonl             each step as it ended, with timestamps (when AWS says it happened, when it was seen)
-  drill.json              the outcome: each step, where it stopped and why, the end-to-end latency
-  environment.json        rootwatch version, when the bundle was sealed, signers
-  SHA256SUMS              SHA-256 of every file above, for `sha256sum -c`
-  manifest.json           SHA-256 and size of every file above and of SHA256SUMS: what is signed
+  README.txt                  this file
+  plan.txt, plan.json         what the drill would write and watch, written before its first write
+  parameters.yaml             the parameters of the drill (no credentials)
+  before/findings.json        the judged root-usage chain the drill was planned from
+  before/raw/                 every AWS response behind that verdict
+  raw/<account>/<region>/     every call of the drill (the write, then each read while waiting), with its response
+  steps.jsonl                 each step as it ended, with timestamps (when AWS says it happened, when seen)
+  drill.json                  the outcome: each step, where it stopped and why, the end-to-end latency
+  environment.json            rootwatch version, when the bundle was sealed, signers
+  SHA256SUMS                  SHA-256 of every file above, for `sha256sum -c`
+  manifest.json               SHA-256 and size of every file above and of SHA256SUMS: what is signed
 {signatures_line}{signatures}
 
 The record the drill wrote is synthetic: root-shaped so the root-usage filter counts it, and marked
@@ -211,6 +212,7 @@ def _seal(directory: Path, plan: DrillPlan, signers: list[Signer], now: datetime
     kinds = [s.KIND.kind for s in signers]
     names = " ".join(name for k in FILES if k in kinds for name in FILES[k]) or UNSIGNED
     (directory / "README.txt").write_text(PARTS.format(drill_id=plan.drill_id, account_id=plan.account_id,
+                                                       banner=f"{SANDBOX_BANNER}\n" if plan.sandbox else "",
                                                        signatures_line=SIGNATURES_LINE, signatures=names,
                                                        procedure=procedure(kinds, False)), encoding="utf-8")
     (directory / "environment.json").write_text(json.dumps(
