@@ -54,9 +54,10 @@ def with_probe_subscriber(calls: list) -> list:
             for s, op, r, *rest in calls]
 
 
-def planned(calls: list | None = None, probe: str | None = None, waits: Waits = FAST) -> DrillPlan:
+def planned(calls: list | None = None, probe: str | None = None, waits: Waits = FAST,
+            errors: dict[str, str] | None = None) -> DrillPlan:
     control = load_catalog().by_role(Role.ROOT_USAGE)
-    ev = collect_stubbed(calls or healthy_calls())
+    ev = collect_stubbed(calls or healthy_calls(), errors)
     return plan_drill(ev, judge_account(ev, control), control, DRILL_ID, START, probe, waits)
 
 

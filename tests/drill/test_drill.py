@@ -145,6 +145,8 @@ def test_unreadable_alarm_history_is_a_gap_not_a_stop(tmp_path):
     ("in alarm", "already in ALARM"),
     ("organization trail", "belongs to account 999999999999"),
     ("probe not subscribed", "is not a confirmed subscriber"),
+    ("filters unreadable", "could not be read up to its alarm .log group: log group cloudtrail-logs could not be "
+                           "read: DescribeMetricFilters failed with AccessDeniedException"),
 ])
 def test_refusals_before_anything_is_written(case, words):
     calls, probe = healthy_calls(), None
@@ -155,12 +157,16 @@ def test_refusals_before_anything_is_written(case, words):
     elif case == "in alarm":
         calls = [(s, o, {"MetricAlarms": [{**r["MetricAlarms"][0], "StateValue": "ALARM"}]})
                  if o == "DescribeAlarmsForMetric" else (s, o, r) for s, o, r in calls]
+    elif case == "filters unreadable":
+        calls = [(s, o, r) for s, o, r in calls if o not in ("DescribeAlarmsForMetric", "DescribeAlarmHistory",
+                                                             "GetMetricStatistics", "ListSubscriptionsByTopic")]
     elif case == "organization trail":
         calls = healthy_calls(trail_owner=OTHER)
     else:
         probe = QUEUE_URL
+    errors = {"DescribeMetricFilters": "AccessDeniedException"} if case == "filters unreadable" else {}
     with pytest.raises(ParameterError, match=words):
-        planned(calls, probe)
+        planned(calls, probe, errors=errors)
 
 
 def test_without_yes_a_drill_that_cannot_ask_exits_2_on_one_line(capsys):

@@ -12,7 +12,7 @@ from rootwatch.catalog import Control
 from rootwatch.collect.chain import AccountEvidence
 from rootwatch.drill.record import drill_record, message, stream_name
 from rootwatch.errors import ParameterError, PatternSyntaxError
-from rootwatch.models import SANDBOX_BANNER, Finding, Link
+from rootwatch.models import SANDBOX_BANNER, Finding, Link, Status
 from rootwatch.patterns import compile_pattern
 from rootwatch.resources import Alarm, Arn, LogGroupRef, Subscription, Trail, partition_of
 from rootwatch.simulate import fires_on_one_event
@@ -128,8 +128,13 @@ def plan_drill(ev: AccountEvidence, finding: Finding, control: Control, drill_id
                              f"to in this account{owner}", "the drill writes only where the account's own trail "
                                                            "delivers")
     if not anchor.alarm or not anchor.metric:
-        why = next((f"{v.link.title}: {v.reason}" for v in finding.links if v.link is Link.ALARM or
-                    (v.status != "PASS" and v.link is not Link.SUBSCRIBER)), "no alarm was found")
+        unread = next((v for v in finding.links if v.status == Status.GAP), None)
+        if unread is not None:  # no alarm was seen, which is not the same as none existing
+            raise ParameterError(f"the {control.id} chain of {who} could not be read up to its alarm "
+                                 f"({unread.link.title}: {unread.reason})",
+                                 "grant the reads of policies/audit.json, then drill again")
+        why = next((f"{v.link.title}: {v.reason}" for v in finding.links if v.status != Status.PASS),
+                   "no alarm was found")
         raise ParameterError(f"the {control.id} chain of {who} has no alarm to prove ({why})",
                              "run rootwatch remediate for a plan that adds one, then drill again")
     alarm = next((a for a in ev.alarms if a.get("AlarmName") == anchor.alarm and
