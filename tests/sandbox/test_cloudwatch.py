@@ -305,3 +305,63 @@ def test_m_of_n_and_missing_data_agree_with_the_judges_simulator(clock, aws, tab
             assert alarm["StateValue"] != "ALARM"
         else:
             assert alarm["StateValue"] == expected
+
+
+def test_a_fast_served_sandbox_answers_the_drills_calls_in_seconds(tmp_path):
+    """`rootwatch sandbox --clock-speed 600` in its own process: the calls `rootwatch drill` makes,
+    on the healthy account's trail log group, answer with the datapoint, the transition to ALARM, the
+    executed action and the message in a probe queue, each waited for (bounded, never timed)."""
+    import time
+    import urllib.request
+
+    from rootwatch.sandbox.cloudwatch import CLOCK_PATH
+    from tests.sandbox_process import serve
+
+    with serve(tmp_path, "--clock-speed", "600") as served:
+        endpoint = served.exports["AWS_ENDPOINT_URL"]
+        base = boto3.Session(aws_access_key_id=served.exports["AWS_ACCESS_KEY_ID"],
+                             aws_secret_access_key=served.exports["AWS_SECRET_ACCESS_KEY"], region_name=REGION)
+        creds = base.client("sts", endpoint_url=endpoint).assume_role(
+            RoleArn=served.members["111111111111"], RoleSessionName="drill")["Credentials"]
+        session = boto3.Session(aws_access_key_id=creds["AccessKeyId"], aws_secret_access_key=creds["SecretAccessKey"],
+                                aws_session_token=creds["SessionToken"], region_name=REGION)
+        client = lambda service: session.client(service, endpoint_url=endpoint)  # noqa: E731
+        topic = next(t["TopicArn"] for t in client("sns").list_topics()["Topics"]
+                     if t["TopicArn"].endswith(":security-alerts"))
+        queue = client("sqs").create_queue(QueueName="drill-probe")["QueueUrl"]
+        queue_arn = client("sqs").get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn"])["Attributes"]
+        client("sns").subscribe(TopicArn=topic, Protocol="sqs", Endpoint=queue_arn["QueueArn"])
+        group = "aws-cloudtrail-logs-healthy"
+        client("logs").create_log_stream(logGroupName=group, logStreamName="rootwatch-drill")
+        no_proxy = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+        with no_proxy.open(endpoint + CLOCK_PATH, timeout=10) as answer:
+            written = datetime.fromisoformat(answer.read().decode())
+        client("logs").put_log_events(logGroupName=group, logStreamName="rootwatch-drill", logEvents=[
+            {"timestamp": int(written.timestamp() * 1000), "message": json.dumps(_record(eventName="DrillProbe"))}])
+
+        def waited(what, found):
+            deadline = time.monotonic() + 60
+            while time.monotonic() < deadline:
+                got = found()
+                if got:
+                    return got
+                time.sleep(0.2)
+            pytest.fail(f"no {what} within 60 s")
+
+        cw = client("cloudwatch")
+        stats = waited("datapoint", lambda: cw.get_metric_statistics(
+            Namespace="CISBenchmark", MetricName="RootAccountUsage", StartTime=written - MINUTE,
+            EndTime=written + MINUTE, Period=60, Statistics=["Sum"])["Datapoints"])
+        assert sum(p["Sum"] for p in stats) == 1.0
+
+        def since_written(kind):
+            return [h for h in cw.describe_alarm_history(
+                AlarmName="cis-4.3-root-account-usage", HistoryItemType=kind, StartDate=written,
+                ScanBy="TimestampAscending")["AlarmHistoryItems"]]
+        [update, *_] = waited("transition to ALARM", lambda: since_written("StateUpdate"))
+        assert update["HistorySummary"] == "Alarm updated from OK to ALARM"
+        [action, *_] = waited("action", lambda: since_written("Action"))
+        assert action["HistorySummary"] == f"Successfully executed action {topic}"
+        [message] = waited("message in the probe queue", lambda: client("sqs").receive_message(
+            QueueUrl=queue, WaitTimeSeconds=0).get("Messages"))
+        assert json.loads(json.loads(message["Body"])["Message"])["NewStateValue"] == "ALARM"

@@ -33,8 +33,8 @@ sandbox then does cannot drift apart:
   through moto, an HTTP(S) endpoint on loopback by POST (others are never contacted). A subscriber
   that cannot be reached is SNS's delivery failure, not the alarm's: CloudWatch's history still says
   the action succeeded, and the sandbox records the failure in ``SandboxState.deliveries``.
-- **Time** (``SandboxClock``): the sandbox's own clock starts at the sandbox's ``now`` once seeding
-  ends and runs ``speed`` times real time (1 by default; 600 makes a 5-minute period pass in half a
+- **Time** (``SandboxClock``): the sandbox's own clock starts at the sandbox's ``now`` when the
+  sandbox is made and runs ``speed`` times real time (1 by default; 600 makes a 5-minute period pass in half a
   second; 0 stands it still for tests, which move it with ``advance``). Alarms are evaluated for
   every minute passed, before each request is answered and by a ticker thread between requests, so
   every answer is as of the sandbox's now. ``CLOCK_PATH`` tells a client in another process the

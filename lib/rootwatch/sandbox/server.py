@@ -101,10 +101,11 @@ class Sandbox:
     def __init__(self, now: datetime | None = None, organisation: Path = ORGANISATION, accounts: int | None = None,
                  days: int = ev.DAYS, latency: float = 0.0, faults: list[Fault] | None = None,
                  hostile: bool = False, clock_speed: float = 1.0) -> None:
-        """``clock_speed``: how many times faster than real time the sandbox's clock runs once seeded
-        (sandbox/cloudwatch.py): 600 lets a 5-minute alarm period pass in half a second, 0 stops it
-        (tests move it with ``sandbox.clock.advance``). ``hostile``: the first account's CloudTrail also carries one root event per hostile payload
-        (sandbox/hostile.py). ``accounts``: clone the organisation's accounts (healthy, drifted, healthy, ...) up to that
+        """``hostile``: the first account's CloudTrail also carries one root event per hostile payload
+        (sandbox/hostile.py). ``clock_speed``: how many times faster than real time the sandbox's clock
+        runs from ``now`` (sandbox/cloudwatch.py: alarms evaluate by it): 600 lets a 5-minute alarm
+        period pass in half a second, 0 stands it still (tests move it with ``sandbox.clock.advance``).
+        ``accounts``: clone the organisation's accounts (healthy, drifted, healthy, ...) up to that
         many, for benchmarks; ``latency``: seconds added to every request once seeded; ``faults``:
         armed once seeded (default: the file ``ROOTWATCH_SANDBOX_FAULTS`` names, so a notebook's
         embedded sandbox can be given faults from outside the kernel)."""
@@ -120,6 +121,7 @@ class Sandbox:
         path = os.environ.get(FAULTS_VARIABLE)
         self.faults = faults if faults is not None else load_faults(path) if path else []
         self.clock = SandboxClock(self.now, clock_speed)
+        self.clock.run()  # from ``now`` on: at real speed, a sandbox made for today keeps the machine's time
         self.state = SandboxState(now=self.now, clock=self.clock)
         self._archives: dict[str, tuple[str, list[dict]]] = {}  # account -> (trail bucket, records) to file in S3
         # botocore's JSON models, parsed once for every session made here (seeding's, the auditor's, the members')
@@ -182,7 +184,6 @@ class Sandbox:
             self.state.seed_s3 = self._seed_archives  # armed once seeded: seeding's own S3 calls find no files yet
             self.state.latency = self.latency
             self.state.faults.set(self.faults)
-            self.clock.run()
             if self._server is not None:
                 self._ticker = threading.Thread(target=_quietly(self._tick), name="rootwatch-sandbox-clock",
                                                 daemon=True)
