@@ -365,3 +365,33 @@ def test_a_fast_served_sandbox_answers_the_drills_calls_in_seconds(tmp_path):
         [message] = waited("message in the probe queue", lambda: client("sqs").receive_message(
             QueueUrl=queue, WaitTimeSeconds=0).get("Messages"))
         assert json.loads(json.loads(message["Body"])["Message"])["NewStateValue"] == "ALARM"
+
+
+def test_replaying_a_past_span_gives_the_transitions_of_an_evaluation_every_minute(clock, aws, sandbox):
+    """The seeded history's replay evaluates only the minutes whose range can hold a datapoint; the
+    transitions are those of the simulator run at every minute of the span."""
+    cw, name = aws("cloudwatch"), "cwsem-replay"
+    rule = Rule.of(3, 2, Treatment.MISSING)
+    cw.put_metric_alarm(AlarmName=name, Namespace="CWSem", MetricName=name, Statistic="Sum", Period=60,
+                        EvaluationPeriods=3, DatapointsToAlarm=2, Threshold=1.0,
+                        ComparisonOperator="GreaterThanOrEqualToThreshold", TreatMissingData="missing")
+    since = clock.now().replace(second=0, microsecond=0) - timedelta(days=2)
+    minutes = [30, 31, 33, 200, 202, 203, 204, 600, 1400]  # after since: bursts, a lone one, long gaps
+    cw.put_metric_data(Namespace="CWSem", MetricData=[
+        {"MetricName": name, "Value": 1.0, "Timestamp": since + m * MINUTE + timedelta(seconds=20)} for m in minutes])
+    until = since + timedelta(days=1)
+    sandbox.state.cloudwatch.replay(ACCOUNT, REGION, since, until)
+
+    expected, state = [], State.OK  # moto creates alarms in OK
+    for k in range(1, 24 * 60 + 1):
+        window = [True if any(k - rule.span + i <= m < k - rule.span + i + 1 for m in minutes) else None
+                  for i in range(rule.span)]
+        new = evaluate(window, rule, state).state
+        if new is not state:
+            expected.append((since + k * MINUTE, state.value, new.value))
+            state = new
+    got = [(h["Timestamp"], *json.loads(h["HistoryData"])["oldState"].values(),
+            json.loads(h["HistoryData"])["newState"]["stateValue"])
+           for h in _history(aws, name) if h["HistoryItemType"] == "StateUpdate"]
+    cw.delete_alarms(AlarmNames=[name])
+    assert got == expected and len(expected) >= 4

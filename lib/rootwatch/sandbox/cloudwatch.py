@@ -39,10 +39,16 @@ sandbox then does cannot drift apart:
   every minute passed, before each request is answered and by a ticker thread between requests, so
   every answer is as of the sandbox's now. ``CLOCK_PATH`` tells a client in another process the
   sandbox's time, the time a log event must carry to be evaluated now.
+- **Seeded history**: the seeded records reach the trail's log group as its delivery, so the
+  filters' datapoints over the 90 days are real; the alarms' history over them is still scripted
+  (``events.alarm_history``: the demo's and the tests' outcomes rest on it, such as a counted root
+  event with no transition) unless ``Sandbox(evaluated_history=True)``, where ``replay`` evaluates
+  the alarms over the window from their creation.
 """
 
 from __future__ import annotations
 
+import bisect
 import fnmatch
 import json
 import math
@@ -181,17 +187,36 @@ class CloudWatch:
 
         for account, regions in list(cloudwatch_backends.items()):
             for region, backend in list(regions.items()):
-                models = []
-                for alarm in list(backend.alarms.values()):
-                    try:
-                        models.append((alarm, model_of(_described(alarm))))
-                    except CannotSimulate:
-                        continue  # not a metric alarm the simulator models: it keeps its state
+                models = _models(backend)
                 if models:
-                    since = at - max(timedelta(seconds=m.period * m.rule.span) for _, m in models)
-                    samples = _samples(backend, since, at)
+                    samples = _samples(_data(backend), at - _reach(models), at)
                     for alarm, model in models:
                         self._evaluate(account, region, alarm, model, samples, at)
+
+    def replay(self, account: str, region: str, since: datetime, until: datetime) -> None:
+        """Evaluate one account's alarms over a past span as if the sandbox had run through it (the
+        seeded history, ``Sandbox(evaluated_history=True)``): at every minute whose evaluation range
+        can hold a datapoint, and at the first minute after; in between every range is empty, and an
+        empty range evaluates the same minute after minute, so skipping those minutes changes nothing."""
+        from moto.cloudwatch.models import cloudwatch_backends
+
+        backend = cloudwatch_backends[account][region]
+        with self._lock:
+            models = _models(backend)
+            if not models:
+                return
+            reach = _reach(models)
+            data = sorted(((when, d) for when, d in _data(backend) if since - reach <= when < until),
+                          key=lambda row: row[0])
+            first = _minute(since) + EVALUATION_EVERY
+            ticks = {first} | {_minute(when) + EVALUATION_EVERY * (k + 1) for when, _ in data
+                               for k in range(int(reach / EVALUATION_EVERY) + 1)}
+            times = [when for when, _ in data]
+            for at in sorted(t for t in ticks if first <= t <= until):
+                window = data[bisect.bisect_left(times, at - reach):bisect.bisect_left(times, at)]
+                samples = _samples(window, at - reach, at)
+                for alarm, model in models:
+                    self._evaluate(account, region, alarm, model, samples, at)
 
     def _evaluate(self, account: str, region: str, alarm: Any, model: AlarmModel, samples: Samples,
                   at: datetime) -> None:
@@ -360,14 +385,36 @@ def _period_ends(model: AlarmModel, at: datetime) -> list[datetime]:
     return [last - period * k for k in range(model.rule.span - 1, -1, -1)]
 
 
-def _samples(backend: Any, since: datetime, until: datetime) -> Samples:
-    """The backend's single values stamped in [since, until), by metric: one pass over moto's store
-    per evaluation, however many alarms read it."""
+def _models(backend: Any) -> list[tuple[Any, AlarmModel]]:
+    """The backend's alarms the simulator models; the others (anomaly bands, other metric math,
+    composites) are not evaluated and keep their state."""
+    models = []
+    for alarm in list(backend.alarms.values()):
+        try:
+            models.append((alarm, model_of(_described(alarm))))
+        except CannotSimulate:
+            continue
+    return models
+
+
+def _reach(models: list[tuple[Any, AlarmModel]]) -> timedelta:
+    """How far back the longest evaluation range reads."""
+    return max(timedelta(seconds=m.period * m.rule.span) for _, m in models)
+
+
+def _data(backend: Any) -> list[tuple[datetime, Any]]:
+    """moto's single values (not statistic sets), with their times made aware."""
     from moto.cloudwatch.models import MetricDatum
 
+    return [(_aware(d.timestamp), d) for d in list(backend.metric_data) if isinstance(d, MetricDatum)]
+
+
+def _samples(data: Iterable[tuple[datetime, Any]], since: datetime, until: datetime) -> Samples:
+    """The values stamped in [since, until), by metric: one pass per evaluation, however many
+    alarms read them."""
     found: Samples = {}
-    for d in list(backend.metric_data):
-        if isinstance(d, MetricDatum) and since <= (when := _aware(d.timestamp)) < until:
+    for when, d in data:
+        if since <= when < until:
             found.setdefault(_key(d), []).append((when, d.unit or UNIT_NONE, d.value))
     return found
 

@@ -100,11 +100,13 @@ class Sandbox:
 
     def __init__(self, now: datetime | None = None, organisation: Path = ORGANISATION, accounts: int | None = None,
                  days: int = ev.DAYS, latency: float = 0.0, faults: list[Fault] | None = None,
-                 hostile: bool = False, clock_speed: float = 1.0) -> None:
+                 hostile: bool = False, clock_speed: float = 1.0, evaluated_history: bool = False) -> None:
         """``hostile``: the first account's CloudTrail also carries one root event per hostile payload
         (sandbox/hostile.py). ``clock_speed``: how many times faster than real time the sandbox's clock
         runs from ``now`` (sandbox/cloudwatch.py: alarms evaluate by it): 600 lets a 5-minute alarm
         period pass in half a second, 0 stands it still (tests move it with ``sandbox.clock.advance``).
+        ``evaluated_history``: the alarms' seeded history is the sandbox's evaluation of the seeded
+        records rather than the scripted one the demo's outcomes rest on (``_seed_alarms``).
         ``accounts``: clone the organisation's accounts (healthy, drifted, healthy, ...) up to that
         many, for benchmarks; ``latency``: seconds added to every request once seeded; ``faults``:
         armed once seeded (default: the file ``ROOTWATCH_SANDBOX_FAULTS`` names, so a notebook's
@@ -117,7 +119,7 @@ class Sandbox:
         for account in self.spec["accounts"]:
             _expand_controls(account)
         self.region = self.spec["home_region"]
-        self.days, self.latency = days, latency
+        self.days, self.latency, self.evaluated_history = days, latency, evaluated_history
         path = os.environ.get(FAULTS_VARIABLE)
         self.faults = faults if faults is not None else load_faults(path) if path else []
         self.clock = SandboxClock(self.now, clock_speed)
@@ -375,8 +377,10 @@ class Sandbox:
                 store.put_object(bucket, key, body)
 
     def _seed_alarms(self, client: Any, spec: dict, topics: dict[str, str], records: list[dict]) -> None:
-        """The alarms, and their history over the window as scripted (``ev.alarm_history``); from now
-        on the sandbox evaluates them (sandbox/cloudwatch.py)."""
+        """The alarms, and their history over the window: as scripted (``ev.alarm_history``), or with
+        ``evaluated_history`` as the sandbox's evaluation of the filters' datapoints makes it (from
+        creation, in INSUFFICIENT_DATA as AWS creates an alarm); from now on the sandbox evaluates
+        them (sandbox/cloudwatch.py)."""
         cw = client("cloudwatch")
         created = self.now - timedelta(days=ev.DAYS + 30)
         history = self.state.history.setdefault((spec["id"], self.region), [])
@@ -389,8 +393,17 @@ class Sandbox:
                                 Statistic="Sum", Period=300, EvaluationPeriods=1, Threshold=1.0,
                                 ComparisonOperator="GreaterThanOrEqualToThreshold", TreatMissingData="notBreaching",
                                 ActionsEnabled=alarm["actions_enabled"], AlarmActions=[topic])
-            history += ev.alarm_history(alarm["name"], counted, spec["activity"]["uncovered_root_events"], created,
-                                        topic, alarm["actions_enabled"])
+            if self.evaluated_history:
+                history.append(ev.alarm_created(alarm["name"], created))
+            else:
+                history += ev.alarm_history(alarm["name"], counted, spec["activity"]["uncovered_root_events"],
+                                            created, topic, alarm["actions_enabled"])
+        if self.evaluated_history:
+            from moto.cloudwatch.models import cloudwatch_backends
+
+            for alarm in cloudwatch_backends[spec["id"]][self.region].alarms.values():
+                alarm.state_value = "INSUFFICIENT_DATA"
+            self.state.cloudwatch.replay(spec["id"], self.region, created, self.now)
 
 
 def _clones(templates: list[dict], count: int) -> list[dict]:
