@@ -401,7 +401,8 @@ def _sandbox(args: argparse.Namespace) -> Exit:
         raise ParameterError("sandbox options out of range", f"--accounts 1..{MAX_SANDBOX_ACCOUNTS}, --days 1..90, "
                                                              "--latency-ms >= 0")
     if not 0 <= args.clock_speed < float("inf"):
-        raise ParameterError(f"--clock-speed {args.clock_speed:g} is out of range", "give a number >= 0 (1 is real time)")
+        raise ParameterError(f"--clock-speed {args.clock_speed:g} is out of range",
+                             "give a number >= 0 (1 is real time)")
     from rootwatch.sandbox import Sandbox
     from rootwatch.sandbox.cloudwatch import CLOCK_PATH
     from rootwatch.sandbox.faults import load as load_faults

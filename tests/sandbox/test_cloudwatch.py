@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import threading
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
 
@@ -21,7 +21,8 @@ from rootwatch.simulate import Rule, State, Treatment, evaluate, points
 
 ACCOUNT = "444455556666"  # no organisation account: the seeded history stays as the other tests read it
 REGION = "us-east-1"
-ROOT_PATTERN = '{ $.userIdentity.type = "Root" && $.userIdentity.invokedBy NOT EXISTS && $.eventType != "AwsServiceEvent" }'
+ROOT_PATTERN = ('{ $.userIdentity.type = "Root" && $.userIdentity.invokedBy NOT EXISTS '
+                '&& $.eventType != "AwsServiceEvent" }')
 CASES = yaml.safe_load((Path(__file__).parents[1] / "simulate" / "cases" / "documented.yaml").read_text())
 MINUTE = timedelta(minutes=1)
 
@@ -282,7 +283,8 @@ def test_m_of_n_and_missing_data_agree_with_the_judges_simulator(clock, aws, tab
     rule = Rule.of(table["evaluation_periods"], table["datapoints_to_alarm"], treatment, span=table["range"])
     cw = aws("cloudwatch")
     for previous in (State.OK, State.ALARM):
-        name = f"cwsem-case-{row['points'].replace(' ', '')}-{treatment.value}-{previous.value}-{table['datapoints_to_alarm']}"
+        name = (f"cwsem-case-{row['points'].replace(' ', '')}-{treatment.value}-{previous.value}-"
+                f"{table['datapoints_to_alarm']}")
         at = _minute_passes(clock, aws) + MINUTE  # the evaluation that reads the case
         cw.put_metric_alarm(AlarmName=name, Namespace="CWSem", MetricName=name, Statistic="Sum", Period=60,
                             EvaluationPeriods=rule.evaluation_periods, DatapointsToAlarm=rule.datapoints_to_alarm,
@@ -395,3 +397,14 @@ def test_replaying_a_past_span_gives_the_transitions_of_an_evaluation_every_minu
            for h in _history(aws, name) if h["HistoryItemType"] == "StateUpdate"]
     cw.delete_alarms(AlarmNames=[name])
     assert got == expected and len(expected) >= 4
+
+
+@pytest.mark.parametrize("speed", ["-1", "nan", "inf"])
+def test_a_clock_speed_that_is_not_a_speed_is_bad_input(speed):
+    import subprocess
+    import sys
+
+    done = subprocess.run([str(Path(sys.executable).with_name("rootwatch")), "sandbox", f"--clock-speed={speed}"],
+                          capture_output=True, text=True, timeout=60)
+    assert (done.returncode, done.stdout) == (2, "")
+    assert done.stderr == f"rootwatch: --clock-speed {speed} is out of range; give a number >= 0 (1 is real time)\n"

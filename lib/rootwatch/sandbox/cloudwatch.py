@@ -76,6 +76,7 @@ LOOPBACK = ("127.0.0.1", "localhost", "::1")
 DELIVERY_TIMEOUT = 2.0  # seconds an HTTP subscriber has to answer
 CLOUDWATCH_KEY_ACTIONS = ("kms:GenerateDataKey", "kms:Decrypt")  # what CloudWatch needs of a topic's key
 NOT_JSON = object()  # a log event whose message is not JSON
+Row = tuple[datetime, MetricKey, str, float]  # a stored value: time, metric, unit, value
 Samples = dict[MetricKey, list[tuple[datetime, str, float]]]  # metric -> (time, unit, value)
 KMS_REFUSAL = "CloudWatch Alarms does not have authorization to access the SNS topic encryption key."
 
@@ -141,12 +142,20 @@ class CloudWatch:
     deliveries: list[Delivery] = field(default_factory=list)
     _evaluated: datetime | None = None  # the last minute evaluated
     _lock: threading.RLock = field(default_factory=threading.RLock, repr=False)
+    _stores: dict[tuple[str, str], _Store] = field(default_factory=dict, repr=False)
+
+    def _store(self, account: str, region: str, backend: Any) -> _Store:
+        store = self._stores.get((account, region))
+        if store is None or store.backend is not backend:
+            store = self._stores[(account, region)] = _Store(backend)
+        store.update()
+        return store
 
     # --- metric filters ---------------------------------------------------------------------
     def publish(self, account: str, region: str, log_group: str,
-                events: Iterable[tuple[int, str, Mapping[str, Any] | None]]) -> int:
+                events: Iterable[tuple[int, str, Mapping[str, Any] | None]]) -> None:
         """Datapoints of the group's metric filters for ``events`` ((timestamp ms, message, the
-        message parsed when the caller has it)), stored in moto's CloudWatch; returns how many."""
+        message parsed when the caller has it)), stored in moto's CloudWatch."""
         from moto.cloudwatch.models import cloudwatch_backends
         from moto.logs.models import logs_backends
 
@@ -169,7 +178,6 @@ class CloudWatch:
         with self._lock:
             for namespace, data in by_namespace.items():
                 backend.put_metric_data(namespace, data)
-        return sum(len(d) for d in by_namespace.values())
 
     # --- alarms -----------------------------------------------------------------------------
     def advance(self) -> None:
@@ -189,34 +197,32 @@ class CloudWatch:
             for region, backend in list(regions.items()):
                 models = _models(backend)
                 if models:
-                    samples = _samples(_data(backend), at - _reach(models), at)
+                    samples = _samples(self._store(account, region, backend).between(at - _reach(models), at))
                     for alarm, model in models:
                         self._evaluate(account, region, alarm, model, samples, at)
 
     def replay(self, account: str, region: str, since: datetime, until: datetime) -> None:
         """Evaluate one account's alarms over a past span as if the sandbox had run through it (the
-        seeded history, ``Sandbox(evaluated_history=True)``): at every minute whose evaluation range
-        can hold a datapoint, and at the first minute after; in between every range is empty, and an
-        empty range evaluates the same minute after minute, so skipping those minutes changes nothing."""
+        seeded history, ``Sandbox(evaluated_history=True)``): each alarm at every minute whose
+        evaluation range can hold one of its datapoints, and at the first minute after; in between its
+        range is empty, and an empty range evaluates the same minute after minute, so skipping those
+        minutes changes nothing."""
         from moto.cloudwatch.models import cloudwatch_backends
 
         backend = cloudwatch_backends[account][region]
         with self._lock:
-            models = _models(backend)
-            if not models:
-                return
-            reach = _reach(models)
-            data = sorted(((when, d) for when, d in _data(backend) if since - reach <= when < until),
-                          key=lambda row: row[0])
+            store = self._store(account, region, backend)
             first = _minute(since) + EVALUATION_EVERY
-            ticks = {first} | {_minute(when) + EVALUATION_EVERY * (k + 1) for when, _ in data
-                               for k in range(int(reach / EVALUATION_EVERY) + 1)}
-            times = [when for when, _ in data]
-            for at in sorted(t for t in ticks if first <= t <= until):
-                window = data[bisect.bisect_left(times, at - reach):bisect.bisect_left(times, at)]
-                samples = _samples(window, at - reach, at)
-                for alarm, model in models:
-                    self._evaluate(account, region, alarm, model, samples, at)
+            for alarm, model in _models(backend):
+                reach = _reach([(alarm, model)])
+                metrics = {op.metric for op in model.operands}
+                mine = [row for row in store.between(since - reach, until) if row[1] in metrics]
+                times = [row[0] for row in mine]
+                ticks = {first} | {_minute(when) + EVALUATION_EVERY * (k + 1) for when in times
+                                   for k in range(int(reach / EVALUATION_EVERY) + 1)}
+                for at in sorted(t for t in ticks if first <= t <= until):
+                    window = mine[bisect.bisect_left(times, at - reach):bisect.bisect_left(times, at)]
+                    self._evaluate(account, region, alarm, model, _samples(window), at)
 
     def _evaluate(self, account: str, region: str, alarm: Any, model: AlarmModel, samples: Samples,
                   at: datetime) -> None:
@@ -402,20 +408,39 @@ def _reach(models: list[tuple[Any, AlarmModel]]) -> timedelta:
     return max(timedelta(seconds=m.period * m.rule.span) for _, m in models)
 
 
-def _data(backend: Any) -> list[tuple[datetime, Any]]:
-    """moto's single values (not statistic sets), with their times made aware."""
-    from moto.cloudwatch.models import MetricDatum
+class _Store:
+    """One backend's single values (not statistic sets) in time order, kept up with moto's store as
+    it grows: an evaluation reads the minutes it needs, not every datapoint of 90 days."""
 
-    return [(_aware(d.timestamp), d) for d in list(backend.metric_data) if isinstance(d, MetricDatum)]
+    def __init__(self, backend: Any) -> None:
+        self.backend, self.seen = backend, 0
+        self.times: list[datetime] = []
+        self.rows: list[Row] = []
+
+    def update(self) -> None:
+        from moto.cloudwatch.models import MetricDatum
+
+        stored = list(self.backend.metric_data)
+        if len(stored) < self.seen:
+            self.seen, self.times, self.rows = 0, [], []
+        for d in stored[self.seen:]:
+            if isinstance(d, MetricDatum):
+                when = _aware(d.timestamp)
+                at = bisect.bisect_right(self.times, when)
+                self.times.insert(at, when)
+                self.rows.insert(at, (when, _key(d), d.unit or UNIT_NONE, d.value))
+        self.seen = len(stored)
+
+    def between(self, since: datetime, until: datetime) -> list[Row]:
+        """The values stamped in [since, until)."""
+        return self.rows[bisect.bisect_left(self.times, since):bisect.bisect_left(self.times, until)]
 
 
-def _samples(data: Iterable[tuple[datetime, Any]], since: datetime, until: datetime) -> Samples:
-    """The values stamped in [since, until), by metric: one pass per evaluation, however many
-    alarms read them."""
+def _samples(rows: Iterable[Row]) -> Samples:
+    """The values by metric: one pass per evaluation, however many alarms read them."""
     found: Samples = {}
-    for when, d in data:
-        if since <= when < until:
-            found.setdefault(_key(d), []).append((when, d.unit or UNIT_NONE, d.value))
+    for when, key, unit, value in rows:
+        found.setdefault(key, []).append((when, unit, value))
     return found
 
 
@@ -477,7 +502,8 @@ def _key_lets_cloudwatch(account: str, region: str, key_id: str) -> bool:
     allowed = [a for s in (statements if isinstance(statements, list) else [statements])
                if isinstance(s, Mapping) and s.get("Effect") == "Allow" and _names_cloudwatch(s.get("Principal"))
                for a in _listed(s.get("Action"))]
-    return all(any(fnmatch.fnmatchcase(needed.lower(), a.lower()) for a in allowed) for needed in CLOUDWATCH_KEY_ACTIONS)
+    return all(any(fnmatch.fnmatchcase(needed.lower(), a.lower()) for a in allowed)
+               for needed in CLOUDWATCH_KEY_ACTIONS)
 
 
 def _names_cloudwatch(principal: Any) -> bool:
