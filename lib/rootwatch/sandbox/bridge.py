@@ -33,7 +33,7 @@ import re
 import threading
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import InitVar, dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import parse_qs
@@ -80,13 +80,12 @@ class SandboxState:
     seed_s3: Callable[[], None] | None = None  # writes the trails' S3 log files: once, before the first S3 request
     seeded: threading.Event = field(default_factory=threading.Event, repr=False)  # set once seeded, or failed
     failure: str | None = None  # why seeding failed
-    clock: SandboxClock | None = None  # the sandbox's time (default: real time from ``now``)
+    clock: InitVar[SandboxClock | None] = None  # the sandbox's time (default: real time from ``now``)
     cloudwatch: CloudWatch = field(init=False, repr=False)  # filters publish, alarms evaluate, actions notify
     _s3_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
-    def __post_init__(self) -> None:
-        self.clock = self.clock or SandboxClock(self.now)
-        self.cloudwatch = CloudWatch(self.clock, self.history, self.pending)
+    def __post_init__(self, clock: SandboxClock | None) -> None:
+        self.cloudwatch = CloudWatch(clock or SandboxClock(self.now), self.history, self.pending)
 
     def before_s3(self) -> None:
         """Run ``seed_s3`` if it has not run yet; concurrent first S3 requests wait for it."""
@@ -119,7 +118,7 @@ class Bridge:
         if environ.get("PATH_INFO") == READY_PATH:
             return self._ready(start_response)
         if environ.get("PATH_INFO") == CLOCK_PATH:
-            return _text(start_response, "200 OK", self.state.clock.now().isoformat().encode())
+            return _text(start_response, "200 OK", self.state.cloudwatch.clock.now().isoformat().encode())
         if self.state.seeded.is_set():
             self.state.cloudwatch.advance()  # every answer is as of the sandbox's now
         if self.state.seed_s3 is not None and _is_s3(environ):
@@ -291,7 +290,7 @@ class Bridge:
         if not all(isinstance(t, int) and not isinstance(t, bool) for t in stamps) or stamps != sorted(stamps):
             raise BridgeError("InvalidParameterException",
                               "Log events in a single PutLogEvents request must be in chronological order.")
-        now = self.state.clock.now()
+        now = self.state.cloudwatch.clock.now()
         oldest, newest = ((now + delta).timestamp() * 1000 for delta in (-timedelta(days=14), timedelta(hours=2)))
         rejected = {**({"tooOldLogEventEndIndex": max(i for i, t in enumerate(stamps) if t < oldest)}
                        if stamps[0] < oldest else {}),
