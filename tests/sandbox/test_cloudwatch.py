@@ -408,3 +408,19 @@ def test_a_clock_speed_that_is_not_a_speed_is_bad_input(speed):
                           capture_output=True, text=True, timeout=60)
     assert (done.returncode, done.stdout) == (2, "")
     assert done.stderr == f"rootwatch: --clock-speed {speed} is out of range; give a number >= 0 (1 is real time)\n"
+
+
+def test_an_alarm_the_simulator_cannot_follow_keeps_its_state_and_the_sandbox_keeps_answering(clock, aws):
+    """p100 with EvaluateLowSampleCountPercentile ignore has no documented sample minimum."""
+    cw, name = aws("cloudwatch"), "cwsem-p100"
+    cw.put_metric_alarm(AlarmName=name, Namespace="CWSem", MetricName=name, ExtendedStatistic="p100", Period=60,
+                        EvaluationPeriods=1, Threshold=1.0, ComparisonOperator="GreaterThanOrEqualToThreshold",
+                        EvaluateLowSampleCountPercentile="ignore")
+    at = _minute_passes(clock, aws)  # no datapoint yet: INSUFFICIENT_DATA, as the simulator says
+    before = _history(aws, name)
+    cw.put_metric_data(Namespace="CWSem", MetricData=[{"MetricName": name, "Value": 5.0,
+                                                       "Timestamp": at + timedelta(seconds=5)}])
+    _minute_passes(clock, aws)
+    [alarm] = cw.describe_alarms(AlarmNames=[name])["MetricAlarms"]
+    cw.delete_alarms(AlarmNames=[name])
+    assert alarm["StateValue"] == "INSUFFICIENT_DATA" and _history(aws, name) == before

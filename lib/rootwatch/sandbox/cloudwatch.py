@@ -227,8 +227,11 @@ class CloudWatch:
     def _evaluate(self, account: str, region: str, alarm: Any, model: AlarmModel, samples: Samples,
                   at: datetime) -> None:
         previous = State(alarm.state_value)
-        window = [_breach(model, _period_value(model, samples, end - timedelta(seconds=model.period), end))
-                  for end in _period_ends(model, at)]
+        try:
+            window = [_breach(model, _period_value(model, samples, end - timedelta(seconds=model.period), end))
+                      for end in _period_ends(model, at)]
+        except CannotSimulate:
+            return  # a statistic the simulator cannot take of these samples: the alarm keeps its state
         result = evaluate(window, model.rule, previous)
         if result.state is previous:
             return
@@ -265,7 +268,10 @@ class CloudWatch:
         from moto.sns.exceptions import SNSNotFoundError
         from moto.sns.models import sns_backends
 
-        _, _, _, region, account, _ = topic_arn.split(":", 5)
+        parts = topic_arn.split(":")
+        if len(parts) != 6:
+            return "Invalid parameter: TopicArn"
+        region, account = parts[3], parts[4]
         try:
             topic = sns_backends[account][region].get_topic(topic_arn)
         except (SNSNotFoundError, KeyError):
