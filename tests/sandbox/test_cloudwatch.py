@@ -107,6 +107,10 @@ def test_a_matching_event_reaches_the_queue_through_datapoint_alarm_and_topic(cl
     at = _minute_passes(clock, aws)
     _put(aws, chain["group"], at + timedelta(seconds=5), _record())
     assert _sum(aws, "cwsem-e2e", at) == 1.0  # the datapoint, as GetMetricStatistics answers it
+    [series] = aws("cloudwatch").get_metric_data(StartTime=at, EndTime=at + MINUTE, MetricDataQueries=[
+        {"Id": "m1", "MetricStat": {"Metric": {"Namespace": "CWSem", "MetricName": "cwsem-e2e"}, "Period": 60,
+                                    "Stat": "Sum"}}])["MetricDataResults"]
+    assert series["Values"] == [1.0]  # and GetMetricData
     assert aws("cloudwatch").describe_alarms(AlarmNames=["cwsem-e2e"])["MetricAlarms"][0]["StateValue"] == "OK"
 
     fired = _minute_passes(clock, aws)
