@@ -151,6 +151,9 @@ def build_parser() -> argparse.ArgumentParser:
     sandbox.add_argument("--faults", metavar="YAML", help="answer chosen calls with AWS failures once seeded "
                                                           "(throttling, 5xx, timeouts, AccessDenied...: see "
                                                           "lib/rootwatch/sandbox/faults.yaml)")
+    sandbox.add_argument("--clock-speed", type=float, default=1.0, metavar="X",
+                         help="the sandbox's clock runs X times real time once seeded (default 1; 600: a 5-minute "
+                              "alarm period in half a second). Its time: <endpoint>/rootwatch-sandbox/clock")
     sandbox.set_defaults(handler=_sandbox)
     return parser
 
@@ -460,19 +463,27 @@ def _sandbox(args: argparse.Namespace) -> Exit:
             or args.latency_ms < 0:
         raise ParameterError("sandbox options out of range", f"--accounts 1..{MAX_SANDBOX_ACCOUNTS}, --days 1..90, "
                                                              "--latency-ms >= 0")
+    if not 0 <= args.clock_speed < float("inf"):
+        raise ParameterError(f"--clock-speed {args.clock_speed:g} is out of range",
+                             "give a number >= 0 (1 is real time)")
     from rootwatch.sandbox import Sandbox
+    from rootwatch.sandbox.cloudwatch import CLOCK_PATH
     from rootwatch.sandbox.faults import load as load_faults
 
     faults = load_faults(args.faults) if args.faults else None
     try:
         with _interruptible(), Sandbox(accounts=args.accounts, days=args.days, latency=args.latency_ms / 1000,
-                                       hostile=args.hostile, faults=faults) as sb:  # seeding stops on a signal too
+                                       hostile=args.hostile, faults=faults,
+                                       clock_speed=args.clock_speed) as sb:  # seeding stops on a signal too
             print(f"rootwatch sandbox: serving the sandbox organisation at {sb.endpoint} (Ctrl-C stops it)")
             print("# for a shell or JupyterLab (auditor credentials of the management account):")
             for key, value in sb.environment().items():
                 print(f"export {key}={value}")
             for fault in sb.faults:
                 print(f"# fault armed: {fault.describe()}")
+            if args.clock_speed != 1:
+                print(f"# sandbox clock: {args.clock_speed:g} x real time, now {sb.clock.now():%Y-%m-%dT%H:%M:%SZ} "
+                      f"({sb.endpoint}{CLOCK_PATH})")
             print("# member accounts (assume their audit role):")
             for account in sb.accounts:
                 print(f"#   {account.account_id}  {account.alias:<8}  {account.role_arn}")
