@@ -366,7 +366,7 @@ LEFTOVER = "remove it if no rootwatch events is writing it"
 
 
 def _events(args: argparse.Namespace) -> Exit:
-    from rootwatch.frames import tables as frames
+    from rootwatch.frames.arrow import ARCHIVE_EVENTS, archive_rows, write_parquet
     from rootwatch.outputs import new_file, refuse_existing, usable_output
     from rootwatch.params import instant_range
 
@@ -384,7 +384,7 @@ def _events(args: argparse.Namespace) -> Exit:
     result = _events_query(args, pattern, start, end) if args.athena or args.lake else \
         _events_scan(args, pattern, start, end)
     with new_file(partial, "the partial file", LEFTOVER) as handle:
-        frames.archive_matches(result).to_parquet(handle, index=False)
+        write_parquet(ARCHIVE_EVENTS, archive_rows(result), handle)  # what pandas writes, without its import
     partial.replace(out)
     print(f"rootwatch events: {result.archive} {start:%Y-%m-%d %H:%M} – {end:%Y-%m-%d %H:%M} UTC, "
           f"{result.stats.files_listed:,} files listed")
