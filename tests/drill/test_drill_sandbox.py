@@ -1,7 +1,7 @@
-"""`rootwatch drill` as a user runs it, against a `rootwatch sandbox` process (its own: the drill
-writes), reached as an AWS endpoint. moto's metric filters publish no datapoints yet (issue 20's
-sandbox semantics are another part of the issue), so the sandbox's healthy chain stops at the
-datapoint: the write is real, the stop is signed evidence, and the exit code is 1."""
+"""`rootwatch drill` as a user runs it on the sandbox, whose metric filters, alarms and SNS really
+evaluate (its clock fast, so an alarm period passes in seconds): the healthy account's drill reaches
+every step, the drifted account's stops where its chain is broken (alarm actions disabled); each is a
+signed bundle `rootwatch verify` accepts."""
 
 from __future__ import annotations
 
@@ -10,56 +10,53 @@ import subprocess
 import sys
 from pathlib import Path
 
-import boto3
 import pytest
-import yaml
 
 from rootwatch.bundle.sign import SshSigner, config_dir
 from tests.sandbox_process import ROOT, child_environment
 
-HEALTHY = "111111111111"
+
+def _drill(out: Path, account: str, *options: str) -> subprocess.CompletedProcess:
+    SshSigner.development()  # the key the child signs with (it shares this process's config directory)
+    return subprocess.run([str(Path(sys.executable).with_name("rootwatch")), "drill",
+                           str(ROOT / "parameters" / "sandbox.yaml"), "--account", account, "--yes", "--out", str(out),
+                           *options], cwd=ROOT, capture_output=True, text=True, stdin=subprocess.DEVNULL,
+                          env=child_environment(), timeout=300, check=False)
 
 
 @pytest.fixture(scope="module")
-def drilled(sandbox_process, tmp_path_factory) -> tuple[subprocess.CompletedProcess, Path]:
+def drilled(tmp_path_factory) -> dict[str, tuple[subprocess.CompletedProcess, Path]]:
     tmp = tmp_path_factory.mktemp("drill")
-    params = tmp / "drill.yaml"
-    params.write_text(yaml.safe_dump({"source": "aws", "accounts": [sandbox_process.members[HEALTHY]],
-                                      "regions": ["us-east-1"], "window": "last-90-days"}))
-    SshSigner.development()  # the key the child signs with (it shares this process's config directory)
-    done = subprocess.run([str(Path(sys.executable).with_name("rootwatch")), "drill", str(params), "--yes",
-                           "--max-wait", "2", "--interval", "1", "--out", str(tmp / "bundle")], cwd=ROOT,
-                          capture_output=True, text=True, stdin=subprocess.DEVNULL,
-                          env=child_environment(**sandbox_process.exports), timeout=300, check=False)
-    return done, tmp / "bundle"
+    return {"healthy": (_drill(tmp / "healthy", "healthy"), tmp / "healthy"),
+            "drifted": (_drill(tmp / "drifted", "drifted", "--max-wait", "120"), tmp / "drifted")}
 
 
-def test_the_drill_writes_its_record_and_stops_at_the_missing_datapoint(drilled, sandbox_process):
-    done, bundle = drilled
-    assert done.returncode == 1, done.stderr
-    assert "stopped at 'metric datapoint' (link: metric filter): a datapoint of the alarm's metric: none within " \
-           "2 s" in done.stdout
-    assert "rootwatch drill: waiting for a datapoint of the alarm's metric" in done.stderr
-    plan = json.loads((bundle / "plan.json").read_text())
-    role = sandbox_process.members[HEALTHY]
-    sts = boto3.client("sts", endpoint_url=sandbox_process.exports["AWS_ENDPOINT_URL"], region_name="us-east-1",
-                       aws_access_key_id=sandbox_process.exports["AWS_ACCESS_KEY_ID"],
-                       aws_secret_access_key=sandbox_process.exports["AWS_SECRET_ACCESS_KEY"])
-    creds = sts.assume_role(RoleArn=role, RoleSessionName="check")["Credentials"]
-    logs = boto3.client("logs", endpoint_url=sandbox_process.exports["AWS_ENDPOINT_URL"], region_name="us-east-1",
-                        aws_access_key_id=creds["AccessKeyId"], aws_secret_access_key=creds["SecretAccessKey"],
-                        aws_session_token=creds["SessionToken"])
-    [event] = logs.get_log_events(logGroupName=plan["log_group"], logStreamName=plan["stream"])["events"]
-    written = json.loads(event["message"])
-    assert written == {**plan["record"], "eventTime": written["eventTime"]}  # the plan's record, timed at the write
-    assert written["eventID"] == plan["drill_id"]
+def _steps(bundle: Path) -> list[dict]:
+    return [json.loads(line) for line in (bundle / "steps.jsonl").read_text().splitlines()]
 
 
-def test_the_stopped_drill_is_a_signed_bundle_rootwatch_verify_accepts(drilled, capsys):
+def test_the_healthy_drill_reaches_every_step_with_its_time(drilled):
+    done, bundle = drilled["healthy"]
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "every step reached" in done.stdout and "sandbox" in done.stdout
+    steps = _steps(bundle)
+    assert [s["event"] for s in steps] == ["plan", "write", "datapoint", "transition", "action"]
+    assert all(s.get("at") for s in steps[1:])
+    record = json.loads((bundle / "plan.json").read_text())["record"]
+    assert record["eventID"] == record["additionalEventData"]["rootwatchDrill"]  # marked as a drill
+
+
+def test_the_drifted_drill_stops_at_the_disabled_alarm_actions(drilled):
+    done, bundle = drilled["drifted"]
+    assert done.returncode == 1, done.stderr[-3000:]
+    assert "stopped at 'alarm action succeeded' (link: alarm)" in done.stdout
+    assert [s["event"] for s in _steps(bundle)] == ["plan", "write", "datapoint", "transition", "action"]
+
+
+@pytest.mark.parametrize("account", ["healthy", "drifted"])
+def test_each_drill_is_a_signed_bundle_rootwatch_verify_accepts(drilled, account, capsys):
     from rootwatch import cli
 
-    _, bundle = drilled
+    _, bundle = drilled[account]
     code = cli.main(["verify", str(bundle), "--trusted-key", str(config_dir() / "signing" / "dev_ed25519.pub")])
     assert code == 0, capsys.readouterr().out
-    steps = [json.loads(line)["event"] for line in (bundle / "steps.jsonl").read_text().splitlines()]
-    assert steps == ["plan", "write", "datapoint"]

@@ -7,18 +7,18 @@ or unobserved (GAP: a call was refused). A step not reached ends the drill: late
 from __future__ import annotations
 
 import json
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import Enum
-from typing import Any, Protocol
+from typing import Any
 
 from rootwatch.collect.evidence import Recorder
 from rootwatch.drill.plan import DrillPlan
 from rootwatch.drill.record import message
 from rootwatch.models import Link, Status
 from rootwatch.resources import Alarm
+from rootwatch.scope import Clock
 
 
 class Step(Enum):
@@ -51,20 +51,6 @@ class StepResult:
         return {"step": self.step.value, "title": self.step.title, "link": self.step.link.id,
                 "status": self.status, "seen": self.seen.isoformat(), "at": self.at.isoformat() if self.at else None,
                 "reason": self.reason, "evidence": list(self.evidence)}
-
-
-class Clock(Protocol):
-    def now(self) -> datetime: ...
-
-    def sleep(self, seconds: float) -> None: ...
-
-
-class WallClock:
-    def now(self) -> datetime:
-        return datetime.now(UTC)
-
-    def sleep(self, seconds: float) -> None:
-        time.sleep(seconds)
 
 
 @dataclass(frozen=True)
