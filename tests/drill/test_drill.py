@@ -180,7 +180,7 @@ def _stubbed_audit(monkeypatch, calls: list) -> None:
     """The command's audit answered by the stubbed account: its scope one account, its collection ``calls``."""
     ev = collect_stubbed(calls)
     session = boto3.Session(aws_access_key_id="x", aws_secret_access_key="y", region_name=REGION)
-    monkeypatch.setattr(run, "opened", lambda params: contextlib.nullcontext(Scope([Target("acct", session)],
+    monkeypatch.setattr(run, "opened", lambda params, clock_speed: contextlib.nullcontext(Scope([Target("acct", session)],
                                                                                    [REGION], [])))
     monkeypatch.setattr(run, "collect", lambda *a, **k: [ev])
 

@@ -40,7 +40,7 @@ def test_the_healthy_drill_reaches_every_step_with_its_time(drilled):
     assert done.returncode == 0, done.stderr[-3000:]
     assert "every step reached" in done.stdout and "sandbox" in done.stdout
     steps = _steps(bundle)
-    assert [s["event"] for s in steps] == ["plan", "write", "datapoint", "transition", "action"]
+    assert [s["event"] for s in steps] == ["plan", "write", "datapoint", "alarm", "action"]
     assert all(s.get("at") for s in steps[1:])
     record = json.loads((bundle / "plan.json").read_text())["record"]
     assert record["eventID"] == record["additionalEventData"]["rootwatchDrill"]  # marked as a drill
@@ -50,7 +50,7 @@ def test_the_drifted_drill_stops_at_the_disabled_alarm_actions(drilled):
     done, bundle = drilled["drifted"]
     assert done.returncode == 1, done.stderr[-3000:]
     assert "stopped at 'alarm action succeeded' (link: alarm)" in done.stdout
-    assert [s["event"] for s in _steps(bundle)] == ["plan", "write", "datapoint", "transition", "action"]
+    assert [s["event"] for s in _steps(bundle)] == ["plan", "write", "datapoint", "alarm", "action"]
 
 
 @pytest.mark.parametrize("account", ["healthy", "drifted"])
