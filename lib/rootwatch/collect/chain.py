@@ -27,6 +27,7 @@ from rootwatch.logarchive import S3Archive, scan
 from rootwatch.catalog import Control
 from rootwatch.collect import cloudtrail, cloudwatch, events, iam, logs, sns
 from rootwatch.collect.changes import ChangeHistory, change_history
+from rootwatch.collect.config import ConfigHistory, config_history
 from rootwatch.collect.evidence import Gap, RawCall, Recorder
 from rootwatch.collect.session import LOOKUP_RATE, Clients
 from rootwatch.errors import ArchiveError
@@ -82,6 +83,7 @@ class AccountEvidence:
     archive_scans: list[dict] = field(default_factory=list)  # what each trail-bucket scan read, skipped, matched
     credential_report: str | None = None  # IAM's CSV, when a control asks for it
     changes: ChangeHistory | None = None  # the chain's changes over the window (root-usage control only)
+    config: ConfigHistory | None = None  # AWS Config's history of the chain's resources: the changes' second witness
     virtual_mfa: list[dict] | None = None  # IAM's assigned virtual MFA devices, when root hygiene is judged
     account_summary: dict | None = None  # IAM's SummaryMap (root's keys and MFA), when root hygiene is judged
     calls: list[RawCall] = field(default_factory=list)
@@ -217,6 +219,8 @@ def _chain(rec: Recorder, ev: AccountEvidence, controls: list[Control], window: 
     if history and any(c.role is Role.ROOT_USAGE for c in controls):  # after today's state is read: changes up to now undo it
         ev.changes = change_history(rec, ev.account_id, ev.regions, ev.trails, window, now or datetime.now(UTC),
                                     archive)
+        ev.config = config_history(rec, ev.account_id, ev.trails, ev.alarms, ev.subscriptions, ev.metric_filters,
+                                   ev.changes.records, window, ev.changes.as_of)
 
 
 def _aws_word(rec: Recorder, ev: AccountEvidence, witnesses: Witnesses) -> None:
