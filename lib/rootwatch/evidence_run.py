@@ -209,6 +209,15 @@ class EvidenceRun:
         return pd.DataFrame({"time": counted.time, "event_id": counted.event_id, "event_name": counted.event_name,
                              "in_break": counted.event_id.isin(missed)}).reset_index(drop=True)
 
+    def config_disagreements(self, account: str) -> pd.DataFrame:
+        """AWS Config's items that contradict the reconstruction: when, which resource, and each witness's word."""
+        op = self.operation(account)
+        seen = op.witness if op else None
+        rows = [(d.time, d.key[0].value, d.key[1], d.field, repr(d.config), repr(d.events))
+                for d in (seen.disagreements if seen else ())]
+        return pd.DataFrame(rows, columns=["time", "resource type", "resource", "field", "AWS Config recorded",
+                                           "CloudTrail's events give"])
+
     def chart_chain_operation(self, account: str) -> charts.Chart | None:
         if self.operation(account) is None:
             return None

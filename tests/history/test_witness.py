@@ -81,9 +81,21 @@ def test_config_disagreeing_turns_a_pass_into_a_gap_and_names_both_words(catalog
     assert witness.status == "GAP" and witness.reason.startswith(
         f"2 disagreement(s): 2026-08-03 09:00:00 UTC alarm {REGION}:root-usage: AWS Config recorded Threshold = 5.0, "
         "CloudTrail's events give 1.0; 2026-09-01 09:00:00 UTC alarm")
+    assert [n for n in finding.notes if n.startswith("AWS Config disagrees: ")] == [
+        f"AWS Config disagrees: {d}" for d in op.witness.disagreements]  # findings.json keeps every one
     [shown] = exports.ocsf([finding], AS_OF, "CIS")  # the OCSF export names the witness beside the verdict
     assert [c["name"] for c in shown["compliance"]["checks"]] == ["chain operated throughout",
                                                                   "AWS Config's configuration history"]
+
+
+def test_the_item_in_effect_when_the_window_began_is_set_beside_its_start(catalog):
+    """Config's newest item before the window says the alarm's actions were off; the events say on."""
+    op, finding = judged(catalog, [item("AWS::CloudWatch::Alarm", "2026-05-02T08:00:00Z", ALARM),
+                                   item("AWS::CloudWatch::Alarm", "2026-06-11T08:00:00Z",
+                                        {**ALARM, "actionsEnabled": False})])
+    [seen] = op.witness.disagreements
+    assert (seen.time, seen.field, seen.config, seen.events) == (WINDOW.start, "ActionsEnabled", False, True)
+    assert op.witness.compared == 1 and finding.status == "GAP"
 
 
 def test_config_recording_a_change_minutes_after_it_was_made_agrees(catalog):
@@ -141,6 +153,8 @@ def test_the_collector_reads_each_recorded_chain_resource_by_its_config_id():
             {"resourceType": kind, "resourceId": found, "resourceName": name}]},
             {"resourceType": kind, "resourceName": name, "includeDeletedResources": True})
         shown = item(kind, "2026-07-20T10:00:00Z", ALARM if "Alarm" in kind else TRAIL, name=name)
+        stub.add_response("get_resource_config_history", {"configurationItems": []},
+                          {"resourceType": kind, "resourceId": found, "laterTime": WINDOW.start, "limit": 1})
         stub.add_response("get_resource_config_history", {"configurationItems": [
             {k: v for k, v in shown.items() if k != "rw:region"}]},
             {"resourceType": kind, "resourceId": found, "earlierTime": WINDOW.start, "laterTime": AS_OF})

@@ -3,7 +3,7 @@
 Asked only for the resources the reconstruction knows (today's chain and every resource a change
 event of the window names) and only in the regions they live in: first whether a recorder records
 there and which types, then, per resource, its Config id (``ListDiscoveredResources`` by name,
-deleted ones included) and its items over the window. What cannot be read is kept as the
+deleted ones included), the item in effect when the window began and its items over the window. What cannot be read is kept as the
 witness's own reason (its gaps are not the chain's: the CIS verdict and the CloudTrail
 reconstruction do not rest on Config), so the report names it instead of leaving it out.
 """
@@ -54,12 +54,17 @@ def config_history(rec: Recorder, account_id: str, trails: list[dict], alarms: l
         if not ids:
             history.unread.append(f"{region}: AWS Config has no record of {kind} {name}")
         for resource_id in ids:
+            # the item in effect when the window began (the newest before it), then the window's
+            first = rec.call(region, "config", "GetResourceConfigHistory", Link.CONFIG_HISTORY, resourceType=kind,
+                             resourceId=resource_id, laterTime=window.start, limit=1)
             pages = rec.pages(region, "config", "GetResourceConfigHistory", Link.CONFIG_HISTORY, resourceType=kind,
-                              resourceId=resource_id, earlierTime=window.start, laterTime=as_of)
-            if pages is None:
+                              resourceId=resource_id, earlierTime=window.start, laterTime=as_of) \
+                if first is not None else None
+            if first is None or pages is None:
                 _unread(rec, history, f"{kind} {name} in {region}")
                 continue
-            history.items += [{**i, "rw:region": region} for p in pages for i in p.get("configurationItems", [])]
+            history.items += [{**i, "rw:region": region}
+                              for p in [first, *pages] for i in p.get("configurationItems", [])]
     return history
 
 

@@ -50,7 +50,7 @@ class ConfigItem:
 @dataclass(frozen=True)
 class Disagreement:
     key: Key
-    time: datetime
+    time: datetime  # the item's capture time, or the window's start for the item in effect when it began
     field: str  # "exists" or the chain field
     config: Any  # what AWS Config recorded
     events: Any  # what CloudTrail's events give at that moment
@@ -125,21 +125,34 @@ def _fields(kind: Kind, configuration: Any) -> dict[str, Any]:
 
 
 def witness(intervals: list[Interval], items: Iterable[ConfigItem], unread: Iterable[str] = ()) -> Witness:
-    """Each item inside the reconstructed window beside the reconstruction at its moment (or within
-    ``LAG`` before it); items where the reconstruction could not be read, or does not know the
+    """Each item beside the reconstruction at its moment (or within ``LAG`` before it): the newest
+    item before the window tells the configuration the window began with, and is set beside its
+    first interval. Items where the reconstruction could not be read, or does not know the
     resource, are not compared (that part is the reconstruction's own GAP)."""
+    if not intervals:
+        return Witness(0, (), tuple(dict.fromkeys(unread)))
+    start, end = intervals[0].start, intervals[-1].end
     compared, found = 0, []
-    for item in sorted(items, key=lambda i: (i.time, i.key)):
-        views = [_view(iv, item.key) for iv in intervals
-                 if iv.start <= item.time and iv.end > item.time - LAG and iv.snapshot is not None]
+    for item in _in_window(items, start, end):
+        at = max(item.time, start)
+        views = [_view(iv, item.key) for iv in intervals if iv.start <= at and iv.end > at - (LAG if item.time >= start
+                                                                                              else timedelta(0))]
         views = [v for v in views if v is not None]
-        if not intervals or not views or not intervals[0].start <= item.time < intervals[-1].end:
+        if not views:
             continue
         compared += 1
-        differences = [_differs(item, v) for v in views]
+        differences = [_differs(item, v, at) for v in views]
         if all(differences):
             found.append(differences[-1])  # the reading at the item's own moment
     return Witness(compared, tuple(found), tuple(dict.fromkeys(unread)))
+
+
+def _in_window(items: Iterable[ConfigItem], start: datetime, end: datetime) -> list[ConfigItem]:
+    """The items captured within the window, and per resource the newest one before it."""
+    ordered = sorted(items, key=lambda i: (i.time, i.key))
+    before = {i.key: i for i in ordered if i.time < start}
+    return sorted([*before.values(), *(i for i in ordered if start <= i.time < end)],
+                  key=lambda i: (max(i.time, start), i.key))
 
 
 _ABSENT = object()
@@ -154,16 +167,16 @@ def _view(interval: Interval, key: Key) -> Mapping[str, Any] | object | None:
     return snapshot.resources.get(key, _ABSENT)
 
 
-def _differs(item: ConfigItem, view: Mapping[str, Any] | object) -> Disagreement | None:
+def _differs(item: ConfigItem, view: Mapping[str, Any] | object, at: datetime) -> Disagreement | None:
     if (view is not _ABSENT) != item.exists:
-        return Disagreement(item.key, item.time, "exists", item.exists, view is not _ABSENT)
+        return Disagreement(item.key, at, "exists", item.exists, view is not _ABSENT)
     if view is _ABSENT:
         return None
     record: Mapping[str, Any] = view  # type: ignore[assignment]
     for name, value in item.fields.items():
         theirs = record.get(name)
         if not _same(value, theirs):
-            return Disagreement(item.key, item.time, name, value, theirs)
+            return Disagreement(item.key, at, name, value, theirs)
     return None
 
 

@@ -653,6 +653,7 @@ def judge_operation(ev: AccountEvidence, control: Control, op: Operation | None,
     finding.notes += [f"not judged {b.start:%Y-%m-%d %H:%M} – {b.end:%Y-%m-%d %H:%M} UTC: "
                       f"{b.reason or 'the configuration then is not fully known'}"
                       for b in chain.breaks if b.status == GAP]
+    finding.notes += [f"AWS Config disagrees: {d}" for d in (op.witness.disagreements if op.witness else ())]
     finding.status = status
     finding.remediation_notes = OPERATION_ADVICE.get(status, [])
     return finding

@@ -88,6 +88,11 @@ def show_chain_operation(run: EvidenceRun) -> None:
             show_chart(chart)
             breaks = run.chain_breaks(f.account_id)
             show(breaks if len(breaks) else pd.DataFrame({"breaks": ["none: every link held all along"]}))
+        op = run.operation(f.account_id)
+        if op is not None and op.witness is not None:  # the second witness, its disagreements or why it agrees
+            table = run.config_disagreements(f.account_id)
+            show(table if len(table) else pd.DataFrame({"AWS Config": [op.witness.summary()]}),
+                 "AWS Config's configuration history beside CloudTrail's events")
 
 
 def show_alternative_monitors(run: EvidenceRun) -> None:
