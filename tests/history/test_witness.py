@@ -76,7 +76,8 @@ def test_config_disagreeing_turns_a_pass_into_a_gap_and_names_both_words(catalog
     assert [(d.field, d.config, d.events) for d in op.witness.disagreements] == [("Threshold", 5.0, 1.0),
                                                                                  ("exists", False, True)]
     assert finding.status == "GAP"
-    assert finding.links[0].reason.startswith("AWS Config's history disagrees with CloudTrail's events; every link held")
+    assert finding.links[0].reason.startswith(
+        "AWS Config's history disagrees with CloudTrail's events; every link held")
     witness = finding.links[1]
     assert witness.status == "GAP" and witness.reason.startswith(
         f"2 disagreement(s): 2026-08-03 09:00:00 UTC alarm {REGION}:root-usage: AWS Config recorded Threshold = 5.0, "

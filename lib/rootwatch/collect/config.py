@@ -3,9 +3,10 @@
 Asked only for the resources the reconstruction knows (today's chain and every resource a change
 event of the window names) and only in the regions they live in: first whether a recorder records
 there and which types, then, per resource, its Config id (``ListDiscoveredResources`` by name,
-deleted ones included), the item in effect when the window began and its items over the window. What cannot be read is kept as the
-witness's own reason (its gaps are not the chain's: the CIS verdict and the CloudTrail
-reconstruction do not rest on Config), so the report names it instead of leaving it out.
+deleted ones included), the item in effect when the window began and its items over the window.
+What cannot be read is kept as the witness's own reason (its gaps are not the chain's: the CIS
+verdict and the CloudTrail reconstruction do not rest on Config), so the report names it instead
+of leaving it out.
 """
 
 from __future__ import annotations

@@ -27,8 +27,8 @@ from rootwatch.history.state import FIELDS, Key, Kind, alarm_id
 CONFIG_TYPES = {"AWS::CloudTrail::Trail": Kind.TRAIL, "AWS::CloudWatch::Alarm": Kind.ALARM,
                 "AWS::SNS::Topic": Kind.TOPIC}
 TYPE_OF = {kind: name for name, kind in CONFIG_TYPES.items()}
-NOT_CONFIG = ("log groups, metric filters and SNS subscriptions are no AWS Config resource type, nor are a trail's logging "
-              "status and event selectors fields of its configuration item: only CloudTrail's events tell their "
+NOT_CONFIG = ("log groups, metric filters and SNS subscriptions are no AWS Config resource type, nor are a trail's "
+              "logging status and event selectors fields of its configuration item: only CloudTrail's events tell their "
               "history")
 EXISTS_STATUS = {"OK": True, "ResourceDiscovered": True, "ResourceDeleted": False, "ResourceDeletedNotRecorded": False}
 # Config records a change minutes after it is made: an item agrees when the reconstruction said the same

@@ -275,7 +275,8 @@ class Bridge:
         later = _time(params.get("laterTime"), self.state.now)
         items = [i for i in self._config_items(account, region, resource)
                  if earlier <= i["configurationItemCaptureTime"] <= later]
-        items.sort(key=lambda i: i["configurationItemCaptureTime"], reverse=params.get("chronologicalOrder") != "Forward")
+        items.sort(key=lambda i: i["configurationItemCaptureTime"],
+                   reverse=params.get("chronologicalOrder") != "Forward")
         page, token = _page(items, params.get("nextToken"), limit or 10)
         for i in page:
             i["configurationItemCaptureTime"] = i["configurationItemCaptureTime"].timestamp()
