@@ -344,7 +344,8 @@ def start(parameters: dict[str, Any], progress: Progress | None = None) -> Evide
         evidence = collect(scope.targets, scope.regions, params.window, controls, endpoint_url=scope.endpoint,
                            progress=progress, archive=params.event_source == "archive",
                            witnesses=witnesses(controls, catalog) if params.source == "aws" else None, now=scope.now,
-                           lookup_rate=scope.lookup_rate, root_hygiene=bool(root_controls))
+                           lookup_rate=scope.lookup_rate, root_hygiene=bool(root_controls),
+                           history_source=params.history_source)
     operations = chain_operations(evidence, controls, catalog)
     built, findings = judged(evidence, controls, catalog, params.max_chain_broken, operations, root_controls)
     return EvidenceRun(params, controls, evidence, built, findings, started, datetime.now(UTC),

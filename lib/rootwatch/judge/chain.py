@@ -654,6 +654,8 @@ def judge_operation(ev: AccountEvidence, control: Control, op: Operation | None,
                       f"{b.reason or 'the configuration then is not fully known'}"
                       for b in chain.breaks if b.status == GAP]
     finding.notes += [f"AWS Config disagrees: {d}" for d in (op.witness.disagreements if op.witness else ())]
+    if ev.changes is not None and ev.changes.sql:  # no call file holds a query's rows: its SQL is the evidence
+        finding.notes.append(f"the chain's changes were read with one query of {ev.changes.source}: {ev.changes.sql}")
     finding.status = status
     finding.remediation_notes = OPERATION_ADVICE.get(status, [])
     return finding
