@@ -73,7 +73,8 @@ class RunParams:
     event_source: str = "logs"
     # rootwatch test RW-2: how long in all the chain may have been broken over the window before it fails
     max_chain_broken_hours: float = 0
-    history_source: HistoryQuery | None = None  # None: event history (90 days) or, with event_source archive, the archive
+    # RW-2's changes by SQL; None: event history (90 days) or, with event_source archive, the archive
+    history_source: HistoryQuery | None = None
 
     @property
     def max_chain_broken(self) -> timedelta:
