@@ -29,6 +29,9 @@ def show_scope(run: EvidenceRun) -> None:
 def show_organization(run: EvidenceRun) -> None:
     print(run.summary_line())
     show_chart(charts.status_heatmap(run.status_matrix()))
+    if len(run.operations) > 1:  # RW-2 judged: did each account's chain operate, week by week
+        for chart in run.charts_operation_weeks():
+            show_chart(chart)
     show(run.counts())
     worst = run.worst()
     show(worst if len(worst) else pd.DataFrame({"findings": ["every account passes every control"]}))
