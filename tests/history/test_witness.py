@@ -167,6 +167,21 @@ def test_the_collector_reads_each_recorded_chain_resource_by_its_config_id():
     assert not rec.gaps and {c.service for c in rec.calls} == {"config"}
 
 
+def test_only_the_accounts_own_resources_are_asked_of_its_config():
+    """A topic in another account (an alarm may notify one) is in that account's Config."""
+    rec, stub = _recorder()
+    chain = healthy()
+    chain["alarms"][0]["AlarmActions"].append("arn:aws:sns:us-east-1:999999999999:central-alerts")
+    _recording(stub, {"allSupported": False, "resourceTypes": []})
+    with stub:
+        history = config_history(rec, ACCOUNT, chain["trails"], chain["alarms"], chain["subscriptions"],
+                                 chain["metric_filters"], [], WINDOW, AS_OF)
+    assert sorted(history.unread) == sorted(f"{REGION}: AWS Config does not record {kind} ({name} not witnessed)"
+                                            for kind, name in [("AWS::CloudTrail::Trail", "main"),
+                                                               ("AWS::CloudWatch::Alarm", "root-usage"),
+                                                               ("AWS::SNS::Topic", "security-alerts")])
+
+
 def test_a_region_where_config_does_not_record_is_named_not_read():
     rec, stub = _recorder()
     stub.add_response("describe_configuration_recorder_status", {"ConfigurationRecordersStatus": [

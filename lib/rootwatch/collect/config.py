@@ -37,7 +37,7 @@ def config_history(rec: Recorder, account_id: str, trails: list[dict], alarms: l
     """Config's history of every chain resource the account's state or change records name."""
     history = ConfigHistory()
     own = [t for t in trails if Trail(t).owner == account_id]  # another account's trail is in its Config
-    wanted = _wanted(own, alarms, subscriptions, metric_filters, records)
+    wanted = _wanted(account_id, own, alarms, subscriptions, metric_filters, records)
     recorded = {region: _recorded(rec, region, history) for region in sorted({w[1] for w in wanted})}
     for kind, region, name in sorted(wanted):
         types = recorded[region]
@@ -100,8 +100,8 @@ def _unread(rec: Recorder, history: ConfigHistory, what: str) -> None:
     history.unread.append(f"{what}: {gap.text}")
 
 
-def _wanted(trails: list[dict], alarms: list[dict], subscriptions: list[dict], metric_filters: list[dict],
-            records: list[dict]) -> set[Wanted]:
+def _wanted(account_id: str, trails: list[dict], alarms: list[dict], subscriptions: list[dict],
+            metric_filters: list[dict], records: list[dict]) -> set[Wanted]:
     homes = {t.get("Name"): t.get("HomeRegion") for t in trails}
     keys: dict[Key, str] = {key: "" for key in today(trails, metric_filters, alarms, subscriptions)}
     for change in parse_changes(records):
@@ -115,7 +115,10 @@ def _wanted(trails: list[dict], alarms: list[dict], subscriptions: list[dict], m
         if kind is Kind.TRAIL:
             region, name = homes.get(ident) or seen_in, ident
         elif kind is Kind.TOPIC:
-            region, name = ident.split(":")[3], ident.rsplit(":", 1)[-1]
+            parts = ident.split(":")
+            if len(parts) < 6 or parts[4] != account_id:
+                continue  # another account's topic is in that account's Config, not this one's
+            region, name = parts[3], parts[5]
         else:
             region, name = ident.split(":", 1)
         if region:
