@@ -21,7 +21,7 @@ EXTRAS_lab := pdf x509 sandbox lab
 EXTRAS_dev := dev
 DEMO_PARAMS := parameters/sandbox.yaml
 
-.PHONY: install demo lab test lock bench bench-run bench-org bench-archive bench-startup clean
+.PHONY: install demo lab test lock bench bench-run bench-org bench-history bench-archive bench-startup clean
 
 install: $(VENV)/.installed-host
 test: $(VENV)/.installed-dev $(VENV)/wheelhouse/.complete
@@ -77,6 +77,9 @@ bench-run: $(VENV)/.installed-dev
 
 bench-org: $(VENV)/.installed-dev
 	$(BIN)/python bench/collect_org.py
+
+bench-history: $(VENV)/.installed-dev
+	$(BIN)/python bench/history.py
 
 bench-archive: $(VENV)/.installed-dev
 	$(BIN)/python bench/scan_archive.py

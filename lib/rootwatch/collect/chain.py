@@ -27,10 +27,12 @@ from rootwatch.logarchive import S3Archive, scan
 from rootwatch.catalog import Control
 from rootwatch.collect import cloudtrail, cloudwatch, events, iam, logs, sns
 from rootwatch.collect.changes import ChangeHistory, change_history
+from rootwatch.collect.config import ConfigHistory, config_history
 from rootwatch.collect.evidence import Gap, RawCall, Recorder
 from rootwatch.collect.session import LOOKUP_RATE, Clients
 from rootwatch.errors import ArchiveError
 from rootwatch.models import Link, Role, Window
+from rootwatch.params import HistoryQuery
 from rootwatch.resources import Alarm, Arn, LogGroupRef, MetricFilter, Topic, Trail
 
 Progress = Callable[[str, int, int], None]  # (stage, done, total)
@@ -82,6 +84,7 @@ class AccountEvidence:
     archive_scans: list[dict] = field(default_factory=list)  # what each trail-bucket scan read, skipped, matched
     credential_report: str | None = None  # IAM's CSV, when a control asks for it
     changes: ChangeHistory | None = None  # the chain's changes over the window (root-usage control only)
+    config: ConfigHistory | None = None  # AWS Config's history of the chain's resources: the changes' second witness
     virtual_mfa: list[dict] | None = None  # IAM's assigned virtual MFA devices, when root hygiene is judged
     account_summary: dict | None = None  # IAM's SummaryMap (root's keys and MFA), when root hygiene is judged
     calls: list[RawCall] = field(default_factory=list)
@@ -92,7 +95,8 @@ def collect(targets: Iterable[Target], regions: list[str], window: Window, contr
             endpoint_url: str | None = None, progress: Progress | None = None, concurrency: int = 16,
             clients: Clients | None = None, archive: bool = False, witnesses: Witnesses | None = None,
             now: datetime | None = None, lookup_rate: float | None = LOOKUP_RATE,
-            history: bool = True, root_hygiene: bool = False) -> list[AccountEvidence]:
+            history: bool = True, root_hygiene: bool = False,
+            history_source: HistoryQuery | None = None) -> list[AccountEvidence]:
     """Collect every target on a bounded pool of threads, stage by stage: identities (one task per
     account), trails (one per account x region), then the rest of each account's chain. One account
     failing never stops the others: its failure is a gap. ``clients`` replaces the sessions' own
@@ -105,7 +109,9 @@ def collect(targets: Iterable[Target], regions: list[str], window: Window, contr
     endpoint that sets none (the sandbox), where pacing would only add ten seconds per account. ``history``:
     read the chain's changes over the window when the root-usage control is judged (rootwatch test RW-2);
     remediation, which judges today's chain only, spares its ten seconds per account and region.
-    ``root_hygiene``: read the credential report and the virtual MFA devices whatever the controls."""
+    ``root_hygiene``: read the credential report and the virtual MFA devices whatever the controls.
+    ``history_source``: read the chain's changes with one query of an Athena table or a CloudTrail Lake
+    event data store per account, instead of event history or the archive."""
     say = progress or (lambda stage, done, total: None)
     targets = list(targets)
     recorders = [Recorder(clients or Clients(t.session, endpoint_url, lookup_rate=lookup_rate), t.provisional_id)
@@ -124,7 +130,7 @@ def collect(targets: Iterable[Target], regions: list[str], window: Window, contr
         for rec, ev in readable:
             ev.trails = _merge_trails([next(per_account) for _ in regions])
         _stage(pool, "chain", say, [partial(_chain, rec, ev, controls, window, archive, witnesses, now, history,
-                                            root_hygiene)
+                                            root_hygiene, history_source)
                                     for rec, ev in readable])
     for rec, ev in zip(recorders, evidence):
         ev.calls, ev.gaps = sorted(rec.calls, key=lambda c: c.seq), rec.gaps
@@ -191,7 +197,8 @@ def _merge_trails(per_region: list[list[dict]]) -> list[dict]:
 
 
 def _chain(rec: Recorder, ev: AccountEvidence, controls: list[Control], window: Window, archive: bool,
-           witnesses: Witnesses | None, now: datetime | None, history: bool, root_hygiene: bool) -> None:
+           witnesses: Witnesses | None, now: datetime | None, history: bool, root_hygiene: bool,
+           history_source: HistoryQuery | None = None) -> None:
     report = root_hygiene or any(c.credential_report for c in controls)
     started = iam.start_credential_report(rec, ev.regions[0]) if report else None  # built while the rest is read
     cloudtrail.trail_details(rec, ev.trails)
@@ -216,7 +223,9 @@ def _chain(rec: Recorder, ev: AccountEvidence, controls: list[Control], window: 
         _aws_word(rec, ev, witnesses)
     if history and any(c.role is Role.ROOT_USAGE for c in controls):  # after today's state is read: changes up to now undo it
         ev.changes = change_history(rec, ev.account_id, ev.regions, ev.trails, window, now or datetime.now(UTC),
-                                    archive)
+                                    archive, history_source)
+        ev.config = config_history(rec, ev.account_id, ev.trails, ev.alarms, ev.subscriptions, ev.metric_filters,
+                                   ev.changes.records, window, ev.changes.as_of)
 
 
 def _aws_word(rec: Recorder, ev: AccountEvidence, witnesses: Witnesses) -> None:

@@ -19,6 +19,10 @@ Only the sandbox uses it; production code calls the real APIs unchanged. It serv
 - KMS ``Sign`` with ``MessageType=DIGEST`` (moto hashes the digest again, as if it were RAW);
 - Organizations ``ListAccounts`` for the management account: the organisation's accounts with the ids
   organisation.yaml gives them (moto's Organizations makes up random ids);
+- AWS Config (moto records none of the chain's types): a recorder recording every supported type in
+  every account, ``ListDiscoveredResources`` by name and ``GetResourceConfigHistory`` of the chain's
+  trails, alarms and topics: one item when the chain was made, then one a few minutes after each
+  seeded change Config records (an alarm's actions disabled or enabled), newest first, ``limit`` ≤ 100;
 - IAM ``GetCredentialReport`` with the ``<root_account>`` row IAM puts first (moto has no root user),
   drawn from the seeded root records and the organisation's ``root`` block, and ``GetAccountSummary``
   with that root user's MFA and access key.
@@ -112,6 +116,10 @@ class Bridge:
             "TestMetricFilter": self.test_metric_filter,
             "SignDigest": self.sign_digest,
             "ListAccounts": self.list_accounts,
+            "DescribeConfigurationRecorderStatus": self.config_recorder_status,
+            "DescribeConfigurationRecorders": self.config_recorders,
+            "ListDiscoveredResources": self.list_discovered_resources,
+            "GetResourceConfigHistory": self.resource_config_history,
         }
 
     def __call__(self, environ: dict, start_response: StartResponse) -> Iterable[bytes]:
@@ -253,6 +261,59 @@ class Bridge:
         selected.sort(key=lambda e: (e["eventTime"], e["eventID"]), reverse=True)
         page, token = _page(selected, params.get("NextToken"), limit)
         return {"Events": [_lookup_item(e) for e in page], **({"NextToken": token} if token else {})}
+
+    # --- AWS Config ---------------------------------------------------------------------
+    def config_recorder_status(self, account: str, region: str, params: dict) -> dict:
+        return {"ConfigurationRecordersStatus": [{"name": "default", "recording": True, "lastStatus": "SUCCESS"}]}
+
+    def config_recorders(self, account: str, region: str, params: dict) -> dict:
+        return {"ConfigurationRecorders": [{"name": "default", "roleARN": f"arn:aws:iam::{account}:role/aws-config",
+                                            "recordingGroup": {"allSupported": True,
+                                                               "includeGlobalResourceTypes": True}}]}
+
+    def list_discovered_resources(self, account: str, region: str, params: dict) -> dict:
+        found = [(kind, rid, name) for kind, rid, name, _ in _config_resources(account, region)
+                 if kind == params.get("resourceType") and name == params.get("resourceName", name)]
+        return {"resourceIdentifiers": [{"resourceType": k, "resourceId": i, "resourceName": n} for k, i, n in found]}
+
+    def resource_config_history(self, account: str, region: str, params: dict) -> dict:
+        limit = params.get("limit", 10)
+        if not 0 <= limit <= 100:
+            raise BridgeError("ValidationException", "limit must be between 0 and 100.")
+        resource = next((r for r in _config_resources(account, region)
+                         if r[0] == params.get("resourceType") and r[1] == params.get("resourceId")), None)
+        if resource is None:
+            raise BridgeError("ResourceNotDiscoveredException", f"Resource {params.get('resourceId')} of resourceType:"
+                              f"{params.get('resourceType')} is unknown or has not been discovered")
+        earlier = _time(params.get("earlierTime"), datetime.fromtimestamp(0, tz=UTC))
+        later = _time(params.get("laterTime"), self.state.now)
+        items = [i for i in self._config_items(account, region, resource)
+                 if earlier <= i["configurationItemCaptureTime"] <= later]
+        items.sort(key=lambda i: i["configurationItemCaptureTime"],
+                   reverse=params.get("chronologicalOrder") != "Forward")
+        page, token = _page(items, params.get("nextToken"), limit or 10)
+        for i in page:
+            i["configurationItemCaptureTime"] = i["configurationItemCaptureTime"].timestamp()
+        return {"configurationItems": page, **({"nextToken": token} if token else {})}
+
+    def _config_items(self, account: str, region: str, resource: tuple[str, str, str, dict]) -> list[dict]:
+        """The resource as made (today's configuration, but for what the seeded changes toggled since),
+        then after each seeded change Config records: an alarm's actions disabled or enabled."""
+        kind, rid, name, configuration = resource
+        toggles = sorted((e for e in self.state.records.get(account, [])
+                          if e["eventName"] in ("DisableAlarmActions", "EnableAlarmActions") and not e.get("errorCode")
+                          and _lookup_region(e) == region and kind == "AWS::CloudWatch::Alarm"
+                          and name in (e.get("requestParameters") or {}).get("alarmNames", [])),
+                         key=lambda e: e["eventTime"])
+        states = [(self.state.now - CONFIG_SINCE, "ResourceDiscovered",
+                   {**configuration, **({"actionsEnabled": toggles[0]["eventName"] != "EnableAlarmActions"}
+                                        if toggles else {})})]
+        states += [(event_time(e) + CONFIG_LAG, "OK",
+                    {**configuration, "actionsEnabled": e["eventName"] == "EnableAlarmActions"}) for e in toggles]
+        return [{"version": "1.3", "accountId": account, "configurationItemCaptureTime": when,
+                 "configurationItemStatus": status, "configurationStateId": str(n), "resourceType": kind,
+                 "resourceId": rid, "resourceName": name, "awsRegion": region, "configuration": json.dumps(config)}
+                for n, (when, status, config) in enumerate(states)]
 
     # --- CloudWatch DescribeAlarmHistory -------------------------------------------------
     def describe_alarm_history(self, account: str, region: str, params: dict) -> dict:
@@ -410,6 +471,38 @@ def _read(environ: dict) -> bytes:
     body = environ["wsgi.input"].read(length) if length else b""
     environ["wsgi.input"] = io.BytesIO(body)
     return body
+
+
+CONFIG_SINCE = timedelta(days=120)  # the sandbox's chain was made, and Config recorded it, before the window
+CONFIG_LAG = timedelta(minutes=3)  # Config records a change a few minutes after it is made
+
+
+def _config_resources(account: str, region: str) -> list[tuple[str, str, str, dict]]:
+    """The account's chain resources of Config's types in moto today: (type, id, name, configuration)."""
+    from moto.cloudtrail.models import cloudtrail_backends
+    from moto.cloudwatch.models import cloudwatch_backends
+    from moto.sns.models import sns_backends
+
+    out = [("AWS::CloudTrail::Trail", t.trail_name, t.trail_name,
+            {k[:1].lower() + k[1:]: v for k, v in t.description().items()})
+           for t in cloudtrail_backends[account][region].trails.values()]
+    out += [("AWS::CloudWatch::Alarm", a.name, a.name, _alarm_configuration(a))
+            for a in cloudwatch_backends[account][region].alarms.values()]
+    out += [("AWS::SNS::Topic", arn, arn.rsplit(":", 1)[-1], {"topicArn": arn})
+            for arn in sns_backends[account][region].topics]
+    return out
+
+
+def _alarm_configuration(alarm: Any) -> dict:
+    return {"alarmName": alarm.name, "alarmArn": alarm.alarm_arn, "actionsEnabled": alarm.actions_enabled,
+            "alarmActions": alarm.alarm_actions, "okactions": alarm.ok_actions,
+            "insufficientDataActions": alarm.insufficient_data_actions, "metricName": alarm.metric_name,
+            "namespace": alarm.namespace, "statistic": alarm.statistic, "extendedStatistic": alarm.extended_statistic,
+            "dimensions": [{"name": d.name, "value": d.value} for d in alarm.dimensions], "period": alarm.period,
+            "unit": alarm.unit, "evaluationPeriods": alarm.evaluation_periods,
+            "datapointsToAlarm": alarm.datapoints_to_alarm, "threshold": alarm.threshold,
+            "comparisonOperator": alarm.comparison_operator, "treatMissingData": alarm.treat_missing_data,
+            "evaluateLowSampleCountPercentile": alarm.evaluate_low_sample_count_percentile}
 
 
 def _time(value: Any, default: datetime) -> datetime:
