@@ -33,7 +33,7 @@ from rootwatch.collect.session import LOOKUP_RATE, Clients
 from rootwatch.errors import ArchiveError
 from rootwatch.models import Link, Role, Window
 from rootwatch.params import HistoryQuery
-from rootwatch.resources import Alarm, Arn, LogGroupRef, MetricFilter, Topic, Trail
+from rootwatch.resources import Alarm, Arn, LogGroupRef, MetricFilter, Topic, Trail, drill_id
 
 Progress = Callable[[str, int, int], None]  # (stage, done, total)
 # the events that decide rootwatch's verdicts on a metric filter's pattern (coverage's, handed in by the
@@ -78,6 +78,7 @@ class AccountEvidence:
     # subscriptions of the topics only EventBridge rules target: kept apart from the chain's, whose topics
     # the remediation planner and the chain's history choose from
     rule_subscriptions: list[dict] = field(default_factory=list)
+    drill_records: list[dict] = field(default_factory=list)  # rootwatch drill's records found in the log group
     alarm_history: list[dict] = field(default_factory=list)
     datapoints: list[dict] = field(default_factory=list)
     events: list[dict] = field(default_factory=list)
@@ -286,7 +287,11 @@ def _events(rec: Recorder, ev: AccountEvidence, control: Control, groups: list[L
         for group in groups:
             for item in logs.filter_events(rec, group.region, group.name, query.text, window) or []:
                 event = _decode(item["message"])
-                if event is not None and query.matches(event):
+                if drill_id(event):  # rootwatch drill's marked record: set apart, never root activity
+                    if control.role is Role.ROOT_USAGE:
+                        ev.drill_records.append({"drillId": drill_id(event), "region": group.region,
+                                                 "logGroup": group.name, "eventTime": event.get("eventTime")})
+                elif event is not None and query.matches(event):
                     ev.events.append({"control": control.id, "source": "logs", "region": group.region,
                                       "logGroup": group.name, "eventId": item.get("eventId"), "event": event})
         return

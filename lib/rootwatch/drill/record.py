@@ -13,7 +13,9 @@ import json
 import uuid
 from datetime import datetime
 
-EVENT_SOURCE = "rootwatch-drill.local"
+from rootwatch.resources import DRILL_MARK, DRILL_SOURCE
+
+EVENT_SOURCE = DRILL_SOURCE
 EVENT_NAME = "RootwatchDrill"
 SOURCE_IP = "192.0.2.1"  # RFC 5737 TEST-NET-1: documentation only, never a real caller
 NOTE = "synthetic record written by rootwatch drill to test the root-usage alarm; not root activity"
@@ -45,7 +47,7 @@ def drill_record(drill_id: str, account_id: str, partition: str, region: str, at
         "userAgent": f"rootwatch-drill/{drill_id}",
         "requestParameters": None,
         "responseElements": None,
-        "additionalEventData": {"rootwatchDrill": drill_id, "note": NOTE},
+        "additionalEventData": {DRILL_MARK: drill_id, "note": NOTE},
         "requestID": drill_id,
         "eventID": drill_id,
         "readOnly": True,

@@ -29,7 +29,7 @@ from rootwatch.eventbridge import Outcome, Verdict, judge_root_monitor
 from rootwatch.eventbridge.witnesses import BASES as WITNESS_BASES
 from rootwatch.history import (CHAIN, NOT_CONFIG, FAIL as BROKEN, Break, Kind, Operation, RootEvent, Snapshot, Witness,
                                config_items, operation, parse_changes, reconstruct, today, witness)
-from rootwatch.models import CHAIN_LINKS, Anchor, Check, Coverage, Finding, Link, LinkVerdict, Status, roll_up
+from rootwatch.models import CHAIN_LINKS, Anchor, Check, Coverage, Finding, Link, LinkVerdict, Role, Status, roll_up
 from rootwatch.patterns import compile_pattern
 from rootwatch.resources import Alarm, Arn, LogGroupRef, MetricFilter, Subscription, Topic, Trail
 from rootwatch.simulate import BENCHMARK_SETTINGS, Fires, fires_on_one_event
@@ -58,6 +58,10 @@ def judge_account(ev: AccountEvidence, control: Control, catalog: Catalog | None
         finding.anchor = _anchor(best)
         if control.caveat:
             finding.notes.append(f"caveat of the benchmark's pattern: {control.caveat}")
+        drills = ev.drill_records if control.role is Role.ROOT_USAGE else []
+        if drills:
+            finding.notes.append(f"{len(drills)} rootwatch drill record(s) in the log group set apart, not root "
+                                 f"activity: {', '.join(sorted({d['drillId'] for d in drills}))}")
     finding.status = roll_up(link.status for link in finding.links)
     return finding
 
