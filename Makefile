@@ -21,7 +21,7 @@ EXTRAS_lab := pdf x509 sandbox lab
 EXTRAS_dev := dev
 DEMO_PARAMS := parameters/sandbox.yaml
 
-.PHONY: install demo lab test lock bench bench-run bench-org bench-archive bench-startup clean
+.PHONY: install demo lab test lock bench bench-run bench-org bench-history bench-archive bench-startup clean
 
 install: $(VENV)/.installed-host
 test: $(VENV)/.installed-dev $(VENV)/wheelhouse/.complete
@@ -49,11 +49,18 @@ demo: $(VENV)/.installed-demo
 	@out=reports/$$(date -u +%Y%m%dT%H%M%SZ)-demo; \
 	$(BIN)/rootwatch run $(DEMO_PARAMS) --out $$out; rc=$$?; \
 	case $$rc in 0|1|3) ;; *) echo "make demo: rootwatch run exited $$rc: no evidence bundle" >&2; exit $$rc;; esac; \
+	echo; echo "Fire drills (rootwatch drill, on the sandbox only here): one marked root-shaped record per account,"; \
+	echo "watched through datapoint, ALARM and the alarm action (each drill's full output: <bundle>.log):"; \
+	for acct in healthy drifted; do \
+	  $(BIN)/rootwatch drill $(DEMO_PARAMS) --account $$acct --yes --out $$out-drill-$$acct > $$out-drill-$$acct.log 2>&1; \
+	  d=$$?; case $$d in 0|1|3) ;; *) tail -3 $$out-drill-$$acct.log >&2; echo "make demo: the $$acct drill exited $$d" >&2; exit $$d;; esac; \
+	  echo "  $$acct (exit $$d): $$(tail -1 $$out-drill-$$acct.log)"; \
+	done; \
 	echo; echo "The signed evidence bundle is $$out/ (exit $$rc: 0 PASS, 1 FAIL, 3 evidence gaps). Open:"; \
 	echo "  $$out/report.html"; \
 	test -f $$out/report.pdf && echo "  $$out/report.pdf"; \
-	echo "Verify it as an auditor would, pinning the signer (README, 'Verifying a bundle'; the demo signs with"; \
-	echo "the development key):"; \
+	echo "Verify it (and each drill's bundle) as an auditor would, pinning the signer (README, 'Verifying a bundle';"; \
+	echo "the demo signs with the development key):"; \
 	echo "  $(BIN)/rootwatch verify $$out --trusted-key $${XDG_CONFIG_HOME:-$$HOME/.config}/rootwatch/signing/dev_ed25519.pub"
 
 lab: $(VENV)/.installed-lab
@@ -70,6 +77,9 @@ bench-run: $(VENV)/.installed-dev
 
 bench-org: $(VENV)/.installed-dev
 	$(BIN)/python bench/collect_org.py
+
+bench-history: $(VENV)/.installed-dev
+	$(BIN)/python bench/history.py
 
 bench-archive: $(VENV)/.installed-dev
 	$(BIN)/python bench/scan_archive.py

@@ -29,6 +29,8 @@ FORBIDDEN = {
                    "pandas", "boto3"},
     # the loop knows nothing of notebooks: their facade imports it, never the reverse
     "remediate": {"rootwatch.notebook", "rootwatch.sandbox", "rootwatch.cli"},
+    # the drill writes to an account like remediation: it never serves the sandbox itself, nor knows the CLI
+    "drill": {"rootwatch.notebook", "rootwatch.sandbox", "rootwatch.cli"},
     # a run's tables know nothing of how a notebook shows them
     "evidence_run.py": {"rootwatch.notebook", "rootwatch.sandbox", "rootwatch.cli"},
     # renderers: they are handed findings and frames, they read nothing themselves
@@ -83,6 +85,7 @@ LAYERS = (
     {"remediate", "hygiene"},  # changes from verdicts; root hygiene from the credential report's frame
     {"evidence_run"},  # one run: evidence → frames → findings, its tables, figures and saved outputs
     {"notebook", "runner"},  # the notebooks' facades; rootwatch run
+    {"drill"},  # rootwatch drill: audits, writes one marked record, watches it through, signs like a run
     {"cli"},
     {"__main__"},
 )

@@ -19,9 +19,9 @@ CONTRACTS = {
     "root_usage_evidence.ipynb": set(KEYS),
     # the root-usage control only (no `controls`), and nothing saved (no `out_dir`)
     # (nor RW-2's allowance: neither judges the chain over the window)
-    "explore_root_activity.ipynb": set(KEYS) - {"controls", "out_dir", "max_chain_broken_hours"},
+    "explore_root_activity.ipynb": set(KEYS) - {"controls", "out_dir", "max_chain_broken_hours", "history_source"},
     # its own output directory; what to subscribe, the delivery role, whether to apply
-    "remediate.ipynb": (set(KEYS) - {"out_dir", "event_source", "max_chain_broken_hours"})
+    "remediate.ipynb": (set(KEYS) - {"out_dir", "event_source", "max_chain_broken_hours", "history_source"})
     | {"notify", "delivery_role", "out", "apply"},
 }
 

@@ -175,7 +175,9 @@ def test_report_opens_with_the_organization_page(org_run):
     overview, chain = html.index("2. Verdict summary</h2>"), html.index("3. The chain, link by link</h2>")
     heatmap = html.index("data:image/png", overview)
     assert overview < heatmap < html.index("<th>FAIL</th>", overview) < html.index("what fails or is unreadable") < chain
-    # the verdicts' heat map, the root events' heat map, then each account's five charts (the fifth: its
-    # chain over the window): of all the alarms judged, only the root-usage chain's is drawn (about root);
-    # the eventbridge-only account has no such alarm, so no alarm-state chart
-    assert html.count("data:image/png") == 2 + 3 * 5 - 1
+    # the verdicts' heat map, the accounts' chains week by week (RW-2), the root events' heat map, then each
+    # account's five charts (the fifth: its chain over the window): of all the alarms judged, only the
+    # root-usage chain's is drawn (about root); the eventbridge-only account has no such alarm, no alarm chart
+    assert html.count("data:image/png") == 3 + 3 * 5 - 1
+    weeks = html.index("alt=\"The chain per account and week, ")
+    assert overview < weeks < chain

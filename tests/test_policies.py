@@ -231,6 +231,11 @@ RESOURCES: dict[str, Callable[[Call], list[str]]] = {
     "iam:AttachRolePolicy": _role,
     "iam:UpdateAssumeRolePolicy": _role,
     "iam:PassRole": lambda c: [c.params["CloudWatchLogsRoleArn"]],  # implied by UpdateTrail (iam_actions.IMPLIED)
+    "logs:CreateLogStream": lambda c: [c.arn("logs", f"log-group:{c.params['logGroupName']}:log-stream:"
+                                                     f"{c.params['logStreamName']}")],
+    "logs:PutLogEvents": lambda c: [c.arn("logs", f"log-group:{c.params['logGroupName']}:log-stream:"
+                                                  f"{c.params['logStreamName']}")],
+    "sqs:ReceiveMessage": lambda c: [c.arn("sqs", c.params["QueueUrl"].rstrip("/").split("/")[-1])],
 }
 
 # action -> the condition keys one call of it sets
@@ -323,7 +328,7 @@ def _auditor(key: str) -> bool:
 
 
 def test_policies_list_exact_actions_once_each():
-    for name in ("audit.json", "remediate.json"):
+    for name in ("audit.json", "remediate.json", "drill.json"):
         policy = _policy(name)
         assert policy["Version"] == "2012-10-17", name
         sids = [s["Sid"] for s in policy["Statement"]]

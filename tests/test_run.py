@@ -82,9 +82,12 @@ def test_chain_operation_is_a_finding_of_its_own_in_every_output(demo_run):
     healthy = operated["healthy"]
     assert healthy["key"] == "RW-2 chain operated throughout (4.3)" and healthy["status"] == "FAIL"
     assert healthy["test"] == "RW-2" and healthy["related_control"] == "4.3" and healthy["remediation_notes"]
-    [link] = healthy["links"]
+    link, witness = healthy["links"]
     assert link["reason"].startswith("root events fell while the chain was broken: operated ")
     assert all((out / e).is_file() for e in link["evidence"]) and len(link["evidence"]) == 19  # event names
+    # AWS Config's history, the second witness (the sandbox's Config records the chain): agrees, its calls kept
+    assert witness["link"] == "config-history" and witness["status"] == "PASS"
+    assert witness["evidence"] and all((out / e).is_file() for e in witness["evidence"])
     assert healthy["notes"][0].split(" UTC root event ")[1].split(" fell while the chain was broken: broken ")[1]
     assert any(n.startswith("logging: broken ") and "StopLogging" in n and "fixed by StartLogging" in n
                for n in healthy["notes"])
@@ -95,6 +98,7 @@ def test_chain_operation_is_a_finding_of_its_own_in_every_output(demo_run):
     html = (out / "report.html").read_text()
     assert "healthy (111111111111) — rootwatch test RW-2 (chain operated throughout, related to CIS 4.3): FAIL" in html
     assert re.search(r'alt="The chain of healthy \(111111111111\) over [^"]*: multi-region trail operated 100.0 %', html)
+    assert "<h3>AWS Config's configuration history beside CloudTrail's events" in html  # its table's title
 
 
 def test_an_alternative_monitor_is_a_finding_of_its_own_and_leaves_the_cis_verdict(demo_run):

@@ -124,6 +124,23 @@ def build_parser() -> argparse.ArgumentParser:
     remediate.add_argument("--yes", action="store_true", help="apply without asking (needed when not interactive)")
     remediate.set_defaults(handler=_remediate)
 
+    drill = commands.add_parser("drill", help="prove the root-usage alarm fires: write one synthetic, marked root "
+                                              "record to the trail's log group and watch it through (opt-in)")
+    drill.add_argument("params", help="parameter file, e.g. parameters/sandbox.yaml")
+    drill.add_argument("--account", help="the account to drill (id or label) when the parameters name several")
+    drill.add_argument("--probe-queue", metavar="URL", help="an SQS queue you control, subscribed to the alarm's "
+                                                           "topic: the drill also waits for its message there")
+    drill.add_argument("--set", dest="sets", action="append", default=[], metavar="KEY=VALUE",
+                       help="override a parameter (YAML value); repeatable")
+    drill.add_argument("--out", help="the bundle directory to create (default: a new directory under reports/)")
+    drill.add_argument("--max-wait", type=float, metavar="SECONDS", help="wait at most this long for each step "
+                                                                         "(default: 10 min, the alarm's periods + 5 min)")
+    drill.add_argument("--interval", type=float, default=None, metavar="SECONDS",
+                       help="time between two reads while waiting (default 15)")
+    drill.add_argument("--dry-run", action="store_true", help="show the plan (what would be written) and stop")
+    drill.add_argument("--yes", action="store_true", help="drill without asking (needed when not interactive)")
+    drill.set_defaults(handler=_drill)
+
     sandbox = commands.add_parser("sandbox", help="serve the sandbox organisation on 127.0.0.1 until Ctrl-C")
     sandbox.add_argument("--accounts", type=int, help="clone the organisation up to N accounts (benchmarks)")
     sandbox.add_argument("--days", type=int, default=90, help="days of CloudTrail records per account (default 90)")
@@ -134,6 +151,9 @@ def build_parser() -> argparse.ArgumentParser:
     sandbox.add_argument("--faults", metavar="YAML", help="answer chosen calls with AWS failures once seeded "
                                                           "(throttling, 5xx, timeouts, AccessDenied...: see "
                                                           "lib/rootwatch/sandbox/faults.yaml)")
+    sandbox.add_argument("--clock-speed", type=float, default=1.0, metavar="X",
+                         help="the sandbox's clock runs X times real time once seeded (default 1; 600: a 5-minute "
+                              "alarm period in half a second). Its time: <endpoint>/rootwatch-sandbox/clock")
     sandbox.set_defaults(handler=_sandbox)
     return parser
 
@@ -296,11 +316,57 @@ def _confirm(mapping: dict) -> bool:
     return answer.strip().lower() in ("y", "yes")
 
 
+MAX_DRILL_WAIT_S = 3600.0  # CloudWatch's longest alarm period is a day, but a drill proves the next minutes
+
+
+def _drill(args: argparse.Namespace) -> Exit:
+    from rootwatch.drill import run as drill
+
+    if not (args.dry_run or args.yes or sys.stdin.isatty()):
+        raise ParameterError("a drill writes to the account and this run cannot ask for confirmation",
+                             "add --yes to drill without asking, or --dry-run for the plan")
+
+    def review(plan: drill.DrillPlan) -> bool:
+        print("\n".join(untrusted.terminal(line, 10_000) for line in plan.lines()))
+        sys.stdout.flush()
+        if args.dry_run:
+            return False
+        if args.yes:
+            return True
+        answer = input(f"Write this record to {untrusted.terminal(plan.account_label)} ({plan.account_id})? [y/N] ")
+        if answer.strip().lower() in ("y", "yes"):
+            return True
+        raise ParameterError("the drill was not confirmed; nothing was written", "answer y, or add --yes")
+
+    if any(v is not None and not 0 < v <= MAX_DRILL_WAIT_S for v in (args.max_wait, args.interval)):
+        raise ParameterError("--max-wait and --interval must be seconds above 0", f"at most {MAX_DRILL_WAIT_S:.0f}")
+    with _interruptible() as stop:
+        try:
+            result = drill.start(args.params, args.sets, args.account, args.probe_queue,
+                                 Path(args.out) if args.out else None, review,
+                                 say=lambda line: print(untrusted.terminal(line), file=sys.stderr),
+                                 max_wait=args.max_wait, interval=args.interval)
+        except Interrupted as exc:
+            print(f"rootwatch drill: {exc}; nothing was signed; the drill's directory, if one was begun, holds "
+                  "what was done so far and is marked INCOMPLETE (not evidence)", file=sys.stderr)
+            return stop(exc)
+        except OSError as exc:
+            print(f"rootwatch drill: could not write the drill's record ({exc.strerror or exc}: {exc.filename or ''});"
+                  " nothing was signed; the drill's directory, if one was begun, is marked INCOMPLETE (not evidence); "
+                  "free space or fix permissions and drill again", file=sys.stderr)
+            return Exit.INCOMPLETE
+    if result is None:
+        print("rootwatch drill: dry run: nothing was written")
+        return Exit.PASS
+    print(result.summary())
+    return VERDICT[result.status]
+
+
 LEFTOVER = "remove it if no rootwatch events is writing it"
 
 
 def _events(args: argparse.Namespace) -> Exit:
-    from rootwatch.frames import tables as frames
+    from rootwatch.frames.arrow import ARCHIVE_EVENTS, archive_rows, write_parquet
     from rootwatch.outputs import new_file, refuse_existing, usable_output
     from rootwatch.params import instant_range
 
@@ -318,7 +384,7 @@ def _events(args: argparse.Namespace) -> Exit:
     result = _events_query(args, pattern, start, end) if args.athena or args.lake else \
         _events_scan(args, pattern, start, end)
     with new_file(partial, "the partial file", LEFTOVER) as handle:
-        frames.archive_matches(result).to_parquet(handle, index=False)
+        write_parquet(ARCHIVE_EVENTS, archive_rows(result), handle)  # what pandas writes, without its import
     partial.replace(out)
     print(f"rootwatch events: {result.archive} {start:%Y-%m-%d %H:%M} – {end:%Y-%m-%d %H:%M} UTC, "
           f"{result.stats.files_listed:,} files listed")
@@ -397,19 +463,27 @@ def _sandbox(args: argparse.Namespace) -> Exit:
             or args.latency_ms < 0:
         raise ParameterError("sandbox options out of range", f"--accounts 1..{MAX_SANDBOX_ACCOUNTS}, --days 1..90, "
                                                              "--latency-ms >= 0")
+    if not 0 <= args.clock_speed < float("inf"):
+        raise ParameterError(f"--clock-speed {args.clock_speed:g} is out of range",
+                             "give a number >= 0 (1 is real time)")
     from rootwatch.sandbox import Sandbox
+    from rootwatch.sandbox.cloudwatch import CLOCK_PATH
     from rootwatch.sandbox.faults import load as load_faults
 
     faults = load_faults(args.faults) if args.faults else None
     try:
         with _interruptible(), Sandbox(accounts=args.accounts, days=args.days, latency=args.latency_ms / 1000,
-                                       hostile=args.hostile, faults=faults) as sb:  # seeding stops on a signal too
+                                       hostile=args.hostile, faults=faults,
+                                       clock_speed=args.clock_speed) as sb:  # seeding stops on a signal too
             print(f"rootwatch sandbox: serving the sandbox organisation at {sb.endpoint} (Ctrl-C stops it)")
             print("# for a shell or JupyterLab (auditor credentials of the management account):")
             for key, value in sb.environment().items():
                 print(f"export {key}={value}")
             for fault in sb.faults:
                 print(f"# fault armed: {fault.describe()}")
+            if args.clock_speed != 1:
+                print(f"# sandbox clock: {args.clock_speed:g} x real time, now {sb.clock.now():%Y-%m-%dT%H:%M:%SZ} "
+                      f"({sb.endpoint}{CLOCK_PATH})")
             print("# member accounts (assume their audit role):")
             for account in sb.accounts:
                 print(f"#   {account.account_id}  {account.alias:<8}  {account.role_arn}")

@@ -209,6 +209,37 @@ class EvidenceRun:
         return pd.DataFrame({"time": counted.time, "event_id": counted.event_id, "event_name": counted.event_name,
                              "in_break": counted.event_id.isin(missed)}).reset_index(drop=True)
 
+    def operation_weeks(self) -> pd.DataFrame:
+        """Accounts (rows, every one judged) × weeks of the window (days for four weeks or less): the
+        whole chain operated all that period, was broken for any of it, or, with no break, is not
+        known for some of it (an account whose history could not be read: not known throughout)."""
+        _, columns = charts.periods(self.params.window)
+        window = self.params.window
+        step = columns[1] - columns[0] if len(columns) > 1 else pd.Timedelta(days=7 if window.days > 28 else 1)
+        rows = {}
+        for account in self.operations:
+            spans = self.chain_intervals(account)
+            spans = spans[spans.link == "whole chain"]
+            cells = []
+            for begin in columns:
+                start, end = max(begin, pd.Timestamp(window.start)), min(begin + step, pd.Timestamp(window.end))
+                seen = set(spans.status[(spans.start < end) & (spans.end > start)]) or {"GAP"}
+                cells.append("broken" if "FAIL" in seen else "not known" if "GAP" in seen else "operated")
+            rows[self.label(account)] = cells
+        return pd.DataFrame.from_dict(rows, orient="index", columns=columns)
+
+    def charts_operation_weeks(self) -> list[charts.Chart]:
+        return charts.chain_weeks(self.operation_weeks(), self.params.window)
+
+    def config_disagreements(self, account: str) -> pd.DataFrame:
+        """AWS Config's items that contradict the reconstruction: when, which resource, and each witness's word."""
+        op = self.operation(account)
+        seen = op.witness if op else None
+        rows = [(d.time, d.key[0].value, d.key[1], d.field, repr(d.config), repr(d.events))
+                for d in (seen.disagreements if seen else ())]
+        return pd.DataFrame(rows, columns=["time", "resource type", "resource", "field", "AWS Config recorded",
+                                           "CloudTrail's events give"])
+
     def chart_chain_operation(self, account: str) -> charts.Chart | None:
         if self.operation(account) is None:
             return None
@@ -335,7 +366,8 @@ def start(parameters: dict[str, Any], progress: Progress | None = None) -> Evide
         evidence = collect(scope.targets, scope.regions, params.window, controls, endpoint_url=scope.endpoint,
                            progress=progress, archive=params.event_source == "archive",
                            witnesses=witnesses(controls, catalog) if params.source == "aws" else None, now=scope.now,
-                           lookup_rate=scope.lookup_rate, root_hygiene=bool(root_controls))
+                           lookup_rate=scope.lookup_rate, root_hygiene=bool(root_controls),
+                           history_source=params.history_source)
     operations = chain_operations(evidence, controls, catalog)
     built, findings = judged(evidence, controls, catalog, params.max_chain_broken, operations, root_controls)
     return EvidenceRun(params, controls, evidence, built, findings, started, datetime.now(UTC),

@@ -1,31 +1,34 @@
 """jsonschema as every rootwatch module imports it (the catalog's and the bundle manifest's schemas):
-one import rule, so no command pays for jsonschema's IRI checker again through a module that forgot it."""
+one import rule, so no command pays for jsonschema's format checkers again through a module that forgot it."""
 
 from __future__ import annotations
 
 import sys
 from types import ModuleType
 
-IRI_CHECKER = "rfc3987_syntax"  # what jsonschema imports to check the formats iri and iri-reference
+# What ``import jsonschema`` imports, when installed, to check string formats (jsonschema/_format.py):
+# rfc3987_syntax (iri, iri-reference) compiles 39 Earley grammars, about a second; the others together
+# (isoduration brings arrow) are ~0.1 s more of every command's start-up.
+FORMAT_CHECKERS = ("rfc3987_syntax", "rfc3987", "rfc3986_validator", "rfc3339_validator", "fqdn", "idna",
+                   "webcolors", "jsonpointer", "uri_template", "isoduration")
 
 
 def _import_jsonschema() -> ModuleType:
-    """jsonschema, imported without its IRI format checker. When ``rfc3987-syntax`` is installed (Jupyter's
-    ``jsonschema[format-nongpl]`` brings it: the lab and dev installs), ``import jsonschema`` imports it, and
-    it compiles 39 Earley grammars at import: 1.1 s before every command and in every notebook kernel
-    (jsonschema 4.26 has no lazy import of it). Neither this catalog's schema nor nbformat's has a
-    ``format``, and jsonschema checks formats only when given a format checker, so no validation here
-    changes; a process that imported jsonschema before rootwatch keeps its own."""
+    """jsonschema, imported without its optional format checkers. Neither this catalog's schema, the
+    manifest's nor nbformat's has a ``format``, and jsonschema checks formats only when given a format
+    checker, so no validation here changes (jsonschema 4.26 has no lazy import of them). A process that
+    imported jsonschema before rootwatch keeps its own; one that imports a checker's module later gets it."""
     if "jsonschema" in sys.modules:
         return sys.modules["jsonschema"]
-    blocked = IRI_CHECKER not in sys.modules
-    if blocked:
-        sys.modules[IRI_CHECKER] = None  # its import fails: jsonschema leaves iri/iri-reference unchecked
+    blocked = [name for name in FORMAT_CHECKERS if name not in sys.modules]
+    for name in blocked:
+        sys.modules[name] = None  # its import fails: jsonschema leaves that format unchecked
     try:
         import jsonschema
     finally:
-        if blocked and sys.modules.get(IRI_CHECKER, ...) is None:
-            del sys.modules[IRI_CHECKER]  # whoever imports it later gets the real module
+        for name in blocked:
+            if sys.modules.get(name, ...) is None:
+                del sys.modules[name]
     return jsonschema
 
 

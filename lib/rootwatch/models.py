@@ -101,6 +101,7 @@ class Link(Enum):
     ALARM_COVERAGE = "alarm-coverage", "alarm coverage"
     CHAIN_CHANGES = "chain-changes", "changes to the chain"  # the window's management events that change it
     CHAIN_OPERATION = "chain-operation", "chain operated throughout"
+    CONFIG_HISTORY = "config-history", "AWS Config's configuration history"  # the history's second witness
     VIRTUAL_MFA = "virtual-mfa", "virtual MFA devices"
     ACCOUNT_SUMMARY = "account-summary", "IAM account summary"
     ALTERNATIVE_MONITOR = "alternative-monitor", "alternative monitor (EventBridge rule)"

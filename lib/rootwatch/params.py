@@ -18,6 +18,7 @@ import yaml
 from rootwatch.report import pdf
 from rootwatch.errors import ParameterError
 from rootwatch.models import Window
+from rootwatch.patterns.sql import TABLE
 
 if TYPE_CHECKING:
     from rootwatch.bundle.sign import SignerKind
@@ -27,8 +28,10 @@ SOURCES = ("sandbox", "aws")
 RUN_KEYS = ("signing", "pdf", "archive", "remediate", "report", "count_rootwatch_tests")
 DEFAULTS: dict[str, Any] = {"profile": None, "accounts": [], "organization": None, "controls": None,
                             "benchmark": None, "out_dir": None, "event_source": "logs",
-                            "max_chain_broken_hours": 0}
+                            "max_chain_broken_hours": 0, "history_source": None}
 EVENT_SOURCES = ("logs", "archive")  # the log group (or event history), or the trails' S3 log files
+HISTORY_ENGINES = ("athena", "lake")  # where a query can read the chain's change events from
+HISTORY_KEYS = (*HISTORY_ENGINES, "workgroup", "output_location")
 REQUIRED = ("source", "regions", "window")
 KEYS = (*REQUIRED, *DEFAULTS)
 PAPERS = ("A4", "Letter")
@@ -38,6 +41,21 @@ ROLLING = re.compile(r"^last-(\d{1,4})-days$")
 ACCOUNT = re.compile(r"^(\d{12}|arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]+|profile:[\w.@-]+|[a-z][a-z0-9-]{0,62})$")
 ORGANIZATION_KEYS = ("role", "external_id", "session_name", "include", "exclude")
 HINT = "see parameters/quarterly.example.yaml"
+
+
+@dataclass(frozen=True)
+class HistoryQuery:
+    """Where rootwatch test RW-2 reads the chain's change events with SQL instead of event history
+    or the archive: an Athena table over the trails' S3 files, or a CloudTrail Lake event data store."""
+
+    engine: str  # "athena" or "lake"
+    table: str  # db.table, or the event data store's ID
+    workgroup: str = "primary"  # Athena only
+    output_location: str | None = None  # Athena only: the results' S3 prefix (None: the workgroup's)
+
+    @property
+    def label(self) -> str:
+        return f"{self.engine}:{self.table}"
 
 
 @dataclass(frozen=True)
@@ -55,6 +73,8 @@ class RunParams:
     event_source: str = "logs"
     # rootwatch test RW-2: how long in all the chain may have been broken over the window before it fails
     max_chain_broken_hours: float = 0
+    # RW-2's changes by SQL; None: event history (90 days) or, with event_source archive, the archive
+    history_source: HistoryQuery | None = None
 
     @property
     def max_chain_broken(self) -> timedelta:
@@ -97,7 +117,7 @@ class RunParams:
                    profile=_optional_str(values, "profile"), accounts=accounts, organization=organization,
                    controls=_strings(values, "controls"), benchmark=_optional_str(values, "benchmark"),
                    out_dir=_optional_str(values, "out_dir"), event_source=values["event_source"],
-                   max_chain_broken_hours=allowed)
+                   max_chain_broken_hours=allowed, history_source=_history_source(values["history_source"]))
 
 
 MAX_FILE_BYTES = 1 << 20  # a parameter file is a screenful; a megabyte is no parameter file
@@ -314,6 +334,26 @@ def _strings(values: dict[str, Any], key: str) -> tuple[str, ...]:
     if any(isinstance(i, float) for i in items):  # YAML reads 4.10 as the number 4.1
         raise ParameterError(f"{key}: control ids must be quoted", "write [\"4.3\", \"4.10\"], not [4.3, 4.10]")
     return tuple(str(i) for i in items)
+
+
+def _history_source(value: Any) -> HistoryQuery | None:
+    if value is None:
+        return None
+    hint = ("history_source: {athena: db.table, workgroup: primary, output_location: s3://bucket/prefix/} or "
+            "{lake: <event data store ID>}; leave it out to read event history or the archive")
+    if not isinstance(value, dict) or set(value) - set(HISTORY_KEYS) or len(set(value) & set(HISTORY_ENGINES)) != 1:
+        raise ParameterError("history_source names one of athena or lake (and for athena its workgroup and "
+                             "output_location) and nothing else", hint)
+    engine = next(e for e in HISTORY_ENGINES if e in value)
+    table, workgroup, output = value[engine], value.get("workgroup", "primary"), value.get("output_location")
+    if not isinstance(table, str) or not TABLE.fullmatch(table):
+        raise ParameterError(f"history_source {engine} {table!r} is not a table name", hint)
+    if engine == "lake" and set(value) != {"lake"}:
+        raise ParameterError("history_source lake takes only the event data store's ID", hint)
+    if not isinstance(workgroup, str) or not workgroup or (output is not None and not (
+            isinstance(output, str) and output.startswith("s3://"))):
+        raise ParameterError("history_source's workgroup is a name and its output_location an s3:// URL", hint)
+    return HistoryQuery(engine, table, workgroup, output)
 
 
 def _optional_str(values: dict[str, Any], key: str) -> str | None:

@@ -322,3 +322,18 @@ class Subscription:
     def endpoint(self) -> str | None:
         return self.raw.get("Endpoint")
 
+
+DRILL_MARK = "rootwatchDrill"  # the additionalEventData key holding a drill record's id (drill/record.py)
+DRILL_SOURCE = "rootwatch-drill.local"  # a drill record's eventSource: no AWS service has it
+
+
+def drill_id(record: Any) -> str | None:
+    """The id of a record ``rootwatch drill`` wrote into a log group, None for any other record: a
+    drill's root-shaped record tests the alarm and is never root activity, so every later audit sets it
+    apart (by both marks, so a real record cannot be set apart by one field an attacker controls)."""
+    if not isinstance(record, dict) or record.get("eventSource") != DRILL_SOURCE:
+        return None
+    extra = record.get("additionalEventData")
+    mark = extra.get(DRILL_MARK) if isinstance(extra, dict) else None
+    return mark if isinstance(mark, str) and mark == record.get("eventID") else None
+

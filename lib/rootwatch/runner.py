@@ -149,17 +149,17 @@ def prepare(params_file: str | Path, sets: list[str], out: str | Path | None,
             suffix += 1
             target = reports / f"{stamp}-{params.source}-{slug}-{suffix}"
         usable_output(target, "the run directory")
-    signers = _local_signers(options)  # after the output's checks: the development key is made on first use
+    signers = local_signers(options)  # after the output's checks: the development key is made on first use
     if session is not None:  # the network last: local mistakes are named first, and cost nothing
         from rootwatch.collect.session import preflight_all
 
         preflight_all(session, params.profile, params.profiles(), params.home_region())
     if options.kms is not None:
-        signers.append(_kms_signer(options, session, params))
+        signers.append(kms_signer(options, session, params))
     return Plan(notebook, params, options, signers, target.resolve(), mapping)
 
 
-def _local_signers(options: RunOptions) -> list[Signer]:
+def local_signers(options: RunOptions) -> list[Signer]:
     """The signers whose keys are files: opened (passphrases checked) before anything else happens."""
     signers: list[Signer] = []
     if options.ssh is not None:
@@ -170,7 +170,7 @@ def _local_signers(options: RunOptions) -> list[Signer]:
     return signers
 
 
-def _kms_signer(options: RunOptions, session: Any, params: RunParams) -> Signer:
+def kms_signer(options: RunOptions, session: Any, params: RunParams) -> Signer:
     if session is None:
         from rootwatch.collect.session import make_session
 

@@ -4,11 +4,14 @@ sandbox as source, the sandbox is served while the scope is open."""
 
 from __future__ import annotations
 
+import json
+import time
+import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
-from datetime import datetime
-from typing import Any
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, Protocol
 
 from rootwatch.collect.chain import Target
 from rootwatch.collect.evidence import RawCall, Recorder
@@ -18,6 +21,44 @@ from rootwatch.errors import ParameterError
 from rootwatch.extras import require
 from rootwatch.params import RunParams
 from rootwatch.resources import Arn
+
+
+class Clock(Protocol):
+    """The audited world's time, and a wait measured in it: what a drill's bounded waits are counted in."""
+
+    def now(self) -> datetime: ...
+
+    def sleep(self, seconds: float) -> None: ...
+
+
+class WallClock:
+    def now(self) -> datetime:
+        return datetime.now(UTC)
+
+    def sleep(self, seconds: float) -> None:
+        time.sleep(seconds)
+
+
+@dataclass(frozen=True)
+class SandboxTime:
+    """The sandbox's clock: in this process (``clock``, its SandboxClock) or read from a sandbox served by
+    another process (``endpoint``), whose speed is not known here, so a wait there is real time."""
+
+    clock: Any = None
+    endpoint: str | None = None
+
+    def now(self) -> datetime:
+        if self.clock is not None:
+            return self.clock.now()
+        from rootwatch.sandbox.cloudwatch import CLOCK_PATH
+
+        no_proxy = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # loopback only
+        with no_proxy.open(f"{self.endpoint}{CLOCK_PATH}", timeout=10) as answer:
+            return datetime.fromisoformat(answer.read().decode())
+
+    def sleep(self, seconds: float) -> None:
+        speed = self.clock.speed if self.clock is not None else 1.0
+        time.sleep(seconds / speed if speed else 0.0)
 
 
 @dataclass
@@ -30,19 +71,24 @@ class Scope:
     endpoint: str | None = None
     now: datetime | None = None  # the audited world's clock when it is not ours: the sandbox's
     lookup_rate: float | None = LOOKUP_RATE  # LookupEvents per second: AWS's limit; the sandbox sets none
+    clock: Clock = field(default_factory=WallClock)  # the audited world's time: the sandbox's, or ours
 
 
 @contextmanager
-def opened(params: RunParams) -> Iterator[Scope]:
-    """The run's scope, with the sandbox served while the block runs when the source is the sandbox."""
+def opened(params: RunParams, clock_speed: float = 1.0) -> Iterator[Scope]:
+    """The run's scope, with the sandbox served while the block runs when the source is the sandbox
+    (its clock ``clock_speed`` times real time: a drill lets an alarm period pass in a second)."""
     if params.source == "sandbox":
         require("sandbox", "source: sandbox")
         from rootwatch.sandbox import Sandbox, served_endpoint
 
-        sb, endpoint = Sandbox(now=params.window.end), served_endpoint()  # `rootwatch run` serves it itself
+        endpoint = served_endpoint()  # `rootwatch run` serves it itself
+        sb = Sandbox(now=params.window.end, clock_speed=clock_speed)
         try:
             sb.attach(endpoint) if endpoint else sb.start()
-            yield _sandbox_scope(params, sb)
+            scope = _sandbox_scope(params, sb)
+            scope.clock = SandboxTime(endpoint=endpoint) if endpoint else SandboxTime(sb.clock)
+            yield scope
         finally:
             sb.stop()
         return

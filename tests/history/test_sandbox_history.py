@@ -48,6 +48,42 @@ def test_healthy_today_yet_its_chain_was_broken_with_a_root_event_inside(evidenc
     assert metric_filter[0].fixed_by == ()
 
 
+def test_aws_configs_history_of_the_sandbox_agrees_with_cloudtrails_events(evidence, catalog):
+    """The sandbox's Config records its trails, alarms and topics: the witness reads it and agrees."""
+    control = catalog.control("4.3")
+    evs = list(evidence.values())
+    operations = evidence_run.chain_operations(evs, [control], catalog)
+    _, findings = evidence_run.judged(evs, [control], catalog, timedelta(0), operations)
+    seen = operations[HEALTHY].witness
+    assert seen.agrees and seen.compared >= 3  # the trail, the alarm and the topic as the window began
+    rw2 = next(f for f in findings if f.account_id == HEALTHY and f.check is Check.OPERATION)
+    assert rw2.status == "FAIL" and rw2.links[1].status == "PASS" and rw2.links[1].evidence
+
+
+def test_the_evidence_report_shows_configs_word_beside_the_breaks(evidence, catalog, monkeypatch):
+    from datetime import UTC, datetime
+
+    from rootwatch.notebook import workbook
+    from rootwatch.params import RunParams
+
+    control = catalog.control("4.3")
+    evs = list(evidence.values())
+    operations = evidence_run.chain_operations(evs, [control], catalog)
+    built, findings = evidence_run.judged(evs, [control], catalog, timedelta(0), operations)
+    params = RunParams.from_mapping({"source": "sandbox", "regions": ["us-east-1"], "window": "last-90-days"},
+                                    now=SANDBOX_NOW)
+    now = datetime.now(UTC)
+    run = evidence_run.EvidenceRun(params, [control], evs, built, findings, now, now, {}, [], operations=operations)
+    shown: list = []
+    monkeypatch.setattr(workbook, "show", lambda df, title=None: shown.append((title, df)))
+    monkeypatch.setattr(workbook, "show_chart", lambda chart: None)
+    monkeypatch.setattr(workbook, "heading", lambda text: None)
+    workbook.show_chain_operation(run)
+    config = [df for title, df in shown if title == "AWS Config's configuration history beside CloudTrail's events"]
+    assert len(config) == len([f for f in findings if f.check is Check.OPERATION])  # one per account judged
+    assert config[0].iloc[0, 0].startswith("AWS Config: ") and "0 disagreement(s)" in config[0].iloc[0, 0]
+
+
 def test_a_window_beyond_event_history_without_archive_is_a_gap_with_its_reason(sandbox, catalog):
     window = Window(SANDBOX_NOW - timedelta(days=200), SANDBOX_NOW - timedelta(days=120))
     control = catalog.control("4.3")

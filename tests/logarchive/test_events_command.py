@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import pandas as pd
+import pyarrow.parquet as pq
 
 from rootwatch.cli import main
+from rootwatch.frames.arrow import ARCHIVE_EVENTS, archive_rows, write_parquet
+from rootwatch.frames.tables import archive_matches
+from rootwatch.logarchive.scan import ArchiveScan, Match, ScanStats
 from rootwatch.sandbox import events as ev
-from tests.logarchive.test_scan import DAY, _event, _file, damaged_archive
+from tests.logarchive.test_scan import DAY, END, START, _event, _file, damaged_archive
 
 ACCOUNT = "111111111111"
 
@@ -137,3 +144,35 @@ def test_a_symlink_planted_while_the_archive_is_scanned_is_never_followed(tmp_pa
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "root.parquet.partial already exists (a symlink)" in err
     assert target.read_bytes() == b"someone else's file" and not out.exists()
+
+
+def test_the_parquet_file_is_the_one_pandas_writes(tmp_path):
+    """`rootwatch events` writes without pandas; an analyst reading the file gets the documented frame."""
+    rows = [_event(eventID="plain", userIdentity={"type": "Root"}),
+            _event(eventID="odd", userIdentity="not a map", recipientAccountId="222222222222", userAgent="lone \ud800",
+                   eventTime="2026-09-01T12:00:01Z", sourceIPAddress=None),
+            _event(eventID="no-time", userIdentity={"type": "Root", "invokedBy": "x"}, eventTime=None)]
+    matches = [Match(e, f"{DAY}/f{i}.json.gz") for i, e in enumerate(rows)]
+    result = ArchiveScan("local", "{ $.x = 1 }", START, END, matches, ScanStats())
+    for name, found in (("some", result), ("none", ArchiveScan("local", "{ $.x = 1 }", START, END, [], ScanStats()))):
+        with open(tmp_path / f"{name}.parquet", "wb") as handle:
+            write_parquet(ARCHIVE_EVENTS, archive_rows(found), handle)
+        expected = archive_matches(found)
+        expected.to_parquet(tmp_path / f"{name}-pandas.parquet", index=False)
+        pd.testing.assert_frame_equal(pd.read_parquet(tmp_path / f"{name}.parquet"), expected)
+        assert pq.read_schema(tmp_path / f"{name}.parquet") == pq.read_schema(tmp_path / f"{name}-pandas.parquet")
+        assert pq.read_schema(tmp_path / f"{name}.parquet").metadata == \
+            pq.read_schema(tmp_path / f"{name}-pandas.parquet").metadata
+
+
+def test_events_starts_without_pandas_or_boto3(tmp_path):
+    """Start-up is the whole cost of a short run: `rootwatch events` on a local archive imports neither."""
+    _file(tmp_path / "archive", [_event(eventID="r", userIdentity={"type": "Root"})])
+    code = ("import sys; from rootwatch.cli import main; code = main(sys.argv[1:]); "
+            "print(sorted(m for m in ('pandas', 'boto3') if m in sys.modules)); sys.exit(code)")
+    done = subprocess.run([sys.executable, "-c", code, "events", "--archive", str(tmp_path / "archive"), "--control",
+                           "4.3", "--start", "2026-08-01", "--end", "2026-10-01", "--out", str(tmp_path / "r.parquet"),
+                           "--no-cache"], capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines()[-1] == "[]"
+    assert list(pd.read_parquet(tmp_path / "r.parquet").event_id) == ["r"]

@@ -191,6 +191,21 @@ def test_the_heat_map_opens_the_charts_of_a_multi_account_run_only(run, evidence
     assert not any(c.alt.startswith("Root events per account") for c in _shown(single, monkeypatch))
 
 
+def test_a_chart_drawn_once_is_the_png_matplotlib_draws_twice(run, monkeypatch):
+    """show_chart lays a figure out and draws it once (half of savefig's work): the pixels, and the bytes,
+    are what savefig alone makes of a fresh copy of the same chart."""
+    from rootwatch.notebook import display
+
+    displayed = []
+    monkeypatch.setattr("IPython.display.display", displayed.append)
+    first, again = _shown(run, monkeypatch), _shown(run, monkeypatch)
+    for chart, twin in zip(first, again):
+        display.show_chart(chart)
+        buffer = io.BytesIO()
+        twin.figure.savefig(buffer, format="png", metadata={"Software": None})
+        assert displayed.pop().data == buffer.getvalue(), chart.alt[:60]
+
+
 def test_every_chart_reaches_the_report_with_its_alt_text(run, monkeypatch, tmp_path):
     from IPython.core.formatters import format_display_data
 

@@ -27,11 +27,13 @@ from rootwatch.logarchive import S3Archive, scan
 from rootwatch.catalog import Control
 from rootwatch.collect import cloudtrail, cloudwatch, events, iam, kms, logs, sns
 from rootwatch.collect.changes import ChangeHistory, change_history
+from rootwatch.collect.config import ConfigHistory, config_history
 from rootwatch.collect.evidence import Gap, RawCall, Recorder
 from rootwatch.collect.session import LOOKUP_RATE, Clients
 from rootwatch.errors import ArchiveError
 from rootwatch.models import Link, Role, Window
-from rootwatch.resources import Alarm, Arn, LogGroupRef, MetricFilter, Subscription, Topic, Trail
+from rootwatch.params import HistoryQuery
+from rootwatch.resources import Alarm, Arn, LogGroupRef, MetricFilter, Subscription, Topic, Trail, drill_id
 
 Progress = Callable[[str, int, int], None]  # (stage, done, total)
 # the events that decide rootwatch's verdicts on a metric filter's pattern (coverage's, handed in by the
@@ -80,12 +82,14 @@ class AccountEvidence:
     # (None: unreadable), each topic key's metadata and policy (by the topic's KmsMasterKeyId)
     topic_attributes: dict[str, dict | None] = field(default_factory=dict)
     topic_keys: dict[str, dict | None] = field(default_factory=dict)
+    drill_records: list[dict] = field(default_factory=list)  # rootwatch drill's records found in the log group
     alarm_history: list[dict] = field(default_factory=list)
     datapoints: list[dict] = field(default_factory=list)
     events: list[dict] = field(default_factory=list)
     archive_scans: list[dict] = field(default_factory=list)  # what each trail-bucket scan read, skipped, matched
     credential_report: str | None = None  # IAM's CSV, when a control asks for it
     changes: ChangeHistory | None = None  # the chain's changes over the window (root-usage control only)
+    config: ConfigHistory | None = None  # AWS Config's history of the chain's resources: the changes' second witness
     virtual_mfa: list[dict] | None = None  # IAM's assigned virtual MFA devices, when root hygiene is judged
     account_summary: dict | None = None  # IAM's SummaryMap (root's keys and MFA), when root hygiene is judged
     calls: list[RawCall] = field(default_factory=list)
@@ -96,7 +100,8 @@ def collect(targets: Iterable[Target], regions: list[str], window: Window, contr
             endpoint_url: str | None = None, progress: Progress | None = None, concurrency: int = 16,
             clients: Clients | None = None, archive: bool = False, witnesses: Witnesses | None = None,
             now: datetime | None = None, lookup_rate: float | None = LOOKUP_RATE,
-            history: bool = True, root_hygiene: bool = False) -> list[AccountEvidence]:
+            history: bool = True, root_hygiene: bool = False,
+            history_source: HistoryQuery | None = None) -> list[AccountEvidence]:
     """Collect every target on a bounded pool of threads, stage by stage: identities (one task per
     account), trails (one per account x region), then the rest of each account's chain. One account
     failing never stops the others: its failure is a gap. ``clients`` replaces the sessions' own
@@ -109,7 +114,9 @@ def collect(targets: Iterable[Target], regions: list[str], window: Window, contr
     endpoint that sets none (the sandbox), where pacing would only add ten seconds per account. ``history``:
     read the chain's changes over the window when the root-usage control is judged (rootwatch test RW-2);
     remediation, which judges today's chain only, spares its ten seconds per account and region.
-    ``root_hygiene``: read the credential report and the virtual MFA devices whatever the controls."""
+    ``root_hygiene``: read the credential report and the virtual MFA devices whatever the controls.
+    ``history_source``: read the chain's changes with one query of an Athena table or a CloudTrail Lake
+    event data store per account, instead of event history or the archive."""
     say = progress or (lambda stage, done, total: None)
     targets = list(targets)
     recorders = [Recorder(clients or Clients(t.session, endpoint_url, lookup_rate=lookup_rate), t.provisional_id)
@@ -128,7 +135,7 @@ def collect(targets: Iterable[Target], regions: list[str], window: Window, contr
         for rec, ev in readable:
             ev.trails = _merge_trails([next(per_account) for _ in regions])
         _stage(pool, "chain", say, [partial(_chain, rec, ev, controls, window, archive, witnesses, now, history,
-                                            root_hygiene)
+                                            root_hygiene, history_source)
                                     for rec, ev in readable])
     for rec, ev in zip(recorders, evidence):
         ev.calls, ev.gaps = sorted(rec.calls, key=lambda c: c.seq), rec.gaps
@@ -195,7 +202,8 @@ def _merge_trails(per_region: list[list[dict]]) -> list[dict]:
 
 
 def _chain(rec: Recorder, ev: AccountEvidence, controls: list[Control], window: Window, archive: bool,
-           witnesses: Witnesses | None, now: datetime | None, history: bool, root_hygiene: bool) -> None:
+           witnesses: Witnesses | None, now: datetime | None, history: bool, root_hygiene: bool,
+           history_source: HistoryQuery | None = None) -> None:
     report = root_hygiene or any(c.credential_report for c in controls)
     started = iam.start_credential_report(rec, ev.regions[0]) if report else None  # built while the rest is read
     cloudtrail.trail_details(rec, ev.trails)
@@ -220,7 +228,9 @@ def _chain(rec: Recorder, ev: AccountEvidence, controls: list[Control], window: 
         _aws_word(rec, ev, witnesses)
     if history and any(c.role is Role.ROOT_USAGE for c in controls):  # after today's state is read: changes up to now undo it
         ev.changes = change_history(rec, ev.account_id, ev.regions, ev.trails, window, now or datetime.now(UTC),
-                                    archive)
+                                    archive, history_source)
+        ev.config = config_history(rec, ev.account_id, ev.trails, ev.alarms, ev.subscriptions, ev.metric_filters,
+                                   ev.changes.records, window, ev.changes.as_of)
 
 
 def _aws_word(rec: Recorder, ev: AccountEvidence, witnesses: Witnesses) -> None:
@@ -296,7 +306,11 @@ def _events(rec: Recorder, ev: AccountEvidence, control: Control, groups: list[L
         for group in groups:
             for item in logs.filter_events(rec, group.region, group.name, query.text, window) or []:
                 event = _decode(item["message"])
-                if event is not None and query.matches(event):
+                if drill_id(event):  # rootwatch drill's marked record: set apart, never root activity
+                    if control.role is Role.ROOT_USAGE:
+                        ev.drill_records.append({"drillId": drill_id(event), "region": group.region,
+                                                 "logGroup": group.name, "eventTime": event.get("eventTime")})
+                elif event is not None and query.matches(event):
                     ev.events.append({"control": control.id, "source": "logs", "region": group.region,
                                       "logGroup": group.name, "eventId": item.get("eventId"), "event": event})
         return

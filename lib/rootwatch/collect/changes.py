@@ -2,9 +2,13 @@
 
 Read from CloudTrail event history (``LookupEvents``, one lookup per change event name and region:
 it takes a single lookup attribute, and an event source would also return that service's every
-read) or, when the run reads the trails' archive, from the trails' S3 log files. Event history
-keeps 90 days: what lies before that, without an archive, is a part of the window whose history
-cannot be read, named as such and never assumed healthy.
+read), or, when the run reads the trails' archive, from the trails' S3 log files, or with one SQL
+query (``history_source``) of an Athena table over those files or a CloudTrail Lake event data
+store: the same change events (each event name with its event source) of the account, built from
+the same filter pattern the archive scan uses. Event history keeps 90 days: what lies before
+that, without an archive, is a part of the window whose history cannot be read, named as such and
+never assumed healthy. An Athena table or a Lake store is read for the whole window: what it does
+not hold (a store's retention, a table's partitions) it cannot say, as the archive cannot.
 """
 
 from __future__ import annotations
@@ -14,11 +18,14 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from rootwatch.logarchive import S3Archive, scan
+from rootwatch.collect.athena import AthenaLocation, athena_events, lake_events
 from rootwatch.collect.evidence import Gap, Recorder
-from rootwatch.errors import ArchiveError
+from rootwatch.errors import ArchiveError, QueryError
 from rootwatch.history import CHANGES, Coverage
 from rootwatch.models import Link, Window
+from rootwatch.params import HistoryQuery
 from rootwatch.patterns import compile_pattern
+from rootwatch.patterns.sql import ATHENA, CLOUDTRAIL_LAKE, query
 from rootwatch.resources import Trail
 
 EVENT_HISTORY_DAYS = 90
@@ -34,15 +41,18 @@ class ChangeHistory:
     before ``readable_from`` that could not be read, with why (None: all of it was)."""
 
     as_of: datetime
-    source: str  # "lookup" or "archive"
+    source: str  # "lookup", "archive", or the query's table ("athena:db.table", "lake:<store ID>")
     records: list[dict] = field(default_factory=list)
     coverage: Coverage | None = None
+    sql: str | None = None  # the query that read them (history_source), kept as evidence
 
 
 def change_history(rec: Recorder, account_id: str, regions: list[str], trails: list[dict], window: Window,
-                   as_of: datetime, archive: bool) -> ChangeHistory:
-    """The account's chain-changing events over the window and up to ``as_of``; a call or file that
-    could not be read is a gap on ``Link.CHAIN_CHANGES`` (the caller's operating test is then a GAP)."""
+                   as_of: datetime, archive: bool, source: HistoryQuery | None = None) -> ChangeHistory:
+    """The account's chain-changing events over the window and up to ``as_of``; a call, file or query
+    that could not be read is a gap on ``Link.CHAIN_CHANGES`` (the caller's operating test is then a GAP)."""
+    if source is not None:
+        return _from_query(rec, account_id, regions[0], window, as_of, source)
     if archive:
         return ChangeHistory(as_of, "archive", _from_archive(rec, account_id, regions, trails, window, as_of))
     oldest = as_of - timedelta(days=EVENT_HISTORY_DAYS)
@@ -77,9 +87,59 @@ def _chain_regions(account_id: str, regions: list[str], trails: list[dict]) -> l
     return list(dict.fromkeys([*regions, *(t.home_region for t in own if t.home_region), *(g.region for g in groups)]))
 
 
-def changes_pattern() -> str:
-    """The change events as one filter pattern: what an archive scan keeps."""
-    return "{ " + " || ".join(f'$.eventName = "{n}"' for n in NAMES) + " }"
+def changes_pattern(account_id: str | None = None) -> str:
+    """The change events, each name with its event source, as one filter pattern: what an archive
+    scan keeps and (with the account, for a table of many) what a history query selects."""
+    names = " || ".join(f'($.eventSource = "{source}" && (' + " || ".join(f'$.eventName = "{n}"' for n in names) + "))"
+                        for source, names in CHANGES.items())
+    return "{ " + (f'$.recipientAccountId = "{account_id}" && ({names})' if account_id else names) + " }"
+
+
+# CloudTrail Lake keeps requestParameters and responseElements as map<string,string>: a list or an
+# object inside them comes back as its JSON text. The chain's changes carry these.
+LAKE_NESTED = ("metricTransformations", "alarmActions", "oKActions", "insufficientDataActions", "dimensions",
+               "metrics", "alarmNames", "eventSelectors", "advancedEventSelectors")
+
+
+def _from_query(rec: Recorder, account_id: str, region: str, window: Window, as_of: datetime,
+                source: HistoryQuery) -> ChangeHistory:
+    """One query of the account's change events from the window's start to ``as_of``, run with the
+    account's own credentials in ``region``; each row re-checked with the pattern (SQL reads values
+    inside JSON more loosely). A refused or failed query is the history's gap, with AWS's words."""
+    pattern = compile_pattern(changes_pattern(account_id))
+    sql = query(pattern, ATHENA if source.engine == "athena" else CLOUDTRAIL_LAKE, source.table,
+                Window(window.start, as_of))
+    history = ChangeHistory(as_of, source.label, sql=sql)
+    try:
+        if source.engine == "athena":
+            rows = athena_events(rec.clients.get("athena", region), sql,
+                                 AthenaLocation(source.table.split(".")[0], source.workgroup, source.output_location))
+        else:
+            rows = [_lake_record(r) for r in lake_events(rec.clients.get("cloudtrail", region), sql)]
+    except QueryError as exc:
+        service, operation = ("athena", "StartQueryExecution") if source.engine == "athena" else ("cloudtrail",
+                                                                                                  "StartQuery")
+        rec.gaps.append(Gap(account_id, region, Link.CHAIN_CHANGES, service, operation, "QueryFailed", exc.message,
+                            ""))
+        return history
+    history.records = [r for r in rows if pattern.matches(r)]
+    return history
+
+
+def _lake_record(record: dict) -> dict:
+    """A Lake row with the chain's lists and objects parsed back from their JSON text."""
+    for part in ("requestParameters", "responseElements"):
+        values = record.get(part)
+        if isinstance(values, dict):
+            record[part] = {k: _parsed(v) if k in LAKE_NESTED else v for k, v in values.items()}
+    return record
+
+
+def _parsed(value: object) -> object:
+    try:
+        return json.loads(value) if isinstance(value, str) else value
+    except ValueError:
+        return value  # left as text: the change that needs it is then unreadable, never guessed
 
 
 def _from_archive(rec: Recorder, account_id: str, regions: list[str], trails: list[dict], window: Window,

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from rootwatch.catalog import Control, load_catalog, with_role
+from rootwatch.frames.arrow import ARCHIVE_EVENTS, TIME, archive_rows
 from rootwatch.frames.credential_report import ROOT_USAGE, parse_credential_report, root_usage
 from rootwatch.errors import PatternSyntaxError
 from rootwatch.models import Role
@@ -30,7 +31,6 @@ if TYPE_CHECKING:  # annotations only: 'rootwatch events' writes frames without 
     from rootwatch.logarchive import ArchiveScan
     from rootwatch.collect.chain import AccountEvidence
 
-TIME = "datetime64[ns, UTC]"
 
 SCHEMAS: dict[str, dict[str, tuple[str, str]]] = {
     "trails": {
@@ -156,21 +156,7 @@ SCHEMAS: dict[str, dict[str, tuple[str, str]]] = {
         "event_id": ("string", "eventID"),
         "source": ("string", "logs (FilterLogEvents) or lookup (LookupEvents)"),
     },
-    "archive_events": {
-        "event_time": (TIME, "eventTime"),
-        "account_id": ("string", "recipientAccountId (else userIdentity.accountId)"),
-        "region": ("string", "awsRegion"),
-        "event_name": ("string", "eventName"),
-        "event_source": ("string", "eventSource"),
-        "user_type": ("string", "userIdentity.type"),
-        "invoked_by": ("string", "userIdentity.invokedBy"),
-        "event_type": ("string", "eventType"),
-        "source_ip": ("string", "sourceIPAddress"),
-        "user_agent": ("string", "userAgent"),
-        "event_id": ("string", "eventID"),
-        "log_file": ("string", "the log file (key under the archive) the event was read from"),
-        "event": ("string", "the whole record as JSON: the evidence"),
-    },
+    "archive_events": ARCHIVE_EVENTS,
     "root_credentials": ROOT_USAGE,
     "alarm_coverage": {
         "time": (TIME, "eventTime of a root event a metric filter counts"),
@@ -435,19 +421,9 @@ BUILDERS: dict[str, Callable[[list[AccountEvidence]], pd.DataFrame]] = {
 
 
 def archive_matches(result: ArchiveScan) -> pd.DataFrame:
-    """An archive scan's matches, one row each: the fields analysts slice by, the file it came
-    from, and the record itself as JSON."""
-    rows = []
-    for m in result.matches:
-        e = m.event
-        who = e.get("userIdentity") if isinstance(e.get("userIdentity"), dict) else {}
-        rows.append({"event_time": e.get("eventTime"), "account_id": e.get("recipientAccountId") or who.get("accountId"),
-                     "region": e.get("awsRegion"), "event_name": e.get("eventName"),
-                     "event_source": e.get("eventSource"), "user_type": who.get("type"),
-                     "invoked_by": who.get("invokedBy"), "event_type": e.get("eventType"),
-                     "source_ip": e.get("sourceIPAddress"), "user_agent": e.get("userAgent"),
-                     "event_id": e.get("eventID"), "log_file": m.log_file, "event": json.dumps(e, sort_keys=True)})
-    return frame("archive_events", rows)
+    """An archive scan's matches, one row each (``arrow.archive_rows``; ``rootwatch events`` writes the same
+    rows with ``arrow.write_parquet``, without pandas)."""
+    return frame("archive_events", archive_rows(result))
 
 
 def build_all(evidence: list[AccountEvidence], controls: list[Control]) -> dict[str, pd.DataFrame]:

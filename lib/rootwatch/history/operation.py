@@ -17,6 +17,7 @@ from typing import Any
 from rootwatch.history.changes import Change, event_time
 from rootwatch.history.replay import Interval
 from rootwatch.history.state import LINKS, Snapshot
+from rootwatch.history.witness import Witness
 from rootwatch.models import Window
 
 PASS, FAIL, GAP = "PASS", "FAIL", "GAP"
@@ -83,6 +84,7 @@ class Operation:
     window: Window
     links: Mapping[str, LinkOperation]  # per link id, in chain order, and CHAIN for all of them
     root_events: tuple[RootInBreak, ...]  # root events inside a chain break or gap
+    witness: Witness | None = None  # AWS Config's word on the same past, when it was asked
 
     @property
     def chain(self) -> LinkOperation:

@@ -28,9 +28,9 @@ from rootwatch.collect.changes import NAMES as CHANGE_NAMES
 from rootwatch.errors import PatternSyntaxError
 from rootwatch.eventbridge import Outcome, Verdict, judge_root_monitor
 from rootwatch.eventbridge.witnesses import BASES as WITNESS_BASES
-from rootwatch.history import (CHAIN, FAIL as BROKEN, Break, Kind, Operation, RootEvent, Snapshot, operation,
-                               parse_changes, reconstruct, today)
-from rootwatch.models import CHAIN_LINKS, Anchor, Check, Coverage, Finding, Link, LinkVerdict, Status, roll_up
+from rootwatch.history import (CHAIN, NOT_CONFIG, FAIL as BROKEN, Break, Kind, Operation, RootEvent, Snapshot, Witness,
+                               config_items, operation, parse_changes, reconstruct, today, witness)
+from rootwatch.models import CHAIN_LINKS, Anchor, Check, Coverage, Finding, Link, LinkVerdict, Role, Status, roll_up
 from rootwatch.patterns import compile_pattern
 from rootwatch.resources import Alarm, Arn, LogGroupRef, MetricFilter, Subscription, Topic, Trail
 from rootwatch.simulate import BENCHMARK_SETTINGS, Fires, fires_on_one_event
@@ -59,6 +59,10 @@ def judge_account(ev: AccountEvidence, control: Control, catalog: Catalog | None
         finding.anchor = _anchor(best)
         if control.caveat:
             finding.notes.append(f"caveat of the benchmark's pattern: {control.caveat}")
+        drills = ev.drill_records if control.role is Role.ROOT_USAGE else []
+        if drills:
+            finding.notes.append(f"{len(drills)} rootwatch drill record(s) in the log group set apart, not root "
+                                 f"activity: {', '.join(sorted({d['drillId'] for d in drills}))}")
     finding.status = roll_up(link.status for link in finding.links)
     return finding
 
@@ -655,7 +659,10 @@ def chain_operation(ev: AccountEvidence, control: Control, catalog: Catalog | No
     intervals = reconstruct(state, parse_changes(history.records), ev.window, history.as_of, history.coverage)
     roots = [r for r in (RootEvent.from_record(e["event"]) for e in ev.events
                          if e["control"] == control.id and control.reference.matches(e["event"])) if r is not None]
-    return operation(intervals, history_judge(ev, control, catalog, peers), ev.window, roots)
+    op = operation(intervals, history_judge(ev, control, catalog, peers), ev.window, roots)
+    if ev.config is None:
+        return op
+    return replace(op, witness=witness(intervals, config_items(ev.config.items), ev.config.unread))
 
 
 def judge_operation(ev: AccountEvidence, control: Control, op: Operation | None, allowed: timedelta) -> Finding:
@@ -690,7 +697,11 @@ def judge_operation(ev: AccountEvidence, control: Control, op: Operation | None,
                                 f"event fell while it was; {op.summary()}")
     else:
         status, reason = PASS, f"every link held throughout the window; {op.summary()}"
+    if op.witness is not None and op.witness.disagreements and status is PASS:
+        status, reason = GAP, f"AWS Config's history disagrees with CloudTrail's events; {reason}"
     finding.links = [LinkVerdict(Link.CHAIN_OPERATION, status, reason, "", files)]
+    if op.witness is not None:
+        finding.links.append(_witness_verdict(ev, op.witness))
     finding.notes = [f"{r.event.time:%Y-%m-%d %H:%M:%S} UTC root event {r.event.event_id or '(no id)'} fell while "
                      f"the chain was broken: {_break_text(r.brk)}" for r in missed]
     finding.notes += [f"{Link(link).title if link != CHAIN else 'chain'}: {_break_text(b)}"
@@ -698,9 +709,26 @@ def judge_operation(ev: AccountEvidence, control: Control, op: Operation | None,
     finding.notes += [f"not judged {b.start:%Y-%m-%d %H:%M} – {b.end:%Y-%m-%d %H:%M} UTC: "
                       f"{b.reason or 'the configuration then is not fully known'}"
                       for b in chain.breaks if b.status == GAP]
+    finding.notes += [f"AWS Config disagrees: {d}" for d in (op.witness.disagreements if op.witness else ())]
+    if ev.changes is not None and ev.changes.sql:  # no call file holds a query's rows: its SQL is the evidence
+        finding.notes.append(f"the chain's changes were read with one query of {ev.changes.source}: {ev.changes.sql}")
     finding.status = status
     finding.remediation_notes = OPERATION_ADVICE.get(status, [])
     return finding
+
+
+def _witness_verdict(ev: AccountEvidence, seen: Witness) -> LinkVerdict:
+    """AWS Config's word beside CloudTrail's: PASS only when read whole and agreeing; a GAP (with the
+    disagreements or what was not read) otherwise. It never decides the operating test by itself."""
+    files = tuple(f"raw/{c.filename}" for c in ev.calls if c.service == "config")
+    words = [f"{len(seen.disagreements)} disagreement(s): " + "; ".join(map(str, seen.disagreements[:5]))
+             + (f" (and {len(seen.disagreements) - 5} more)" if len(seen.disagreements) > 5 else "")
+             ] if seen.disagreements else []
+    words += [f"not read: {why}" for why in seen.unread]
+    if seen.agrees:
+        words = [f"{seen.compared} configuration item(s) agree with the reconstruction"]
+    return LinkVerdict(Link.CONFIG_HISTORY, PASS if seen.agrees else GAP, f"{'; '.join(words)} ({NOT_CONFIG})", "",
+                       files)
 
 
 def _break_text(b: Break) -> str:

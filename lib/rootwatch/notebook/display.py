@@ -51,8 +51,14 @@ def show_chart(chart: Chart) -> None:
 
     from IPython.display import Image, display
 
+    figure = chart.figure
+    if figure.get_layout_engine() is not None:
+        # savefig draws a figure with a layout engine twice (once blind, to lay it out, then for real) and
+        # lays it out on each draw; laid out once here and then drawn once, the PNG is byte for byte the same
+        figure.get_layout_engine().execute(figure)
+        figure.set_layout_engine(None)
     buffer = io.BytesIO()
-    chart.figure.savefig(buffer, format="png", metadata={"Software": None})
+    figure.savefig(buffer, format="png", metadata={"Software": None})
     display(Image(data=buffer.getvalue(), format="png", alt=chart.alt))
 
 

@@ -66,7 +66,7 @@ DEFAULT_COLUMNS = (EVENT_TIME, "eventID", "eventSource", "eventName", "eventType
                    "userIdentity.userName", "userIdentity.sessionContext.sessionIssuer.arn", "requestParameters",
                    "responseElements", "additionalEventData")
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
-_TABLE = re.compile(r"[A-Za-z0-9_-]+(?:\.[A-Za-z0-9_-]+)?")  # db.table, or an event data store ID
+TABLE = re.compile(r"[A-Za-z0-9_-]+(?:\.[A-Za-z0-9_-]+)?")  # db.table, or an event data store ID
 
 
 @dataclass(frozen=True)
@@ -119,7 +119,7 @@ def query(pattern: FilterPattern | Node, dialect: Dialect, table: str, window: W
           columns: tuple[str, ...] = DEFAULT_COLUMNS) -> str:
     """A SELECT of ``columns`` (CloudTrail field names, also the result's column labels) for the
     events ``pattern`` counts within ``window``, oldest first."""
-    if not _TABLE.fullmatch(table):
+    if not TABLE.fullmatch(table):
         raise ParameterError(f"{table!r} is not a table name for {dialect.title}",
                              "give db.table (Athena) or the event data store ID (CloudTrail Lake)")
     start, end = window.start.astimezone(UTC), window.end.astimezone(UTC)

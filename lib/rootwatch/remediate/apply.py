@@ -102,9 +102,9 @@ def _role_name(name: Any) -> str | None:
     return name
 
 
-def unused_directory(reports: Path = Path("reports")) -> Path:
-    """A new directory's path under ``reports``, named by the time."""
-    stamp = f"{datetime.now(UTC):%Y%m%dT%H%M%SZ}-remediation"
+def unused_directory(reports: Path = Path("reports"), kind: str = "remediation") -> Path:
+    """A new directory's path under ``reports``, named by the time and ``kind`` (remediation, drill)."""
+    stamp = f"{datetime.now(UTC):%Y%m%dT%H%M%SZ}-{kind}"
     out, suffix = reports / stamp, 1
     while os.path.lexists(out):
         suffix += 1

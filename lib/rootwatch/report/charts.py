@@ -208,20 +208,28 @@ def root_events_per_day(events: pd.DataFrame, coverage: pd.DataFrame, history: p
     return Chart(fig, alt)
 
 
+def periods(window: Window) -> tuple[str, pd.DatetimeIndex]:
+    """The organization charts' columns: weeks starting on Monday (the first holding the window's
+    start), or days for a window of four weeks or less."""
+    weekly = window.days > 28
+    day = pd.Timestamp(window.start).floor("D")
+    first = day - pd.Timedelta(days=day.day_of_week) if weekly else day
+    return ("week" if weekly else "day"), pd.date_range(first, pd.Timestamp(window.end) - pd.Timedelta(1),
+                                                        freq="7D" if weekly else "D")
+
+
 def root_events_heatmap(events: pd.DataFrame, coverage: pd.DataFrame, accounts: dict[str, str],
                         window: Window) -> Chart:
     """Accounts × weeks (days for a window of four weeks or less): root events per cell, uncovered
     events (no notified alarm in time) in brackets and framed red. ``accounts``: account id → label,
     in the report's order."""
-    weekly = window.days > 28
-    unit = "week" if weekly else "day"
+    unit, columns = periods(window)
+    weekly = unit == "week"
 
     def bins(times: pd.Series) -> pd.Series:
         day = times.dt.floor("D")
         return day - pd.to_timedelta(day.dt.day_of_week, unit="D") if weekly else day
 
-    first = bins(pd.Series([pd.Timestamp(window.start)]))[0]
-    columns = pd.date_range(first, pd.Timestamp(window.end) - pd.Timedelta(1), freq="7D" if weekly else "D")
     missed = coverage[~coverage.covered.astype(bool)]
     counts, uncovered = (pd.crosstab(df.account_id, bins(df.time)).reindex(index=list(accounts), columns=columns,
                                                                             fill_value=0)
@@ -390,3 +398,44 @@ def chain_operation(intervals: pd.DataFrame, roots: pd.DataFrame, window: Window
            f"{_plural(len(roots), 'root event')} the benchmark counts, {len(missed)} of them while the chain was "
            "broken (red ticks).")
     return Chart(fig, alt)
+
+
+# --- the organization's chains over the window (issue 19) ------------------------------------------
+WEEK_STATES = {"operated": "#3a923a", "broken": "#d62728", "not known": "#d9d9d9"}  # a cell's words and colour
+ACCOUNTS_PER_PAGE = 40  # rows one printed page holds legibly: more accounts go on further charts
+
+
+def chain_weeks(weeks: pd.DataFrame, window: Window, per_page: int = ACCOUNTS_PER_PAGE) -> list[Chart]:
+    """Accounts × weeks (days for four weeks or less) of the whole chain: operated all that period,
+    broken for part of it (or all), or not known (its history unread, for part of it, without a
+    break). ``weeks``: ``operation_weeks``' frame (account label → one state per period). Every
+    account is drawn: past ``per_page`` rows the accounts go on further charts, each title saying
+    which of how many it shows."""
+    unit = "week" if window.days > 28 else "day"
+    codes = {state: n for n, state in enumerate(WEEK_STATES)}
+    pages = [weeks.iloc[i:i + per_page] for i in range(0, len(weeks), per_page)] or [weeks]
+    out = []
+    for n, page in enumerate(pages):
+        shown = (f"accounts {n * per_page + 1}–{n * per_page + len(page)} of {len(weeks)}" if len(pages) > 1
+                 else f"all {_plural(len(weeks), 'account')}")
+        with style():
+            from matplotlib.colors import ListedColormap
+            from matplotlib.patches import Patch
+
+            fig, ax = _figure(max(1.6, 0.3 * len(page) + 1.3))
+            grid = page.apply(lambda col: col.map(codes)).to_numpy(dtype=float).reshape(len(page), len(weeks.columns))
+            ax.imshow(grid, cmap=ListedColormap(list(WEEK_STATES.values())), vmin=0, vmax=len(codes) - 1,
+                      aspect="auto", interpolation="nearest")
+            step = max(1, len(weeks.columns) // 14)
+            ax.set_xticks(range(0, len(weeks.columns), step), [f"{c:%m-%d}" for c in weeks.columns[::step]])
+            ax.set_yticks(range(len(page)), [_short(label) for label in page.index])
+            ax.tick_params(length=0)
+            ax.set_title(f"The chain per account and {unit}, {shown}", loc="left")
+            ax.set_xlabel(f"{unit} starting (UTC)")
+            fig.legend(handles=[Patch(color=c, label=s) for s, c in WEEK_STATES.items()], loc="outside lower center",
+                       ncols=3, frameon=False, fontsize=8)
+        said = "; ".join(f"{label}: " + ", ".join(f"{int((row == s).sum())} {s}" for s in WEEK_STATES)
+                         for label, row in page.iterrows())
+        out.append(Chart(fig, f"The chain per account and {unit}, {_window(window)}, {shown} "
+                              f"({_plural(len(weeks.columns), unit)} each): {said}."))
+    return out

@@ -3,8 +3,13 @@
 Only the sandbox uses it; production code calls the real APIs unchanged. It serves
 - CloudTrail ``LookupEvents`` from the seeded records (last 90 days, newest first, one lookup
   attribute, MaxResults ≤ 50, opaque NextToken);
-- CloudWatch ``DescribeAlarmHistory`` from the seeded history (date range, item type, MaxRecords
-  ≤ 100, NextToken, ScanBy);
+- CloudWatch ``DescribeAlarmHistory`` from the seeded history and the transitions and actions of
+  the sandbox's own alarm evaluation (date range, item type, MaxRecords ≤ 100, NextToken, ScanBy);
+- CloudWatch Logs ``PutLogEvents`` into moto's store, accepting what AWS accepts relative to the
+  sandbox's clock (events from the last 14 days up to 2 hours ahead, in chronological order,
+  ``rejectedLogEventsInfo`` for the rest), each accepted event then read by the group's metric
+  filters (sandbox/cloudwatch.py: filters publish, alarms evaluate before every answer, actions
+  notify);
 - CloudWatch Logs ``FilterLogEvents`` over moto's stored log events, applying JSON filter patterns
   (which moto ignores) with rootwatch's own engine, time range inclusive, ``limit`` ≤ 10,000;
 - CloudWatch Logs ``TestMetricFilter`` (moto lacks it) with the same engine: 1 to 50 messages, each
@@ -14,6 +19,10 @@ Only the sandbox uses it; production code calls the real APIs unchanged. It serv
 - KMS ``Sign`` with ``MessageType=DIGEST`` (moto hashes the digest again, as if it were RAW);
 - Organizations ``ListAccounts`` for the management account: the organisation's accounts with the ids
   organisation.yaml gives them (moto's Organizations makes up random ids);
+- AWS Config (moto records none of the chain's types): a recorder recording every supported type in
+  every account, ``ListDiscoveredResources`` by name and ``GetResourceConfigHistory`` of the chain's
+  trails, alarms and topics: one item when the chain was made, then one a few minutes after each
+  seeded change Config records (an alarm's actions disabled or enabled), newest first, ``limit`` ≤ 100;
 - IAM ``GetCredentialReport`` with the ``<root_account>`` row IAM puts first (moto has no root user),
   drawn from the seeded root records and the organisation's ``root`` block, and ``GetAccountSummary``
   with that root user's MFA and access key.
@@ -28,13 +37,13 @@ import re
 import threading
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import InitVar, dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import parse_qs
 
 from rootwatch.errors import PatternSyntaxError
-from rootwatch.patterns import compile_pattern
+from rootwatch.sandbox.cloudwatch import CLOCK_PATH, CloudWatch, SandboxClock, event_matcher, parsed_message
 from rootwatch.sandbox.events import CLI, SDK, AlarmChange, Event, event_time
 from rootwatch.sandbox.faults import Call, Faults, describe
 
@@ -75,7 +84,12 @@ class SandboxState:
     seed_s3: Callable[[], None] | None = None  # writes the trails' S3 log files: once, before the first S3 request
     seeded: threading.Event = field(default_factory=threading.Event, repr=False)  # set once seeded, or failed
     failure: str | None = None  # why seeding failed
+    clock: InitVar[SandboxClock | None] = None  # the sandbox's time (default: real time from ``now``)
+    cloudwatch: CloudWatch = field(init=False, repr=False)  # filters publish, alarms evaluate, actions notify
     _s3_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def __post_init__(self, clock: SandboxClock | None) -> None:
+        self.cloudwatch = CloudWatch(clock or SandboxClock(self.now), self.history, self.pending)
 
     def before_s3(self) -> None:
         """Run ``seed_s3`` if it has not run yet; concurrent first S3 requests wait for it."""
@@ -96,16 +110,25 @@ class Bridge:
         self.app, self.state = app, state
         self.json_handlers: dict[str, Callable[[str, str, dict], dict]] = {
             "LookupEvents": self.lookup_events,
+            "PutLogEvents": self.put_log_events,
             "DescribeAlarmHistory": self.describe_alarm_history,
             "FilterLogEvents": self.filter_log_events,
             "TestMetricFilter": self.test_metric_filter,
             "SignDigest": self.sign_digest,
             "ListAccounts": self.list_accounts,
+            "DescribeConfigurationRecorderStatus": self.config_recorder_status,
+            "DescribeConfigurationRecorders": self.config_recorders,
+            "ListDiscoveredResources": self.list_discovered_resources,
+            "GetResourceConfigHistory": self.resource_config_history,
         }
 
     def __call__(self, environ: dict, start_response: StartResponse) -> Iterable[bytes]:
         if environ.get("PATH_INFO") == READY_PATH:
             return self._ready(start_response)
+        if environ.get("PATH_INFO") == CLOCK_PATH:
+            return _text(start_response, "200 OK", self.state.cloudwatch.clock.now().isoformat().encode())
+        if self.state.seeded.is_set():
+            self.state.cloudwatch.advance()  # every answer is as of the sandbox's now
         if self.state.seed_s3 is not None and _is_s3(environ):
             self.state.before_s3()
         if self.state.latency:
@@ -140,8 +163,7 @@ class Bridge:
         status = "200 OK" if done and self.state.failure is None else "503 Service Unavailable"
         body = (b"seeded" if status.startswith("200") else
                 (self.state.failure or "still seeding").encode("utf-8", "replace"))
-        start_response(status, [("Content-Type", "text/plain"), ("Content-Length", str(len(body)))])
-        return [body]
+        return _text(start_response, status, body)
 
     # --- plumbing ---------------------------------------------------------------------
     def _json(self, operation: str, environ: dict, start_response: StartResponse) -> Iterable[bytes]:
@@ -240,6 +262,59 @@ class Bridge:
         page, token = _page(selected, params.get("NextToken"), limit)
         return {"Events": [_lookup_item(e) for e in page], **({"NextToken": token} if token else {})}
 
+    # --- AWS Config ---------------------------------------------------------------------
+    def config_recorder_status(self, account: str, region: str, params: dict) -> dict:
+        return {"ConfigurationRecordersStatus": [{"name": "default", "recording": True, "lastStatus": "SUCCESS"}]}
+
+    def config_recorders(self, account: str, region: str, params: dict) -> dict:
+        return {"ConfigurationRecorders": [{"name": "default", "roleARN": f"arn:aws:iam::{account}:role/aws-config",
+                                            "recordingGroup": {"allSupported": True,
+                                                               "includeGlobalResourceTypes": True}}]}
+
+    def list_discovered_resources(self, account: str, region: str, params: dict) -> dict:
+        found = [(kind, rid, name) for kind, rid, name, _ in _config_resources(account, region)
+                 if kind == params.get("resourceType") and name == params.get("resourceName", name)]
+        return {"resourceIdentifiers": [{"resourceType": k, "resourceId": i, "resourceName": n} for k, i, n in found]}
+
+    def resource_config_history(self, account: str, region: str, params: dict) -> dict:
+        limit = params.get("limit", 10)
+        if not 0 <= limit <= 100:
+            raise BridgeError("ValidationException", "limit must be between 0 and 100.")
+        resource = next((r for r in _config_resources(account, region)
+                         if r[0] == params.get("resourceType") and r[1] == params.get("resourceId")), None)
+        if resource is None:
+            raise BridgeError("ResourceNotDiscoveredException", f"Resource {params.get('resourceId')} of resourceType:"
+                              f"{params.get('resourceType')} is unknown or has not been discovered")
+        earlier = _time(params.get("earlierTime"), datetime.fromtimestamp(0, tz=UTC))
+        later = _time(params.get("laterTime"), self.state.now)
+        items = [i for i in self._config_items(account, region, resource)
+                 if earlier <= i["configurationItemCaptureTime"] <= later]
+        items.sort(key=lambda i: i["configurationItemCaptureTime"],
+                   reverse=params.get("chronologicalOrder") != "Forward")
+        page, token = _page(items, params.get("nextToken"), limit or 10)
+        for i in page:
+            i["configurationItemCaptureTime"] = i["configurationItemCaptureTime"].timestamp()
+        return {"configurationItems": page, **({"nextToken": token} if token else {})}
+
+    def _config_items(self, account: str, region: str, resource: tuple[str, str, str, dict]) -> list[dict]:
+        """The resource as made (today's configuration, but for what the seeded changes toggled since),
+        then after each seeded change Config records: an alarm's actions disabled or enabled."""
+        kind, rid, name, configuration = resource
+        toggles = sorted((e for e in self.state.records.get(account, [])
+                          if e["eventName"] in ("DisableAlarmActions", "EnableAlarmActions") and not e.get("errorCode")
+                          and _lookup_region(e) == region and kind == "AWS::CloudWatch::Alarm"
+                          and name in (e.get("requestParameters") or {}).get("alarmNames", [])),
+                         key=lambda e: e["eventTime"])
+        states = [(self.state.now - CONFIG_SINCE, "ResourceDiscovered",
+                   {**configuration, **({"actionsEnabled": toggles[0]["eventName"] != "EnableAlarmActions"}
+                                        if toggles else {})})]
+        states += [(event_time(e) + CONFIG_LAG, "OK",
+                    {**configuration, "actionsEnabled": e["eventName"] == "EnableAlarmActions"}) for e in toggles]
+        return [{"version": "1.3", "accountId": account, "configurationItemCaptureTime": when,
+                 "configurationItemStatus": status, "configurationStateId": str(n), "resourceType": kind,
+                 "resourceId": rid, "resourceName": name, "awsRegion": region, "configuration": json.dumps(config)}
+                for n, (when, status, config) in enumerate(states)]
+
     # --- CloudWatch DescribeAlarmHistory -------------------------------------------------
     def describe_alarm_history(self, account: str, region: str, params: dict) -> dict:
         limit = params.get("MaxRecords", 100)
@@ -257,6 +332,37 @@ class Bridge:
             {"AlarmName": c.alarm_name, "AlarmType": "MetricAlarm", "Timestamp": c.timestamp.timestamp(),
              "HistoryItemType": c.kind, "HistorySummary": c.summary, "HistoryData": json.dumps(c.data)}
             for c in page], **({"NextToken": token} if token else {})}
+
+    # --- CloudWatch Logs PutLogEvents ----------------------------------------------------
+    def put_log_events(self, account: str, region: str, params: dict) -> dict:
+        from moto.logs.models import logs_backends
+
+        name = params.get("logGroupName") or params.get("logGroupIdentifier", "").split(":log-group:")[-1]
+        group = logs_backends[account][region].groups.get(name)
+        if group is None:
+            raise BridgeError("ResourceNotFoundException", "The specified log group does not exist.")
+        stream = group.streams.get(params.get("logStreamName", ""))
+        if stream is None:
+            raise BridgeError("ResourceNotFoundException", "The specified log stream does not exist.")
+        events = params.get("logEvents") or []
+        if not 1 <= len(events) <= 10_000:
+            raise BridgeError("InvalidParameterException", "logEvents must hold 1 to 10000 events.")
+        stamps = [e.get("timestamp") for e in events]
+        if not all(isinstance(t, int) and not isinstance(t, bool) for t in stamps) or stamps != sorted(stamps):
+            raise BridgeError("InvalidParameterException",
+                              "Log events in a single PutLogEvents request must be in chronological order.")
+        now = self.state.cloudwatch.clock.now()
+        oldest, newest = ((now + delta).timestamp() * 1000 for delta in (-timedelta(days=14), timedelta(hours=2)))
+        rejected = {**({"tooOldLogEventEndIndex": max(i for i, t in enumerate(stamps) if t < oldest)}
+                       if stamps[0] < oldest else {}),
+                    **({"tooNewLogEventStartIndex": min(i for i, t in enumerate(stamps) if t > newest)}
+                       if stamps[-1] > newest else {})}
+        accepted = [{"timestamp": e["timestamp"], "message": str(e.get("message", ""))} for e in events
+                    if oldest <= e["timestamp"] <= newest]
+        token = stream.put_log_events(accepted) if accepted else None
+        self.state.cloudwatch.publish(account, region, name, ((e["timestamp"], e["message"], None) for e in accepted))
+        return {**({"nextSequenceToken": token} if token else {}),
+                **({"rejectedLogEventsInfo": rejected} if rejected else {})}
 
     # --- CloudWatch Logs FilterLogEvents -------------------------------------------------
     def filter_log_events(self, account: str, region: str, params: dict) -> dict:
@@ -367,6 +473,38 @@ def _read(environ: dict) -> bytes:
     return body
 
 
+CONFIG_SINCE = timedelta(days=120)  # the sandbox's chain was made, and Config recorded it, before the window
+CONFIG_LAG = timedelta(minutes=3)  # Config records a change a few minutes after it is made
+
+
+def _config_resources(account: str, region: str) -> list[tuple[str, str, str, dict]]:
+    """The account's chain resources of Config's types in moto today: (type, id, name, configuration)."""
+    from moto.cloudtrail.models import cloudtrail_backends
+    from moto.cloudwatch.models import cloudwatch_backends
+    from moto.sns.models import sns_backends
+
+    out = [("AWS::CloudTrail::Trail", t.trail_name, t.trail_name,
+            {k[:1].lower() + k[1:]: v for k, v in t.description().items()})
+           for t in cloudtrail_backends[account][region].trails.values()]
+    out += [("AWS::CloudWatch::Alarm", a.name, a.name, _alarm_configuration(a))
+            for a in cloudwatch_backends[account][region].alarms.values()]
+    out += [("AWS::SNS::Topic", arn, arn.rsplit(":", 1)[-1], {"topicArn": arn})
+            for arn in sns_backends[account][region].topics]
+    return out
+
+
+def _alarm_configuration(alarm: Any) -> dict:
+    return {"alarmName": alarm.name, "alarmArn": alarm.alarm_arn, "actionsEnabled": alarm.actions_enabled,
+            "alarmActions": alarm.alarm_actions, "okactions": alarm.ok_actions,
+            "insufficientDataActions": alarm.insufficient_data_actions, "metricName": alarm.metric_name,
+            "namespace": alarm.namespace, "statistic": alarm.statistic, "extendedStatistic": alarm.extended_statistic,
+            "dimensions": [{"name": d.name, "value": d.value} for d in alarm.dimensions], "period": alarm.period,
+            "unit": alarm.unit, "evaluationPeriods": alarm.evaluation_periods,
+            "datapointsToAlarm": alarm.datapoints_to_alarm, "threshold": alarm.threshold,
+            "comparisonOperator": alarm.comparison_operator, "treatMissingData": alarm.treat_missing_data,
+            "evaluateLowSampleCountPercentile": alarm.evaluate_low_sample_count_percentile}
+
+
 def _time(value: Any, default: datetime) -> datetime:
     return default if value is None else datetime.fromtimestamp(float(value), tz=UTC)
 
@@ -382,24 +520,17 @@ def _page(items: list, token: str | None, limit: int) -> tuple[list, str | None]
 
 
 def _matcher(pattern: str) -> Callable[[str], bool]:
-    """JSON patterns through rootwatch's engine (what AWS does); terms as all-present words."""
-    if not pattern.strip():
-        return lambda message: True
-    if pattern.lstrip().startswith("{"):
-        try:
-            compiled = compile_pattern(pattern)
-        except PatternSyntaxError as exc:
-            raise BridgeError("InvalidParameterException", f"Invalid filter pattern: {exc.reason}") from None
+    """A filter pattern over log events' messages (sandbox/cloudwatch.py ``event_matcher``)."""
+    try:
+        matches = event_matcher(pattern)
+    except PatternSyntaxError as exc:
+        raise BridgeError("InvalidParameterException", f"Invalid filter pattern: {exc.reason}") from None
+    return lambda message: matches(message, parsed_message(message))
 
-        def matches(message: str) -> bool:
-            try:
-                return compiled.matches(json.loads(message))
-            except ValueError:
-                return False
-        return matches
-    terms = re.findall(r'"([^"]*)"|(\S+)', pattern)
-    words = [quoted or bare for quoted, bare in terms]
-    return lambda message: all(w in message for w in words)
+
+def _text(start_response: StartResponse, status: str, body: bytes) -> Iterable[bytes]:
+    start_response(status, [("Content-Type", "text/plain"), ("Content-Length", str(len(body)))])
+    return [body]
 
 
 def _lookup_region(event: Event) -> str:

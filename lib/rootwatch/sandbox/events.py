@@ -273,8 +273,7 @@ def alarm_history(alarm_name: str, counted: list[Event], uncovered: int, created
     """The history an alarm (Sum, 300 s, >= 1, 1 period) writes for the counted events: OK→ALARM at
     the end of the event's 5-minute period, ALARM→OK one period later. The last ``uncovered``
     counted events get no transition, as if the alarm had been broken then."""
-    changes = [AlarmChange(alarm_name, created, "ConfigurationUpdate", f'Alarm "{alarm_name}" created',
-                           {"version": "1.0", "type": "Create", "createdAlarm": {"alarmName": alarm_name}})]
+    changes = [alarm_created(alarm_name, created)]
     periods = sorted({_period_end(event_time(e)) for e in counted[:len(counted) - uncovered]})
     for end in periods:
         reason = (f"Threshold Crossed: 1 datapoint [1.0 ({end - timedelta(minutes=5):%d/%m/%y %H:%M:%S})] was "
@@ -288,6 +287,11 @@ def alarm_history(alarm_name: str, counted: list[Event], uncovered: int, created
         changes.append(_state(alarm_name, end + timedelta(minutes=5, seconds=40), "ALARM", "OK",
                               "Threshold Crossed: 1 datapoint [0.0] was not greater than or equal to the threshold (1.0)."))
     return changes
+
+
+def alarm_created(alarm_name: str, created: datetime) -> AlarmChange:
+    return AlarmChange(alarm_name, created, "ConfigurationUpdate", f'Alarm "{alarm_name}" created',
+                       {"version": "1.0", "type": "Create", "createdAlarm": {"alarmName": alarm_name}})
 
 
 def _period_end(t: datetime) -> datetime:

@@ -34,6 +34,7 @@ from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 from rootwatch.patterns import compile_pattern
 from rootwatch.sandbox import events as ev
 from rootwatch.sandbox.bridge import READY_PATH, READY_TIMEOUT, Bridge, RootCredentials, SandboxState
+from rootwatch.sandbox.cloudwatch import SandboxClock
 from rootwatch.sandbox.faults import Fault
 from rootwatch.sandbox.faults import load as load_faults
 
@@ -100,9 +101,14 @@ class Sandbox:
 
     def __init__(self, now: datetime | None = None, organisation: Path = ORGANISATION, accounts: int | None = None,
                  days: int = ev.DAYS, latency: float = 0.0, faults: list[Fault] | None = None,
-                 hostile: bool = False) -> None:
+                 hostile: bool = False, clock_speed: float = 1.0, evaluated_history: bool = False) -> None:
         """``hostile``: the first account's CloudTrail also carries one root event per hostile payload
-        (sandbox/hostile.py). ``accounts``: clone the organisation's accounts (healthy, drifted, healthy, ...) up to that
+        (sandbox/hostile.py). ``clock_speed``: how many times faster than real time the sandbox's clock
+        runs from ``now`` (sandbox/cloudwatch.py: alarms evaluate by it): 600 lets a 5-minute alarm
+        period pass in half a second, 0 stands it still (tests move it with ``sandbox.clock.advance``).
+        ``evaluated_history``: the alarms' seeded history is the sandbox's evaluation of the seeded
+        records rather than the scripted one the demo's outcomes rest on (``_seed_alarms``).
+        ``accounts``: clone the organisation's accounts (healthy, drifted, healthy, ...) up to that
         many, for benchmarks; ``latency``: seconds added to every request once seeded; ``faults``:
         armed once seeded (default: the file ``ROOTWATCH_SANDBOX_FAULTS`` names, so a notebook's
         embedded sandbox can be given faults from outside the kernel)."""
@@ -114,15 +120,19 @@ class Sandbox:
         for account in self.spec["accounts"]:
             _expand_controls(account)
         self.region = self.spec["home_region"]
-        self.days, self.latency = days, latency
+        self.days, self.latency, self.evaluated_history = days, latency, evaluated_history
         path = os.environ.get(FAULTS_VARIABLE)
         self.faults = faults if faults is not None else load_faults(path) if path else []
-        self.state = SandboxState(now=self.now)
+        self.clock = SandboxClock(self.now, clock_speed)
+        self.clock.run()  # from ``now`` on: at real speed, a sandbox made for today keeps the machine's time
+        self.state = SandboxState(now=self.now, clock=self.clock)
         self._archives: dict[str, tuple[str, list[dict]]] = {}  # account -> (trail bucket, records) to file in S3
         # botocore's JSON models, parsed once for every session made here (seeding's, the auditor's, the members')
         self._loader = botocore.loaders.create_loader(os.environ.get("AWS_DATA_PATH"))
         self._server: BaseWSGIServer | None = None
         self._thread: threading.Thread | None = None
+        self._ticker: threading.Thread | None = None
+        self._stopping = threading.Event()
         self._endpoint = ""  # where another process serves it (``attach``)
 
     # --- lifecycle ------------------------------------------------------------------------
@@ -162,6 +172,13 @@ class Sandbox:
         self._thread.start()
         return self
 
+    def _tick(self) -> None:
+        """Evaluate alarms between requests too, so an HTTP subscriber is notified without anyone
+        asking: as often as a sandbox minute passes, at most once a second."""
+        every = min(1.0, 60 / self.clock.speed) if self.clock.speed else 1.0
+        while not self._stopping.wait(every):
+            self.state.cloudwatch.advance()
+
     def prepare(self) -> None:
         """Seed the organisation, then arm latency and faults. Readiness is answered when this ends,
         whether it succeeded or not (a failure is the answer's text)."""
@@ -170,6 +187,10 @@ class Sandbox:
             self.state.seed_s3 = self._seed_archives  # armed once seeded: seeding's own S3 calls find no files yet
             self.state.latency = self.latency
             self.state.faults.set(self.faults)
+            if self._server is not None:
+                self._ticker = threading.Thread(target=_quietly(self._tick), name="rootwatch-sandbox-clock",
+                                                daemon=True)
+                self._ticker.start()
         except BaseException as exc:
             self.state.failure = f"seeding the sandbox failed: {type(exc).__name__}: {exc}"
             raise
@@ -193,6 +214,10 @@ class Sandbox:
         return self
 
     def stop(self) -> None:
+        self._stopping.set()
+        if self._ticker:
+            self._ticker.join()
+            self._ticker = None
         if self._server:
             self._server.shutdown()
             self._server.server_close()
@@ -263,13 +288,15 @@ class Sandbox:
             records = sorted(records + self._history(client, spec, topics), key=lambda e: e["eventTime"])
             self.state.records[spec["id"]] = records
             self.state.root[spec["id"]] = RootCredentials(**spec.get("root", {}))
-            self._seed_log_events(spec, records)
+            delivered = self._seed_log_events(spec, records)
             self._archives[spec["id"]] = (spec["trail"]["bucket"], records)
             for f in spec["filters"]:
                 client("logs").put_metric_filter(
                     logGroupName=spec["trail"]["log_group"], filterName=f["name"], filterPattern=f["pattern"],
                     metricTransformations=[{"metricName": f["metric"], "metricNamespace": f["namespace"],
                                             "metricValue": "1"}])
+            # the trail's delivery, read by today's filters: their datapoints are the alarms' metrics
+            self.state.cloudwatch.publish(spec["id"], self.region, spec["trail"]["log_group"], delivered)
             self._seed_alarms(client, spec, topics, records)
             self._seed_rules(client, spec, topics)
 
@@ -348,14 +375,17 @@ class Sandbox:
         if trail["logging"]:
             ct.start_logging(Name=trail["name"])
 
-    def _seed_log_events(self, spec: dict, records: list[dict]) -> None:
+    def _seed_log_events(self, spec: dict, records: list[dict]) -> list[tuple[int, str, dict]]:
+        """Store the records as the trail delivered them; returns them as delivered (timestamp,
+        message, record) for the group's metric filters."""
         from moto.logs.models import LogEvent, logs_backends
 
         group = logs_backends[spec["id"]][self.region].groups[spec["trail"]["log_group"]]
         stream = group.streams[f"{spec['id']}_CloudTrail_{self.region}"]
-        for record in records:
-            ts = int(ev.event_time(record).timestamp() * 1000)
-            stream.events.append(LogEvent(ts + 180_000, {"timestamp": ts, "message": ev.to_json(record)}))
+        delivered = [(int(ev.event_time(r).timestamp() * 1000), ev.to_json(r), r) for r in records]
+        for ts, message, _ in delivered:
+            stream.events.append(LogEvent(ts + 180_000, {"timestamp": ts, "message": message}))
+        return delivered
 
     def _seed_archives(self) -> None:
         """The same records as each trail's S3 log files (one per region and delivery day here;
@@ -369,6 +399,10 @@ class Sandbox:
                 store.put_object(bucket, key, body)
 
     def _seed_alarms(self, client: Any, spec: dict, topics: dict[str, str], records: list[dict]) -> None:
+        """The alarms, and their history over the window: as scripted (``ev.alarm_history``), or with
+        ``evaluated_history`` as the sandbox's evaluation of the filters' datapoints makes it (from
+        creation, in INSUFFICIENT_DATA as AWS creates an alarm); from now on the sandbox evaluates
+        them (sandbox/cloudwatch.py)."""
         cw = client("cloudwatch")
         created = self.now - timedelta(days=ev.DAYS + 30)
         history = self.state.history.setdefault((spec["id"], self.region), [])
@@ -381,12 +415,17 @@ class Sandbox:
                                 Statistic="Sum", Period=300, EvaluationPeriods=1, Threshold=1.0,
                                 ComparisonOperator="GreaterThanOrEqualToThreshold", TreatMissingData="notBreaching",
                                 ActionsEnabled=alarm["actions_enabled"], AlarmActions=[topic])
-            for chunk in range(0, len(counted), 500):
-                cw.put_metric_data(Namespace=alarm["namespace"], MetricData=[
-                    {"MetricName": alarm["metric"], "Timestamp": ev.event_time(r), "Value": 1.0, "Unit": "Count"}
-                    for r in counted[chunk:chunk + 500]])
-            history += ev.alarm_history(alarm["name"], counted, spec["activity"]["uncovered_root_events"], created,
-                                        topic, alarm["actions_enabled"])
+            if self.evaluated_history:
+                history.append(ev.alarm_created(alarm["name"], created))
+            else:
+                history += ev.alarm_history(alarm["name"], counted, spec["activity"]["uncovered_root_events"],
+                                            created, topic, alarm["actions_enabled"])
+        if self.evaluated_history:
+            from moto.cloudwatch.models import cloudwatch_backends
+
+            for alarm in cloudwatch_backends[spec["id"]][self.region].alarms.values():
+                alarm.state_value = "INSUFFICIENT_DATA"
+            self.state.cloudwatch.replay(spec["id"], self.region, created, self.now)
 
 
 def _clones(templates: list[dict], count: int) -> list[dict]:
