@@ -21,6 +21,7 @@ GROUP = "cloudtrail-logs"
 REF = '{ $.userIdentity.type = "Root" && $.userIdentity.invokedBy NOT EXISTS && $.eventType != "AwsServiceEvent" }'
 WINDOW = Window(datetime(2026, 7, 1, tzinfo=UTC), datetime(2026, 10, 1, tzinfo=UTC))
 Call = tuple  # (service, operation, response[, expected parameters])
+SUBSCRIBERS = ("ListSubscriptionsByTopic", "GetTopicAttributes", "GetSubscriptionAttributes")  # an alarm topic's reads
 
 
 def arns(owner: str) -> tuple[str, str, str]:

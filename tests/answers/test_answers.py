@@ -11,20 +11,19 @@ from rootwatch.catalog import load_catalog
 from rootwatch.judge.chain import judge_account
 from rootwatch.models import Link, Status
 from tests.answers.table import current, render
-from tests.stubbed import ACCOUNT, OTHER, collect_stubbed, healthy_calls
+from tests.stubbed import ACCOUNT, OTHER, SUBSCRIBERS, collect_stubbed, healthy_calls
 
 SERVICE = {"DescribeTrails": "cloudtrail", "GetTrailStatus": "cloudtrail", "GetEventSelectors": "cloudtrail",
            "DescribeMetricFilters": "logs", "DescribeAlarmsForMetric": "cloudwatch",
            "ListSubscriptionsByTopic": "sns"}
 # the calls a failed call means the collector never makes: what it would have read them from is missing
-SUBSCRIBERS = {"ListSubscriptionsByTopic", "GetTopicAttributes", "GetSubscriptionAttributes"}
 NEVER_MADE = {"DescribeTrails": {"GetTrailStatus", "GetEventSelectors", "DescribeMetricFilters",
                                  "DescribeAlarmsForMetric", "DescribeAlarmHistory", "GetMetricStatistics",
                                  "FilterLogEvents", *SUBSCRIBERS},
               "DescribeMetricFilters": {"DescribeAlarmsForMetric", "DescribeAlarmHistory", "GetMetricStatistics",
                                         *SUBSCRIBERS},
               "DescribeAlarmsForMetric": {"DescribeAlarmHistory", *SUBSCRIBERS},
-              "ListSubscriptionsByTopic": SUBSCRIBERS - {"ListSubscriptionsByTopic"}}
+              "ListSubscriptionsByTopic": set(SUBSCRIBERS) - {"ListSubscriptionsByTopic"}}
 
 
 def _judged(row: Answer, code: str | None = None):

@@ -23,7 +23,7 @@ from rootwatch.models import SANDBOX_BANNER, Role, Status
 from rootwatch.patterns import compile_pattern
 from tests.drill.helpers import (DRILL_ID, QUEUE_URL, START, TOPIC, FakeClock, drill_stubbed, healthy_calls,
                                  healthy_steps, history, planned, with_probe_subscriber)
-from tests.stubbed import OTHER, REGION, collect_stubbed
+from tests.stubbed import OTHER, REGION, SUBSCRIBERS, collect_stubbed
 
 PARAMS = Path(__file__).resolve().parents[2] / "parameters" / "sandbox.yaml"
 
@@ -153,13 +153,13 @@ def test_refusals_before_anything_is_written(case, words):
     if case == "no alarm":
         calls = [(s, o, {"MetricAlarms": []}) if o == "DescribeAlarmsForMetric" else (s, o, r)
                  for s, o, r in calls
-                 if o not in ("DescribeAlarmHistory", "GetMetricStatistics", "ListSubscriptionsByTopic")]
+                 if o not in ("DescribeAlarmHistory", "GetMetricStatistics", *SUBSCRIBERS)]
     elif case == "in alarm":
         calls = [(s, o, {"MetricAlarms": [{**r["MetricAlarms"][0], "StateValue": "ALARM"}]})
                  if o == "DescribeAlarmsForMetric" else (s, o, r) for s, o, r in calls]
     elif case == "filters unreadable":
         calls = [(s, o, r) for s, o, r in calls if o not in ("DescribeAlarmsForMetric", "DescribeAlarmHistory",
-                                                             "GetMetricStatistics", "ListSubscriptionsByTopic")]
+                                                             "GetMetricStatistics", *SUBSCRIBERS)]
     elif case == "organization trail":
         calls = healthy_calls(trail_owner=OTHER)
     else:
@@ -188,8 +188,7 @@ def _stubbed_audit(monkeypatch, calls: list) -> None:
 def test_a_chain_without_alarm_exits_2_through_the_command(monkeypatch, capsys, tmp_path):
     _stubbed_audit(monkeypatch, [(s, o, {"MetricAlarms": []}) if o == "DescribeAlarmsForMetric" else (s, o, r)
                                  for s, o, r in healthy_calls()
-                                 if o not in ("DescribeAlarmHistory", "GetMetricStatistics",
-                                              "ListSubscriptionsByTopic")])
+                                 if o not in ("DescribeAlarmHistory", "GetMetricStatistics", *SUBSCRIBERS)])
     code = cli.main(["drill", str(PARAMS), "--yes", "--out", str(tmp_path / "drill")])
     err = capsys.readouterr().err
     assert code == 2 and err.count("\n") == 1 and "has no alarm to prove" in err
