@@ -39,11 +39,10 @@ sandbox then does cannot drift apart:
   every minute passed, before each request is answered and by a ticker thread between requests, so
   every answer is as of the sandbox's now. ``CLOCK_PATH`` tells a client in another process the
   sandbox's time, the time a log event must carry to be evaluated now.
-- **Seeded history**: the seeded records reach the trail's log group as its delivery, so the
-  filters' datapoints over the 90 days are real; the alarms' history over them is still scripted
-  (``events.alarm_history``: the demo's and the tests' outcomes rest on it, such as a counted root
-  event with no transition) unless ``Sandbox(evaluated_history=True)``, where ``replay`` evaluates
-  the alarms over the window from their creation.
+- **Seeded history**: the seeded records reach the trail's log group as its delivery, read by the
+  filters as the chain's history left them at each record's time, so the filters' datapoints over
+  the 90 days are real; ``replay`` evaluates the alarms over the window from their creation, and
+  their history is that evaluation's (a root event during a narrowed week raises no alarm).
 """
 
 from __future__ import annotations
@@ -203,7 +202,7 @@ class CloudWatch:
 
     def replay(self, account: str, region: str, since: datetime, until: datetime) -> None:
         """Evaluate one account's alarms over a past span as if the sandbox had run through it (the
-        seeded history, ``Sandbox(evaluated_history=True)``): each alarm at every minute whose
+        seeded history): each alarm at every minute whose
         evaluation range can hold one of its datapoints, and at the first minute after; in between its
         range is empty, and an empty range evaluates the same minute after minute, so skipping those
         minutes changes nothing."""
