@@ -78,7 +78,7 @@ class AccountEvidence:
     # subscriptions of the topics only EventBridge rules target: kept apart from the chain's, whose topics
     # the remediation planner and the chain's history choose from
     rule_subscriptions: list[dict] = field(default_factory=list)
-    # what decides whether a confirmed subscriber is told (judge/delivery.py): each topic's attributes
+    # what decides whether a confirmed subscriber is told (simulate/delivery.py): each topic's attributes
     # (None: unreadable), each topic key's metadata and policy (by the topic's KmsMasterKeyId)
     topic_attributes: dict[str, dict | None] = field(default_factory=dict)
     topic_keys: dict[str, dict | None] = field(default_factory=dict)

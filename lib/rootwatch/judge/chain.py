@@ -21,7 +21,7 @@ from rootwatch.answers import answer
 from rootwatch.catalog import Catalog, Control, load_catalog
 from rootwatch.collect.chain import AccountEvidence
 from rootwatch.collect.evidence import Gap
-from rootwatch.judge.delivery import Delivery, Publisher, subscriber_receives, topic_delivery
+from rootwatch.simulate.delivery import Delivery, Publisher, subscriber_receives, topic_delivery
 from rootwatch.judge.pattern_coverage import MEANT_FOR
 from rootwatch.judge.pattern_coverage import judge as judge_pattern
 from rootwatch.collect.changes import NAMES as CHANGE_NAMES
@@ -359,7 +359,7 @@ def _subscriber(ev: AccountEvidence, alarm: str, topics: tuple[str, ...], source
                 publisher: Publisher = Publisher.CLOUDWATCH) -> LinkVerdict:
     """PASS when a confirmed subscriber of one of ``topics`` is told: ``publisher`` may publish to its topic
     (encryption, access policy) for ``source`` (the alarm's or rule's ARN) and its filter policy lets the
-    message through (judge/delivery.py)."""
+    message through (simulate/delivery.py)."""
     if not topics:
         return LinkVerdict(Link.SUBSCRIBER, FAIL, f"alarm {alarm} notifies no SNS topic, so nobody is told", alarm)
     files = tuple(f for t in topics for f in _files(ev, "ListSubscriptionsByTopic", TopicArn=t))

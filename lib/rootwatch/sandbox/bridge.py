@@ -5,6 +5,7 @@ Only the sandbox uses it; production code calls the real APIs unchanged. It serv
   attribute, MaxResults ≤ 50, opaque NextToken);
 - CloudWatch ``DescribeAlarmHistory`` from the seeded history and the transitions and actions of
   the sandbox's own alarm evaluation (date range, item type, MaxRecords ≤ 100, NextToken, ScanBy);
+- CloudWatch Logs ``PutMetricFilter`` updating a filter of the same name (moto adds a second one);
 - CloudWatch Logs ``PutLogEvents`` into moto's store, accepting what AWS accepts relative to the
   sandbox's clock (events from the last 14 days up to 2 hours ahead, in chronological order,
   ``rejectedLogEventsInfo`` for the rest), each accepted event then read by the group's metric
@@ -139,6 +140,8 @@ class Bridge:
                 return spoiled
         target = environ.get("HTTP_X_AMZ_TARGET", "")
         operation = target.rpartition(".")[2]
+        if operation == "PutMetricFilter":
+            _replace_metric_filter(*_caller(environ), json.loads(_read(environ) or b"{}"))
         if operation in self.json_handlers:
             return self._json(operation, environ, start_response)
         if target == "TrentService.Sign" and json.loads(_read(environ) or b"{}").get("MessageType") == "DIGEST":
@@ -463,6 +466,16 @@ def _described(environ: dict) -> Call:
     account, region, service = _scope(environ)
     body = _read(environ) if "x-www-form-urlencoded" in environ.get("CONTENT_TYPE", "") else b""
     return describe(environ, body, account, service, region)
+
+
+def _replace_metric_filter(account: str, region: str, params: dict) -> None:
+    """PutMetricFilter creates or updates: an existing filter of that name on that log group is replaced
+    (moto appends a second one, which would count events for both patterns)."""
+    from moto.logs.models import logs_backends
+
+    filters = logs_backends[account][region].filters.metric_filters
+    filters[:] = [f for f in filters if (f["logGroupName"], f["filterName"]) !=
+                  (params.get("logGroupName"), params.get("filterName"))]
 
 
 def _read(environ: dict) -> bytes:

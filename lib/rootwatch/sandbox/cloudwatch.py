@@ -39,17 +39,15 @@ sandbox then does cannot drift apart:
   every minute passed, before each request is answered and by a ticker thread between requests, so
   every answer is as of the sandbox's now. ``CLOCK_PATH`` tells a client in another process the
   sandbox's time, the time a log event must carry to be evaluated now.
-- **Seeded history**: the seeded records reach the trail's log group as its delivery, so the
-  filters' datapoints over the 90 days are real; the alarms' history over them is still scripted
-  (``events.alarm_history``: the demo's and the tests' outcomes rest on it, such as a counted root
-  event with no transition) unless ``Sandbox(evaluated_history=True)``, where ``replay`` evaluates
-  the alarms over the window from their creation.
+- **Seeded history**: the seeded records reach the trail's log group as its delivery, read by the
+  filters as the chain's history left them at each record's time, so the filters' datapoints over
+  the 90 days are real; ``replay`` evaluates the alarms over the window from their creation, and
+  their history is that evaluation's (a root event during a narrowed week raises no alarm).
 """
 
 from __future__ import annotations
 
 import bisect
-import fnmatch
 import json
 import math
 import re
@@ -64,17 +62,18 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from rootwatch.errors import PatternSyntaxError
+from rootwatch.models import Status
 from rootwatch.patterns import compile_pattern
 from rootwatch.sandbox.events import AlarmChange
 from rootwatch.simulate import CannotSimulate, Datapoint, State, Transformation, datapoint, evaluate
 from rootwatch.simulate.datapoints import UNIT_NONE, MetricKey
+from rootwatch.simulate.delivery import Publisher, topic_delivery
 from rootwatch.simulate.model import AlarmModel, model_of
 
 CLOCK_PATH = "/rootwatch-sandbox/clock"  # not an AWS path: the sandbox's time, ISO 8601
 EVALUATION_EVERY = timedelta(minutes=1)
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
 DELIVERY_TIMEOUT = 2.0  # seconds an HTTP subscriber has to answer
-CLOUDWATCH_KEY_ACTIONS = ("kms:GenerateDataKey", "kms:Decrypt")  # what CloudWatch needs of a topic's key
 NOT_JSON = object()  # a log event whose message is not JSON
 Row = tuple[datetime, MetricKey, str, float]  # a stored value: time, metric, unit, value
 Samples = dict[MetricKey, list[tuple[datetime, str, float]]]  # metric -> (time, unit, value)
@@ -203,7 +202,7 @@ class CloudWatch:
 
     def replay(self, account: str, region: str, since: datetime, until: datetime) -> None:
         """Evaluate one account's alarms over a past span as if the sandbox had run through it (the
-        seeded history, ``Sandbox(evaluated_history=True)``): each alarm at every minute whose
+        seeded history): each alarm at every minute whose
         evaluation range can hold one of its datapoints, and at the first minute after; in between its
         range is empty, and an empty range evaluates the same minute after minute, so skipping those
         minutes changes nothing."""
@@ -276,7 +275,8 @@ class CloudWatch:
             topic = sns_backends[account][region].get_topic(topic_arn)
         except (SNSNotFoundError, KeyError):
             return "Topic does not exist"
-        if topic.kms_master_key_id and not _key_lets_cloudwatch(account, region, topic.kms_master_key_id):
+        if topic.kms_master_key_id and not _key_lets_cloudwatch(topic_arn, account, region, topic.kms_master_key_id,
+                                                                alarm.alarm_arn):
             return KMS_REFUSAL
         subject = f'{alarm.state_value}: "{alarm.name}" in {region}'[:100]
         message = json.dumps(_notification(alarm, account, region, previous, reason, at))
@@ -492,32 +492,21 @@ def _notification(alarm: Any, account: str, region: str, previous: State, reason
                         "TreatMissingData": alarm.treat_missing_data or "missing"}}
 
 
-def _key_lets_cloudwatch(account: str, region: str, key_id: str) -> bool:
-    """Whether the key's policy allows ``cloudwatch.amazonaws.com`` what publishing to an encrypted
-    topic needs (an AWS managed key, such as alias/aws/sns, never does)."""
+def _key_lets_cloudwatch(topic_arn: str, account: str, region: str, key_id: str, alarm_arn: str) -> bool:
+    """Whether the key lets CloudWatch publish to a topic it encrypts, by the judge's own reading of key
+    policies (simulate/delivery.py): an AWS managed key, such as alias/aws/sns, never does, and a policy
+    the judge cannot settle counts as a refusal here."""
     from moto.kms.models import kms_backends
 
     try:
         key = kms_backends[account][region].describe_key(key_id)
     except Exception:  # noqa: BLE001 - moto raises its own NotFound types
         return False
-    try:
-        statements = json.loads(key.policy).get("Statement", [])
-    except (ValueError, AttributeError):
-        return False
-    allowed = [a for s in (statements if isinstance(statements, list) else [statements])
-               if isinstance(s, Mapping) and s.get("Effect") == "Allow" and _names_cloudwatch(s.get("Principal"))
-               for a in _listed(s.get("Action"))]
-    return all(any(fnmatch.fnmatchcase(needed.lower(), a.lower()) for a in allowed)
-               for needed in CLOUDWATCH_KEY_ACTIONS)
-
-
-def _names_cloudwatch(principal: Any) -> bool:
-    return isinstance(principal, Mapping) and "cloudwatch.amazonaws.com" in _listed(principal.get("Service"))
-
-
-def _listed(raw: Any) -> list[str]:
-    return [raw] if isinstance(raw, str) else [x for x in raw or [] if isinstance(x, str)]
+    attributes = {"KmsMasterKeyId": key_id}
+    metadata = {"KeyId": key.id, "Arn": key.arn, "KeyManager": key.key_manager, "KeyState": key.key_state,
+                "rw:policy": key.policy}
+    return topic_delivery(topic_arn, attributes, metadata, Publisher.CLOUDWATCH, alarm_arn, account).status \
+        is Status.PASS
 
 
 def _post(endpoint: str, body: Mapping[str, Any]) -> tuple[bool, str]:

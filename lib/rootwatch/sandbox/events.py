@@ -268,40 +268,9 @@ def event_time(event: Event) -> datetime:
     return datetime.fromisoformat(event["eventTime"])
 
 
-def alarm_history(alarm_name: str, counted: list[Event], uncovered: int, created: datetime,
-                  topic_arn: str, actions_enabled: bool) -> list[AlarmChange]:
-    """The history an alarm (Sum, 300 s, >= 1, 1 period) writes for the counted events: OK→ALARM at
-    the end of the event's 5-minute period, ALARM→OK one period later. The last ``uncovered``
-    counted events get no transition, as if the alarm had been broken then."""
-    changes = [alarm_created(alarm_name, created)]
-    periods = sorted({_period_end(event_time(e)) for e in counted[:len(counted) - uncovered]})
-    for end in periods:
-        reason = (f"Threshold Crossed: 1 datapoint [1.0 ({end - timedelta(minutes=5):%d/%m/%y %H:%M:%S})] was "
-                  "greater than or equal to the threshold (1.0).")
-        changes.append(_state(alarm_name, end + timedelta(seconds=40), "OK", "ALARM", reason))
-        if actions_enabled:
-            changes.append(AlarmChange(alarm_name, end + timedelta(seconds=41), "Action",
-                                       f"Successfully executed action {topic_arn}",
-                                       {"actionState": "Succeeded", "notificationResource": topic_arn,
-                                        "stateUpdateTimestamp": int((end + timedelta(seconds=40)).timestamp() * 1000)}))
-        changes.append(_state(alarm_name, end + timedelta(minutes=5, seconds=40), "ALARM", "OK",
-                              "Threshold Crossed: 1 datapoint [0.0] was not greater than or equal to the threshold (1.0)."))
-    return changes
-
-
 def alarm_created(alarm_name: str, created: datetime) -> AlarmChange:
     return AlarmChange(alarm_name, created, "ConfigurationUpdate", f'Alarm "{alarm_name}" created',
                        {"version": "1.0", "type": "Create", "createdAlarm": {"alarmName": alarm_name}})
-
-
-def _period_end(t: datetime) -> datetime:
-    return t.replace(second=0, microsecond=0, minute=t.minute - t.minute % 5) + timedelta(minutes=5)
-
-
-def _state(alarm: str, when: datetime, old: str, new: str, reason: str) -> AlarmChange:
-    return AlarmChange(alarm, when, "StateUpdate", f"Alarm updated from {old} to {new}",
-                       {"version": "1.0", "oldState": {"stateValue": old},
-                        "newState": {"stateValue": new, "stateReason": reason}})
 
 
 def log_files(account_id: str, records: list[Event]) -> list[tuple[str, bytes]]:

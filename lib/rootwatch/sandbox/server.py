@@ -31,7 +31,6 @@ import yaml
 from botocore.config import Config
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
-from rootwatch.patterns import compile_pattern
 from rootwatch.sandbox import events as ev
 from rootwatch.sandbox.bridge import READY_PATH, READY_TIMEOUT, Bridge, RootCredentials, SandboxState
 from rootwatch.sandbox.cloudwatch import SandboxClock
@@ -101,13 +100,11 @@ class Sandbox:
 
     def __init__(self, now: datetime | None = None, organisation: Path = ORGANISATION, accounts: int | None = None,
                  days: int = ev.DAYS, latency: float = 0.0, faults: list[Fault] | None = None,
-                 hostile: bool = False, clock_speed: float = 1.0, evaluated_history: bool = False) -> None:
+                 hostile: bool = False, clock_speed: float = 1.0) -> None:
         """``hostile``: the first account's CloudTrail also carries one root event per hostile payload
         (sandbox/hostile.py). ``clock_speed``: how many times faster than real time the sandbox's clock
         runs from ``now`` (sandbox/cloudwatch.py: alarms evaluate by it): 600 lets a 5-minute alarm
         period pass in half a second, 0 stands it still (tests move it with ``sandbox.clock.advance``).
-        ``evaluated_history``: the alarms' seeded history is the sandbox's evaluation of the seeded
-        records rather than the scripted one the demo's outcomes rest on (``_seed_alarms``).
         ``accounts``: clone the organisation's accounts (healthy, drifted, healthy, ...) up to that
         many, for benchmarks; ``latency``: seconds added to every request once seeded; ``faults``:
         armed once seeded (default: the file ``ROOTWATCH_SANDBOX_FAULTS`` names, so a notebook's
@@ -120,7 +117,7 @@ class Sandbox:
         for account in self.spec["accounts"]:
             _expand_controls(account)
         self.region = self.spec["home_region"]
-        self.days, self.latency, self.evaluated_history = days, latency, evaluated_history
+        self.days, self.latency = days, latency
         path = os.environ.get(FAULTS_VARIABLE)
         self.faults = faults if faults is not None else load_faults(path) if path else []
         self.clock = SandboxClock(self.now, clock_speed)
@@ -285,19 +282,14 @@ class Sandbox:
             self._seed_trail(client, spec)
             records = ev.account_events(spec["id"], self.region, spec["activity"]["seed"], self.now, self.days,
                                         hostile=spec["activity"].get("hostile", False))
-            records = sorted(records + self._history(client, spec, topics), key=lambda e: e["eventTime"])
+            changes = self._history(client, spec, topics)
+            records = sorted(records + changes, key=lambda e: e["eventTime"])
             self.state.records[spec["id"]] = records
             self.state.root[spec["id"]] = RootCredentials(**spec.get("root", {}))
             delivered = self._seed_log_events(spec, records)
             self._archives[spec["id"]] = (spec["trail"]["bucket"], records)
-            for f in spec["filters"]:
-                client("logs").put_metric_filter(
-                    logGroupName=spec["trail"]["log_group"], filterName=f["name"], filterPattern=f["pattern"],
-                    metricTransformations=[{"metricName": f["metric"], "metricNamespace": f["namespace"],
-                                            "metricValue": "1"}])
-            # the trail's delivery, read by today's filters: their datapoints are the alarms' metrics
-            self.state.cloudwatch.publish(spec["id"], self.region, spec["trail"]["log_group"], delivered)
-            self._seed_alarms(client, spec, topics, records)
+            self._seed_filters(client, spec, delivered, changes)
+            self._seed_alarms(client, spec, topics)
             self._seed_rules(client, spec, topics)
 
     def _history(self, client: Any, spec: dict, topics: dict[str, str]) -> list[dict]:
@@ -375,6 +367,27 @@ class Sandbox:
         if trail["logging"]:
             ct.start_logging(Name=trail["name"])
 
+    def _seed_filters(self, client: Any, spec: dict, delivered: list[tuple[int, str, dict]],
+                      changes: list[dict]) -> None:
+        """The metric filters, and their datapoints for the trail's delivery as the filters stood when each
+        record arrived: a pattern the chain's history (``history``) put in place counts the records up to
+        the next one, so the alarms' seeded history follows from the events (a narrowed week raises no
+        alarm for the root use it misses). The last put leaves today's pattern, as the history ends."""
+        group, logs = spec["trail"]["log_group"], client("logs")
+        puts = sorted((int(ev.event_time(c).timestamp() * 1000), c["requestParameters"]) for c in changes
+                      if c["eventName"] == "PutMetricFilter" and c["requestParameters"]["logGroupName"] == group)
+        starts = [at for at, _ in puts[1:]]  # the first put's pattern also stands before it
+        spans = [(puts[k][1] if puts else None, lo, hi) for k, (lo, hi) in
+                 enumerate(zip([None, *starts], [*starts, None], strict=True))]
+        for put, lo, hi in spans:
+            for f in spec["filters"]:
+                pattern = put["filterPattern"] if put and put["filterName"] == f["name"] else f["pattern"]
+                logs.put_metric_filter(logGroupName=group, filterName=f["name"], filterPattern=pattern,
+                                       metricTransformations=[{"metricName": f["metric"], "metricNamespace":
+                                                               f["namespace"], "metricValue": "1"}])
+            self.state.cloudwatch.publish(spec["id"], self.region, group, [
+                d for d in delivered if (lo is None or d[0] >= lo) and (hi is None or d[0] < hi)])
+
     def _seed_log_events(self, spec: dict, records: list[dict]) -> list[tuple[int, str, dict]]:
         """Store the records as the trail delivered them; returns them as delivered (timestamp,
         message, record) for the group's metric filters."""
@@ -398,34 +411,24 @@ class Sandbox:
             for key, body in ev.log_files(account, records):
                 store.put_object(bucket, key, body)
 
-    def _seed_alarms(self, client: Any, spec: dict, topics: dict[str, str], records: list[dict]) -> None:
-        """The alarms, and their history over the window: as scripted (``ev.alarm_history``), or with
-        ``evaluated_history`` as the sandbox's evaluation of the filters' datapoints makes it (from
-        creation, in INSUFFICIENT_DATA as AWS creates an alarm); from now on the sandbox evaluates
-        them (sandbox/cloudwatch.py)."""
+    def _seed_alarms(self, client: Any, spec: dict, topics: dict[str, str]) -> None:
+        """The alarms, created in INSUFFICIENT_DATA as AWS creates one before the window, and their history
+        over it as the sandbox's evaluation of the filters' datapoints makes it; from now on the sandbox
+        evaluates them (sandbox/cloudwatch.py)."""
+        from moto.cloudwatch.models import cloudwatch_backends
+
         cw = client("cloudwatch")
         created = self.now - timedelta(days=ev.DAYS + 30)
         history = self.state.history.setdefault((spec["id"], self.region), [])
         for alarm in spec["alarms"]:
-            f = next(f for f in spec["filters"] if (f["metric"], f["namespace"]) == (alarm["metric"], alarm["namespace"]))
-            matches = compile_pattern(f["pattern"]).matches
-            counted = [r for r in records if matches(r)]
-            topic = topics[alarm["topic"]]
             cw.put_metric_alarm(AlarmName=alarm["name"], MetricName=alarm["metric"], Namespace=alarm["namespace"],
                                 Statistic="Sum", Period=300, EvaluationPeriods=1, Threshold=1.0,
                                 ComparisonOperator="GreaterThanOrEqualToThreshold", TreatMissingData="notBreaching",
-                                ActionsEnabled=alarm["actions_enabled"], AlarmActions=[topic])
-            if self.evaluated_history:
-                history.append(ev.alarm_created(alarm["name"], created))
-            else:
-                history += ev.alarm_history(alarm["name"], counted, spec["activity"]["uncovered_root_events"],
-                                            created, topic, alarm["actions_enabled"])
-        if self.evaluated_history:
-            from moto.cloudwatch.models import cloudwatch_backends
-
-            for alarm in cloudwatch_backends[spec["id"]][self.region].alarms.values():
-                alarm.state_value = "INSUFFICIENT_DATA"
-            self.state.cloudwatch.replay(spec["id"], self.region, created, self.now)
+                                ActionsEnabled=alarm["actions_enabled"], AlarmActions=[topics[alarm["topic"]]])
+            history.append(ev.alarm_created(alarm["name"], created))
+        for alarm in cloudwatch_backends[spec["id"]][self.region].alarms.values():
+            alarm.state_value = "INSUFFICIENT_DATA"
+        self.state.cloudwatch.replay(spec["id"], self.region, created, self.now)
 
 
 def _clones(templates: list[dict], count: int) -> list[dict]:

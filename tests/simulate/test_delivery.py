@@ -10,7 +10,7 @@ import pytest
 
 from rootwatch.catalog import load_catalog
 from rootwatch.judge.chain import judge_account
-from rootwatch.judge.delivery import Publisher, allows, subscriber_receives, topic_delivery
+from rootwatch.simulate.delivery import Publisher, allows, subscriber_receives, topic_delivery
 from rootwatch.models import Link, Status
 from tests.stubbed import ACCOUNT, REGION, collect_stubbed, healthy_calls
 
