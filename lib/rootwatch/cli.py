@@ -128,8 +128,12 @@ def build_parser() -> argparse.ArgumentParser:
                                               "record to the trail's log group and watch it through (opt-in)")
     drill.add_argument("params", help="parameter file, e.g. parameters/sandbox.yaml")
     drill.add_argument("--account", help="the account to drill (id or label) when the parameters name several")
-    drill.add_argument("--probe-queue", metavar="URL", help="an SQS queue you control, subscribed to the alarm's "
-                                                           "topic: the drill also waits for its message there")
+    probes = drill.add_mutually_exclusive_group()
+    probes.add_argument("--probe-queue", metavar="URL", help="an SQS queue you control, subscribed to the alarm's "
+                                                            "topic: the drill also waits for its message there")
+    probes.add_argument("--probe-endpoint", metavar="URL",
+                        help="an HTTPS endpoint you control, subscribed to the alarm's topic, whose GET answers the "
+                             "JSON list of notifications it received: the drill also waits for its message there")
     drill.add_argument("--set", dest="sets", action="append", default=[], metavar="KEY=VALUE",
                        help="override a parameter (YAML value); repeatable")
     drill.add_argument("--out", help="the bundle directory to create (default: a new directory under reports/)")
@@ -345,7 +349,7 @@ def _drill(args: argparse.Namespace) -> Exit:
             result = drill.start(args.params, args.sets, args.account, args.probe_queue,
                                  Path(args.out) if args.out else None, review,
                                  say=lambda line: print(untrusted.terminal(line), file=sys.stderr),
-                                 max_wait=args.max_wait, interval=args.interval)
+                                 max_wait=args.max_wait, interval=args.interval, probe_endpoint=args.probe_endpoint)
         except Interrupted as exc:
             print(f"rootwatch drill: {exc}; nothing was signed; the drill's directory, if one was begun, holds "
                   "what was done so far and is marked INCOMPLETE (not evidence)", file=sys.stderr)

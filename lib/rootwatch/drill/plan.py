@@ -10,6 +10,7 @@ from typing import Any
 
 from rootwatch.catalog import Control
 from rootwatch.collect.chain import AccountEvidence
+from rootwatch.collect.evidence import redact_url
 from rootwatch.drill.record import drill_record, message, stream_name
 from rootwatch.errors import ParameterError, PatternSyntaxError
 from rootwatch.models import SANDBOX_BANNER, Finding, Link, Status
@@ -62,6 +63,13 @@ class DrillPlan:
     waits: Waits
     notes: list[str] = field(default_factory=list)
     sandbox: bool = False  # the sandbox's account: every record of the drill says it is not evidence
+    probe_endpoint: str | None = None  # an HTTP(S) subscriber that tells what it received (README); shown
+    # only as redact_url shows it: a webhook's path or query may be its credential
+
+    @property
+    def probe(self) -> str | None:
+        """The probe subscriber the drill waits on, if any: a queue or an endpoint."""
+        return self.probe_queue or self.probe_endpoint
 
     @property
     def mark(self) -> dict[str, str]:
@@ -81,7 +89,8 @@ class DrillPlan:
         """The plan as printed before the go-ahead and kept in the bundle (plan.json holds the same)."""
         a = Alarm(self.alarm)
         probe = f", then its message in SQS queue {self.probe_queue}" if self.probe_queue else \
-            " (no --probe-queue: delivery is shown by the action's result only)"
+            f", then its message at endpoint {redact_url(self.probe_endpoint)}" if self.probe_endpoint else \
+            " (no --probe-queue or --probe-endpoint: delivery is shown by the action's result only)"
         banner = f" — {SANDBOX_BANNER}" if self.sandbox else ""
         return [f"# rootwatch drill {self.drill_id}: {self.account_label} ({self.account_id}), {self.region}{banner}",
                 "# writes (nothing else; nothing is deleted or replaced):",
@@ -100,6 +109,7 @@ class DrillPlan:
         return {"drill_id": self.drill_id, "account_id": self.account_id, "account_label": self.account_label,
                 "region": self.region, "log_group": self.log_group, "stream": self.stream, "record": self.record,
                 "message": message(self.record), "alarm": self.alarm_name, "probe_queue": self.probe_queue,
+                "probe_endpoint": redact_url(self.probe_endpoint) if self.probe_endpoint else None,
                 "waits": self.waits.__dict__, "notes": self.notes, **self.mark}
 
 
@@ -115,7 +125,8 @@ def queue_arn(url: str, partition: str) -> str | None:
 
 
 def plan_drill(ev: AccountEvidence, finding: Finding, control: Control, drill_id: str, now: datetime,
-               probe_queue: str | None = None, waits: Waits | None = None) -> DrillPlan:
+               probe_queue: str | None = None, waits: Waits | None = None,
+               probe_endpoint: str | None = None) -> DrillPlan:
     """The drill of ``finding``'s chain (the root-usage control's, judged from ``ev``), or a refusal."""
     anchor = finding.anchor
     who = f"{ev.label} ({ev.account_id})"
@@ -150,9 +161,11 @@ def plan_drill(ev: AccountEvidence, finding: Finding, control: Control, drill_id
     notes = _expectations(ev, anchor.filter_name, group, alarm, record)
     if probe_queue is not None:
         _check_probe(ev, probe_queue, partition, Alarm(alarm))
+    if probe_endpoint is not None:
+        _check_endpoint(ev, probe_endpoint, Alarm(alarm))
     outcome = fires_on_one_event(_filter(ev, anchor.filter_name, group) or {}, alarm, record)
     return DrillPlan(drill_id, ev.account_id, ev.label, group.region, group.name, stream_name(drill_id), record, alarm,
-                     probe_queue, waits or Waits.for_alarm(outcome.minutes), notes)
+                     probe_queue, waits or Waits.for_alarm(outcome.minutes), notes, probe_endpoint=probe_endpoint)
 
 
 def _filter(ev: AccountEvidence, name: str | None, group: LogGroupRef) -> dict | None:
@@ -197,6 +210,19 @@ def _check_probe(ev: AccountEvidence, url: str, partition: str, alarm: Alarm) ->
         raise ParameterError(f"--probe-queue {url} is not a confirmed subscriber of the topic(s) alarm {alarm.name} "
                              f"notifies ({', '.join(alarm.topics) or 'none'})",
                              "subscribe the queue to the alarm's topic, or drill without --probe-queue")
+
+
+def _check_endpoint(ev: AccountEvidence, url: str, alarm: Alarm) -> None:
+    """The probe endpoint must be an HTTP(S) URL confirmed as a subscriber of a topic the alarm notifies."""
+    if not url.startswith(("https://", "http://")):
+        raise ParameterError(f"--probe-endpoint {url!r} is not an http(s) URL",
+                             "give the URL SNS delivers to, e.g. https://probe.example.com/rootwatch")
+    subscribed = [s for s in map(Subscription, ev.subscriptions) if s.confirmed and s.protocol in ("http", "https")
+                  and alarm.notifies(s.topic_arn) and s.endpoint == redact_url(url)]  # as collected
+    if not subscribed:
+        raise ParameterError(f"--probe-endpoint {redact_url(url)} is not a confirmed subscriber of the topic(s) alarm {alarm.name} "
+                             f"notifies ({', '.join(alarm.topics) or 'none'})",
+                             "subscribe the endpoint to the alarm's topic and confirm it, or drill without it")
 
 
 def _same_queue(found: Arn | None, wanted: Arn | None) -> bool:

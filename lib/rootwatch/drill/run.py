@@ -55,7 +55,7 @@ class DrillResult:
     @property
     def status(self) -> Status:
         """PASS only when every planned step was reached: a drill that stopped early proves nothing more."""
-        expected = len(Step) - (0 if self.plan.probe_queue else 1)
+        expected = len(Step) - (0 if self.plan.probe else 1)
         status = roll_up(s.status for s in self.steps)
         return status if status != Status.PASS or len(self.steps) == expected else Status.GAP
 
@@ -87,7 +87,8 @@ class DrillResult:
 
 def start(params_file: str | Path, sets: list[str], account: str | None, probe_queue: str | None,
           out: Path | None, review: Callable[[DrillPlan], bool], say: Say, max_wait: float | None = None,
-          interval: float | None = None, clock: Clock | None = None) -> DrillResult | None:
+          interval: float | None = None, clock: Clock | None = None,
+          probe_endpoint: str | None = None) -> DrillResult | None:
     """Audit, plan, ``review`` (the plan printed; True goes ahead), then drill; None when not approved
     (a dry run). ``max_wait`` caps each step's bound, ``interval`` is the time between reads (seconds)."""
     mapping = apply_sets(load_file(params_file), sets)
@@ -104,7 +105,8 @@ def start(params_file: str | Path, sets: list[str], account: str | None, probe_q
                        lookup_rate=scope.lookup_rate, history=False)
         finding = judge_account(ev, control, catalog)
         clock = clock or scope.clock
-        plan = plan_drill(ev, finding, control, new_drill_id(), clock.now(), probe_queue)
+        plan = plan_drill(ev, finding, control, new_drill_id(), clock.now(), probe_queue,
+                          probe_endpoint=probe_endpoint)
         plan = replace(plan, waits=plan.waits.capped(max_wait, interval), sandbox=params.source == "sandbox")
         if not review(plan):
             return None

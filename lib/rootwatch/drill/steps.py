@@ -7,13 +7,14 @@ or unobserved (GAP: a call was refused). A step not reached ends the drill: late
 from __future__ import annotations
 
 import json
+import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import Enum
 from typing import Any
 
-from rootwatch.collect.evidence import Recorder
+from rootwatch.collect.evidence import Recorder, redact_url
 from rootwatch.drill.plan import DrillPlan
 from rootwatch.drill.record import message
 from rootwatch.models import Link, Status
@@ -35,7 +36,7 @@ class Step(Enum):
     DATAPOINT = "datapoint", "metric datapoint", Link.METRIC_FILTER
     TRANSITION = "alarm", "alarm in ALARM", Link.ALARM
     ACTION = "action", "alarm action succeeded", Link.ALARM
-    RECEIPT = "receipt", "probe queue received the message", Link.SUBSCRIBER
+    RECEIPT = "receipt", "probe received the message", Link.SUBSCRIBER
 
 
 @dataclass(frozen=True)
@@ -62,6 +63,7 @@ class _Seen:
 @dataclass(frozen=True)
 class _Stopped:
     reason: str
+    status: Status = Status.FAIL  # GAP: what was to be watched could not be read
 
 
 _Read = Callable[[], "_Seen | _Stopped | None"]  # None: not yet
@@ -89,9 +91,10 @@ class Drive:
             (Step.TRANSITION, self.plan.waits.transition, self._transition, f"alarm {self.plan.alarm_name} in ALARM"),
             (Step.ACTION, self.plan.waits.action, self._action, "the alarm action's result"),
         ]
-        if self.plan.probe_queue:
-            chain.append((Step.RECEIPT, self.plan.waits.receipt, self._receipt,
-                          f"the message in {self.plan.probe_queue}"))
+        if self.plan.probe:
+            chain.append((Step.RECEIPT, self.plan.waits.receipt,
+                          self._receipt if self.plan.probe_queue else self._endpoint_receipt,
+                          f"the message at {redact_url(self.plan.probe)}"))
         for step, bound, read, what in chain:
             # the action follows the transition; the rest follow the write
             since = (results[-1].at or results[-1].seen) if step is Step.ACTION else start
@@ -143,7 +146,7 @@ class Drive:
             if isinstance(found, _Seen):
                 return StepResult(step, Status.PASS, now, found.detail, found.at, files[-1:])
             if isinstance(found, _Stopped):
-                return StepResult(step, Status.FAIL, now, found.reason, None, files[-1:])
+                return StepResult(step, found.status, now, found.reason, None, files[-1:])
             waited = (now - started).total_seconds()
             if waited >= bound:
                 return StepResult(step, Status.FAIL, now, f"{what}: none within {bound:.0f} s ({len(files)} reads, "
@@ -231,6 +234,26 @@ class Drive:
             return None
         return read
 
+    def _endpoint_receipt(self, since: datetime) -> _Read:
+        """The probe endpoint's own account of what SNS delivered to it: a GET on the URL SNS posts to
+        answers the JSON list of the notifications it received (README, "rootwatch drill")."""
+        p = self.plan
+
+        def read() -> _Seen | _Stopped | None:
+            received = _received(p.probe_endpoint or "")
+            if isinstance(received, str):
+                return _Stopped(received, Status.GAP)
+            for note in received:
+                alarm = _alarm_message(json.dumps(note) if isinstance(note, dict) else "")
+                changed = _parse_time(alarm.get("StateChangeTime"))
+                if alarm.get("AlarmName") == p.alarm_name and alarm.get("NewStateValue") == "ALARM" and changed \
+                        and changed >= since:
+                    sent = _parse_time(note.get("Timestamp")) or _iso(note.get("Timestamp"))
+                    return _Seen(sent, f"message {note.get('MessageId')} about alarm {p.alarm_name} (ALARM at "
+                                       f"{changed:%H:%M:%S} UTC) reached {redact_url(p.probe_endpoint or '')}")
+            return None
+        return read
+
     # --- helpers -------------------------------------------------------------------------------------
 
     def _gap(self, step: Step, reason: str) -> StepResult:
@@ -238,6 +261,36 @@ class Drive:
 
     def _files(self, last: int) -> tuple[str, ...]:
         return tuple(f"raw/{c.filename}" for c in self.rec.calls[-last:])
+
+
+PROBE_ANSWER_LIMIT = 1 << 20  # bytes of a probe endpoint's answer read: a hostile one costs no more
+
+
+def _received(url: str) -> list | str:
+    """The notifications the probe endpoint says it received, or why they could not be read."""
+    try:
+        with urllib.request.urlopen(urllib.request.Request(url, headers={"Accept": "application/json"}),
+                                    timeout=10) as answer:
+            body = answer.read(PROBE_ANSWER_LIMIT + 1)
+    except (OSError, ValueError) as exc:
+        return f"the probe endpoint could not be read: {exc}"
+    if len(body) > PROBE_ANSWER_LIMIT:
+        return "the probe endpoint's answer is larger than 1 MiB: not the list of notifications rootwatch reads"
+    try:
+        notes = json.loads(body)
+    except ValueError:
+        return "the probe endpoint's answer is not JSON: it must be the list of notifications it received"
+    if not isinstance(notes, list):
+        return "the probe endpoint's answer is not a list of the notifications it received"
+    return notes
+
+
+def _iso(text: Any) -> datetime | None:
+    """SNS's envelope ``Timestamp`` (``2026-12-07T05:40:02.123Z``)."""
+    try:
+        return datetime.fromisoformat(text.replace("Z", "+00:00")).astimezone(UTC) if isinstance(text, str) else None
+    except ValueError:
+        return None
 
 
 def _utc(value: datetime) -> datetime:
