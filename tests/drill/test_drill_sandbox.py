@@ -49,7 +49,8 @@ def test_the_healthy_drill_reaches_every_step_with_its_time(drilled):
 def test_the_drifted_drill_stops_at_the_disabled_alarm_actions(drilled):
     done, bundle = drilled["drifted"]
     assert done.returncode == 1, done.stderr[-3000:]
-    assert "stopped at 'alarm action succeeded' (link: alarm)" in done.stdout
+    assert "stopped at 'alarm action succeeded' (link: alarm): the alarm action's result (its actions were disabled " \
+           "when audited): none within" in done.stdout
     assert [s["event"] for s in _steps(bundle)] == ["plan", "write", "datapoint", "alarm", "action"]
 
 

@@ -89,7 +89,8 @@ class Drive:
         chain: list[tuple[Step, float, Callable[[datetime], _Read], str]] = [
             (Step.DATAPOINT, self.plan.waits.datapoint, self._datapoint, "a datapoint of the alarm's metric"),
             (Step.TRANSITION, self.plan.waits.transition, self._transition, f"alarm {self.plan.alarm_name} in ALARM"),
-            (Step.ACTION, self.plan.waits.action, self._action, "the alarm action's result"),
+            (Step.ACTION, self.plan.waits.action, self._action, "the alarm action's result" + (
+                "" if Alarm(self.plan.alarm).actions_enabled else " (its actions were disabled when audited)")),
         ]
         if self.plan.probe:
             chain.append((Step.RECEIPT, self.plan.waits.receipt,
