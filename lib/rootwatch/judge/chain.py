@@ -369,11 +369,12 @@ def _subscriber(ev: AccountEvidence, alarm: str, topics: tuple[str, ...], source
         told, withheld, read = _told(ev, confirmed, publisher, source)
         if told:
             who = ", ".join(sorted({f"{s.protocol}:{s.endpoint}" for s in told}))
-            return LinkVerdict(Link.SUBSCRIBER, PASS, f"{len(told)} confirmed subscriber(s) told: {who}",
+            return LinkVerdict(Link.SUBSCRIBER, PASS, f"{len(told)} confirmed subscriber(s), nothing in the topic's "
+                               f"key, policy or filter policy stopping delivery: {who}",
                                told[0].topic_arn, files + read)  # the topic that has them, not merely the first one
         status = GAP if any(d.status is GAP for d in withheld.values()) else FAIL
         reasons = "; ".join(f"{who}: {d.reason}" for who, d in withheld.items())
-        return LinkVerdict(Link.SUBSCRIBER, status, f"no confirmed subscriber is told ({reasons})",
+        return LinkVerdict(Link.SUBSCRIBER, status, f"no confirmed subscriber can be delivered to ({reasons})",
                            confirmed[0].topic_arn, files + read)
     gaps = {t: _gap(ev, Link.SUBSCRIBER, _files(ev, "ListSubscriptionsByTopic", TopicArn=t)) for t in topics}
     answered = [_answered(ev, Link.SUBSCRIBER, g, _owner(t), t, f"topic {t}", files,
@@ -732,10 +733,9 @@ def _witness_verdict(ev: AccountEvidence, seen: Witness) -> LinkVerdict:
 
 
 def _break_text(b: Break) -> str:
-    broke = "; ".join(map(str, b.broken_by)) or "broken since the window began"
-    fixed = "; ".join(map(str, b.fixed_by)) or "not fixed within the window"
-    return (f"broken {b.start:%Y-%m-%d %H:%M} – {b.end:%Y-%m-%d %H:%M} UTC ({_span(b.duration)}), "
-            f"broken by {broke}, fixed by {fixed}")
+    broke = f"broken by {'; '.join(map(str, b.broken_by))}" if b.broken_by else "already broken when the window began"
+    fixed = f"fixed by {'; '.join(map(str, b.fixed_by))}" if b.fixed_by else "not fixed within the window"
+    return f"broken {b.start:%Y-%m-%d %H:%M} – {b.end:%Y-%m-%d %H:%M} UTC ({_span(b.duration)}), {broke}, {fixed}"
 
 
 def _span(delta: timedelta) -> str:

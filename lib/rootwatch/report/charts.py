@@ -402,6 +402,9 @@ def chain_operation(intervals: pd.DataFrame, roots: pd.DataFrame, window: Window
 
 # --- the organization's chains over the window (issue 19) ------------------------------------------
 WEEK_STATES = {"operated": "#3a923a", "broken": "#d62728", "not known": "#d9d9d9"}  # a cell's words and colour
+# what a cell means, in its legend: a period is broken if it was for any part, else not known if any part was unread
+WEEK_LEGEND = {"operated": "operated all of it", "broken": "broken for some or all of it",
+               "not known": "not known for some of it, never broken"}
 ACCOUNTS_PER_PAGE = 40  # rows one printed page holds legibly: more accounts go on further charts
 
 
@@ -432,8 +435,8 @@ def chain_weeks(weeks: pd.DataFrame, window: Window, per_page: int = ACCOUNTS_PE
             ax.tick_params(length=0)
             ax.set_title(f"The chain per account and {unit}, {shown}", loc="left")
             ax.set_xlabel(f"{unit} starting (UTC)")
-            fig.legend(handles=[Patch(color=c, label=s) for s, c in WEEK_STATES.items()], loc="outside lower center",
-                       ncols=3, frameon=False, fontsize=8)
+            fig.legend(handles=[Patch(color=c, label=WEEK_LEGEND[s]) for s, c in WEEK_STATES.items()],
+                       loc="outside lower center", ncols=3, frameon=False, fontsize=8)
         said = "; ".join(f"{label}: " + ", ".join(f"{int((row == s).sum())} {s}" for s in WEEK_STATES)
                          for label, row in page.iterrows())
         out.append(Chart(fig, f"The chain per account and {unit}, {_window(window)}, {shown} "

@@ -289,7 +289,7 @@ class Sandbox:
             delivered = self._seed_log_events(spec, records)
             self._archives[spec["id"]] = (spec["trail"]["bucket"], records)
             self._seed_filters(client, spec, delivered, changes)
-            self._seed_alarms(client, spec, topics)
+            self._seed_alarms(client, spec, topics, changes)
             self._seed_rules(client, spec, topics)
 
     def _history(self, client: Any, spec: dict, topics: dict[str, str]) -> list[dict]:
@@ -411,10 +411,11 @@ class Sandbox:
             for key, body in ev.log_files(account, records):
                 store.put_object(bucket, key, body)
 
-    def _seed_alarms(self, client: Any, spec: dict, topics: dict[str, str]) -> None:
+    def _seed_alarms(self, client: Any, spec: dict, topics: dict[str, str], changes: list[dict]) -> None:
         """The alarms, created in INSUFFICIENT_DATA as AWS creates one before the window, and their history
-        over it as the sandbox's evaluation of the filters' datapoints makes it; from now on the sandbox
-        evaluates them (sandbox/cloudwatch.py)."""
+        over it as the sandbox's evaluation of the filters' datapoints makes it, their actions enabled or
+        not as the chain's history had them at each moment; from now on the sandbox evaluates them
+        (sandbox/cloudwatch.py)."""
         from moto.cloudwatch.models import cloudwatch_backends
 
         cw = client("cloudwatch")
@@ -426,9 +427,22 @@ class Sandbox:
                                 ComparisonOperator="GreaterThanOrEqualToThreshold", TreatMissingData="notBreaching",
                                 ActionsEnabled=alarm["actions_enabled"], AlarmActions=[topics[alarm["topic"]]])
             history.append(ev.alarm_created(alarm["name"], created))
-        for alarm in cloudwatch_backends[spec["id"]][self.region].alarms.values():
+        alarms = cloudwatch_backends[spec["id"]][self.region].alarms
+        for alarm in alarms.values():
             alarm.state_value = "INSUFFICIENT_DATA"
-        self.state.cloudwatch.replay(spec["id"], self.region, created, self.now)
+        toggles = sorted((ev.event_time(c), c["eventName"] == "EnableAlarmActions",
+                          c["requestParameters"]["alarmNames"])
+                         for c in changes if c["eventName"] in ("EnableAlarmActions", "DisableAlarmActions"))
+        for _, enabled, names in reversed(toggles):  # before its first toggle, an alarm had the other setting
+            for name in names:
+                alarms[name].actions_enabled = not enabled
+        since = created
+        for when, enabled, names in toggles:
+            self.state.cloudwatch.replay(spec["id"], self.region, since, when)
+            for name in names:
+                alarms[name].actions_enabled = enabled
+            since = when
+        self.state.cloudwatch.replay(spec["id"], self.region, since, self.now)
 
 
 def _clones(templates: list[dict], count: int) -> list[dict]:
