@@ -289,15 +289,20 @@ def status_heatmap(matrix: pd.DataFrame) -> Chart:
         fig, ax = _figure(max(1.4, 0.3 * len(matrix) + 1.0))
         values = matrix.apply(lambda col: col.map(codes)).to_numpy(dtype=float)
         ax.imshow(values, cmap=colours, vmin=0, vmax=2, aspect="auto", interpolation="nearest")
-        ax.set_xticks(range(len(matrix.columns)), [str(c) for c in matrix.columns])
+        # a rootwatch test by its id ("RW-2"): its full name is in the verdict table beside the chart
+        ax.set_xticks(range(len(matrix.columns)), [str(c).split(" ")[0] for c in matrix.columns])
         ax.set_yticks(range(len(matrix.index)), [_short(i) for i in matrix.index])
         ax.tick_params(length=0)
         for y, row in enumerate(matrix.itertuples(index=False)):
             for x, status in enumerate(row):
-                ax.text(x, y, status, ha="center", va="center", fontsize=7, color="white")
-        ax.set_title(f"Accounts × {_checks(matrix.columns)} (green PASS, amber GAP, red FAIL)", loc="left")
+                if status in codes:
+                    ax.text(x, y, status, ha="center", va="center", fontsize=7, color="white")
+        ax.set_title(f"Accounts × {_checks(matrix.columns)}\ngreen PASS, amber GAP, red FAIL; blank: no such "
+                     "finding (RW-3: no EventBridge rule on root use)", loc="left", fontsize=9)
     cells = matrix.stack()
     tally = ", ".join(f"{int((cells == s).sum())} {s}" for s in codes)
+    blank = int(matrix.size - cells.isin(list(codes)).sum())
+    tally += f", {blank} without a finding (blank)" if blank else ""
     failing = [f"{account} {control}" for (account, control), status in cells.items() if status == "FAIL"]
     named = f"; FAIL: {', '.join(failing[:10])}" + (f" and {len(failing) - 10} more" if len(failing) > 10 else "")
     alt = (f"Verdicts of {_plural(len(matrix), 'account')} × {len(matrix.columns)} {_checks(matrix.columns)}: {tally}"
