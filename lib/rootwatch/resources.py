@@ -9,6 +9,7 @@ notifies ``arn:aws-us-gov:sns:...`` topics, which a test for ``arn:aws:sns:`` wo
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from typing import Any
 
@@ -336,4 +337,14 @@ def drill_id(record: Any) -> str | None:
     extra = record.get("additionalEventData")
     mark = extra.get(DRILL_MARK) if isinstance(extra, dict) else None
     return mark if isinstance(mark, str) and mark == record.get("eventID") else None
+
+
+def json_object(text: Any) -> dict:
+    """A JSON object AWS returns as text (an alarm history item's ``HistoryData``, an SNS message), or
+    {} when the text is none: what a reader of such a field can rely on whatever the account holds."""
+    try:
+        value = json.loads(text) if isinstance(text, str) else {}
+    except ValueError:
+        return {}
+    return value if isinstance(value, dict) else {}
 

@@ -18,7 +18,7 @@ from rootwatch.collect.evidence import Recorder, redact_url
 from rootwatch.drill.plan import DrillPlan
 from rootwatch.drill.record import message
 from rootwatch.models import Link, Status
-from rootwatch.resources import Alarm
+from rootwatch.resources import Alarm, json_object
 from rootwatch.scope import Clock
 
 
@@ -185,7 +185,7 @@ class Drive:
     def _transition(self, since: datetime) -> _Read:
         def read() -> _Seen | None:
             for item in self._history("StateUpdate", since):
-                data = _json(item.get("HistoryData"))
+                data = json_object(item.get("HistoryData"))
                 if (data.get("newState") or {}).get("stateValue") == "ALARM":
                     return _Seen(_utc(item["Timestamp"]), f"alarm {self.plan.alarm_name} went to ALARM at "
                                                           f"{_utc(item['Timestamp']):%H:%M:%S} UTC: "
@@ -200,7 +200,7 @@ class Drive:
         def read() -> _Seen | _Stopped | None:
             done: dict[str, datetime] = {}
             for item in self._history("Action", since):
-                data, summary = _json(item.get("HistoryData")), item.get("HistorySummary", "")
+                data, summary = json_object(item.get("HistoryData")), item.get("HistorySummary", "")
                 target = data.get("notificationResource") or next((t for t in topics if t in summary), None)
                 state = data.get("actionState") or ("Failed" if summary.startswith("Failed") else
                                                     "Succeeded" if summary.startswith("Successfully") else None)
@@ -298,18 +298,10 @@ def _utc(value: datetime) -> datetime:
     return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
-def _json(text: Any) -> dict:
-    try:
-        value = json.loads(text) if isinstance(text, str) else {}
-    except ValueError:
-        return {}
-    return value if isinstance(value, dict) else {}
-
-
 def _alarm_message(body: str) -> dict:
     """CloudWatch's alarm message, inside SNS's envelope or raw (raw message delivery)."""
-    outer = _json(body)
-    return _json(outer["Message"]) if "Message" in outer and "TopicArn" in outer else outer
+    outer = json_object(body)
+    return json_object(outer["Message"]) if "Message" in outer and "TopicArn" in outer else outer
 
 
 def _parse_time(text: Any) -> datetime | None:

@@ -23,7 +23,7 @@ from rootwatch.frames.credential_report import ROOT_USAGE, parse_credential_repo
 from rootwatch.errors import PatternSyntaxError
 from rootwatch.models import Role
 from rootwatch.patterns import FilterPattern, compile_pattern, failing_clauses
-from rootwatch.resources import Alarm, Selectors, Subscription, Trail
+from rootwatch.resources import Alarm, Selectors, Subscription, Trail, json_object
 from rootwatch.untrusted import encodable, spreadsheet_cell
 from rootwatch.words import duration
 
@@ -296,7 +296,7 @@ def subscriptions(evidence: Iterable[AccountEvidence]) -> pd.DataFrame:
 def alarm_history(evidence: Iterable[AccountEvidence]) -> pd.DataFrame:
     def rows(ev: AccountEvidence) -> Iterable[dict]:
         for h in ev.alarm_history:
-            data = _json(h.get("HistoryData"))
+            data = json_object(h.get("HistoryData"))
             yield {"account_id": ev.account_id, "region": h["rw:region"], "alarm_name": h.get("AlarmName"),
                    "time": h.get("Timestamp"), "item_type": h.get("HistoryItemType"),
                    "summary": h.get("HistorySummary"),
@@ -394,14 +394,6 @@ def _mfa(event: dict) -> bool | None:
     attrs = ((event.get("userIdentity") or {}).get("sessionContext") or {}).get("attributes") or {}
     flag = attrs.get("mfaAuthenticated")
     return None if flag is None else flag == "true"
-
-
-def _json(text: Any) -> dict:
-    try:
-        value = json.loads(text) if isinstance(text, str) else {}
-    except ValueError:
-        return {}
-    return value if isinstance(value, dict) else {}
 
 
 def _json_text(value: Any) -> str | None:
