@@ -15,15 +15,14 @@ from pathlib import Path
 
 import boto3
 import pytest
-import yaml
 
 from rootwatch.simulate import Rule, State, Treatment, evaluate, points
+from tests.simulate.documented import cells
 
 ACCOUNT = "444455556666"  # no organisation account: the seeded history stays as the other tests read it
 REGION = "us-east-1"
 ROOT_PATTERN = ('{ $.userIdentity.type = "Root" && $.userIdentity.invokedBy NOT EXISTS '
                 '&& $.eventType != "AwsServiceEvent" }')
-CASES = yaml.safe_load((Path(__file__).parents[1] / "simulate" / "cases" / "documented.yaml").read_text())
 MINUTE = timedelta(minutes=1)
 
 
@@ -271,15 +270,7 @@ def test_an_http_subscriber_on_loopback_receives_the_notification_and_a_gone_one
     assert len(received) == 1
 
 
-def _cells():
-    for t, table in enumerate(CASES):
-        for row in table["rows"]:
-            for treatment in Treatment:
-                if treatment.value in row:
-                    yield pytest.param(table, row, treatment, id=f"{t}-{row['points']}-{treatment.value}")
-
-
-@pytest.mark.parametrize(("table", "row", "treatment"), list(_cells()))
+@pytest.mark.parametrize(("table", "row", "treatment"), list(cells()))
 def test_m_of_n_and_missing_data_agree_with_the_judges_simulator(clock, aws, table, row, treatment):
     """Each documented case, as datapoints in the sandbox, evaluated from OK and from ALARM: the
     sandbox's state is the simulator's, which is the page's."""

@@ -3,25 +3,14 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
-import yaml
 
 from rootwatch.simulate import Rule, State, Treatment, evaluate, points
-
-CASES = yaml.safe_load((Path(__file__).parent / "cases" / "documented.yaml").read_text())
-
-
-def _cells():
-    for t, table in enumerate(CASES):
-        for row in table["rows"]:
-            for treatment in Treatment:
-                if treatment.value in row:
-                    yield pytest.param(table, row, treatment, id=f"{t}-{row['points']}-{treatment.value}")
+from tests.simulate.documented import CASES, cells
 
 
-@pytest.mark.parametrize(("table", "row", "treatment"), list(_cells()))
+
+@pytest.mark.parametrize(("table", "row", "treatment"), list(cells()))
 def test_documented_state(table, row, treatment):
     rule = Rule.of(table["evaluation_periods"], table["datapoints_to_alarm"], treatment, span=table["range"])
     window = points(row["points"])
@@ -46,6 +35,6 @@ def test_documented_count_of_filled_datapoints(row):
 
 def test_every_documented_table_cell_is_a_case():
     """Both tables have 5 rows x 4 treatments; the premature-alarm section 6 examples."""
-    cells = [cell.values for cell in _cells()]
-    assert sum(1 for _, row, _ in cells if "filled" in row) == 2 * 5 * 4
-    assert len(cells) == 2 * 5 * 4 + 6
+    every = [cell.values for cell in cells()]
+    assert sum(1 for _, row, _ in every if "filled" in row) == 2 * 5 * 4
+    assert len(every) == 2 * 5 * 4 + 6
