@@ -14,6 +14,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from tests.bundle.conftest import signed_sandbox_run
+
 ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 RUN = [sys.executable, "-m", "rootwatch", "run"]
@@ -29,8 +31,8 @@ def _run(*args: str, cwd: Path = ROOT, env: dict | None = None) -> subprocess.Co
 
 @pytest.fixture(scope="module")
 def demo_run(tmp_path_factory):
-    out = tmp_path_factory.mktemp("runs") / "demo"
-    done = _run(str(ROOT / "parameters" / "sandbox.yaml"), "--out", str(out), "--quiet")
+    """The sandbox run (signed as tests/bundle's tests need it too, made once for both)."""
+    done, out, _ = signed_sandbox_run(tmp_path_factory)
     return done, out
 
 

@@ -21,6 +21,7 @@ from cryptography.x509.oid import NameOID
 from rootwatch.bundle import manifest as mf
 from rootwatch.bundle import sshsig
 from rootwatch.bundle.sign import SshSigner, X509Signer
+from tests.shared import built_once
 
 ROOT = Path(__file__).resolve().parents[2]
 PASSPHRASE = "correct horse battery staple"
@@ -107,16 +108,7 @@ def rootwatch(*args: str, env: dict[str, str], cwd: Path = ROOT) -> subprocess.C
                           cwd=cwd, timeout=300, check=False)
 
 
-@pytest.fixture(scope="session")
-def identity(tmp_path_factory) -> tuple[Path, Path]:
-    return make_identity(tmp_path_factory.mktemp("pki"))
-
-
-@pytest.fixture(scope="session")
-def signed_run(tmp_path_factory, identity):
-    """(bundle directory, environment) for a sandbox run signed with the SSH dev key and X.509."""
-    tmp = tmp_path_factory.mktemp("signed")
-    p12, _ = identity
+def _signed_run(tmp: Path, p12: Path) -> None:
     params = tmp / "params.yaml"
     params.write_text((ROOT / "parameters" / "sandbox.yaml").read_text() + f"""
 signing:
@@ -124,10 +116,33 @@ signing:
   x509: {{path: {p12}, passphrase_env: ROOTWATCH_P12_PASSPHRASE}}
 pdf: {{renderer: weasyprint, paper: A4}}
 """)
-    env = run_env(tmp)
-    done = rootwatch("run", str(params), "--out", str(tmp / "bundle"), "--quiet", env=env)
+    done = rootwatch("run", str(params), "--out", str(tmp / "bundle"), "--quiet", env=run_env(tmp))
+    (tmp / "run.json").write_text(json.dumps({"args": done.args, "returncode": done.returncode,
+                                              "stdout": done.stdout, "stderr": done.stderr}))
     assert done.returncode == 1, done.stderr[-3000:]
-    return tmp / "bundle", env
+
+
+def signed_sandbox_run(factory: pytest.TempPathFactory) -> tuple[subprocess.CompletedProcess, Path, dict[str, str]]:
+    """`rootwatch run parameters/sandbox.yaml` signed with the SSH development key and X.509 (A4
+    paper), made once per test session for every module that reads it (tests that change a bundle
+    change a copy): how it ended, its bundle and its environment."""
+    pki = built_once(factory, "pki", make_identity)
+    tmp = built_once(factory, "signed-run", lambda tmp: _signed_run(tmp, pki / "Audit_Signer.p12"))
+    return subprocess.CompletedProcess(**json.loads((tmp / "run.json").read_text())), tmp / "bundle", run_env(tmp)
+
+
+@pytest.fixture(scope="session")
+def identity(tmp_path_factory) -> tuple[Path, Path]:
+    """The X.509 signer of the signed run: its PKCS#12 file and certificate."""
+    pki = built_once(tmp_path_factory, "pki", make_identity)
+    return pki / "Audit_Signer.p12", pki / "Audit_Signer.crt.pem"
+
+
+@pytest.fixture(scope="session")
+def signed_run(tmp_path_factory):
+    """(bundle directory, environment) of the signed sandbox run."""
+    _, bundle, env = signed_sandbox_run(tmp_path_factory)
+    return bundle, env
 
 
 @pytest.fixture(scope="session")

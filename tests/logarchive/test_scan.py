@@ -12,6 +12,7 @@ import pytest
 from rootwatch.logarchive import LocalArchive, S3Archive, scan
 from rootwatch.errors import ArchiveError
 from rootwatch.frames.tables import archive_matches
+from rootwatch.models import Role
 from rootwatch.patterns import compile_pattern
 from rootwatch.patterns.literals import required
 from rootwatch.sandbox import events as ev
@@ -54,21 +55,26 @@ def _ids(events) -> list[str]:
     return sorted(e["eventID"] for e in events)
 
 
-def test_archive_in_s3_returns_what_the_log_group_query_returns(sandbox, catalog):
-    """Every CIS control, both accounts: the trail's S3 files and its CloudWatch Logs group agree."""
+def test_archive_in_s3_returns_what_the_log_group_query_returns(sandbox, catalog, tmp_path):
+    """Every CIS control, every account: the trail's S3 files and its CloudWatch Logs group agree.
+    The root-usage control is scanned straight from S3; the others from a copy of the same files made
+    through the same S3 reader (listing S3 once per account instead of once per control)."""
+    root_usage = catalog.by_role(Role.ROOT_USAGE)
     for account in sandbox.accounts:
         session = sandbox.session(account.account_id)
         bucket = next(b["Name"] for b in session.client("s3", endpoint_url=sandbox.endpoint).list_buckets()["Buckets"])
         archive = S3Archive(session.client("s3", endpoint_url=sandbox.endpoint), bucket)
+        copy = _write(tmp_path / account.account_id, [(f.key, archive.read(f)) for f in archive.files(START, END)])
         logs = session.client("logs", endpoint_url=sandbox.endpoint)
         for control in catalog.controls():
             pages = logs.get_paginator("filter_log_events").paginate(
                 logGroupName=account.log_group, filterPattern=control.reference.text,
                 startTime=int(START.timestamp() * 1000), endTime=int(END.timestamp() * 1000) - 1)
             from_logs = [json.loads(e["message"]) for p in pages for e in p["events"]]
-            from_archive = scan(archive, control.reference, START, END).events
+            source = archive if control.id == root_usage.id else LocalArchive(copy)
+            from_archive = scan(source, control.reference, START, END).events
             assert _ids(from_archive) == _ids(from_logs), (account.alias, control.id)
-            if control.id == "4.3":
+            if control.id == root_usage.id:
                 assert len(from_archive) > 20
 
 
