@@ -88,10 +88,13 @@ def column_shares(shown: pd.DataFrame, line: int) -> list[int]:
 def show_chart(chart: Chart) -> None:
     """PNG bytes without a creation stamp, whatever backend the kernel has, with the chart's alt
     text in the output's metadata: the report's ``<img alt>`` (nbconvert would otherwise write "No
-    description has been provided for this image")."""
+    description has been provided for this image"). RGB, without matplotlib's alpha channel: a chart
+    is drawn on an opaque face, so its alpha says nothing, yet the PDF would carry (and WeasyPrint
+    encode) it as a second image under each chart."""
     import io
 
     from IPython.display import Image, display
+    from PIL import Image as Pixels
 
     figure = chart.figure
     if figure.get_layout_engine() is not None:
@@ -99,9 +102,11 @@ def show_chart(chart: Chart) -> None:
         # lays it out on each draw; laid out once here and then drawn once, the PNG is byte for byte the same
         figure.get_layout_engine().execute(figure)
         figure.set_layout_engine(None)
-    buffer = io.BytesIO()
-    figure.savefig(buffer, format="png", metadata={"Software": None})
-    display(Image(data=buffer.getvalue(), format="png", alt=chart.alt))
+    drawn, opaque = io.BytesIO(), io.BytesIO()
+    figure.savefig(drawn, format="png", metadata={"Software": None})
+    pixels = Pixels.open(drawn)
+    pixels.convert("RGB").save(opaque, format="png", dpi=pixels.info["dpi"])
+    display(Image(data=opaque.getvalue(), format="png", alt=chart.alt))
 
 
 def show_code(text: str) -> None:
