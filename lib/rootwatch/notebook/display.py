@@ -7,6 +7,7 @@ overlong values cut; long tokens allowed to wrap); figures are PNG bytes (no SVG
 
 from __future__ import annotations
 
+import math
 import re
 from html import escape
 from typing import TYPE_CHECKING
@@ -19,9 +20,10 @@ if TYPE_CHECKING:  # annotations only: tables are shown without matplotlib
     from rootwatch.report.charts import Chart
 
 WIDE = 8  # columns from which a table is printed on a landscape page (the report's print style)
-# A printed table's row, in characters of its 8px type: on A4 or Letter, portrait (most tables) or
-# landscape (``WIDE`` ones)
-LINE, WIDE_LINE = 150, 225
+# A printed table's row, in characters of its 8px type (some 3.3 pt each) less its cells' padding: on A4
+# or Letter, whichever is narrower, portrait (most tables) or landscape (``WIDE`` ones)
+LINE, WIDE_LINE = 145, 210
+BOLD = 1.2  # a header's bold characters are wider
 WIDEST = 60  # characters: a column would like no more than this (longer lines wrap)
 LONGEST_WORD = 30  # characters: a column needs no more than this (a longer word wraps where it must)
 PADDING = 3  # characters: a cell's padding and a header's bold type
@@ -65,17 +67,18 @@ def show(df: pd.DataFrame, title: str | None = None) -> None:
 
 def column_shares(shown: pd.DataFrame, line: int) -> list[int]:
     """Each column's width in percent of the table, by CSS's automatic table layout counted in
-    characters instead of measured glyphs: a column needs its longest word (at most ``LONGEST_WORD``;
-    a longer one wraps) and would like its longest line (at most ``WIDEST``); if all would like more
-    than the ``line`` characters a table's row holds, each gets what it needs plus a share of the rest
-    in proportion to what it would like more. The report prints tables with these widths
-    (``table-layout: fixed``) instead of measuring every cell twice to find them, which was most of
-    the PDF's layout time. The shares add up to 100."""
+    characters instead of measured glyphs: a column needs its longest word (its header's in bold; at
+    most ``LONGEST_WORD``: a longer one wraps) and would like its longest line (at most ``WIDEST``); if
+    all would like more than the ``line`` characters a table's row holds, each gets what it needs plus
+    a share of the rest in proportion to what it would like more. The report prints tables with these
+    widths (``table-layout: fixed``) instead of measuring every cell twice to find them, which was most
+    of the PDF's layout time. The shares add up to 100."""
     needs, likes = [], []
     for column in shown.columns:
         lines = [text for value in shown[column] for text in str(value).splitlines()]
-        words = [len(word) for text in [str(column), *lines] for word in re.split(r"[\s_]+", text)]
-        needs.append(min(max(words), LONGEST_WORD) + PADDING)
+        words = [len(word) for text in lines for word in text.split()]
+        header = [math.ceil(len(word) * BOLD) for word in re.split(r"[\s_]+", str(column))]
+        needs.append(min(max(words + header), LONGEST_WORD) + PADDING)
         likes.append(max(min(max(map(len, lines), default=0), WIDEST) + PADDING, needs[-1]))
     room, wanted = line - sum(needs), sum(likes) - sum(needs)
     widths = likes if wanted <= max(room, 0) else [n + (w - n) * max(room, 0) / wanted for n, w in zip(needs, likes)]
