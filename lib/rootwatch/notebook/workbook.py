@@ -111,6 +111,7 @@ def show_alternative_monitors(run: EvidenceRun) -> None:
         heading(f"{f.account_label} ({f.account_id}) — {f.name}: {f.status}")
         pointer(SEE_LINKS, f.uid)
 
+
 def show_root_credentials(run: EvidenceRun) -> None:
     """The credential report's root row per account: the second witness of root use."""
     if run.root_controls:
