@@ -22,3 +22,21 @@ def test_text_that_only_looks_like_a_path_never_links_out_of_the_bundle():
     for text in ("raw/../../etc/passwd.json", "raw/.hidden/x.json", "https://example.com/raw/a/b.json",
                  "<td>raw/a/b.txt</td>"):
         assert "<a " not in linked_evidence(sanitize(text)), text
+
+
+def test_a_printed_tables_columns_are_as_wide_as_their_data_asks():
+    """The PDF prints data tables at widths worked out from their data (WeasyPrint no longer measures
+    every cell to find them): a short column keeps room for its bold header's longest word, a column of
+    long lines gets the most, and the shares fill the table."""
+    import pandas as pd
+
+    from rootwatch.notebook.display import BOLD, LINE, WIDE_LINE, column_shares
+
+    links = pd.DataFrame({"status": ["PASS", "FAIL"], "reason": ["the trail is logging " * 10, "no"],
+                          "evidence": ["raw/111111111111/us-east-1/0005-cloudtrail.GetTrailStatus.json", ""]})
+    status, reason, evidence = column_shares(links, LINE)
+    assert status + reason + evidence == 100 and status < evidence < reason
+    assert status * LINE / 100 >= len("status") * BOLD
+    # eight columns of long text squeezed onto a landscape row: each still gets its longest word
+    events = pd.DataFrame({f"column_{n}": ["word " * 40 + "x" * 12] for n in range(8)})
+    assert all(share * WIDE_LINE / 100 >= 12 for share in column_shares(events, WIDE_LINE))

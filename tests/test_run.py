@@ -101,6 +101,12 @@ def test_chain_operation_is_a_finding_of_its_own_in_every_output(demo_run):
     assert "healthy (111111111111) — rootwatch test RW-2 (chain operated throughout, related to CIS 4.3): FAIL" in html
     assert re.search(r'alt="The chain of healthy \(111111111111\) over [^"]*: multi-region trail operated 100.0 %', html)
     assert "<h3>AWS Config's configuration history beside CloudTrail's events" in html  # its table's title
+    # its links table is printed once, in section 3, where section 5d's link to it leads
+    section = html[html.rindex("5d. Did the chain operate"):html.rindex("5e. Other monitors")]
+    assert "root events fell while the chain was broken: operated " not in section
+    anchor = re.search(r'<a href="#([^"]+)">its links, reasons, evidence and notes: section 3', section).group(1)
+    under = html[html.index(f'<h3 id="{anchor}">'):]
+    assert "root events fell while the chain was broken: operated " in under[:under.index("<h3", 1)]
 
 
 def test_an_alternative_monitor_is_a_finding_of_its_own_and_leaves_the_cis_verdict(demo_run):
@@ -120,7 +126,14 @@ def test_an_alternative_monitor_is_a_finding_of_its_own_and_leaves_the_cis_verdi
     html = (out / "report.html").read_text()
     assert "drifted (222222222222) — rootwatch test RW-3 (alternative monitor, related to CIS 4.3): PASS" in html
     section = html[html.rindex("5e. Other monitors"):html.rindex("6. Evidence gaps")]  # the section, not the contents
-    assert "alternative monitor found: rule" in section and "healthy (111111111111)" not in section
+    assert "healthy (111111111111)" not in section
+    # the rule's reason is printed once, in section 3: 5e links to it there
+    assert "alternative monitor found: rule" not in section
+    anchor = re.search(r'<a href="#([^"]+)">its links, reasons, evidence and notes: section 3', section).group(1)
+    under = html[html.index(f'<h3 id="{anchor}">'):]
+    under = under[:under.index("<h3", 1)]
+    assert ">drifted (222222222222) — rootwatch test RW-3 (alternative monitor, related to CIS 4.3): PASS" in under
+    assert "alternative monitor found: rule" in under
 
 
 def test_every_report_file_is_present(demo_run):
@@ -158,6 +171,10 @@ def test_report_is_self_contained_and_escaped(demo_run):
     assert '<nav class="toc">' in html and '<a href="#section-1">1. Scope and method</a>' in html
     links = re.findall(r'<a href="([^"#][^"]*)"', html)
     assert links and all(link.startswith("raw/") and (out / link).is_file() for link in links)
+    # each data table tells the printed page its columns' widths (in percent, from its data)
+    tables = re.findall(r'<table class="dataframe"><colgroup>(.*?)</colgroup>', html)
+    assert len(tables) == html.count('<table class="dataframe"') > 20
+    assert all(sum(map(int, re.findall(r'<col class="w(\d+)">', t))) == 100 for t in tables)
 
 
 @pytest.mark.skipif(shutil.which("pdftotext") is None, reason="poppler-utils is not installed")

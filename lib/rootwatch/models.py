@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
@@ -223,6 +224,12 @@ class Finding:
         """The finding's name among an account's findings: the control id, or for rootwatch's own
         test its id, what it checks and the control it relates to (``RW-1 alarm coverage (4.3)``)."""
         return self.control if self.check.test_id is None else f"{self.check.test_id} {self.check} ({self.control})"
+
+    @property
+    def uid(self) -> str:
+        """The finding's id wherever it is referred to: OCSF's finding uid, and the report's anchor on
+        its heading (``rootwatch-111111111111-cis-v5.0.0-RW-1-alarm-coverage-4.3``)."""
+        return f"rootwatch-{self.account_id}-{self.benchmark}-{re.sub(r'[^A-Za-z0-9.]+', '-', self.key).strip('-')}"
 
     @property
     def benchmark_control(self) -> bool:

@@ -193,8 +193,11 @@ def test_the_heat_map_opens_the_charts_of_a_multi_account_run_only(run, evidence
 
 
 def test_a_chart_drawn_once_is_the_png_matplotlib_draws_twice(run, monkeypatch):
-    """show_chart lays a figure out and draws it once (half of savefig's work): the pixels, and the bytes,
-    are what savefig alone makes of a fresh copy of the same chart."""
+    """show_chart lays a figure out and draws it once (half of savefig's work): the pixels are what
+    savefig alone makes of a fresh copy of the same chart, opaque, so the PNG carries no alpha channel
+    (which the PDF would embed as a second image under each chart)."""
+    from PIL import Image
+
     from rootwatch.notebook import display
 
     displayed = []
@@ -204,7 +207,10 @@ def test_a_chart_drawn_once_is_the_png_matplotlib_draws_twice(run, monkeypatch):
         display.show_chart(chart)
         buffer = io.BytesIO()
         twin.figure.savefig(buffer, format="png", metadata={"Software": None})
-        assert displayed.pop().data == buffer.getvalue(), chart.alt[:60]
+        shown, saved = Image.open(io.BytesIO(displayed.pop().data)), Image.open(buffer)
+        assert shown.mode == "RGB" and shown.info["dpi"] == saved.info["dpi"], chart.alt[:60]
+        assert saved.getchannel("A").getextrema() == (255, 255), chart.alt[:60]  # nothing lost with the alpha
+        assert shown.tobytes() == saved.convert("RGB").tobytes(), chart.alt[:60]
 
 
 def test_every_chart_reaches_the_report_with_its_alt_text(run, monkeypatch, tmp_path):

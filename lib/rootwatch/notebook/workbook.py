@@ -13,8 +13,10 @@ import pandas as pd
 from rootwatch import evidence_run
 from rootwatch.evidence_run import ROOT_ACTIVITY, EvidenceRun, crosswalk_frame, links_frame, notes_frame
 from rootwatch.models import Check, Status
-from rootwatch.notebook.display import heading, show, show_chart
+from rootwatch.notebook.display import heading, pointer, show, show_chart
 from rootwatch.report import charts
+
+SEE_LINKS = "its links, reasons, evidence and notes: section 3, under the same heading"
 
 
 def start(parameters: dict[str, Any]) -> EvidenceRun:
@@ -42,7 +44,7 @@ def show_links(run: EvidenceRun) -> None:
     answer (the same for every account: printed once, as findings.csv and OCSF carry it per finding)."""
     shown: set[str] = set()
     for f in run.findings:
-        heading(f"{f.account_label} ({f.account_id}) — {f.name}: {f.status}")
+        heading(f"{f.account_label} ({f.account_id}) — {f.name}: {f.status}", f.uid)
         show(links_frame(f))
         show(notes_frame(f))
         if f.requirements and f.key not in shown:
@@ -80,12 +82,13 @@ def show_alarm_coverage(run: EvidenceRun) -> None:
 
 
 def show_chain_operation(run: EvidenceRun) -> None:
-    """Per account: rootwatch test RW-2's verdict, the chart of the chain over the window, and each break."""
+    """Per account: rootwatch test RW-2's verdict, the chart of the chain over the window, and each break.
+    Its links and notes are section 3's (every finding's are there): pointed to, not printed twice."""
     for f in run.findings:
         if f.check != Check.OPERATION:
             continue
         heading(f"{f.account_label} ({f.account_id}) — {f.name}: {f.status}")
-        show(links_frame(f))
+        pointer(SEE_LINKS, f.uid)
         chart = run.chart_chain_operation(f.account_id)
         if chart is not None:
             show_chart(chart)
@@ -99,16 +102,15 @@ def show_chain_operation(run: EvidenceRun) -> None:
 
 
 def show_alternative_monitors(run: EvidenceRun) -> None:
-    """Per account with an EventBridge rule on root use: rootwatch test RW-3's verdict, each rule's
-    reason, and the root event a narrower rule misses."""
+    """Per account with an EventBridge rule on root use: rootwatch test RW-3's verdict, and where section 3
+    prints each rule's reason and the root event a narrower rule misses (not printed twice)."""
     found = [f for f in run.findings if f.check == Check.ALTERNATIVE]
     if not found:
         show(pd.DataFrame({"alternative monitors": ["none: no account has an EventBridge rule on root use"]}))
     for f in found:
         heading(f"{f.account_label} ({f.account_id}) — {f.name}: {f.status}")
-        show(links_frame(f))
-        if f.notes:
-            show(pd.DataFrame({"root event the rule misses": f.notes}))
+        pointer(SEE_LINKS, f.uid)
+
 
 def show_root_credentials(run: EvidenceRun) -> None:
     """The credential report's root row per account: the second witness of root use."""

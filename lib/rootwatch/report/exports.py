@@ -53,7 +53,7 @@ def ocsf(findings: list[Finding], assessed: datetime, benchmark_title: str) -> l
             "severity_id": severity_id, "severity": severity, "status_id": 1, "status": "New",
             "metadata": {"version": "1.1.0", "product": {"name": "rootwatch", "vendor_name": "rootwatch",
                                                          "version": __version__}},
-            "finding_info": {"uid": f"rootwatch-{f.account_id}-{f.benchmark}-{_slug(f.key)}",
+            "finding_info": {"uid": f.uid,
                              "title": f"{f.name}: {f.title}".strip(),
                              "desc": _extended(f), "created_time": ms},
             "compliance": {"standards": [benchmark_title if f.benchmark_control else ROOTWATCH_STANDARD,
@@ -73,9 +73,9 @@ def ocsf(findings: list[Finding], assessed: datetime, benchmark_title: str) -> l
     return out
 
 
-def _slug(text: str, joiner: str = "-") -> str:
-    """An id made of the text's letters and digits (``RW-1 alarm coverage (4.3)`` → ``RW-1-alarm-coverage-4.3``)."""
-    return re.sub(r"[^A-Za-z0-9.]+" if joiner == "-" else r"[^A-Za-z0-9]+", joiner, text).strip(joiner)
+def _slug(text: str) -> str:
+    """An id made of the text's letters and digits, joined by underscores (``RW-1`` → ``RW_1``)."""
+    return re.sub(r"[^A-Za-z0-9]+", "_", text).strip("_")
 
 
 def cis_csv(findings: list[Finding], assessed: datetime, benchmark_title: str, regions: list[str]) -> str:
@@ -102,7 +102,7 @@ def _csv_row(f: Finding, assessed: datetime, benchmark_title: str, regions: list
         "REQUIREMENTS_ATTRIBUTES_ASSESSMENTSTATUS": "Automated",
         "STATUS": "MANUAL" if f.status == Status.GAP else str(f.status), "STATUSEXTENDED": _extended(f),
         "RESOURCEID": f.account_id,
-        "CHECKID": f"rootwatch_{_slug(test, '_').lower()}" if test else f"rootwatch_cis_{_slug(f.control, '_')}",
+        "CHECKID": f"rootwatch_{_slug(test).lower()}" if test else f"rootwatch_cis_{_slug(f.control)}",
         "FRAMEWORK": "rootwatch" if test else "CIS", "NAME": ROOTWATCH_STANDARD if test else benchmark_title,
         "CROSSWALK": "; ".join(crosswalk(f)),
     }

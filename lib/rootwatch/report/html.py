@@ -29,7 +29,7 @@ SECTION = re.compile(r"<h2>(.*?)</h2>", re.S)
 # with a dot (never '..': a link stays inside the bundle).
 EVIDENCE_TEXT = re.compile(r"(?<![\w/.-])raw/(?:[A-Za-z0-9_./-]|<wbr>)+?\.json(?![\w/])")
 EVIDENCE_PATH = re.compile(r"raw/(?:[A-Za-z0-9_-][A-Za-z0-9_.-]*/)+[A-Za-z0-9_-][A-Za-z0-9_.-]*\.json")
-TAGS = {"a", "b", "blockquote", "br", "code", "div", "em", "h1", "h2", "h3", "h4", "hr", "i", "img", "li", "ol", "p",
+TAGS = {"a", "b", "blockquote", "br", "code", "col", "colgroup", "div", "em", "h1", "h2", "h3", "h4", "hr", "i", "img", "li", "ol", "p",
         "pre", "span", "strong", "table", "tbody", "td", "th", "thead", "tr", "ul", "wbr"}
 
 
