@@ -184,9 +184,14 @@ def root_events_per_day(events: pd.DataFrame, coverage: pd.DataFrame, history: p
                  f"counted, uncovered: no notified alarm in time ({totals['uncovered']})"),
                 ("not counted", NOT_COUNTED, "", f"not counted by the metric filter ({totals['not counted']})"))
         for kind, colour, hatch, label in bars:
-            ax.bar(_num(days) + 0.5, per_day[kind].to_numpy(), width=0.8, bottom=bottom, color=colour, hatch=hatch,
-                   edgecolor="white", lw=0, label=label, gid=f"events-{kind}")
-            bottom = bottom + per_day[kind].to_numpy()
+            # Bars of the days with events only (a 90-day window is mostly days of none, and each bar is
+            # an artist to lay out and draw); a kind with none keeps one empty bar, whose colour and
+            # hatch its legend entry takes.
+            heights = per_day[kind].to_numpy()
+            drawn = heights > 0 if heights.any() else np.arange(len(days)) == 0
+            ax.bar(_num(days[drawn]) + 0.5, heights[drawn], width=0.8, bottom=bottom[drawn], color=colour,
+                   hatch=hatch, edgecolor="white", lw=0, label=label, gid=f"events-{kind}")
+            bottom = bottom + heights
         ax.set_ylim(0, max(1, bottom.max()) * 1.3 + 0.4)  # room for the markers above the highest bar
         if alarm:
             ax.plot(_num(fired), np.full(len(fired), 0.97), transform=ax.get_xaxis_transform(), ls="none",
