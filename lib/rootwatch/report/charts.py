@@ -396,12 +396,11 @@ def chain_operation(intervals: pd.DataFrame, roots: pd.DataFrame, window: Window
         ax.set_title(f"{_short(account)}: the chain over the window", loc="left")
         fig.legend(loc="outside lower center", ncols=5, frameon=False, fontsize=8)
     said = []
+    by = intervals.assign(spent=intervals.end - intervals.start).groupby(["link", "status"]).spent
+    spent, spans = by.sum(), by.size()
     for row in rows:
-        part = intervals[intervals.link == row]
-        shares = {s: sum((pd.Timestamp(e) - pd.Timestamp(b) for b, e in zip(part.start[part.status == s],
-                                                                           part.end[part.status == s])),
-                         pd.Timedelta(0)) / total for s in OPERATION_COLOURS}
-        broken = int((part.status == "FAIL").sum())
+        shares = {s: spent.get((row, s), pd.Timedelta(0)) / total for s in OPERATION_COLOURS}
+        broken = int(spans.get((row, "FAIL"), 0))
         said.append(f"{row} operated {shares['PASS'] * 100:.1f} %, broken {_plural(broken, 'time')} "
                     f"({shares['FAIL'] * 100:.1f} %), not known {shares['GAP'] * 100:.1f} %")
     alt = (f"The chain of {_short(account)} over {_window(window)}, link by link: {'; '.join(said)}. "
