@@ -12,6 +12,7 @@ import re
 import zlib
 from datetime import UTC, datetime, timedelta
 
+import matplotlib.colors
 import nbformat
 import numpy as np
 import pandas as pd
@@ -162,6 +163,22 @@ def test_root_events_per_day_mark_the_uncovered_events(run, account):
     assert sum(heights.values()) == len(events)
     assert all(bar.get_hatch() for bar in _bars(chart, "events-uncovered"))  # distinct: hatched
     assert f"{uncovered} counted but uncovered" in chart.alt and f"{len(events)} root events on" in chart.alt
+
+
+def test_root_events_per_day_keep_each_kind_in_the_legend_in_its_colour_when_it_has_no_events(run):
+    """Bars are drawn for the days with events only; a kind without any (here: nothing counted, so
+    nothing covered or uncovered) still has its legend entry, in its colour and hatch, with its zero."""
+    events = run.frame("root_events", DRIFTED).assign(counted=False)
+    chart = charts.root_events_per_day(events, run.frame("alarm_coverage", DRIFTED).iloc[:0],
+                                       run.judged_alarm_history(DRIFTED), None, run.params.window)
+    assert len(_bars(chart, "events-not counted")) == events.time.dt.floor("D").nunique()
+    assert sum(bar.get_height() for bar in _bars(chart, "events-not counted")) == len(events)
+    entries = dict(zip((t.get_text() for t in chart.figure.legends[0].get_texts()), chart.figure.legends[0].legend_handles))
+    covered = entries["counted, alarm fired and notified (0)"]
+    uncovered = entries["counted, uncovered: no notified alarm in time (0)"]
+    assert covered.get_facecolor()[:3] == pytest.approx(matplotlib.colors.to_rgb(charts.COUNTED))
+    assert uncovered.get_facecolor()[:3] == pytest.approx(matplotlib.colors.to_rgb(charts.UNCOVERED))
+    assert uncovered.get_hatch() == "////"
 
 
 def test_the_organization_heat_map_counts_every_root_event_and_frames_the_uncovered(run):

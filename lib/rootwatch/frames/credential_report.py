@@ -93,20 +93,31 @@ ROOT_USAGE: dict[str, tuple[str, str]] = {
 def parse_credential_report(text: str, account_id: str) -> pd.DataFrame:
     """One row per user of ``account_id``, typed as ``CREDENTIAL_REPORT`` declares; columns the
     documentation does not name yet are kept after those, as text. Raise ``CredentialReportError``
-    for text that is not a credential report rather than return a frame that reads as "no use"."""
+    for text that is not a credential report rather than return a frame that reads as "no use".
+    The time columns are read as one series, and the flags as another: a report is a few rows, and
+    pandas' cost is per column."""
     raw = _table(text)
-    frame = pd.DataFrame({"account_id": pd.Series([account_id] * len(raw), dtype="string")})
+    kinds = {kind: [c for c, (dtype, _) in COLUMNS.items() if dtype == kind] for kind in (TIME, "boolean")}
+    times, statuses, unread = _times(raw[kinds[TIME]])
+    flags, unclear = _flags(raw[kinds["boolean"]])
+    for column in COLUMNS:  # the first wrong cell in the report's order, as a reader would find it
+        for bad, expected in ((unread, "an ISO 8601 time, N/A, no_information or not_supported"),
+                              (unclear, "true, false or not_supported")):
+            if column in bad and bad[column].any():
+                first = bad[column].to_numpy().nonzero()[0][0]
+                raise CredentialReportError(f"{column} of user {raw['user'].iloc[first]!r} is "
+                                            f"{raw[column].iloc[first]!r}, not {expected}", HINT)
+    columns = {"account_id": pd.Series([account_id] * len(raw), dtype="string")}
     for column, (dtype, _) in COLUMNS.items():
-        values = raw[column]
         if dtype == TIME:
-            frame[column], frame[f"{column}_status"] = _times(values, column, raw["user"])
+            columns[column], columns[f"{column}_status"] = times[column], statuses[column]
         elif dtype == "boolean":
-            frame[column] = _flags(values, column, raw["user"])
+            columns[column] = flags[column]
         else:
-            frame[column] = values.mask(values.isin(list(REASONS)))
+            columns[column] = raw[column].mask(raw[column].isin(list(REASONS)))
     for column in raw.columns.difference(list(COLUMNS), sort=False):
-        frame[column] = raw[column]
-    return frame
+        columns[column] = raw[column]
+    return pd.DataFrame(columns)
 
 
 def root_usage(frame: pd.DataFrame) -> pd.DataFrame:
@@ -141,23 +152,33 @@ def _table(text: str) -> pd.DataFrame:
     return pd.DataFrame(body, columns=header, dtype="string")
 
 
-def _times(values: pd.Series, column: str, users: pd.Series) -> tuple[pd.Series, pd.Series]:
-    """(times, statuses): NaT wherever the report gives a reason instead of a time, and the reason."""
-    reasons = values.isin(list(REASONS))
-    times = pd.to_datetime(values.mask(reasons), utc=True, format="ISO8601", errors="coerce")
-    _reject(column, values, users, ~reasons & times.isna(), "an ISO 8601 time, N/A, no_information or not_supported")
-    statuses = values.map(REASONS).fillna(RECORDED).astype("string")
-    return times.dt.as_unit("ns"), statuses
+def _times(cells: pd.DataFrame) -> tuple[dict[str, pd.Series], dict[str, pd.Series], pd.DataFrame]:
+    """(times, statuses, unread) per column: NaT wherever the report gives a reason instead of a
+    time, and the reason; ``unread``: the cells that are neither."""
+    flat = _flat(cells)
+    reasons = flat.isin(list(REASONS))
+    times = pd.to_datetime(flat.mask(reasons), utc=True, format="ISO8601", errors="coerce").dt.as_unit("ns")
+    statuses = flat.map(REASONS).fillna(RECORDED).astype("string")
+    return _split(times, cells), _split(statuses, cells), _unflat(~reasons & times.isna(), cells)
 
 
-def _flags(values: pd.Series, column: str, users: pd.Series) -> pd.Series:
-    words = values.str.lower()
-    _reject(column, values, users, ~words.isin(list(FLAGS)), "true, false or not_supported")
-    return words.map(FLAGS).astype("boolean")
+def _flags(cells: pd.DataFrame) -> tuple[dict[str, pd.Series], pd.DataFrame]:
+    """(flags, unclear) per column: ``FLAGS``' values, and the cells that are none of its words."""
+    words = _flat(cells).str.lower()
+    return _split(words.map(FLAGS).astype("boolean"), cells), _unflat(~words.isin(list(FLAGS)), cells)
 
 
-def _reject(column: str, values: pd.Series, users: pd.Series, bad: pd.Series, expected: str) -> None:
-    if bad.any():
-        first = bad.to_numpy().nonzero()[0][0]
-        raise CredentialReportError(f"{column} of user {users.iloc[first]!r} is {values.iloc[first]!r}, not "
-                                    f"{expected}", HINT)
+def _flat(cells: pd.DataFrame) -> pd.Series:
+    """The cells row by row, as one series of text."""
+    return pd.Series(cells.to_numpy().ravel(), dtype="string")
+
+
+def _split(flat: pd.Series, cells: pd.DataFrame) -> dict[str, pd.Series]:
+    """``_flat``'s inverse, per column."""
+    width = len(cells.columns)
+    return {c: flat.iloc[i::width].reset_index(drop=True) for i, c in enumerate(cells.columns)}
+
+
+def _unflat(flat: pd.Series, cells: pd.DataFrame) -> pd.DataFrame:
+    """A flag per cell of ``_flat`` back in the cells' shape: which column, which row (the user)."""
+    return pd.DataFrame(flat.to_numpy(dtype=bool).reshape(len(cells), len(cells.columns)), columns=cells.columns)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import lru_cache
 from pathlib import Path
@@ -445,8 +446,9 @@ def alarm_coverage(frames: dict[str, pd.DataFrame]) -> pd.DataFrame:
     (alarm disabled for a week, actions off, topic deleted) shows up here as uncovered events."""
     filters, alarms = list(frames["metric_filters"].itertuples()), list(frames["alarms"].itertuples())
     history = frames["alarm_history"].sort_values("time")
-    by_alarm = {key: (own, own[own.item_type == "StateUpdate"])  # each alarm's history split once, not per event
-                for key, own in history.groupby(["account_id", "alarm_name"], sort=False)}
+    history = history[history.time.notna()]  # an item without a time answers no event
+    by_alarm = {key: _AlarmHistory.of(own) for key, own in history.groupby(["account_id", "alarm_name"], sort=False)}
+    unread = _AlarmHistory.of(history.iloc[:0])
     rows = []
     for e in frames["root_events"][frames["root_events"].counted].itertuples():
         names = set(str(e.counted_by).split(","))
@@ -459,8 +461,7 @@ def alarm_coverage(frames: dict[str, pd.DataFrame]) -> pd.DataFrame:
                "alarm_time": None, "reason": "no alarm watches the metric of the filter that counts it"}
         reasons = []
         for a in watching:
-            own, updates = by_alarm.get((e.account_id, a.alarm_name), (history.iloc[:0], history.iloc[:0]))
-            covered, when, reason = _alarm_answer(a, own, updates, e.time)
+            covered, when, reason = _alarm_answer(a, by_alarm.get((e.account_id, a.alarm_name), unread), e.time)
             reasons.append(reason)
             if covered:
                 row.update(covered=True, alarm_time=when)
@@ -472,31 +473,51 @@ def alarm_coverage(frames: dict[str, pd.DataFrame]) -> pd.DataFrame:
     return frame("alarm_coverage", rows)
 
 
-def _alarm_answer(alarm: Any, history: pd.DataFrame, updates: pd.DataFrame,
-                  t: pd.Timestamp) -> tuple[bool, pd.Timestamp | None, str]:
+@dataclass(frozen=True)
+class _AlarmHistory:
+    """One alarm's history, oldest first, split once into its state changes and its actions, each
+    with its times as an index: every root event then finds its span of items by binary search
+    instead of filtering the frame (some five filters per event were most of building the frames)."""
+
+    update_times: pd.DatetimeIndex
+    new_states: pd.Series
+    action_times: pd.DatetimeIndex
+    summaries: pd.Series
+
+    @classmethod
+    def of(cls, history: pd.DataFrame) -> _AlarmHistory:
+        updates, actions = (history[history.item_type == kind] for kind in ("StateUpdate", "Action"))
+        return cls(pd.DatetimeIndex(updates.time), updates.new_state.reset_index(drop=True),
+                   pd.DatetimeIndex(actions.time), actions.summary.reset_index(drop=True))
+
+
+def _alarm_answer(alarm: Any, history: _AlarmHistory, t: pd.Timestamp) -> tuple[bool, pd.Timestamp | None, str]:
     """Did ``alarm`` answer an event at ``t``: in ALARM already (and that ALARM was notified), or to
-    ALARM in time and notified? ``updates``: its history's StateUpdate items."""
-    before = updates[updates.time <= t]
-    if len(before) and before.new_state.iloc[-1] == "ALARM":
-        when = before.time.iloc[-1]
+    ALARM in time and notified?"""
+    times, states = history.update_times, history.new_states
+    after = times.searchsorted(t, side="right")  # the state changes up to t come before
+    if after and states.iloc[after - 1] == "ALARM":
+        when = times[after - 1]
         went = f"{alarm.alarm_name} was already in ALARM (since {when:%Y-%m-%d %H:%M:%S})"
     else:
         deadline = t + pd.Timedelta(seconds=int(alarm.period or 300) * int(alarm.evaluation_periods or 1)) \
             + DELIVERY_ALLOWANCE
-        fired = updates[(updates.time > t) & (updates.time <= deadline) & (updates.new_state == "ALARM")]
+        in_time = states.iloc[after:times.searchsorted(deadline, side="right")]
+        fired = in_time[in_time == "ALARM"]
         if not len(fired):
             return False, None, (f"{alarm.alarm_name} did not go to ALARM within {duration(deadline - t)} "
                                  "(period × evaluation periods + delivery)")
-        when = fired.time.iloc[0]
+        when = times[fired.index[0]]
         went = f"{alarm.alarm_name} went to ALARM {(when - t).total_seconds() / 60:.0f} min later"
     notified, why = _notified(alarm, history, when)
     return notified, when, f"{went} {why}"
 
 
-def _notified(alarm: Any, history: pd.DataFrame, when: pd.Timestamp) -> tuple[bool, str]:
+def _notified(alarm: Any, history: _AlarmHistory, when: pd.Timestamp) -> tuple[bool, str]:
     """Whether the transition to ALARM at ``when`` executed an action (the notification)."""
-    actions = history[(history.item_type == "Action") & (history.time >= when)
-                      & (history.time <= when + ACTION_ALLOWANCE)].summary
+    times = history.action_times
+    actions = history.summaries.iloc[times.searchsorted(when, side="left"):
+                                     times.searchsorted(when + ACTION_ALLOWANCE, side="right")]
     if actions.str.startswith("Successfully executed action").any():
         return True, "and notified"
     if not pd.isna(alarm.actions_enabled) and not alarm.actions_enabled:

@@ -21,6 +21,7 @@ matplotlib.use("Agg")  # before pyplot is ever imported anywhere: charts render 
 
 import numpy as np
 import pandas as pd
+from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.dates import AutoDateLocator, ConciseDateFormatter, date2num
 from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
@@ -57,7 +58,11 @@ def style() -> Iterator[None]:
 
 
 def _figure(height: float = 2.6) -> tuple[Figure, object]:
+    """A figure on the Agg canvas from the start: laying it out and saving it as PNG then share one
+    renderer, which measures each label once (a bare figure is laid out by one renderer and drawn by
+    another, and each measures every text: half the text measuring, the same PNG)."""
     fig = Figure(figsize=(9, height), layout="constrained")
+    FigureCanvasAgg(fig)
     return fig, fig.add_subplot()
 
 
@@ -184,9 +189,14 @@ def root_events_per_day(events: pd.DataFrame, coverage: pd.DataFrame, history: p
                  f"counted, uncovered: no notified alarm in time ({totals['uncovered']})"),
                 ("not counted", NOT_COUNTED, "", f"not counted by the metric filter ({totals['not counted']})"))
         for kind, colour, hatch, label in bars:
-            ax.bar(_num(days) + 0.5, per_day[kind].to_numpy(), width=0.8, bottom=bottom, color=colour, hatch=hatch,
-                   edgecolor="white", lw=0, label=label, gid=f"events-{kind}")
-            bottom = bottom + per_day[kind].to_numpy()
+            # Bars of the days with events only (a 90-day window is mostly days of none, and each bar is
+            # an artist to lay out and draw); a kind with none keeps one empty bar, whose colour and
+            # hatch its legend entry takes.
+            heights = per_day[kind].to_numpy()
+            drawn = heights > 0 if heights.any() else np.arange(len(days)) == 0
+            ax.bar(_num(days[drawn]) + 0.5, heights[drawn], width=0.8, bottom=bottom[drawn], color=colour,
+                   hatch=hatch, edgecolor="white", lw=0, label=label, gid=f"events-{kind}")
+            bottom = bottom + heights
         ax.set_ylim(0, max(1, bottom.max()) * 1.3 + 0.4)  # room for the markers above the highest bar
         if alarm:
             ax.plot(_num(fired), np.full(len(fired), 0.97), transform=ax.get_xaxis_transform(), ls="none",
@@ -391,12 +401,11 @@ def chain_operation(intervals: pd.DataFrame, roots: pd.DataFrame, window: Window
         ax.set_title(f"{_short(account)}: the chain over the window", loc="left")
         fig.legend(loc="outside lower center", ncols=5, frameon=False, fontsize=8)
     said = []
+    by = intervals.assign(spent=intervals.end - intervals.start).groupby(["link", "status"]).spent
+    spent, spans = by.sum(), by.size()
     for row in rows:
-        part = intervals[intervals.link == row]
-        shares = {s: sum((pd.Timestamp(e) - pd.Timestamp(b) for b, e in zip(part.start[part.status == s],
-                                                                           part.end[part.status == s])),
-                         pd.Timedelta(0)) / total for s in OPERATION_COLOURS}
-        broken = int((part.status == "FAIL").sum())
+        shares = {s: spent.get((row, s), pd.Timedelta(0)) / total for s in OPERATION_COLOURS}
+        broken = int(spans.get((row, "FAIL"), 0))
         said.append(f"{row} operated {shares['PASS'] * 100:.1f} %, broken {_plural(broken, 'time')} "
                     f"({shares['FAIL'] * 100:.1f} %), not known {shares['GAP'] * 100:.1f} %")
     alt = (f"The chain of {_short(account)} over {_window(window)}, link by link: {'; '.join(said)}. "
