@@ -21,10 +21,10 @@ EXTRAS_lab := pdf x509 sandbox lab
 EXTRAS_dev := dev
 DEMO_PARAMS := parameters/sandbox.yaml
 
-.PHONY: install demo lab test lock bench bench-run bench-org bench-history bench-archive bench-startup clean
+.PHONY: install demo lab test lock bytecode bench bench-run bench-org bench-history bench-archive bench-startup clean
 
 install: $(VENV)/.installed-host
-test: $(VENV)/.installed-dev $(VENV)/wheelhouse/.complete
+test: $(VENV)/.installed-dev $(VENV)/wheelhouse/.complete bytecode
 	$(BIN)/python -m pytest
 
 # the lock's wheels for the sandbox set (core included), so that tests/test_package.py installs the built
@@ -32,6 +32,12 @@ test: $(VENV)/.installed-dev $(VENV)/wheelhouse/.complete
 $(VENV)/wheelhouse/.complete: lock/sandbox.txt | $(BIN)/python
 	$(PIP) download --no-deps --dest $(VENV)/wheelhouse -r lock/sandbox.txt
 	touch $@
+
+# lib/ byte-compiled (only what changed): an editable install leaves it uncompiled, and where
+# PYTHONDONTWRITEBYTECODE is set (some CI and container images) every rootwatch process and notebook
+# kernel would compile it again (a quarter of a second of CPU each: a run and its kernel, every time)
+bytecode: | $(BIN)/python
+	@$(BIN)/python -m compileall -q lib
 
 $(BIN)/python:
 	@test -n "$(PYTHON)" || { echo "make: Python 3.11 or newer is needed; install it and retry" >&2; exit 2; }
@@ -45,7 +51,7 @@ $(VENV)/.installed-%: pyproject.toml setup.py $(wildcard lock/*.txt) | $(BIN)/py
 
 # Any outcome of the audit is a result (0 PASS, 1 FAIL, 3 evidence gaps: the drifted account is meant to
 # fail); anything else (2 bad input, 4 could not complete, interrupted) fails the demo.
-demo: $(VENV)/.installed-demo
+demo: $(VENV)/.installed-demo bytecode
 	@out=reports/$$(date -u +%Y%m%dT%H%M%SZ)-demo; \
 	$(BIN)/rootwatch run $(DEMO_PARAMS) --out $$out; rc=$$?; \
 	case $$rc in 0|1|3) ;; *) echo "make demo: rootwatch run exited $$rc: no evidence bundle" >&2; exit $$rc;; esac; \
@@ -63,7 +69,7 @@ demo: $(VENV)/.installed-demo
 	echo "the demo signs with the development key):"; \
 	echo "  $(BIN)/rootwatch verify $$out --trusted-key $${XDG_CONFIG_HOME:-$$HOME/.config}/rootwatch/signing/dev_ed25519.pub"
 
-lab: $(VENV)/.installed-lab
+lab: $(VENV)/.installed-lab bytecode
 	$(BIN)/jupyter lab --ServerApp.ip=127.0.0.1 notebooks/
 
 lock: $(VENV)/.installed-dev
@@ -72,20 +78,21 @@ lock: $(VENV)/.installed-dev
 bench: $(VENV)/.installed-dev
 	$(BIN)/python bench/patterns.py
 
-bench-run: $(VENV)/.installed-dev
+bench-run: $(VENV)/.installed-dev bytecode
 	$(BIN)/python bench/run.py
 
-bench-org: $(VENV)/.installed-dev
+bench-org: $(VENV)/.installed-dev bytecode
 	$(BIN)/python bench/collect_org.py
 
-bench-history: $(VENV)/.installed-dev
+bench-history: $(VENV)/.installed-dev bytecode
 	$(BIN)/python bench/history.py
 
-bench-archive: $(VENV)/.installed-dev
+bench-archive: $(VENV)/.installed-dev bytecode
 	$(BIN)/python bench/scan_archive.py
 
-bench-startup: $(VENV)/.installed-dev
+bench-startup: $(VENV)/.installed-dev bytecode
 	$(BIN)/python bench/startup.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis build
+	find lib -name __pycache__ -prune -exec rm -rf {} +
