@@ -90,7 +90,9 @@ def test_chain_operation_is_a_finding_of_its_own_in_every_output(demo_run):
     # AWS Config's history, the second witness (the sandbox's Config records the chain): agrees, its calls kept
     assert witness["link"] == "config-history" and witness["status"] == "PASS"
     assert witness["evidence"] and all((out / e).is_file() for e in witness["evidence"])
-    assert healthy["notes"][0].split(" UTC root event ")[1].split(" fell while the chain was broken: broken ")[1]
+    # one note per break that held root events: the break said once, then each event inside it
+    assert re.fullmatch(r"1 root event fell while the chain was broken \S+ \S+ – \S+ \S+ UTC \(.+?\), broken by .+"
+                        r": \S+ \S+ UTC \(event [^()]+\)", healthy["notes"][0])
     assert any(n.startswith("logging: broken ") and "StopLogging" in n and "fixed by StartLogging" in n
                for n in healthy["notes"])
     csv = pd.read_csv(out / "findings.csv")

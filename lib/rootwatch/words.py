@@ -17,3 +17,9 @@ def duration(delta: timedelta, largest: int | None = None) -> str:
         if count:
             parts.append(f"{count} {name}{'s' if count != 1 else ''}")
     return " ".join(parts[:largest]) or "0 seconds"
+
+
+def plural(n: int, noun: str) -> str:
+    """``plural(1, "root event")`` → "1 root event", ``plural(1234, "root event")`` → "1,234 root events":
+    a count a report prints is exactly true in number and in grammar, wherever it is said."""
+    return f"{n:,} {noun}" if n == 1 else f"{n:,} {noun}s"

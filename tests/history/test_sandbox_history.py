@@ -39,9 +39,19 @@ def test_healthy_today_yet_its_chain_was_broken_with_a_root_event_inside(evidenc
     [inside] = [r for r in op.root_events if r.brk.status == "FAIL"]
     assert inside.event.time.date() == (SANDBOX_NOW - timedelta(days=90 - 44)).date()  # root changed the contact
     assert inside.brk.broken_by[0].actor_arn == f"arn:aws:iam::{HEALTHY}:user/bob"
-    assert rw2.notes[0].startswith(f"{inside.event.time:%Y-%m-%d %H:%M:%S} UTC root event {inside.event.event_id} "
-                                   "fell while the chain was broken: broken ")
+    assert rw2.notes[0].startswith("1 root event fell while the chain was broken ")
+    assert rw2.notes[0].endswith(f": {inside.event.time:%Y-%m-%d %H:%M:%S} UTC (event {inside.event.event_id})")
     drifted = next(f for f in findings if f.account_id == DRIFTED and f.check is Check.OPERATION)
+    # its one break held dozens of root events: the break is said once, and every event named after it,
+    # in time order (the break's own "(event …)" comes first: the change that opened it)
+    missed = [r for r in operations[DRIFTED].root_events if r.brk.status == "FAIL"]
+    brk = missed[0].brk
+    assert all(r.brk == brk for r in missed)
+    [note] = [n for n in drifted.notes if "root event" in n]
+    assert len(missed) > 20 and note.startswith(f"{len(missed)} root events fell while the chain was broken "
+                                                f"{brk.start:%Y-%m-%d %H:%M} – ")
+    assert note.count(" broken by ") == 1 and note.endswith("not fixed within the window: " + ", ".join(
+        f"{r.event.time:%Y-%m-%d %H:%M:%S} UTC (event {r.event.event_id})" for r in missed))
     metric_filter = operations[DRIFTED].links["metric-filter"].failed
     assert drifted.status == "FAIL" and [b.start.date() for b in metric_filter] == [
         (SANDBOX_NOW - timedelta(days=60)).date()]  # drifted on day 30 of the plan, and never fixed

@@ -67,10 +67,14 @@ def test_passing_today_yet_broken_with_a_root_event_inside_fails_rw2(catalog):
                       ("chain", "08-25 10:00", "08-26 10:10")]
     # the narrowed filter: judged by meaning by the real judge, its week a break of the metric-filter link
     assert [(f"{b.start:%m-%d}", f"{b.end:%m-%d}") for b in op.links["metric-filter"].failed] == [("08-15", "08-22")]
-    assert finding.notes[0].startswith(f"2026-08-18 03:12:45 UTC root event {ROOT['eventID']} fell while the chain "
-                                       "was broken: broken 2026-08-15 12:00 – 2026-08-22 12:00 UTC (7.0 days), "
-                                       "broken by PutMetricFilter 2026-08-15 12:00:00 UTC by "
+    # one note for the break the root event fell in (one event: said in the singular), the event after it
+    assert finding.notes[0].startswith("1 root event fell while the chain was broken 2026-08-15 12:00 – 2026-08-22 "
+                                       "12:00 UTC (7.0 days), broken by PutMetricFilter 2026-08-15 12:00:00 UTC by "
                                        f"arn:aws:iam::{ACCOUNT}:user/alice from 198.51.100.10")
+    assert f", fixed by PutMetricFilter 2026-08-22 12:00:00 UTC by arn:aws:iam::{ACCOUNT}:user/alice from " \
+        "198.51.100.10 (event " in finding.notes[0]
+    assert finding.notes[0].endswith(f"): 2026-08-18 03:12:45 UTC (event {ROOT['eventID']})")
+    assert not any("root event" in n for n in finding.notes[1:])  # the other breaks held no root event
     assert any(n.startswith("logging: broken 2026-08-10 10:00 – 2026-08-12 09:30 UTC (47.5 h), broken by StopLogging")
                and "fixed by StartLogging 2026-08-12 09:30:00 UTC" in n for n in finding.notes)
     assert finding.remediation_notes  # what to investigate, never "nothing to do" beside a failing test

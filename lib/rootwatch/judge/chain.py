@@ -34,6 +34,7 @@ from rootwatch.models import CHAIN_LINKS, Anchor, Check, Coverage, Finding, Link
 from rootwatch.patterns import compile_pattern
 from rootwatch.resources import Alarm, Arn, LogGroupRef, MetricFilter, Subscription, Topic, Trail
 from rootwatch.simulate import BENCHMARK_SETTINGS, Fires, fires_on_one_event
+from rootwatch.words import plural
 
 PASS, FAIL, GAP = Status.PASS, Status.FAIL, Status.GAP
 
@@ -703,8 +704,8 @@ def judge_operation(ev: AccountEvidence, control: Control, op: Operation | None,
     finding.links = [LinkVerdict(Link.CHAIN_OPERATION, status, reason, "", files)]
     if op.witness is not None:
         finding.links.append(_witness_verdict(ev, op.witness))
-    finding.notes = [f"{r.event.time:%Y-%m-%d %H:%M:%S} UTC root event {r.event.event_id or '(no id)'} fell while "
-                     f"the chain was broken: {_break_text(r.brk)}" for r in missed]
+    finding.notes = [_missed_text(b, [r.event for r in missed if r.brk == b]) for b in chain.failed
+                     if any(r.brk == b for r in missed)]
     finding.notes += [f"{Link(link).title if link != CHAIN else 'chain'}: {_break_text(b)}"
                       for link, lo in op.links.items() if link != CHAIN for b in lo.failed]
     finding.notes += [f"not judged {b.start:%Y-%m-%d %H:%M} – {b.end:%Y-%m-%d %H:%M} UTC: "
@@ -736,6 +737,14 @@ def _break_text(b: Break) -> str:
     broke = f"broken by {'; '.join(map(str, b.broken_by))}" if b.broken_by else "already broken when the window began"
     fixed = f"fixed by {'; '.join(map(str, b.fixed_by))}" if b.fixed_by else "not fixed within the window"
     return f"broken {b.start:%Y-%m-%d %H:%M} – {b.end:%Y-%m-%d %H:%M} UTC ({_span(b.duration)}), {broke}, {fixed}"
+
+
+def _missed_text(b: Break, events: list[RootEvent]) -> str:
+    """One note per break, its root events listed after it: the break is said once however many
+    events fell in it (each event is still named: it is evidence), not repeated per event."""
+    said = ", ".join(f"{e.time:%Y-%m-%d %H:%M:%S} UTC ({f'event {e.event_id}' if e.event_id else 'no event id'})"
+                     for e in events)
+    return f"{plural(len(events), 'root event')} fell while the chain was {_break_text(b)}: {said}"
 
 
 def _span(delta: timedelta) -> str:

@@ -27,7 +27,7 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 
 from rootwatch.models import Window
-from rootwatch.words import duration
+from rootwatch.words import duration, plural
 
 STYLE = {"text.parse_math": False, "font.size": 9, "axes.spines.top": False, "axes.spines.right": False,
          "figure.dpi": 110, "savefig.dpi": 150, "svg.hashsalt": "rootwatch", "axes.titleweight": "bold"}
@@ -82,10 +82,6 @@ def _time_axis(ax: object, window: Window) -> None:
     locator = AutoDateLocator()
     ax.xaxis.set_major_locator(locator)
     ax.xaxis.set_major_formatter(ConciseDateFormatter(locator))
-
-
-def _plural(n: int, noun: str) -> str:
-    return f"{n:,} {noun}" if n == 1 else f"{n:,} {noun}s"
 
 
 def _day(time: object) -> str:
@@ -148,18 +144,18 @@ def alarm_timeline(history: pd.DataFrame, alarm: str, window: Window, state_now:
         ax.set_yticks([])
         _time_axis(ax, window)
         said = "history not read" if unread else f"{len(fired)} × ALARM"
-        ax.set_title(f"Alarm {name}: {said}; {_plural(uncovered, 'root event')} uncovered", loc="left")
+        ax.set_title(f"Alarm {name}: {said}; {plural(uncovered, 'root event')} uncovered", loc="left")
         fig.legend(loc="outside lower center", ncols=4, frameon=False, fontsize=8)
     if unread:
         alt = f"Alarm {name}, {_window(window)}: its history could not be read, so its states are unknown."
     else:
         spent = (f"in ALARM for {duration(sum(in_alarm, pd.Timedelta(0)), largest=2)} in all, the longest "
                  f"{duration(max(in_alarm), largest=2)}" if in_alarm else "never in ALARM")
-        alt = (f"Alarm {name}, {_window(window)}: went to ALARM {_plural(len(fired), 'time')}, {spent}; "
+        alt = (f"Alarm {name}, {_window(window)}: went to ALARM {plural(len(fired), 'time')}, {spent}; "
                f"state at the start {initial}, "
                f"at the end {spans[-1][2]}. Each transition to ALARM is a red marker; every ALARM span is drawn at "
                f"least {duration(floor, largest=2)} wide.")
-    return Chart(fig, f"{alt} {_plural(uncovered, 'counted root event')} raised no notified alarm in time.")
+    return Chart(fig, f"{alt} {plural(uncovered, 'counted root event')} raised no notified alarm in time.")
 
 
 # --- root events ---------------------------------------------------------------------------------
@@ -209,11 +205,11 @@ def root_events_per_day(events: pd.DataFrame, coverage: pd.DataFrame, history: p
         fig.legend(loc="outside lower center", ncols=2, frameon=False, fontsize=8)
     busiest = per_day.sum(axis=1)
     peak = f"; the busiest day {_day(busiest.idxmax())} with {busiest.max()}" if busiest.max() else ""
-    alt = (f"Root events per day, {_window(window)}: {_plural(int(busiest.sum()), 'root event')} on "
-           f"{_plural(int((busiest > 0).sum()), 'day')}{peak}. {totals['covered']} counted by the metric filter and "
+    alt = (f"Root events per day, {_window(window)}: {plural(int(busiest.sum()), 'root event')} on "
+           f"{plural(int((busiest > 0).sum()), 'day')}{peak}. {totals['covered']} counted by the metric filter and "
            f"alarmed, {totals['uncovered']} counted but uncovered (no notified alarm in time, hatched purple), "
            f"{totals['not counted']} not counted. "
-           + (f"Alarm {_short(alarm)} went to ALARM {_plural(len(fired), 'time')} (red markers)." if alarm else
+           + (f"Alarm {_short(alarm)} went to ALARM {plural(len(fired), 'time')} (red markers)." if alarm else
               "The chain reached no alarm."))
     return Chart(fig, alt)
 
@@ -263,14 +259,14 @@ def root_events_heatmap(events: pd.DataFrame, coverage: pd.DataFrame, accounts: 
         ax.set_title(f"Root events per account and {unit}", loc="left")
         ax.set_xlabel(f"{'week starting' if weekly else 'day'} (UTC); in brackets and framed red: uncovered events "
                       "(no notified alarm in time)")
-    per_account = "; ".join(f"{label}: {_plural(int(counts.loc[a].sum()), 'root event')} in "
-                            f"{int((counts.loc[a] > 0).sum())} of {_plural(len(columns), unit)}, "
+    per_account = "; ".join(f"{label}: {plural(int(counts.loc[a].sum()), 'root event')} in "
+                            f"{int((counts.loc[a] > 0).sum())} of {plural(len(columns), unit)}, "
                             f"{int(uncovered.loc[a].sum())} uncovered" for a, label in accounts.items())
     top = np.unravel_index(grid.argmax(), grid.shape) if grid.size else None
     when = f"{'week of' if weekly else 'on'} {_day(columns[top[1]])}" if top is not None else ""
     busiest = (f" The busiest cell: {list(accounts.values())[top[0]]}, {when}, {int(grid[top])} events."
                if top is not None and grid[top] else "")
-    alt = f"Root events per account and {unit}, {_window(window)}, {_plural(len(accounts), 'account')}: {per_account}."
+    alt = f"Root events per account and {unit}, {_window(window)}, {plural(len(accounts), 'account')}: {per_account}."
     return Chart(fig, alt + busiest)
 
 
@@ -284,7 +280,7 @@ def root_events_by(events: pd.DataFrame, column: str, title: str, top: int = 12)
         ax.set_xlabel("events")
         ax.set_title(title, loc="left")
     listed = ", ".join(f"{value} {n}" for value, n in everything.head(top).items())
-    alt = (f"{title}: {_plural(len(events), 'root event')}, {_plural(len(everything), 'distinct value')}"
+    alt = (f"{title}: {plural(len(events), 'root event')}, {plural(len(everything), 'distinct value')}"
            + (f"; the {min(top, len(everything))} most frequent: {listed}." if listed else "."))
     return Chart(fig, alt)
 
@@ -315,7 +311,7 @@ def status_heatmap(matrix: pd.DataFrame) -> Chart:
     tally += f", {blank} without a finding (blank)" if blank else ""
     failing = [f"{account} {control}" for (account, control), status in cells.items() if status == "FAIL"]
     named = f"; FAIL: {', '.join(failing[:10])}" + (f" and {len(failing) - 10} more" if len(failing) > 10 else "")
-    alt = (f"Verdicts of {_plural(len(matrix), 'account')} × {len(matrix.columns)} {_checks(matrix.columns)}: {tally}"
+    alt = (f"Verdicts of {plural(len(matrix), 'account')} × {len(matrix.columns)} {_checks(matrix.columns)}: {tally}"
            + (named if failing else "") + ".")
     return Chart(fig, alt)
 
@@ -341,7 +337,7 @@ def root_timeline(events: pd.DataFrame, window: Window) -> Chart:
         _time_axis(ax, window)
         ax.legend(loc="upper left", frameon=False, fontsize=8, ncols=2)
         ax.set_title("Root events over time, per account", loc="left")
-    per_account = "; ".join(f"{_short(a)}: {_plural(len(own), 'root event')}, {int(own.counted.sum())} counted by a "
+    per_account = "; ".join(f"{_short(a)}: {plural(len(own), 'root event')}, {int(own.counted.sum())} counted by a "
                             f"metric filter" for a, own in events.groupby("account_id"))
     return Chart(fig, f"Root events over time, {_window(window)}: {per_account or 'none'}.")
 
@@ -363,7 +359,7 @@ def hour_weekday(events: pd.DataFrame) -> Chart:
     weekend = int(grid.loc[[5, 6]].to_numpy().sum())
     day, hour = np.unravel_index(grid.to_numpy().argmax(), grid.shape)
     peak = f"; the busiest: {days[day]} {hour:02d}:00 with {grid.iat[day, hour]}" if grid.to_numpy().any() else ""
-    return Chart(fig, f"Root events by UTC hour and weekday: {_plural(int(grid.to_numpy().sum()), 'event')}, "
+    return Chart(fig, f"Root events by UTC hour and weekday: {plural(int(grid.to_numpy().sum()), 'event')}, "
                       f"{night} between 22:00 and 06:00, {weekend} at weekends{peak}.")
 
 
@@ -406,10 +402,10 @@ def chain_operation(intervals: pd.DataFrame, roots: pd.DataFrame, window: Window
     for row in rows:
         shares = {s: spent.get((row, s), pd.Timedelta(0)) / total for s in OPERATION_COLOURS}
         broken = int(spans.get((row, "FAIL"), 0))
-        said.append(f"{row} operated {shares['PASS'] * 100:.1f} %, broken {_plural(broken, 'time')} "
+        said.append(f"{row} operated {shares['PASS'] * 100:.1f} %, broken {plural(broken, 'time')} "
                     f"({shares['FAIL'] * 100:.1f} %), not known {shares['GAP'] * 100:.1f} %")
     alt = (f"The chain of {_short(account)} over {_window(window)}, link by link: {'; '.join(said)}. "
-           f"{_plural(len(roots), 'root event')} the benchmark counts, {len(missed)} of them while the chain was "
+           f"{plural(len(roots), 'root event')} the benchmark counts, {len(missed)} of them while the chain was "
            "broken (red ticks).")
     return Chart(fig, alt)
 
@@ -434,7 +430,7 @@ def chain_weeks(weeks: pd.DataFrame, window: Window, per_page: int = ACCOUNTS_PE
     out = []
     for n, page in enumerate(pages):
         shown = (f"accounts {n * per_page + 1}–{n * per_page + len(page)} of {len(weeks)}" if len(pages) > 1
-                 else f"all {_plural(len(weeks), 'account')}")
+                 else f"all {plural(len(weeks), 'account')}")
         with style():
             from matplotlib.colors import ListedColormap
             from matplotlib.patches import Patch
@@ -454,5 +450,5 @@ def chain_weeks(weeks: pd.DataFrame, window: Window, per_page: int = ACCOUNTS_PE
         said = "; ".join(f"{label}: " + ", ".join(f"{int((row == s).sum())} {s}" for s in WEEK_STATES)
                          for label, row in page.iterrows())
         out.append(Chart(fig, f"The chain per account and {unit}, {_window(window)}, {shown} "
-                              f"({_plural(len(weeks.columns), unit)} each): {said}."))
+                              f"({plural(len(weeks.columns), unit)} each): {said}."))
     return out
