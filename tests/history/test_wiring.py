@@ -82,6 +82,27 @@ def test_passing_today_yet_broken_with_a_root_event_inside_fails_rw2(catalog):
     assert back.key == finding.key and back.status == "FAIL"
 
 
+def test_each_break_is_said_once_with_every_root_event_that_fell_in_it(catalog):
+    """Three root events in the narrowed week (one with no eventID), one while logging was stopped, one
+    after every fix: two notes, one per break, in time order, each listing its own events in time order
+    and in the right number; the event after the fixes is in neither."""
+    control = catalog.control("4.3")
+    ev = evidence()
+    at = [("2026-08-20T09:00:00Z", "root-late-in-the-week"), ("2026-08-11T07:00:00Z", "root-while-not-logging"),
+          ("2026-08-16T01:00:00Z", None), ("2026-08-30T00:00:00Z", "root-after-every-fix")]
+    ev.events += [{**ev.events[0], "eventId": i, "event": {**ROOT, "eventTime": t, "eventID": i}} for t, i in at]
+    finding = judge_operation(ev, control, chain_operation(ev, control, catalog), timedelta(0))
+    logging, narrowed = [n for n in finding.notes if "root event" in n]
+    assert logging.startswith("1 root event fell while the chain was broken 2026-08-10 10:00 – 2026-08-12 09:30 UTC "
+                              "(47.5 h), broken by StopLogging ")
+    assert logging.endswith("): 2026-08-11 07:00:00 UTC (event root-while-not-logging)")
+    assert narrowed.startswith("3 root events fell while the chain was broken 2026-08-15 12:00 – 2026-08-22 12:00 UTC")
+    assert narrowed.endswith(f"): 2026-08-16 01:00:00 UTC (no event id), 2026-08-18 03:12:45 UTC (event "
+                             f"{ROOT['eventID']}), 2026-08-20 09:00:00 UTC (event root-late-in-the-week)")
+    assert "root-after-every-fix" not in " ".join(finding.notes)
+    assert finding.links[0].reason.endswith("; 4 root event(s) while it was broken")
+
+
 def test_breaks_within_the_allowance_pass_and_beyond_it_fail(catalog):
     control = catalog.control("4.3")
     stop = [record("PutMetricFilter", "2026-07-01T08:00:00Z", {**FILTER, "filterPattern": BENCHMARK}),
