@@ -18,6 +18,9 @@ import nbformat
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from markupsafe import Markup
 from nbconvert import HTMLExporter
+from nbconvert.exporters.templateexporter import TemplateExporter
+from nbconvert.filters.highlight import Highlight2HTML
+from nbconvert.filters.widgetsdatatypefilter import WidgetsDataTypeFilter
 
 from rootwatch import __version__
 from rootwatch.models import Finding
@@ -83,9 +86,26 @@ class Cover:
     banner: str | None = None  # on every page (a sandbox run: not evidence of any account)
 
 
+class BodyExporter(HTMLExporter):
+    """nbconvert's HTML body without the pass it makes after rendering: it parses its whole output
+    again with BeautifulSoup (about half its time on a report) only to give an image without ``alt``
+    a placeholder text and cells a ``tabindex``. Every chart carries its own alt text, and the
+    sanitizer drops ``tabindex``, so that pass changes nothing the report keeps."""
+
+    def from_notebook_node(self, nb: nbformat.NotebookNode, resources: dict | None = None,
+                           **kw: object) -> tuple[str, dict]:
+        resources = self._init_resources(resources)
+        # The filters HTMLExporter.from_notebook_node registers before rendering; the template needs them.
+        lexer = nb.metadata.get("language_info", {}).get("pygments_lexer")
+        self.register_filter("highlight_code", Highlight2HTML(pygments_lexer=lexer, parent=self))
+        self.register_filter("filter_data_type",
+                             WidgetsDataTypeFilter(notebook_metadata=self._nb_metadata, parent=self, resources=resources))
+        return TemplateExporter.from_notebook_node(self, nb, resources, **kw)
+
+
 def notebook_html(notebook: Path, cover: Cover) -> str:
     nb = nbformat.read(notebook, as_version=4)
-    exporter = HTMLExporter(template_name="basic", exclude_input=True, exclude_input_prompt=True,
+    exporter = BodyExporter(template_name="basic", exclude_input=True, exclude_input_prompt=True,
                             exclude_output_prompt=True, sanitize_html=False, exclude_anchor_links=True)
     body, _ = exporter.from_notebook_node(nb)
     env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html", "j2"]))
