@@ -119,7 +119,8 @@ class BodyExporter(HTMLExporter):
 def notebook_html(notebook: Path, cover: Cover) -> str:
     nb = nbformat.read(notebook, as_version=4)
     exporter = BodyExporter(template_name="basic", exclude_input=True, exclude_input_prompt=True,
-                            exclude_output_prompt=True, sanitize_html=False, exclude_anchor_links=True)
+                            exclude_output_prompt=True, sanitize_html=False, exclude_anchor_links=True,
+                            optimistic_validation=True)
     body, _ = exporter.from_notebook_node(nb)
     env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html", "j2"]))
     page = env.get_template("report.html.j2")
