@@ -24,6 +24,18 @@ def test_text_that_only_looks_like_a_path_never_links_out_of_the_bundle():
         assert "<a " not in linked_evidence(sanitize(text)), text
 
 
+def test_a_tag_outside_the_allow_list_shows_as_text_and_no_attribute_outside_it_survives():
+    """Defence behind the notebook's own escaping: markup a helper forgot to escape is neither run
+    nor lost from the evidence: the reader sees it as the text it was."""
+    assert sanitize('<svg onload=alert(1)><script>alert(2)</script></svg>') == (
+        '&lt;svg onload=alert(1)&gt;&lt;script&gt;alert(2)&lt;/script&gt;&lt;/svg&gt;')
+    assert sanitize('<p title="<iframe>">a<b>b</b><Object data=x></p>') == (
+        '<p>a<b>b</b>&lt;Object data=x&gt;</p>')
+    assert sanitize('<a href="javascript:alert(1)" onclick="x">j</a><a href="#section-1" rel="x">s</a>'
+                    '<img src="http://example.com/x.png"><img src="data:image/png;base64,AAAA" alt="c" style="x">') == (
+        '<a>j</a><a href="#section-1">s</a><img><img src="data:image/png;base64,AAAA" alt="c">')
+
+
 def test_a_printed_tables_columns_are_as_wide_as_their_data_asks():
     """The PDF prints data tables at widths worked out from their data (WeasyPrint no longer measures
     every cell to find them): a short column keeps room for its bold header's longest word, a column of

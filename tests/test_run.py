@@ -312,3 +312,16 @@ def test_unknown_sandbox_account_is_bad_input_and_run_marked_incomplete(tmp_path
     assert done.returncode == 2 and "the sandbox has no account nosuch" in done.stderr
     incomplete = tmp_path / "run.incomplete"
     assert not out.exists() and (incomplete / "INCOMPLETE").is_file() and not (incomplete / "report.html").exists()
+
+
+def test_rootwatch_runs_papermill_without_importing_pyarrow_which_stays_importable():
+    """papermill imports pyarrow (and numpy) only for hdfs:// paths, which a run never uses: the run's
+    own process does not pay for them, and code that wants pyarrow still gets it."""
+    code = ("import sys\n"
+            "from rootwatch.runner import import_papermill\n"
+            "import_papermill()\n"
+            "print('papermill' in sys.modules, 'pyarrow' in sys.modules, 'numpy' in sys.modules)\n"
+            "import pyarrow.fs\n"
+            "print(pyarrow.fs.LocalFileSystem is not None)\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.split() == ["True", "False", "False", "True"]

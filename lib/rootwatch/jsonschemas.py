@@ -3,8 +3,9 @@ one import rule, so no command pays for jsonschema's format checkers again throu
 
 from __future__ import annotations
 
-import sys
 from types import ModuleType
+
+from rootwatch.imports import import_without
 
 # What ``import jsonschema`` imports, when installed, to check string formats (jsonschema/_format.py):
 # rfc3987_syntax (iri, iri-reference) compiles 39 Earley grammars, about a second; the others together
@@ -18,18 +19,7 @@ def _import_jsonschema() -> ModuleType:
     manifest's nor nbformat's has a ``format``, and jsonschema checks formats only when given a format
     checker, so no validation here changes (jsonschema 4.26 has no lazy import of them). A process that
     imported jsonschema before rootwatch keeps its own; one that imports a checker's module later gets it."""
-    if "jsonschema" in sys.modules:
-        return sys.modules["jsonschema"]
-    blocked = [name for name in FORMAT_CHECKERS if name not in sys.modules]
-    for name in blocked:
-        sys.modules[name] = None  # its import fails: jsonschema leaves that format unchecked
-    try:
-        import jsonschema
-    finally:
-        for name in blocked:
-            if sys.modules.get(name, ...) is None:
-                del sys.modules[name]
-    return jsonschema
+    return import_without("jsonschema", FORMAT_CHECKERS)
 
 
 jsonschema = _import_jsonschema()

@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
+from types import ModuleType
 from typing import IO, TYPE_CHECKING, Any
 
 import yaml
@@ -37,6 +38,7 @@ from rootwatch.bundle.sign import KmsSigner, Signer, SshSigner, X509Signer
 from rootwatch.catalog import load_catalog
 from rootwatch.errors import Interrupted, ParameterError, RootwatchError
 from rootwatch.extras import require
+from rootwatch.imports import import_without
 from rootwatch.models import SANDBOX_BANNER, Finding, load_findings, tally
 from rootwatch.outputs import usable_output
 from rootwatch.params import RUN_KEYS, RunOptions, RunParams, apply_sets, load_file
@@ -381,8 +383,14 @@ def _incomplete_names(target: Path) -> Iterator[Path]:
     yield from (target.with_name(f"{target.name}.incomplete-{n}") for n in itertools.count(2))
 
 
+def import_papermill() -> ModuleType:
+    """papermill without pyarrow and numpy (~0.2 s of this process's start): it imports ``pyarrow.fs``
+    only to read and write hdfs:// paths, and a run's notebook is a local file."""
+    return import_without("papermill", ["pyarrow.fs"])
+
+
 def _notebook(plan: Plan, staging: Path, progress: bool) -> list[Finding]:
-    import papermill
+    papermill = import_papermill()
     from papermill.exceptions import PapermillExecutionError
 
     output, log = staging / NOTEBOOK, staging / KERNEL_LOG
@@ -392,6 +400,10 @@ def _notebook(plan: Plan, staging: Path, progress: bool) -> list[Finding]:
             papermill.execute_notebook(str(notebooks_dir() / NOTEBOOK), str(output),
                                        parameters={**plan.notebook_parameters, "out_dir": str(staging)},
                                        progress_bar=progress, kernel_name="python3", cwd=str(staging),
+                                       # written once, at the end (or with the error that stopped it), not
+                                       # again at each of the ~30 cell starts and ends: each copies,
+                                       # validates and writes the whole notebook, PNGs and all (~0.5 s)
+                                       request_save_on_cell_execute=False,
                                        shutdown_kernel="immediate",  # see KERNEL_SHUTDOWN
                                        kernel_manager_class=_local_kernel_manager(
                                            kernel_output, (lambda: None) if kernel_env else load, kernel_env))

@@ -245,7 +245,7 @@ def test_every_chart_reaches_the_report_with_its_alt_text(run, monkeypatch, tmp_
     notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(outputs=outputs)])
     nbformat.write(notebook, tmp_path / "nb.ipynb")
     html = report.notebook_html(tmp_path / "nb.ipynb", report.Cover("t", "r", [], [], []))
-    alts = re.findall(r'<img alt="([^"]*)"', html)
+    alts = re.findall(r'<img [^>]*?\balt="([^"]*)"', html)
     # the organization's, then three accounts' four charts (eventbridge-only has no alarm, so no alarm chart)
     assert len(alts) == len(displayed) == 1 + 3 * 4 - 1
     assert "No description" not in html
