@@ -25,7 +25,7 @@ import boto3
 
 from rootwatch.logarchive import S3Archive, scan
 from rootwatch.catalog import Control
-from rootwatch.collect import cloudtrail, cloudwatch, events, iam, kms, logs, sns
+from rootwatch.collect import cloudtrail, cloudwatch, events, iam, kms, logs, sns, spread
 from rootwatch.collect.changes import ChangeHistory, change_history
 from rootwatch.collect.config import ConfigHistory, config_history
 from rootwatch.collect.evidence import Gap, RawCall, Recorder
@@ -101,7 +101,7 @@ def collect(targets: Iterable[Target], regions: list[str], window: Window, contr
             clients: Clients | None = None, archive: bool = False, witnesses: Witnesses | None = None,
             now: datetime | None = None, lookup_rate: float | None = LOOKUP_RATE,
             history: bool = True, root_hygiene: bool = False,
-            history_source: HistoryQuery | None = None) -> list[AccountEvidence]:
+            history_source: HistoryQuery | None = None, processes: int | None = None) -> list[AccountEvidence]:
     """Collect every target on a bounded pool of threads, stage by stage: identities (one task per
     account), trails (one per account x region), then the rest of each account's chain. One account
     failing never stops the others: its failure is a gap. ``clients`` replaces the sessions' own
@@ -116,9 +116,19 @@ def collect(targets: Iterable[Target], regions: list[str], window: Window, contr
     remediation, which judges today's chain only, spares its ten seconds per account and region.
     ``root_hygiene``: read the credential report and the virtual MFA devices whatever the controls.
     ``history_source``: read the chain's changes with one query of an Athena table or a CloudTrail Lake
-    event data store per account, instead of event history or the archive."""
+    event data store per account, instead of event history or the archive. ``processes``: how many
+    processes share the accounts (default: one per core for ten accounts or more, see ``spread``); stubbed
+    ``clients`` keep the collection in this process."""
     say = progress or (lambda stage, done, total: None)
     targets = list(targets)
+    count = spread.processes_for(len(targets), processes)
+    if clients is None and count > 1:
+        spread_out = spread.collect_spread(targets, count, concurrency, say, {
+            "regions": regions, "window": window, "controls": controls, "endpoint_url": endpoint_url,
+            "archive": archive, "witnesses": witnesses, "now": now, "lookup_rate": lookup_rate, "history": history,
+            "root_hygiene": root_hygiene, "history_source": history_source})
+        if spread_out is not None:
+            return spread_out
     recorders = [Recorder(clients or Clients(t.session, endpoint_url, lookup_rate=lookup_rate), t.provisional_id)
                  for t in targets]
     evidence: list[AccountEvidence] = []
