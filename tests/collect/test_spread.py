@@ -11,6 +11,7 @@ import pytest
 
 from rootwatch.collect.chain import Target, collect
 from rootwatch.collect.spread import processes_for
+from rootwatch.judge.pattern_coverage import witnesses
 from tests.conftest import SANDBOX_NOW
 
 # what differs between any two collections of an unchanged organisation: when a call was made and how long
@@ -29,9 +30,13 @@ def _comparable(value):
 
 
 def _collect(sandbox, window, catalog, processes, progress=None):
+    """The sandbox organisation as a real run of 4.3 collects it: roles assumed from the auditor's session,
+    two regions, root hygiene, and AWS's TestMetricFilter asked about each filter (``source: aws``)."""
     targets = [Target(a.alias, sandbox.session(), a.role_arn) for a in sandbox.accounts]
-    return collect(targets, ["us-east-1", "eu-west-1"], window, [catalog.control("4.3")], endpoint_url=sandbox.endpoint,
-                   lookup_rate=None, now=SANDBOX_NOW, root_hygiene=True, processes=processes, progress=progress)
+    controls = [catalog.control("4.3")]
+    return collect(targets, ["us-east-1", "eu-west-1"], window, controls, endpoint_url=sandbox.endpoint,
+                   lookup_rate=None, now=SANDBOX_NOW, root_hygiene=True, witnesses=witnesses(controls, catalog),
+                   processes=processes, progress=progress)
 
 
 def test_an_organisation_collected_by_two_processes_has_the_evidence_of_one(sandbox, window, catalog):
@@ -43,6 +48,7 @@ def test_an_organisation_collected_by_two_processes_has_the_evidence_of_one(sand
     assert [ev.label for ev in spread] == [ev.label for ev in here]  # the targets' order
     for mine, theirs in zip(here, spread):
         assert len(theirs.calls) > 40 and theirs.gaps == mine.gaps
+        assert any(c.operation == "TestMetricFilter" for c in theirs.calls) == bool(mine.metric_filters)
         assert [c.seq for c in theirs.calls] == list(range(1, len(theirs.calls) + 1))
         assert _comparable(asdict(theirs)) == _comparable(asdict(mine))
     # the progress bars: each stage heard with every process's tasks added up, to its end
