@@ -74,7 +74,7 @@ def _collectors() -> list[int]:
     found = []
     for task in Path(f"/proc/{os.getpid()}/task").iterdir():
         for pid in (task / "children").read_text().split():
-            if b"rootwatch.collect.spread" in Path(f"/proc/{pid}/cmdline").read_bytes():
+            if b"rootwatch.collect.spread import main" in Path(f"/proc/{pid}/cmdline").read_bytes():
                 found.append(int(pid))
     return found
 

@@ -9,10 +9,11 @@ their progress and evidence. An account's calls are the same wherever it is coll
 does not depend on the process.
 
 What crosses to a child, pickled through its pipes (never a file, never printed): the job, with each
-session's credentials as they are now (a refreshable session's current keys), its profile and
-region. What cannot cross keeps the collection in the caller's process: stubbed clients, a callable
-that does not pickle. A session's own event hooks do not cross either: callers that answer calls on
-the session (tests) collect few enough accounts to stay in-process.
+session's profile, region, default client configuration and static keys (keys that refresh are not
+sent: the child resolves the profile's chain itself). What cannot cross keeps the collection in the
+caller's process: stubbed clients, a callable that does not pickle. A session's own event hooks do
+not cross either: callers that answer calls on the session (tests) collect few enough accounts to
+stay in-process.
 """
 
 from __future__ import annotations
@@ -33,11 +34,15 @@ from typing import IO, TYPE_CHECKING, Any
 import boto3
 import botocore.session
 from botocore.config import Config
+from botocore.credentials import RefreshableCredentials
 
 if TYPE_CHECKING:
     from rootwatch.collect.chain import AccountEvidence, Target
 
 ACCOUNTS_PER_PROCESS = 10  # a child's start (~1 s of CPU importing boto3 and rootwatch) is about two accounts' collection
+# a child: this rootwatch on its path (when the interpreter's path lacks it), then ``main``
+CHILD = ("import sys\nif sys.argv[1] not in sys.path:\n    sys.path.insert(0, sys.argv[1])\n"
+         "from rootwatch.collect.spread import main\nmain()\n")
 PARENT_CHECK_SECONDS = 1.0  # how soon a child whose parent died unannounced (SIGKILL, SIGTERM) stops too
 
 
@@ -72,11 +77,15 @@ class _Job:
 
 
 def _session_of(session: boto3.Session) -> _Session:
+    """What a child needs to make the session again. Keys that refresh (an SSO login, a profile's own
+    role, an instance role) are not sent: they may expire before a long collection ends, and the child
+    resolves the same profile's chain itself, as the session would when they do."""
     credentials = session.get_credentials()
-    frozen = credentials.get_frozen_credentials() if credentials is not None else None
-    keys = None if frozen is None else {"aws_access_key_id": frozen.access_key,
-                                        "aws_secret_access_key": frozen.secret_key,
-                                        "aws_session_token": frozen.token}
+    keys = None
+    if credentials is not None and not isinstance(credentials, RefreshableCredentials):
+        frozen = credentials.get_frozen_credentials()
+        keys = {"aws_access_key_id": frozen.access_key, "aws_secret_access_key": frozen.secret_key,
+                "aws_session_token": frozen.token}
     core = session._session
     return _Session(core.profile, session.region_name, keys, core.get_default_client_config())
 
@@ -112,8 +121,8 @@ def collect_spread(targets: list[Target], count: int, concurrency: int, say: Cal
     children: list[subprocess.Popen] = []
     try:
         for i, blob in enumerate(blobs):
-            child = subprocess.Popen([sys.executable, "-m", "rootwatch.collect.spread"], stdin=subprocess.PIPE,
-                                     stdout=subprocess.PIPE, env=_child_env())
+            child = subprocess.Popen([sys.executable, "-c", CHILD, _package_root()], stdin=subprocess.PIPE,
+                                     stdout=subprocess.PIPE)
             children.append(child)
             threading.Thread(target=_relay, args=(i, child, blob, events), daemon=True).start()
         shares: list[list[AccountEvidence] | None] = [None] * count
@@ -141,12 +150,12 @@ def collect_spread(targets: list[Target], count: int, concurrency: int, say: Cal
     return evidence
 
 
-def _child_env() -> dict[str, str]:
-    """The caller's environment, with this rootwatch first on the path: the child must run the same code."""
+def _package_root() -> str:
+    """Where this rootwatch is imported from: the child must run the same code (a test run's or a
+    checkout's path is not always the interpreter's)."""
     import rootwatch
 
-    here = str(Path(rootwatch.__file__).resolve().parents[1])
-    return {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in [here, os.environ.get("PYTHONPATH", "")] if p)}
+    return str(Path(rootwatch.__file__).resolve().parents[1])
 
 
 def _relay(i: int, child: subprocess.Popen, blob: bytes, events: queue.Queue) -> None:
@@ -162,7 +171,7 @@ def _relay(i: int, child: subprocess.Popen, blob: bytes, events: queue.Queue) ->
                 return
     except (EOFError, OSError, pickle.UnpicklingError):
         events.put((i, "error", RuntimeError(f"collector process {child.pid} ended before sending its evidence "
-                                             f"(exit status {child.wait()})")))
+                                             "(its error, if any, is above on stderr)")))
 
 
 def _watch(parent: int) -> None:
@@ -201,7 +210,3 @@ def main() -> None:
         send("error", exc)
         return
     send("evidence", evidence)
-
-
-if __name__ == "__main__":
-    main()
