@@ -6,7 +6,9 @@ goes into round trips. This starts a sandbox organization of 100 accounts (`root
 account in 4 regions on rootwatch's bounded pool, and compares the wall time with the ideal
 `calls × latency / concurrency` measured in the same run. Goals: within 1.5× of the ideal and
 under 30 s. It always exits 0: it is a report. Wall time depends on what else the machine runs, so
-the CPU seconds of the collector and of the sandbox process are printed too (Linux: /proc).
+the CPU seconds of the collector (its child processes included) and of the sandbox process are
+printed too (Linux: /proc). LookupEvents is not paced: the sandbox sets no limit, and AWS's 2 per
+second would measure sleep. ``--processes 1`` collects in-process, for comparing with the default.
 """
 
 from __future__ import annotations
