@@ -97,3 +97,34 @@ def test_a_large_organisation_is_spread_over_the_cores_and_a_small_one_is_not(mo
     assert processes_for(1, None) == 1 and processes_for(3, None) == 1  # a process's start costs more than it saves
     assert processes_for(100, None) == 2 and processes_for(5000, None) == 2
     assert processes_for(3, 8) == 3 and processes_for(1, 8) == 1  # never more processes than accounts
+
+
+def test_a_role_that_asks_for_an_mfa_code_reaches_the_children_as_the_keys_it_gave(tmp_path, monkeypatch):
+    """A child has no terminal to ask for the code on: it gets the keys the caller's role gave, never the
+    profile to resolve again; a role without MFA is resolved again by the child (its keys may refresh)."""
+    from datetime import UTC, datetime, timedelta
+
+    import boto3
+    import botocore.session
+    from botocore.credentials import RefreshableCredentials
+
+    from rootwatch.collect.spread import _jobs
+
+    config = tmp_path / "config"
+    config.write_text("[profile mfa]\nrole_arn = arn:aws:iam::111111111111:role/audit\nsource_profile = base\n"
+                      "mfa_serial = arn:aws:iam::999999999999:mfa/auditor\n"
+                      "[profile plain]\nrole_arn = arn:aws:iam::111111111111:role/audit\nsource_profile = base\n"
+                      "[profile base]\naws_access_key_id = AKIABASE\naws_secret_access_key = base-secret\n")
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(config))
+    expiry = (datetime.now(UTC) + timedelta(hours=1)).isoformat()
+    metadata = {"access_key": "ASIAROLE", "secret_key": "role-secret", "token": "role-token", "expiry_time": expiry}
+    keys = {}
+    for profile in ("mfa", "plain"):
+        core = botocore.session.Session(profile=profile)
+        core._credentials = RefreshableCredentials.create_from_metadata(metadata, lambda: metadata, "assume-role")
+        session = boto3.Session(botocore_session=core, region_name="us-east-1")
+        [job] = _jobs([Target(profile, session, account_id="111111111111")], 1, 16, {})
+        keys[profile] = job.sessions[0].keys
+    assert keys["mfa"] == {"aws_access_key_id": "ASIAROLE", "aws_secret_access_key": "role-secret",
+                           "aws_session_token": "role-token"}
+    assert keys["plain"] is None

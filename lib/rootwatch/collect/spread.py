@@ -32,6 +32,7 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
 import boto3
+import botocore.exceptions
 import botocore.session
 from botocore.config import Config
 from botocore.credentials import RefreshableCredentials
@@ -79,15 +80,24 @@ class _Job:
 def _session_of(session: boto3.Session) -> _Session:
     """What a child needs to make the session again. Keys that refresh (an SSO login, a profile's own
     role, an instance role) are not sent: they may expire before a long collection ends, and the child
-    resolves the same profile's chain itself, as the session would when they do."""
+    resolves the same profile's chain itself, as the session would when they do. Except a role that
+    asks for an MFA code: a child has no one to ask, so it gets the keys the caller was given (the
+    caller's own session could not renew them unasked either)."""
     credentials = session.get_credentials()
     keys = None
-    if credentials is not None and not isinstance(credentials, RefreshableCredentials):
+    if credentials is not None and (not isinstance(credentials, RefreshableCredentials) or _asks_for_mfa(session)):
         frozen = credentials.get_frozen_credentials()
         keys = {"aws_access_key_id": frozen.access_key, "aws_secret_access_key": frozen.secret_key,
                 "aws_session_token": frozen.token}
     core = session._session
     return _Session(core.profile, session.region_name, keys, core.get_default_client_config())
+
+
+def _asks_for_mfa(session: boto3.Session) -> bool:
+    try:
+        return "mfa_serial" in session._session.get_scoped_config()
+    except botocore.exceptions.ProfileNotFound:
+        return False
 
 
 def _jobs(targets: list[Target], count: int, concurrency: int, arguments: dict[str, Any]) -> list[_Job]:
