@@ -25,7 +25,7 @@ import boto3
 
 from rootwatch.logarchive import S3Archive, scan
 from rootwatch.catalog import Control
-from rootwatch.collect import cloudtrail, cloudwatch, events, iam, kms, logs, sns
+from rootwatch.collect import cloudtrail, cloudwatch, events, iam, kms, logs, sns, spread
 from rootwatch.collect.changes import ChangeHistory, change_history
 from rootwatch.collect.config import ConfigHistory, config_history
 from rootwatch.collect.evidence import Gap, RawCall, Recorder
@@ -101,7 +101,7 @@ def collect(targets: Iterable[Target], regions: list[str], window: Window, contr
             clients: Clients | None = None, archive: bool = False, witnesses: Witnesses | None = None,
             now: datetime | None = None, lookup_rate: float | None = LOOKUP_RATE,
             history: bool = True, root_hygiene: bool = False,
-            history_source: HistoryQuery | None = None) -> list[AccountEvidence]:
+            history_source: HistoryQuery | None = None, processes: int | None = None) -> list[AccountEvidence]:
     """Collect every target on a bounded pool of threads, stage by stage: identities (one task per
     account), trails (one per account x region), then the rest of each account's chain. One account
     failing never stops the others: its failure is a gap. ``clients`` replaces the sessions' own
@@ -116,10 +116,21 @@ def collect(targets: Iterable[Target], regions: list[str], window: Window, contr
     remediation, which judges today's chain only, spares its ten seconds per account and region.
     ``root_hygiene``: read the credential report and the virtual MFA devices whatever the controls.
     ``history_source``: read the chain's changes with one query of an Athena table or a CloudTrail Lake
-    event data store per account, instead of event history or the archive."""
+    event data store per account, instead of event history or the archive. ``processes``: how many
+    processes share the accounts (default: one per core for ten accounts or more, see ``spread``); stubbed
+    ``clients`` keep the collection in this process."""
     say = progress or (lambda stage, done, total: None)
     targets = list(targets)
-    recorders = [Recorder(clients or Clients(t.session, endpoint_url, lookup_rate=lookup_rate), t.provisional_id)
+    count = spread.processes_for(len(targets), processes)
+    if clients is None and count > 1:
+        spread_out = spread.collect_spread(targets, count, concurrency, say, {
+            "regions": regions, "window": window, "controls": controls, "endpoint_url": endpoint_url,
+            "archive": archive, "witnesses": witnesses, "now": now, "lookup_rate": lookup_rate, "history": history,
+            "root_hygiene": root_hygiene, "history_source": history_source})
+        if spread_out is not None:
+            return spread_out
+    shared: dict[int, Clients] = {}
+    recorders = [Recorder(clients or _clients_of(t.session, endpoint_url, lookup_rate, shared), t.provisional_id)
                  for t in targets]
     evidence: list[AccountEvidence] = []
     with ThreadPoolExecutor(max_workers=max(1, concurrency)) as pool:
@@ -140,6 +151,17 @@ def collect(targets: Iterable[Target], regions: list[str], window: Window, contr
     for rec, ev in zip(recorders, evidence):
         ev.calls, ev.gaps = sorted(rec.calls, key=lambda c: c.seq), rec.gaps
     return evidence
+
+
+def _clients_of(session: boto3.Session, endpoint_url: str | None, lookup_rate: float | None,
+                shared: dict[int, Clients]) -> Clients:
+    """One ``Clients`` per session, however many targets use it: an organisation's accounts all assume
+    their role from the auditor's session, whose STS client is then made once, not once per account
+    (a client costs ~4 ms of CPU). Targets sharing a session without a role are one account: its
+    LookupEvents pace is rightly shared."""
+    if id(session) not in shared:
+        shared[id(session)] = Clients(session, endpoint_url, lookup_rate=lookup_rate)
+    return shared[id(session)]
 
 
 def collect_account(target: Target, regions: list[str], window: Window, controls: list[Control],

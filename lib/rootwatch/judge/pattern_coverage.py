@@ -13,8 +13,8 @@ reference still covers the control if it has none against an accepted variant.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
-from functools import cache, lru_cache
+from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 from rootwatch.catalog import Catalog, Control, load_catalog
@@ -128,19 +128,34 @@ def witnesses(controls: list[Control], catalog: Catalog | None = None) -> Callab
     """For a stored pattern, the events its verdicts rest on — for each control, the event deciding
     ``judge`` (blind spot, noise, trap) and the control's example event, which a covering pattern must
     count: what the collector asks AWS's TestMetricFilter about, so that no verdict rests on the engine's
-    reading of an event AWS reads otherwise. An invalid pattern has none (its verdict is the syntax error).
-    Cached by pattern: an organisation's accounts mostly store the same filters."""
-    @cache
-    def deciding(pattern: str) -> list[dict]:
+    reading of an event AWS reads otherwise. An invalid pattern has none (its verdict is the syntax error)."""
+    return _Witnesses(list(controls), catalog)
+
+
+@dataclass
+class _Witnesses:
+    """``witnesses`` as an object rather than a closure: it pickles, so an organisation's collection
+    spread over processes (collect/spread.py) takes it along. Cached by pattern: an organisation's
+    accounts mostly store the same filters."""
+
+    controls: list[Control]
+    catalog: Catalog | None
+    known: dict[str, list[dict]] = field(default_factory=dict, repr=False)
+
+    def __call__(self, pattern: str) -> list[dict]:
+        if pattern not in self.known:
+            self.known[pattern] = self._deciding(pattern)
+        return self.known[pattern]
+
+    def _deciding(self, pattern: str) -> list[dict]:
         events: list[dict] = []
-        for control in controls:
+        for control in self.controls:
             try:
-                coverage = judge(control, pattern, catalog)
+                coverage = judge(control, pattern, self.catalog)
             except PatternSyntaxError:
                 return []
             events += [e for e in (coverage.event, control.example_event) if e]
         return events
-    return deciding
 
 
 def _benchmark_text(control: Control, text: FilterPattern, catalog: Catalog, verdict: Any,

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
+from typing import Any
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -34,6 +35,11 @@ class FilterPattern:
     @property
     def canonical(self) -> str:
         return canonical(self.tree)
+
+    def __reduce__(self) -> tuple[Any, tuple[str]]:
+        """Pickled as its text, compiled again on arrival: the predicate is generated code, which does not
+        pickle, and a collection spread over processes sends the controls (collect/spread.py)."""
+        return compile_pattern, (self.text,)
 
 
 @lru_cache(maxsize=1024)
