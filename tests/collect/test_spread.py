@@ -74,8 +74,11 @@ def _collectors() -> list[int]:
     found = []
     for task in Path(f"/proc/{os.getpid()}/task").iterdir():
         for pid in (task / "children").read_text().split():
-            if b"rootwatch.collect.spread import main" in Path(f"/proc/{pid}/cmdline").read_bytes():
-                found.append(int(pid))
+            try:
+                if b"rootwatch.collect.spread import main" in Path(f"/proc/{pid}/cmdline").read_bytes():
+                    found.append(int(pid))
+            except FileNotFoundError:  # ended while we looked
+                pass
     return found
 
 
@@ -89,7 +92,8 @@ def test_an_interrupted_spread_collection_leaves_no_process_behind(sandbox, wind
 
     with pytest.raises(KeyboardInterrupt):
         _collect(sandbox, window, catalog, processes=2, progress=interrupt)
-    assert len(seen) == 2 and _collectors() == []
+    # at least one collector was still at work when interrupted (on a loaded machine one may have finished)
+    assert seen and _collectors() == []
 
 
 def test_a_large_organisation_is_spread_over_the_cores_and_a_small_one_is_not(monkeypatch):
