@@ -252,7 +252,7 @@ class Sandbox:
         base = self._session(**BASE_CREDENTIALS)
         if account_id is None:
             return base
-        return self._session(**self._member_credentials(base, account_id))
+        return self._session(**self._member_credentials(base.client("sts", endpoint_url=self.endpoint), account_id))
 
     def _session(self, **credentials: str) -> boto3.Session:
         core = botocore.session.Session()
@@ -262,9 +262,9 @@ class Sandbox:
             core.set_default_client_config(Config(read_timeout=min(holds) / 3))
         return boto3.Session(botocore_session=core, region_name=self.region, **credentials)
 
-    def _member_credentials(self, base: boto3.Session, account_id: str) -> dict[str, str]:
+    def _member_credentials(self, sts: Any, account_id: str) -> dict[str, str]:
         role = next(a.role_arn for a in self.accounts if a.account_id == account_id)
-        creds = base.client("sts", endpoint_url=self.endpoint).assume_role(
+        creds = sts.assume_role(
             RoleArn=role, RoleSessionName="rootwatch-sandbox")["Credentials"]
         return {"aws_access_key_id": creds["AccessKeyId"], "aws_secret_access_key": creds["SecretAccessKey"],
                 "aws_session_token": creds["SessionToken"]}
@@ -272,11 +272,12 @@ class Sandbox:
     # --- seeding --------------------------------------------------------------------------
     def _seed(self) -> None:
         base = self.session()  # one session (its models loaded once), member credentials per account
+        sts = base.client("sts", endpoint_url=self.endpoint)
         management = self.spec["management"]
         self.state.organization = [(management["id"], management["name"]),
                                    *((a["id"], a["alias"]) for a in self.spec["accounts"])]
         for spec in self.spec["accounts"]:
-            client = cache(partial(self._client, base, self._member_credentials(base, spec["id"])))  # one per service
+            client = cache(partial(self._client, base, self._member_credentials(sts, spec["id"])))  # one per service
             client("iam").create_account_alias(AccountAlias=spec["alias"])
             topics = self._seed_topics(client, spec)
             self._seed_trail(client, spec)
@@ -372,19 +373,33 @@ class Sandbox:
         """The metric filters, and their datapoints for the trail's delivery as the filters stood when each
         record arrived: a pattern the chain's history (``history``) put in place counts the records up to
         the next one, so the alarms' seeded history follows from the events (a narrowed week raises no
-        alarm for the root use it misses). The last put leaves today's pattern, as the history ends."""
+        alarm for the root use it misses). The filters are put once, as the history leaves them today, and
+        each span's patterns are set in moto's store for its delivery, the last span's being today's:
+        putting every filter again for each span cost a request per filter and span."""
+        from moto.logs.models import logs_backends
+
         group, logs = spec["trail"]["log_group"], client("logs")
         puts = sorted((int(ev.event_time(c).timestamp() * 1000), c["requestParameters"]) for c in changes
                       if c["eventName"] == "PutMetricFilter" and c["requestParameters"]["logGroupName"] == group)
         starts = [at for at, _ in puts[1:]]  # the first put's pattern also stands before it
         spans = [(puts[k][1] if puts else None, lo, hi) for k, (lo, hi) in
                  enumerate(zip([None, *starts], [*starts, None], strict=True))]
+
+        def patterns(put: dict | None) -> dict[str, str]:
+            return {f["name"]: put["filterPattern"] if put and put["filterName"] == f["name"] else f["pattern"]
+                    for f in spec["filters"]}
+
+        today = patterns(spans[-1][0])
+        for f in spec["filters"]:
+            logs.put_metric_filter(logGroupName=group, filterName=f["name"], filterPattern=today[f["name"]],
+                                   metricTransformations=[{"metricName": f["metric"], "metricNamespace":
+                                                           f["namespace"], "metricValue": "1"}])
+        stored = [f for f in logs_backends[spec["id"]][self.region].filters.metric_filters
+                  if f["logGroupName"] == group]
         for put, lo, hi in spans:
-            for f in spec["filters"]:
-                pattern = put["filterPattern"] if put and put["filterName"] == f["name"] else f["pattern"]
-                logs.put_metric_filter(logGroupName=group, filterName=f["name"], filterPattern=pattern,
-                                       metricTransformations=[{"metricName": f["metric"], "metricNamespace":
-                                                               f["namespace"], "metricValue": "1"}])
+            then = patterns(put)
+            for f in stored:
+                f["filterPattern"] = then[f["filterName"]]
             self.state.cloudwatch.publish(spec["id"], self.region, group, [
                 d for d in delivered if (lo is None or d[0] >= lo) and (hi is None or d[0] < hi)])
 
