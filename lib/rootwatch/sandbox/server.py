@@ -124,8 +124,7 @@ class Sandbox:
         self.clock.run()  # from ``now`` on: at real speed, a sandbox made for today keeps the machine's time
         self.state = SandboxState(now=self.now, clock=self.clock)
         self._archives: dict[str, tuple[str, list[dict]]] = {}  # account -> (trail bucket, records) to file in S3
-        # botocore's JSON models, parsed once for every session made here (seeding's, the auditor's, the members')
-        self._loader = botocore.loaders.create_loader(os.environ.get("AWS_DATA_PATH"))
+        self._loader = _models_loader(os.environ.get("AWS_DATA_PATH"))
         self._server: BaseWSGIServer | None = None
         self._thread: threading.Thread | None = None
         self._ticker: threading.Thread | None = None
@@ -459,6 +458,14 @@ class Sandbox:
                 alarms[name].actions_enabled = enabled
             since = when
         self.state.cloudwatch.replay(spec["id"], self.region, since, self.now)
+
+
+@cache
+def _models_loader(data_path: str | None) -> botocore.loaders.Loader:
+    """botocore's JSON models, listed and parsed once per process for every session made here (seeding's,
+    the auditor's, the members'), of every sandbox: a new loader per sandbox cost each seeding ~0.3 s of
+    parsing again the models of the seven services it calls. A loader's caches hold only those models."""
+    return botocore.loaders.create_loader(data_path)
 
 
 def _share_moto_loader() -> None:
