@@ -2,7 +2,9 @@
 
 Seeding goes through boto3 like any client would, except the 90 days of log events, which are
 written into moto's store directly: CloudWatch Logs (and moto) refuse events older than 14 days,
-but a real account's log group holds them because they were delivered at the time. The trails' S3
+but a real account's log group holds them because they were delivered at the time (their metric
+filters are put through boto3 as they stand today; the patterns the history had them read those events
+with are set in moto's store for the seeding's count, ``_seed_filters``). The trails' S3
 log files go into moto's store directly too, and only when the first S3 request arrives: most runs
 read the log groups, never the archive, and writing 90 days of files costs more than all the rest.
 """
