@@ -205,7 +205,9 @@ class CloudWatch:
         seeded history): each alarm at every minute whose
         evaluation range can hold one of its datapoints, and at the first minute after; in between its
         range is empty, and an empty range evaluates the same minute after minute, so skipping those
-        minutes changes nothing."""
+        minutes changes nothing. Of those minutes, one whose range holds the same datapoints in the same
+        periods as the minute evaluated before it is skipped too: an evaluation of the same range from
+        the state that range just gave gives that state again (``evaluate``), so it would change nothing."""
         from moto.cloudwatch.models import cloudwatch_backends
 
         backend = cloudwatch_backends[account][region]
@@ -219,9 +221,14 @@ class CloudWatch:
                 times = [row[0] for row in mine]
                 ticks = {first} | {_minute(when) + EVALUATION_EVERY * (k + 1) for when in times
                                    for k in range(int(reach / EVALUATION_EVERY) + 1)}
+                evaluated = None  # what the last evaluated range held: its rows and each one's period
                 for at in sorted(t for t in ticks if first <= t <= until):
-                    window = mine[bisect.bisect_left(times, at - reach):bisect.bisect_left(times, at)]
-                    self._evaluate(account, region, alarm, model, _samples(window), at)
+                    lo, hi = bisect.bisect_left(times, at - reach), bisect.bisect_left(times, at)
+                    held = _held(model, times, lo, hi, at)
+                    if held is not None and held == evaluated:
+                        continue
+                    evaluated = held
+                    self._evaluate(account, region, alarm, model, _samples(mine[lo:hi]), at)
 
     def _evaluate(self, account: str, region: str, alarm: Any, model: AlarmModel, samples: Samples,
                   at: datetime) -> None:
@@ -395,6 +402,16 @@ def _period_ends(model: AlarmModel, at: datetime) -> list[datetime]:
     if model.wall_clock:
         last = datetime.fromtimestamp(at.timestamp() // model.period * model.period, tz=UTC)
     return [last - period * k for k in range(model.rule.span - 1, -1, -1)]
+
+
+def _held(model: AlarmModel, times: list[datetime], lo: int, hi: int, at: datetime) -> tuple | None:
+    """Which rows (``lo``..``hi`` of the alarm's) the evaluation range at ``at`` holds, and in which of
+    its sliding periods each one falls (0: the latest, ending at ``at``); None for a wall-clock window,
+    whose periods do not move with ``at``."""
+    if model.wall_clock:
+        return None
+    period = timedelta(seconds=model.period)
+    return lo, hi, tuple((at - when - timedelta.resolution) // period for when in times[lo:hi])
 
 
 def _models(backend: Any) -> list[tuple[Any, AlarmModel]]:

@@ -2,7 +2,9 @@
 
 Seeding goes through boto3 like any client would, except the 90 days of log events, which are
 written into moto's store directly: CloudWatch Logs (and moto) refuse events older than 14 days,
-but a real account's log group holds them because they were delivered at the time. The trails' S3
+but a real account's log group holds them because they were delivered at the time (their metric
+filters are put through boto3 as they stand today; the patterns the history had them read those events
+with are set in moto's store for the seeding's count, ``_seed_filters``). The trails' S3
 log files go into moto's store directly too, and only when the first S3 request arrives: most runs
 read the log groups, never the archive, and writing 90 days of files costs more than all the rest.
 """
@@ -124,8 +126,7 @@ class Sandbox:
         self.clock.run()  # from ``now`` on: at real speed, a sandbox made for today keeps the machine's time
         self.state = SandboxState(now=self.now, clock=self.clock)
         self._archives: dict[str, tuple[str, list[dict]]] = {}  # account -> (trail bucket, records) to file in S3
-        # botocore's JSON models, parsed once for every session made here (seeding's, the auditor's, the members')
-        self._loader = botocore.loaders.create_loader(os.environ.get("AWS_DATA_PATH"))
+        self._loader = _models_loader(os.environ.get("AWS_DATA_PATH"))
         self._server: BaseWSGIServer | None = None
         self._thread: threading.Thread | None = None
         self._ticker: threading.Thread | None = None
@@ -162,6 +163,7 @@ class Sandbox:
         # host, under a lock all requests share: a quarter of its time per request. The answer never
         # changes while it runs, so it is kept per host (a few per service and region).
         dispatcher.get_backend_for_host = lru_cache(maxsize=512)(dispatcher.get_backend_for_host)
+        _share_moto_loader()
         app = Bridge(dispatcher, self.state)
         self._server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=_QuietHandler)
         self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05},
@@ -252,7 +254,7 @@ class Sandbox:
         base = self._session(**BASE_CREDENTIALS)
         if account_id is None:
             return base
-        return self._session(**self._member_credentials(base, account_id))
+        return self._session(**self._member_credentials(base.client("sts", endpoint_url=self.endpoint), account_id))
 
     def _session(self, **credentials: str) -> boto3.Session:
         core = botocore.session.Session()
@@ -262,9 +264,9 @@ class Sandbox:
             core.set_default_client_config(Config(read_timeout=min(holds) / 3))
         return boto3.Session(botocore_session=core, region_name=self.region, **credentials)
 
-    def _member_credentials(self, base: boto3.Session, account_id: str) -> dict[str, str]:
+    def _member_credentials(self, sts: Any, account_id: str) -> dict[str, str]:
         role = next(a.role_arn for a in self.accounts if a.account_id == account_id)
-        creds = base.client("sts", endpoint_url=self.endpoint).assume_role(
+        creds = sts.assume_role(
             RoleArn=role, RoleSessionName="rootwatch-sandbox")["Credentials"]
         return {"aws_access_key_id": creds["AccessKeyId"], "aws_secret_access_key": creds["SecretAccessKey"],
                 "aws_session_token": creds["SessionToken"]}
@@ -272,11 +274,12 @@ class Sandbox:
     # --- seeding --------------------------------------------------------------------------
     def _seed(self) -> None:
         base = self.session()  # one session (its models loaded once), member credentials per account
+        sts = base.client("sts", endpoint_url=self.endpoint)
         management = self.spec["management"]
         self.state.organization = [(management["id"], management["name"]),
                                    *((a["id"], a["alias"]) for a in self.spec["accounts"])]
         for spec in self.spec["accounts"]:
-            client = cache(partial(self._client, base, self._member_credentials(base, spec["id"])))  # one per service
+            client = cache(partial(self._client, base, self._member_credentials(sts, spec["id"])))  # one per service
             client("iam").create_account_alias(AccountAlias=spec["alias"])
             topics = self._seed_topics(client, spec)
             self._seed_trail(client, spec)
@@ -372,19 +375,33 @@ class Sandbox:
         """The metric filters, and their datapoints for the trail's delivery as the filters stood when each
         record arrived: a pattern the chain's history (``history``) put in place counts the records up to
         the next one, so the alarms' seeded history follows from the events (a narrowed week raises no
-        alarm for the root use it misses). The last put leaves today's pattern, as the history ends."""
+        alarm for the root use it misses). The filters are put once, as the history leaves them today, and
+        each span's patterns are set in moto's store for its delivery, the last span's being today's:
+        putting every filter again for each span cost a request per filter and span."""
+        from moto.logs.models import logs_backends
+
         group, logs = spec["trail"]["log_group"], client("logs")
         puts = sorted((int(ev.event_time(c).timestamp() * 1000), c["requestParameters"]) for c in changes
                       if c["eventName"] == "PutMetricFilter" and c["requestParameters"]["logGroupName"] == group)
         starts = [at for at, _ in puts[1:]]  # the first put's pattern also stands before it
         spans = [(puts[k][1] if puts else None, lo, hi) for k, (lo, hi) in
                  enumerate(zip([None, *starts], [*starts, None], strict=True))]
+
+        def patterns(put: dict | None) -> dict[str, str]:
+            return {f["name"]: put["filterPattern"] if put and put["filterName"] == f["name"] else f["pattern"]
+                    for f in spec["filters"]}
+
+        today = patterns(spans[-1][0])
+        for f in spec["filters"]:
+            logs.put_metric_filter(logGroupName=group, filterName=f["name"], filterPattern=today[f["name"]],
+                                   metricTransformations=[{"metricName": f["metric"], "metricNamespace":
+                                                           f["namespace"], "metricValue": "1"}])
+        stored = [f for f in logs_backends[spec["id"]][self.region].filters.metric_filters
+                  if f["logGroupName"] == group]
         for put, lo, hi in spans:
-            for f in spec["filters"]:
-                pattern = put["filterPattern"] if put and put["filterName"] == f["name"] else f["pattern"]
-                logs.put_metric_filter(logGroupName=group, filterName=f["name"], filterPattern=pattern,
-                                       metricTransformations=[{"metricName": f["metric"], "metricNamespace":
-                                                               f["namespace"], "metricValue": "1"}])
+            then = patterns(put)
+            for f in stored:
+                f["filterPattern"] = then[f["filterName"]]
             self.state.cloudwatch.publish(spec["id"], self.region, group, [
                 d for d in delivered if (lo is None or d[0] >= lo) and (hi is None or d[0] < hi)])
 
@@ -443,6 +460,24 @@ class Sandbox:
                 alarms[name].actions_enabled = enabled
             since = when
         self.state.cloudwatch.replay(spec["id"], self.region, since, self.now)
+
+
+@cache
+def _models_loader(data_path: str | None) -> botocore.loaders.Loader:
+    """botocore's JSON models, listed and parsed once per process for every session made here (seeding's,
+    the auditor's, the members'), of every sandbox: a new loader per sandbox cost each seeding ~0.3 s of
+    parsing again the models of the seven services it calls. A loader's caches hold only those models."""
+    return botocore.loaders.create_loader(data_path)
+
+
+def _share_moto_loader() -> None:
+    """moto makes a new model loader for each service model it first loads, and each new loader lists and
+    stats botocore's whole data directory (some 450 services) before loading one file: ~30 ms a service,
+    a quarter of a second per seeding process. One loader serves them all; its caches hold nothing else."""
+    import moto.core.utils
+
+    if not hasattr(moto.core.utils.create_loader, "cache_info"):
+        moto.core.utils.create_loader = cache(moto.core.utils.create_loader)
 
 
 def _clones(templates: list[dict], count: int) -> list[dict]:
