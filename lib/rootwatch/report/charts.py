@@ -30,7 +30,7 @@ from rootwatch.models import Window
 from rootwatch.words import duration, plural
 
 STYLE = {"text.parse_math": False, "font.size": 9, "axes.spines.top": False, "axes.spines.right": False,
-         "figure.dpi": 110, "savefig.dpi": 150, "svg.hashsalt": "rootwatch", "axes.titleweight": "bold"}
+         "figure.dpi": 110, "axes.titleweight": "bold"}
 UNKNOWN = "unknown"  # the state of an alarm whose history could not be read
 STATE_COLOURS = {"OK": "#3a923a", "ALARM": "#d62728", "INSUFFICIENT_DATA": "#9e9e9e", UNKNOWN: "#d9d9d9"}
 COUNTED, UNCOVERED, NOT_COUNTED = "#1f77b4", "#6a3d9a", "#ff7f0e"
