@@ -39,7 +39,8 @@ def heading(text: str, anchor: str | None = None) -> None:
 
 def pointer(text: str, anchor: str) -> None:
     """A line linking to the heading ``anchor`` elsewhere in the report: where what is under that
-    heading would otherwise be printed a second time (the PDF adds the page it is on)."""
+    heading would otherwise be printed a second time (no page number: WeasyPrint's target-counter
+    laid the pages out again to find it)."""
     from IPython.display import HTML, display
 
     display(HTML(f'<p class="see"><a href="#{escape(anchor)}">{html_cell(text)}</a></p>'))

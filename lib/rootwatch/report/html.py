@@ -2,8 +2,9 @@
 
 Self-contained: no script, no external stylesheet, font or image (charts are inline PNG).
 Sanitized: the notebook's HTML passes a strict allow-list (tables, headings, text, PNG data
-images); any other tag is shown as text, any other attribute dropped. The page also forbids scripts by Content-Security-Policy, so even a missed injection could not run. nbconvert's own templates pull scripts from CDNs, so
-the page is our template around nbconvert's bare ``basic`` body.
+images); any other tag is shown as text, any other attribute dropped. The page also forbids
+scripts by Content-Security-Policy, so even a missed injection could not run. nbconvert's own
+templates pull scripts from CDNs, so the page is our template around nbconvert's bare ``basic`` body.
 """
 
 from __future__ import annotations
@@ -33,8 +34,8 @@ EVIDENCE_TEXT = re.compile(r"(?<![\w/.-])raw/(?:[A-Za-z0-9_./-]|<wbr>)+?\.json(?
 EVIDENCE_PATH = re.compile(r"raw/(?:[A-Za-z0-9_-][A-Za-z0-9_.-]*/)+[A-Za-z0-9_-][A-Za-z0-9_.-]*\.json")
 # What the report's HTML may hold: these tags; on any of them these attributes, and on <a> and <img>
 # one more each, whose value ``_allowed`` then checks.
-TAGS = {"a", "b", "blockquote", "br", "code", "col", "colgroup", "div", "em", "h1", "h2", "h3", "h4", "hr", "i", "img", "li", "ol", "p",
-        "pre", "span", "strong", "table", "tbody", "td", "th", "thead", "tr", "ul", "wbr"}
+TAGS = {"a", "b", "blockquote", "br", "code", "col", "colgroup", "div", "em", "h1", "h2", "h3", "h4", "hr", "i",
+        "img", "li", "ol", "p", "pre", "span", "strong", "table", "tbody", "td", "th", "thead", "tr", "ul", "wbr"}
 ATTRIBUTES = {"class", "id", "alt", "width", "height", "colspan", "rowspan"}
 # The ``<`` that opens (or closes) any other tag: escaped, that tag is text, as the notebook wrote it.
 OTHER_TAG = re.compile(rf"<(?=/?[A-Za-z])(?!/?(?:{'|'.join(sorted(TAGS))})[\s/>])", re.I)
