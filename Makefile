@@ -24,8 +24,11 @@ DEMO_PARAMS := parameters/sandbox.yaml
 .PHONY: install demo lab test lock bytecode bench bench-run bench-org bench-history bench-archive bench-startup clean
 
 install: $(VENV)/.installed-host
+# PYTHONDONTWRITEBYTECODE emptied: pytest keeps each test module's assertion-rewritten bytecode in
+# __pycache__ only when it may write bytecode; without it, each of the five pytest processes rewrote all
+# ~220 modules again (some 5 s of CPU each, on a 2-core machine)
 test: $(VENV)/.installed-dev $(VENV)/wheelhouse/.complete bytecode
-	$(BIN)/python -m pytest
+	PYTHONDONTWRITEBYTECODE= $(BIN)/python -m pytest
 
 # the lock's wheels for the sandbox set (core included), so that tests/test_package.py installs the built
 # wheel into fresh virtualenvs offline
