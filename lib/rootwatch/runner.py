@@ -433,7 +433,7 @@ def _sandbox(plan: Plan, then: Callable[[], None]) -> Iterator[dict[str, str]]:
         return
     from rootwatch.sandbox import served
 
-    with served(plan.params.window.end, then) as kernel_env:
+    with served(plan.params.window.end, then, plan.params.accounts) as kernel_env:
         yield kernel_env
 
 

@@ -83,7 +83,7 @@ def opened(params: RunParams, clock_speed: float = 1.0) -> Iterator[Scope]:
         from rootwatch.sandbox import Sandbox, served_endpoint
 
         endpoint = served_endpoint()  # `rootwatch run` serves it itself
-        sb = Sandbox(now=params.window.end, clock_speed=clock_speed)
+        sb = Sandbox(now=params.window.end, clock_speed=clock_speed, audited=params.accounts)
         try:
             sb.attach(endpoint) if endpoint else sb.start()
             scope = _sandbox_scope(params, sb)

@@ -17,7 +17,7 @@ import os
 import threading
 import urllib.error
 import urllib.request
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -54,13 +54,15 @@ class _QuietHandler(WSGIRequestHandler):
 
 
 @contextmanager
-def served(now: datetime, then: Callable[[], None] = lambda: None) -> Iterator[dict[str, str]]:
+def served(now: datetime, then: Callable[[], None] = lambda: None,
+           audited: Collection[str] = ()) -> Iterator[dict[str, str]]:
     """The sandbox of a run, served from this process and seeded in a thread while the block runs:
     `rootwatch run` starts it before the notebook's kernel, so seeding overlaps the kernel's start and
     the server's work leaves the kernel's core. ``then`` runs in that thread once seeding has ended
     (the run's own imports, which would otherwise hold this process's interpreter lock against the
-    seeding the kernel waits for). Yields the kernel's environment (``SERVED_VARIABLE``)."""
-    sandbox = Sandbox(now=now).serve()
+    seeding the kernel waits for); ``audited``: the run's accounts (``Sandbox``). Yields the kernel's
+    environment (``SERVED_VARIABLE``)."""
+    sandbox = Sandbox(now=now, audited=audited).serve()
 
     def seed() -> None:
         try:
@@ -102,7 +104,7 @@ class Sandbox:
 
     def __init__(self, now: datetime | None = None, organisation: Path = ORGANISATION, accounts: int | None = None,
                  days: int = ev.DAYS, latency: float = 0.0, faults: list[Fault] | None = None,
-                 hostile: bool = False, clock_speed: float = 1.0) -> None:
+                 hostile: bool = False, clock_speed: float = 1.0, audited: Collection[str] = ()) -> None:
         """``hostile``: the first account's CloudTrail also carries one root event per hostile payload
         (sandbox/hostile.py). ``clock_speed``: how many times faster than real time the sandbox's clock
         runs from ``now`` (sandbox/cloudwatch.py: alarms evaluate by it): 600 lets a 5-minute alarm
@@ -110,10 +112,14 @@ class Sandbox:
         ``accounts``: clone the organisation's accounts (healthy, drifted, healthy, ...) up to that
         many, for benchmarks; ``latency``: seconds added to every request once seeded; ``faults``:
         armed once seeded (default: the file ``ROOTWATCH_SANDBOX_FAULTS`` names, so a notebook's
-        embedded sandbox can be given faults from outside the kernel)."""
+        embedded sandbox can be given faults from outside the kernel). ``audited``: the accounts (ids or
+        aliases) a run names, the only ones seeded — the others stay members of the organisation, with
+        nothing in them that a run of those accounts could read (none is shared between accounts); seeding
+        is a sandbox's start-up, three quarters of it for a run of one account. Empty: all are seeded."""
         self.now = (now or datetime.now(UTC)).replace(microsecond=0)
         self.spec = yaml.safe_load(organisation.read_text(encoding="utf-8"))
         self.spec["accounts"][0]["activity"]["hostile"] = hostile
+        self.audited = frozenset(audited)
         if accounts is not None:
             self.spec["accounts"] = _clones(self.spec["accounts"], accounts)
         for account in self.spec["accounts"]:
@@ -279,6 +285,8 @@ class Sandbox:
         self.state.organization = [(management["id"], management["name"]),
                                    *((a["id"], a["alias"]) for a in self.spec["accounts"])]
         for spec in self.spec["accounts"]:
+            if self.audited and not {spec["id"], spec["alias"]} & self.audited:
+                continue
             client = cache(partial(self._client, base, self._member_credentials(sts, spec["id"])))  # one per service
             client("iam").create_account_alias(AccountAlias=spec["alias"])
             topics = self._seed_topics(client, spec)
