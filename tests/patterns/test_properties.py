@@ -14,6 +14,7 @@ Every test is ``derandomize=True`` so CI runs the same examples every time.
 
 from __future__ import annotations
 
+import functools
 import math
 import random
 import re
@@ -111,11 +112,23 @@ def path_subsets() -> st.SearchStrategy[list[Path]]:
 def trees(max_leaves: int = 6, subset: list[Path] | None = None) -> st.SearchStrategy[Node]:
     """Random trees; each draws its fields from a few of PATHS, so clauses often share a field or
     a container (as real patterns do), which is where meaning and evaluation order interact."""
-    def over(fields: list[Path]) -> st.SearchStrategy[Node]:
-        return st.recursive(atom_nodes(st.sampled_from(fields)), _combine, max_leaves=max_leaves)
-    spread = over(subset) if subset else path_subsets().flatmap(over)
+    return _trees(max_leaves, tuple(subset) if subset else None)
+
+
+@functools.cache
+def _trees(max_leaves: int, subset: tuple[Path, ...] | None) -> st.SearchStrategy[Node]:
+    """``trees``, each strategy made once: strategies drawn inside a draw (the composites below, each
+    flatmap) would otherwise be made and validated by hypothesis again at every example, most of these
+    tests' time. A strategy is immutable, so the same one serves every draw."""
+    spread = _over(max_leaves, subset) if subset else path_subsets().flatmap(
+        lambda fields: _over(max_leaves, tuple(fields)))
     # CloudWatch Logs allows at most two %regex% values per pattern
     return spread.filter(lambda t: _regex_count(t) <= 2)
+
+
+@functools.cache
+def _over(max_leaves: int, fields: tuple[Path, ...]) -> st.SearchStrategy[Node]:
+    return st.recursive(atom_nodes(st.sampled_from(fields)), _combine, max_leaves=max_leaves)
 
 
 # --- rendering a tree as text with random spelling ----------------------------------------
