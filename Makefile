@@ -65,7 +65,8 @@ demo: $(VENV)/.installed-demo bytecode
 	  d=$$?; case $$d in 0|1|3) ;; *) tail -3 $$out-drill-$$acct.log >&2; echo "make demo: the $$acct drill exited $$d" >&2; exit $$d;; esac; \
 	  echo "  $$acct (exit $$d): $$(tail -1 $$out-drill-$$acct.log)"; \
 	done; \
-	echo; echo "The signed evidence bundle is $$out/ (exit $$rc: 0 PASS, 1 FAIL, 3 evidence gaps). Open:"; \
+	case $$rc in 0) said="every control PASS";; 1) said="a control FAILs";; 3) said="evidence gaps, no FAIL";; esac; \
+	echo; echo "The signed evidence bundle is $$out/ (exit $$rc: $$said). Open:"; \
 	echo "  $$out/report.html"; \
 	test -f $$out/report.pdf && echo "  $$out/report.pdf"; \
 	echo "Verify it (and each drill's bundle) as an auditor would, pinning the signer (README, 'Verifying a bundle';"; \
