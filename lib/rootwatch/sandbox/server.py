@@ -115,7 +115,7 @@ class Sandbox:
         embedded sandbox can be given faults from outside the kernel). ``audited``: the accounts (ids or
         aliases) a run names, the only ones seeded — the others stay members of the organisation, with
         nothing in them that a run of those accounts could read (none is shared between accounts); seeding
-        is a sandbox's start-up, three quarters of it for a run of one account. Empty: all are seeded."""
+        the two a one-account run does not read cost it about a second of CPU. Empty: all are seeded."""
         self.now = (now or datetime.now(UTC)).replace(microsecond=0)
         self.spec = yaml.safe_load(organisation.read_text(encoding="utf-8"))
         self.spec["accounts"][0]["activity"]["hostile"] = hostile
