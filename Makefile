@@ -26,9 +26,11 @@ DEMO_PARAMS := parameters/sandbox.yaml
 install: $(VENV)/.installed-host
 # PYTHONDONTWRITEBYTECODE emptied: pytest keeps each test module's assertion-rewritten bytecode in
 # __pycache__ only when it may write bytecode; without it, each of the five pytest processes rewrote all
-# ~220 modules again (some 5 s of CPU each, on a 2-core machine)
+# ~220 modules again (some 5 s of CPU each, on a 2-core machine). -p tests.early: see its docstring (given
+# here rather than in addopts: `-p` imports it before pytest's own path settings, so it needs the
+# checkout's directory on sys.path, which `python -m pytest` gives and the pytest script does not)
 test: $(VENV)/.installed-dev $(VENV)/wheelhouse/.complete bytecode
-	PYTHONDONTWRITEBYTECODE= $(BIN)/python -m pytest
+	PYTHONDONTWRITEBYTECODE= $(BIN)/python -m pytest -p tests.early
 
 # the lock's wheels for the sandbox set (core included), so that tests/test_package.py installs the built
 # wheel into fresh virtualenvs offline
