@@ -42,6 +42,7 @@ from isal import isal_zlib
 from rootwatch.logarchive.sources import Archive, LocalArchive, LogFile, failure
 from rootwatch.patterns import FilterPattern, compile_pattern
 from rootwatch.patterns.literals import Clause, required, satisfied
+from rootwatch.words import plural
 
 MARK = b'{"eventVersion"'  # how CloudTrail begins each record: it bounds the slices
 KEY = MARK[1:]  # every record holds it once, first in CloudTrail's own files, anywhere in a re-export:
@@ -132,7 +133,7 @@ class ScanStats:
 
     def counts(self) -> str:
         """``2 unreadable files and 1 malformed record``: what ``examples`` begins to name."""
-        return " and ".join(f"{n:,} {what}{'s' if n != 1 else ''}" for n, what in
+        return " and ".join(plural(n, what) for n, what in
                             ((self.files_unreadable, "unreadable file"), (self.records_malformed, "malformed record"))
                             if n)
 

@@ -33,7 +33,7 @@ SECTION = re.compile(r"<h2>(.*?)</h2>", re.S)
 EVIDENCE_TEXT = re.compile(r"(?<![\w/.-])raw/(?:[A-Za-z0-9_./-]|<wbr>)+?\.json(?![\w/])")
 EVIDENCE_PATH = re.compile(r"raw/(?:[A-Za-z0-9_-][A-Za-z0-9_.-]*/)+[A-Za-z0-9_-][A-Za-z0-9_.-]*\.json")
 # What the report's HTML may hold: these tags; on any of them these attributes, and on <a> and <img>
-# one more each, whose value ``_allowed`` then checks.
+# one more each, whose value ``_attribute`` then checks.
 TAGS = {"a", "b", "blockquote", "br", "code", "col", "colgroup", "div", "em", "h1", "h2", "h3", "h4", "hr", "i",
         "img", "li", "ol", "p", "pre", "span", "strong", "table", "tbody", "td", "th", "thead", "tr", "ul", "wbr"}
 ATTRIBUTES = {"class", "id", "alt", "width", "height", "colspan", "rowspan"}
@@ -41,18 +41,16 @@ ATTRIBUTES = {"class", "id", "alt", "width", "height", "colspan", "rowspan"}
 OTHER_TAG = re.compile(rf"<(?=/?[A-Za-z])(?!/?(?:{'|'.join(sorted(TAGS))})[\s/>])", re.I)
 
 
-def _allowed(tag: str, name: str, value: str) -> bool:
-    if name in ATTRIBUTES:
-        return True
-    if tag == "a" and name == "href":
-        return value.startswith("#")
-    if tag == "img" and name == "src":
-        return value.startswith("data:image/png;base64,")
-    return False
-
-
 def _attribute(tag: str, name: str, value: str) -> str | None:
-    return value if _allowed(tag, name, value) else None
+    """The value of an attribute kept, None for one dropped: links only within the page, images only
+    inline PNG."""
+    if name in ATTRIBUTES:
+        return value
+    if tag == "a" and name == "href":
+        return value if value.startswith("#") else None
+    if tag == "img" and name == "src":
+        return value if value.startswith("data:image/png;base64,") else None
+    return None
 
 
 def sanitize(html: str) -> str:
