@@ -423,7 +423,8 @@ def test_wrapper_end_to_end_on_the_sandbox(tmp_path):
     dev_key = tmp_path / "config" / "rootwatch" / "signing" / "dev_ed25519.pub"  # the signer, pinned beforehand
     subprocess.run([sys.executable, "-c", "from rootwatch.bundle.sign import SshSigner; SshSigner.development()"],
                    env={**os.environ, "XDG_CONFIG_HOME": str(tmp_path / "config")}, check=True, timeout=60)
-    done = _wrapper(tmp_path, "parameters/sandbox.yaml", "--set", "pdf={renderer: none}", inherit=True,
+    done = _wrapper(tmp_path, "parameters/sandbox.yaml", "--set", "pdf={renderer: none}", "--set", "accounts=[drifted]",
+                    inherit=True,
                     ROOTWATCH_BIN=str(ROOTWATCH),
                     ROOTWATCH_WINDOW="last-90-days", ROOTWATCH_TRUSTED_KEY=str(dev_key),
                     ROOTWATCH_OUTPUT_FILE=str(tmp_path / "outputs"), XDG_CONFIG_HOME=str(tmp_path / "config"))

@@ -15,6 +15,7 @@ import yaml
 from tests.sandbox_process import SandboxProcess, child_environment
 
 ROOT = Path(__file__).resolve().parents[1]
+DRIFTED = "222222222222"  # one account is enough to show the install works: the drifted one, which FAILs (exit 1)
 WHEELHOUSE = Path(os.environ.get("ROOTWATCH_WHEELHOUSE", ROOT / ".venv" / "wheelhouse"))
 
 
@@ -88,7 +89,7 @@ def test_a_core_install_audits_a_served_sandbox_into_a_signed_bundle_without_pdf
         core_venv, tmp_path, sandbox_process: SandboxProcess):
     """A scheduled host's install (core only, pdf: none) against `rootwatch sandbox` served from the dev
     environment, as it would reach AWS: from a directory that has nothing to do with the checkout."""
-    params = {"source": "aws", "accounts": list(sandbox_process.members.values()), "regions": ["us-east-1"],
+    params = {"source": "aws", "accounts": [sandbox_process.members[DRIFTED]], "regions": ["us-east-1"],
               "window": "last-90-days", "pdf": {"renderer": "none"}}
     (tmp_path / "params.yaml").write_text(yaml.safe_dump(params))
     env = _env(tmp_path, **sandbox_process.exports)
@@ -101,12 +102,12 @@ def test_a_core_install_audits_a_served_sandbox_into_a_signed_bundle_without_pdf
     assert "files: every file matches manifest.json" in verified.stdout, verified.stdout
 
 
-def test_the_wheel_with_the_sandbox_extra_runs_the_demo_from_an_unrelated_directory(wheel, tmp_path):
+def test_the_wheel_with_the_sandbox_extra_runs_a_sandbox_audit_from_an_unrelated_directory(wheel, tmp_path):
     """The notebooks, templates, catalog and sandbox data come from the wheel (the checkout is nowhere
     on the path), and the notebook runs in this virtualenv's own interpreter."""
     venv = _venv(tmp_path, "sandbox.txt", f"rootwatch[sandbox] @ file://{wheel}")
-    (tmp_path / "sandbox.yaml").write_text("source: sandbox\nregions: [us-east-1]\nwindow: last-90-days\n"
-                                           "pdf: {renderer: none}\n")
+    (tmp_path / "sandbox.yaml").write_text("source: sandbox\naccounts: [drifted]\nregions: [us-east-1]\n"
+                                           "window: last-90-days\npdf: {renderer: none}\n")
     done = _rootwatch(venv, "run", "sandbox.yaml", "--out", "bundle", "--quiet", cwd=tmp_path, env=_env(tmp_path))
     assert done.returncode == 1, done.stderr[-3000:]
     bundle = tmp_path / "bundle"

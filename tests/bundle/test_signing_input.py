@@ -70,8 +70,8 @@ def test_a_failed_run_is_left_incomplete_and_unsigned(tmp_path):
 def test_no_pdf_renderer_still_completes_and_says_what_to_install(tmp_path):
     out = tmp_path / "bundle"
     env = run_env(tmp_path) | {"PATH": str(Path(os.sys.executable).parent)}  # no chromium on PATH
-    done = rootwatch("run", str(_params(tmp_path, "pdf: {renderer: chromium}\n")), "--out", str(out), "--quiet",
-                     env=env)
+    done = rootwatch("run", str(_params(tmp_path, "pdf: {renderer: chromium}\n")), "--set", "accounts=[drifted]",
+                     "--out", str(out), "--quiet", env=env)
     assert done.returncode == 1, done.stderr
     assert "no PDF: Chromium was not found: install it (Debian: apt-get install chromium)" in done.stderr
     assert not (out / "report.pdf").exists() and (out / "report.html").is_file()
