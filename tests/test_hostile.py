@@ -35,18 +35,19 @@ CUT_NOTE = f"[cut at {CELL_LIMIT:,} of {LONG:,} characters"
 
 @pytest.fixture(scope="module")
 def bundle(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The hostile organisation served in its own process and audited once by `rootwatch run`."""
+    """The hostile organisation served in its own process and its healthy account, whose root events
+    carry the hostile text, audited once by `rootwatch run`."""
     folder = tmp_path_factory.mktemp("hostile")
     with serve(folder, "--hostile") as sandbox:
         params = folder / "hostile.yaml"
-        params.write_text(yaml.safe_dump({"source": "aws", "accounts": sorted(sandbox.members.values()),
+        params.write_text(yaml.safe_dump({"source": "aws", "accounts": [sandbox.members[HEALTHY]],
                                           "regions": ["us-east-1"], "window": "last-90-days", "controls": ["4.3"]}))
         done = subprocess.run([str(Path(sys.executable).with_name("rootwatch")), "run", str(params), "--out",
                                str(folder / "bundle"), "--quiet"], cwd=ROOT, capture_output=True, text=True,
                               stdin=subprocess.DEVNULL, timeout=600, check=False,
                               env=child_environment(**sandbox.exports, XDG_CONFIG_HOME=str(folder / "config")))
-    assert done.returncode == 1, done.stderr[-3000:]  # the drifted account fails, as in the demo
-    assert "1 PASS, 2 FAIL, 0 GAP over 3 account(s)" in done.stdout
+    assert done.returncode == 0, done.stderr[-3000:]  # hostile text is judged like any other: the chain PASSes
+    assert "1 PASS, 0 FAIL, 0 GAP over 1 account(s)" in done.stdout
     return folder / "bundle"
 
 
