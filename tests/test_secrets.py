@@ -255,7 +255,8 @@ def kms_key(sandbox_process: SandboxProcess) -> str:
 
 def _audited(sandbox: SandboxProcess) -> list[str]:
     """The drifted member's role: every kind of output (an assumed role's credentials, a FAIL, charts, the
-    PDF) comes from one account as from three."""
+    PDF) comes from one account as from three, but for the organisation's charts (labels and counts only),
+    which the profile run, two accounts with the lapsing profile's, still draws."""
     return [sandbox.members["222222222222"]]
 
 
