@@ -53,6 +53,7 @@ PROCESS_KEYS = {"AccessKeyId": "AKIARWCANARYPROCESS1", "SecretAccessKey": "RwCan
 SSH_VAR, P12_VAR = "RW_TEST_SSH_PASSPHRASE", "RW_TEST_P12_PASSPHRASE"
 PASSPHRASES = {SSH_VAR: "RwCanarySshPassphrase0001", P12_VAR: "RwCanaryP12Passphrase0001"}
 WRONG_PASSPHRASE, LITERAL_PASSPHRASE = "RwCanaryWrongPassphrase01", "RwCanaryLiteralPassphrase1"
+DRIFTED = "222222222222"  # the sandbox account the runs audit (it FAILs: exit 1)
 MOTO_TOKEN_PREFIX = b"FQoGZXIvYXdzEBYaD"  # every session token moto issues starts so (moto/sts/utils.py)
 # a credential field followed by a value (JSON, HTML-escaped JSON, Python, INI): "<redacted>" is no value
 CREDENTIAL_FIELD = re.compile(rb"(SecretAccessKey|SessionToken|secret_access_key|session_token)"
@@ -257,7 +258,7 @@ def _audited(sandbox: SandboxProcess) -> list[str]:
     """The drifted member's role: every kind of output (an assumed role's credentials, a FAIL, charts, the
     PDF) comes from one account as from three, but for the organisation's charts (labels and counts only),
     which the profile run, two accounts with the lapsing profile's, still draws."""
-    return [sandbox.members["222222222222"]]
+    return [sandbox.members[DRIFTED]]
 
 
 @pytest.fixture(scope="module")

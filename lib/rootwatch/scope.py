@@ -96,7 +96,7 @@ def opened(params: RunParams, clock_speed: float = 1.0) -> Iterator[Scope]:
 
 
 def _sandbox_scope(params: RunParams, sb: Any) -> Scope:
-    chosen = [a for a in sb.accounts if not params.accounts or {a.account_id, a.alias} & set(params.accounts)]
+    chosen = [a for a in sb.accounts if sb.audits(a.account_id, a.alias)]
     unknown = set(params.accounts) - {x for a in sb.accounts for x in (a.account_id, a.alias)}
     if unknown:
         raise ParameterError(f"the sandbox has no account {', '.join(sorted(unknown))}",

@@ -202,6 +202,10 @@ class Sandbox:
         finally:
             self.state.seeded.set()
 
+    def audits(self, account_id: str, alias: str) -> bool:
+        """Whether the run names this account (by id or alias), or names none and so audits them all."""
+        return not self.audited or bool({account_id, alias} & self.audited)
+
     def attach(self, endpoint: str) -> Sandbox:
         """This organisation served by another process (``served``): its accounts and sessions here,
         once that process has seeded it. A timeout fault shortens this side's read timeout as it would
@@ -285,7 +289,7 @@ class Sandbox:
         self.state.organization = [(management["id"], management["name"]),
                                    *((a["id"], a["alias"]) for a in self.spec["accounts"])]
         for spec in self.spec["accounts"]:
-            if self.audited and not {spec["id"], spec["alias"]} & self.audited:
+            if not self.audits(spec["id"], spec["alias"]):
                 continue
             client = cache(partial(self._client, base, self._member_credentials(sts, spec["id"])))  # one per service
             client("iam").create_account_alias(AccountAlias=spec["alias"])
