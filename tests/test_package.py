@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -29,13 +30,18 @@ def _pip(venv: Path, *args: str) -> None:
 
 @pytest.fixture(scope="module")
 def wheel(tmp_path_factory) -> Path:
-    """rootwatch built as a wheel, as `pip wheel .` or a release would."""
+    """rootwatch built as a wheel, as `pip wheel .` or a release from a clean clone would: setuptools builds
+    in a directory of its own, not the checkout's ``build/``, which keeps every file an earlier build copied,
+    the source's deleted ones too, and would ship them (setuptools reads ``DIST_EXTRA_CONFIG``'s options
+    after the project's)."""
     if not (WHEELHOUSE / ".complete").is_file():
         pytest.fail(f"no wheelhouse at {WHEELHOUSE}: run `make test`, which downloads the lock's wheels first")
-    dist = tmp_path_factory.mktemp("dist")
+    work = tmp_path_factory.mktemp("wheel")
+    dist, config = work / "dist", work / "build.cfg"
+    config.write_text(f"[build]\nbuild_base = {work / 'build'}\n", encoding="utf-8")
     done = subprocess.run([sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "--no-build-isolation",
                            "--wheel-dir", str(dist), str(ROOT)], capture_output=True, text=True, check=False,
-                          timeout=300)
+                          timeout=300, env={**os.environ, "DIST_EXTRA_CONFIG": str(config)})
     assert done.returncode == 0, done.stderr[-3000:]
     return next(dist.glob("rootwatch-*.whl"))
 
@@ -67,6 +73,18 @@ def _env(tmp: Path, **extra: str) -> dict[str, str]:
 
 def _signed(bundle: Path) -> bool:
     return (bundle / "signatures" / "manifest.json.sshsig").is_file() and (bundle / "manifest.json").is_file()
+
+
+def test_the_wheel_holds_the_sources_modules_notebooks_and_data_and_nothing_else(wheel):
+    """An install loads what the checkout has: every module, notebook, template, catalog and sandbox file,
+    and no file the source no longer has (a deleted module or notebook left in an old build)."""
+    package = ROOT / "lib" / "rootwatch"
+    source = {f"rootwatch/{p.relative_to(package).as_posix()}" for p in package.rglob("*")
+              if p.suffix in {".py", ".yaml", ".json", ".j2"} and "__pycache__" not in p.parts}
+    source |= {f"rootwatch/notebooks/{p.name}" for p in (ROOT / "notebooks").glob("*.ipynb")}
+    with zipfile.ZipFile(wheel) as built:
+        shipped = {name for name in built.namelist() if name.startswith("rootwatch/")}
+    assert shipped == source
 
 
 def test_a_core_install_has_neither_the_sandbox_nor_weasyprint_and_says_what_to_install(core_venv, tmp_path):
